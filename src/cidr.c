@@ -1,0 +1,2 @@
+/* cidr - stub, being written */
+#include "cidr.h"

@@ -1,0 +1,2 @@
+/* config - stub, being written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* domain_map - stub, being written */
+#include "domain_map.h"

@@ -1,0 +1,2 @@
+/* explain - stub, being written */
+#include "explain.h"

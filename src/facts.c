@@ -1,0 +1,2 @@
+/* facts - stub, being written */
+#include "facts.h"

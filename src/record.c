@@ -1,0 +1,2 @@
+/* record - stub, being written */
+#include "record.h"

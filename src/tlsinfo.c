@@ -1,0 +1,2 @@
+/* tlsinfo - stub, being written */
+#include "tlsinfo.h"
