@@ -1,13 +1,13 @@
 /*++
-/* NAME
-/*	cidr 3h
-/* SUMMARY
-/*	IPv4 and IPv6 address blocks
-/* DESCRIPTION
-/*	Addresses are kept as 16 bytes; IPv4 addresses are stored as
-/*	IPv4-mapped IPv6 (::ffff:a.b.c.d) so that one comparison covers both
-/*	families and an IPv4-mapped client address matches an IPv4 block.
-/*--*/
+ * NAME
+ *	cidr 3h
+ * SUMMARY
+ *	IPv4 and IPv6 address blocks
+ * DESCRIPTION
+ *	Addresses are kept as 16 bytes; IPv4 addresses are stored as
+ *	IPv4-mapped IPv6 (::ffff:a.b.c.d) so that one comparison covers both
+ *	families and an IPv4-mapped client address matches an IPv4 block.
+ *--*/
 #ifndef CIDR_H
 #define CIDR_H
 

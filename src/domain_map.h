@@ -1,18 +1,18 @@
 /*++
-/* NAME
-/*	domain_map 3h
-/* SUMMARY
-/*	domain name -> policy lookup (exact and suffix rules, IDN)
-/* DESCRIPTION
-/*	Rules are "example.org" (that domain) and ".example.org" (every
-/*	subdomain of example.org, not example.org itself). Names are
-/*	normalised before they are stored or looked up: lower case, no
-/*	trailing dot, U-labels converted to A-labels, so that the two forms of
-/*	an IDN are the same domain. A lookup costs one hash probe for the name
-/*	and one per parent domain: independent of the number of rules.
-/*	A map is built once and then only read, so concurrent lookups from
-/*	many threads are safe.
-/*--*/
+ * NAME
+ *	domain_map 3h
+ * SUMMARY
+ *	domain name -> policy lookup (exact and suffix rules, IDN)
+ * DESCRIPTION
+ *	Rules are "example.org" (that domain) and ".example.org" (every
+ *	subdomain of example.org, not example.org itself). Names are
+ *	normalised before they are stored or looked up: lower case, no
+ *	trailing dot, U-labels converted to A-labels, so that the two forms of
+ *	an IDN are the same domain. A lookup costs one hash probe for the name
+ *	and one per parent domain: independent of the number of rules.
+ *	A map is built once and then only read, so concurrent lookups from
+ *	many threads are safe.
+ *--*/
 #ifndef DOMAIN_MAP_H
 #define DOMAIN_MAP_H
 

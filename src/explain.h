@@ -1,9 +1,9 @@
 /*++
-/* NAME
-/*	explain 3h
-/* SUMMARY
-/*	tlspolicyd --explain: one hypothetical session, decided and explained
-/*--*/
+ * NAME
+ *	explain 3h
+ * SUMMARY
+ *	tlspolicyd --explain: one hypothetical session, decided and explained
+ *--*/
 #ifndef EXPLAIN_H
 #define EXPLAIN_H
 

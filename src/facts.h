@@ -1,17 +1,17 @@
 /*++
-/* NAME
-/*	facts 3h
-/* SUMMARY
-/*	session and recipient facts, parsed from MTA macro values
-/* DESCRIPTION
-/*	What the MTA told us about one SMTP session and one recipient, in a
-/*	form the decision core can use without further parsing. Raw macro
-/*	values are kept as well (for the records); derived values (normalised
-/*	domains, the certificate CN) are computed once here.
-/*
-/*	Ownership: every string in these structs is owned by the struct and
-/*	released by session_facts_clear() / rcpt_facts_clear().
-/*--*/
+ * NAME
+ *	facts 3h
+ * SUMMARY
+ *	session and recipient facts, parsed from MTA macro values
+ * DESCRIPTION
+ *	What the MTA told us about one SMTP session and one recipient, in a
+ *	form the decision core can use without further parsing. Raw macro
+ *	values are kept as well (for the records); derived values (normalised
+ *	domains, the certificate CN) are computed once here.
+ *
+ *	Ownership: every string in these structs is owned by the struct and
+ *	released by session_facts_clear() / rcpt_facts_clear().
+ *--*/
 #ifndef FACTS_H
 #define FACTS_H
 

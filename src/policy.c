@@ -1,13 +1,13 @@
 /*++
-/* NAME
-/*	policy 3
-/* SUMMARY
-/*	the policy model and the pure decision
-/* SYNOPSIS
-/*	#include "policy.h"
-/* DESCRIPTION
-/*	Being written: model lifetime and names only.
-/*--*/
+ * NAME
+ *	policy 3
+ * SUMMARY
+ *	the policy model and the pure decision
+ * SYNOPSIS
+ *	#include "policy.h"
+ * DESCRIPTION
+ *	Being written: model lifetime and names only.
+ *--*/
 
 /* System library. */
 #include <stdlib.h>

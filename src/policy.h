@@ -1,22 +1,22 @@
 /*++
-/* NAME
-/*	policy 3h
-/* SUMMARY
-/*	the policy model and the pure decision
-/* DESCRIPTION
-/*	A policy_set is built once from the configuration and never changed;
-/*	the daemon shares it read-only between threads and swaps it as a whole
-/*	on reload. policy_decide() is a pure function of its arguments: no
-/*	I/O, no clock, no globals, no allocation.
-/*
-/*	Which policies are in force for one recipient: every named policy all
-/*	of whose selectors match (recipient_domains, sender_domains,
-/*	client_addresses; a policy with several kinds of selector needs all of
-/*	them to match); when none is, the default policy. A recipient whose
-/*	domain cannot be determined matches every recipient_domains selector.
-/*	The requirement in force is the strictest combination of the policies
-/*	in force, which is the same as requiring each of them to be met.
-/*--*/
+ * NAME
+ *	policy 3h
+ * SUMMARY
+ *	the policy model and the pure decision
+ * DESCRIPTION
+ *	A policy_set is built once from the configuration and never changed;
+ *	the daemon shares it read-only between threads and swaps it as a whole
+ *	on reload. policy_decide() is a pure function of its arguments: no
+ *	I/O, no clock, no globals, no allocation.
+ *
+ *	Which policies are in force for one recipient: every named policy all
+ *	of whose selectors match (recipient_domains, sender_domains,
+ *	client_addresses; a policy with several kinds of selector needs all of
+ *	them to match); when none is, the default policy. A recipient whose
+ *	domain cannot be determined matches every recipient_domains selector.
+ *	The requirement in force is the strictest combination of the policies
+ *	in force, which is the same as requiring each of them to be met.
+ *--*/
 #ifndef POLICY_H
 #define POLICY_H
 

@@ -1,16 +1,16 @@
 /*++
-/* NAME
-/*	record 3h
-/* SUMMARY
-/*	decision and session records: kv and json
-/* DESCRIPTION
-/*	The one place where log records are formatted. Field names and order
-/*	are the contract of SPEC.md. kv: space-separated key=value, where a
-/*	value that is not a plain token is double-quoted with \", \\, \n, \t
-/*	and \xHH escapes, so that no value can forge a field or a line.
-/*	json: one object, same keys in the same order. The caller supplies
-/*	seq (one counter per instance) and writes the text wherever it goes.
-/*--*/
+ * NAME
+ *	record 3h
+ * SUMMARY
+ *	decision and session records: kv and json
+ * DESCRIPTION
+ *	The one place where log records are formatted. Field names and order
+ *	are the contract of SPEC.md. kv: space-separated key=value, where a
+ *	value that is not a plain token is double-quoted with \", \\, \n, \t
+ *	and \xHH escapes, so that no value can forge a field or a line.
+ *	json: one object, same keys in the same order. The caller supplies
+ *	seq (one counter per instance) and writes the text wherever it goes.
+ *--*/
 #ifndef RECORD_H
 #define RECORD_H
 

@@ -1,18 +1,18 @@
 /*++
-/* NAME
-/*	strbuf 3
-/* SUMMARY
-/*	growing string buffer
-/* SYNOPSIS
-/*	#include "strbuf.h"
-/*
-/*	void	strbuf_init(sb)
-/*	void	strbuf_puts(sb, s)
-/*	void	strbuf_printf(sb, fmt, ...)
-/*	const char *strbuf_str(sb)
-/* DESCRIPTION
-/*	The buffer doubles when full. See strbuf.h for the failure rule.
-/*--*/
+ * NAME
+ *	strbuf 3
+ * SUMMARY
+ *	growing string buffer
+ * SYNOPSIS
+ *	#include "strbuf.h"
+ *
+ *	void	strbuf_init(sb)
+ *	void	strbuf_puts(sb, s)
+ *	void	strbuf_printf(sb, fmt, ...)
+ *	const char *strbuf_str(sb)
+ * DESCRIPTION
+ *	The buffer doubles when full. See strbuf.h for the failure rule.
+ *--*/
 
 /* System library. */
 #include <stdarg.h>

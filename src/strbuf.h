@@ -1,13 +1,13 @@
 /*++
-/* NAME
-/*	strbuf 3h
-/* SUMMARY
-/*	growing string buffer
-/* DESCRIPTION
-/*	Always NUL-terminated. On allocation failure the buffer is marked
-/*	failed, further appends are ignored, and strbuf_failed() says so;
-/*	callers check once at the end instead of after every append.
-/*--*/
+ * NAME
+ *	strbuf 3h
+ * SUMMARY
+ *	growing string buffer
+ * DESCRIPTION
+ *	Always NUL-terminated. On allocation failure the buffer is marked
+ *	failed, further appends are ignored, and strbuf_failed() says so;
+ *	callers check once at the end instead of after every append.
+ *--*/
 #ifndef STRBUF_H
 #define STRBUF_H
 

@@ -1,14 +1,14 @@
 /*++
-/* NAME
-/*	tlsinfo 3h
-/* SUMMARY
-/*	TLS protocol versions and OpenSSL cipher sets
-/* DESCRIPTION
-/*	Protocol versions are ordered so that "at least" is a comparison.
-/*	A cipher set is what OpenSSL itself makes of a cipher string, expanded
-/*	once at configuration load; membership is then a hash lookup, so no
-/*	SSL_CTX is ever built on the decision path.
-/*--*/
+ * NAME
+ *	tlsinfo 3h
+ * SUMMARY
+ *	TLS protocol versions and OpenSSL cipher sets
+ * DESCRIPTION
+ *	Protocol versions are ordered so that "at least" is a comparison.
+ *	A cipher set is what OpenSSL itself makes of a cipher string, expanded
+ *	once at configuration load; membership is then a hash lookup, so no
+ *	SSL_CTX is ever built on the decision path.
+ *--*/
 #ifndef TLSINFO_H
 #define TLSINFO_H
 

@@ -1,18 +1,18 @@
 /*++
-/* NAME
-/*	tp_error 3
-/* SUMMARY
-/*	errors as values, with file and line
-/* SYNOPSIS
-/*	#include "tp_error.h"
-/*
-/*	void	tp_error_set(err, file, line, fmt, ...)
-/*	void	tp_errlist_add(list, file, line, fmt, ...)
-/*	int	tp_error_format(err, buf, len)
-/* DESCRIPTION
-/*	See tp_error.h. Messages longer than TP_ERROR_MSG_MAX are truncated;
-/*	a list that is full counts what it dropped so that the caller can say so.
-/*--*/
+ * NAME
+ *	tp_error 3
+ * SUMMARY
+ *	errors as values, with file and line
+ * SYNOPSIS
+ *	#include "tp_error.h"
+ *
+ *	void	tp_error_set(err, file, line, fmt, ...)
+ *	void	tp_errlist_add(list, file, line, fmt, ...)
+ *	int	tp_error_format(err, buf, len)
+ * DESCRIPTION
+ *	See tp_error.h. Messages longer than TP_ERROR_MSG_MAX are truncated;
+ *	a list that is full counts what it dropped so that the caller can say so.
+ *--*/
 
 /* System library. */
 #include <stdarg.h>

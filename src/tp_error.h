@@ -1,14 +1,14 @@
 /*++
-/* NAME
-/*	tp_error 3h
-/* SUMMARY
-/*	errors as values, with file and line
-/* DESCRIPTION
-/*	Library code never prints and never exits: it fills a struct tp_error
-/*	and returns -1 (or NULL). Configuration errors carry the file and line
-/*	the administrator must fix; other errors leave file empty and line 0.
-/*	Only main() decides what to do with an error.
-/*--*/
+ * NAME
+ *	tp_error 3h
+ * SUMMARY
+ *	errors as values, with file and line
+ * DESCRIPTION
+ *	Library code never prints and never exits: it fills a struct tp_error
+ *	and returns -1 (or NULL). Configuration errors carry the file and line
+ *	the administrator must fix; other errors leave file empty and line 0.
+ *	Only main() decides what to do with an error.
+ *--*/
 #ifndef TP_ERROR_H
 #define TP_ERROR_H
 
