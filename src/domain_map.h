@@ -42,6 +42,16 @@ struct domain_map *domain_map_new(void);
    caller adds file and line). */
 int domain_map_add(struct domain_map *, const char *rule, unsigned idx, struct tp_error *err);
 
+/*
+ * domain_map_add_file - add every rule of a domain file for idx.
+ * One rule per line; '#' starts a comment; blank lines are ignored;
+ * white space around a rule is ignored. Each bad line is added to errs as
+ * PATH:LINE: message and the rest of the file is still read. Returns the
+ * number of errors; a file that cannot be opened or read is one error
+ * reported as PATH: message.
+ */
+int domain_map_add_file(struct domain_map *, const char *path, unsigned idx, struct tp_errlist *errs);
+
 /* Number of distinct (rule, idx) pairs stored. */
 size_t domain_map_size(const struct domain_map *);
 

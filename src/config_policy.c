@@ -1,0 +1,2 @@
+/* config_policy - stub, being written */
+#include "config_internal.h"
