@@ -1,2 +1,85 @@
 #!/bin/sh
-exit 0
+# test_cli - tlspolicyd -n, -V and --explain as an administrator runs them.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/cli/lib.sh"
+
+D="$top_builddir/src/tlspolicyd"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/t.conf" <<'CONF'
+socket = "inet:8895@127.0.0.1";
+exempt = { clients = [ "127.0.0.0/8" ]; authenticated = true; };
+policies = (
+  { name = "gdpr"; recipient_domains = [ "gdpr.example", ".gdpr.example" ];
+    level = "required"; min_tls_version = "TLSv1.2";
+    ciphers = "HIGH:!aNULL:!kRSA"; min_cipher_bits = 128; },
+  { name = "partner"; sender_domains = [ "partner.example" ]; level = "verified";
+    cert_subject = "mx.partner.example"; action = "tempfail"; }
+);
+CONF
+
+# -n: valid configurations
+out=$("$D" -n -c "$top_srcdir/etc/tlspolicyd.conf" 2>&1); rc=$?
+t_eq "-n accepts the shipped example" 0 "$rc"
+out=$("$D" -n -c "$tmp/t.conf" 2>&1); rc=$?
+t_eq "-n accepts a valid file" 0 "$rc"
+t_match "-n names the file and hash" "^$tmp/t.conf: configuration OK \(hash [0-9a-f]{12}, 2 policies\)$" "$out"
+
+# -n: broken configurations, FILE:LINE: message on stderr, exit 1
+printf 'socket = "inet:8895@127.0.0.1";\npolicies = ( { name = "x"; level = "requried"; recipient_domains = ["a.example"]; } );\n' >"$tmp/bad.conf"
+err=$("$D" -n -c "$tmp/bad.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a bad level" 1 "$rc"
+t_match "-n reports FILE:LINE for a bad level" "^$tmp/bad.conf:2: .*requried" "$err"
+printf 'mode = "enforce"\npolicies = (\n' >"$tmp/syntax.conf"
+err=$("$D" -n -c "$tmp/syntax.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a syntax error" 1 "$rc"
+t_match "-n reports FILE:LINE for a syntax error" "^$tmp/syntax.conf:[0-9]+: " "$err"
+err=$("$D" -n -c "$tmp/missing.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a missing file" 1 "$rc"
+t_match "-n names the missing file" "$tmp/missing.conf" "$err"
+
+# -V
+out=$("$D" -V); rc=$?
+t_eq "-V exits 0" 0 "$rc"
+t_match "-V names tlspolicyd" '^tlspolicyd [0-9]' "$out"
+t_match "-V names libmilter" '^libmilter [0-9]+\.[0-9]+' "$out"
+t_match "-V names OpenSSL" '^OpenSSL [0-9]' "$out"
+t_match "-V names libconfig" '^libconfig [0-9]+\.[0-9]+' "$out"
+
+# --explain: decisions as records, then the account
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt='<u@gdpr.example>' rcpt='<v@other.example>'); rc=$?
+t_eq "--explain exits 0" 0 "$rc"
+t_match "--explain: plaintext to required is rejected" '^event=decision seq=1 instance=explain config=[0-9a-f]{12} qid=- action=reject would=- reason=plaintext policy=gdpr level=required mode=enforce rcpt=u@gdpr.example rcpt_domain=gdpr.example ' "$out"
+t_match "--explain: reply in the record" 'reply="530 5\.7\.0 Must issue a STARTTLS command first: mail for <u@gdpr.example> \(domain gdpr.example\) requires TLS"$' "$out"
+t_match "--explain: plaintext to other is allowed" '^event=decision seq=2 .* action=accept would=- reason=plaintext_allowed policy=default level=opportunistic ' "$out"
+t_match "--explain: account names the policy" '^  policy gdpr \(line [0-9]+\): in force' "$out"
+t_match "--explain: account gives the decision" '^  decision: reject, reason plaintext, policy gdpr' "$out"
+
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 rcpt=u@gdpr.example)
+t_match "--explain: static RSA refused by cipher string" ' action=reject would=- reason=cipher policy=gdpr .* tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 ' "$out"
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 sender='<a@partner.example>' cert_subject='/O=Partner+20GmbH/CN=mx.partner.example' verify=OK rcpt=u@gdpr.example)
+t_match "--explain: Sendmail-verified partner over TLS 1.3" ' action=accept would=- reason=tls_ok policy=gdpr,partner level=verified .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$out"
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=127.0.0.1 rcpt=u@gdpr.example)
+t_match "--explain: exempt client" ' action=accept would=- reason=exempt policy=- level=- ' "$out"
+
+# --explain: hostile values cannot forge a field or a line
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 "helo=x reason=tls_ok
+event=decision action=accept" rcpt=u@gdpr.example)
+t_eq "--explain: one record line despite a newline in HELO" 1 "$(printf '%s\n' "$out" | grep -c '^event=')"
+t_match "--explain: hostile HELO is quoted" ' helo="x reason=tls_ok\\nevent=decision action=accept" ' "$out"
+
+# --explain: usage errors
+err=$("$D" -c "$tmp/t.conf" --explain tls=TLSv1.2 rcpt=u@x.example 2>&1 >/dev/null); rc=$?
+t_eq "--explain: unknown key is a usage error" 2 "$rc"
+t_match "--explain: unknown key is named" 'unknown key "tls"' "$err"
+err=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 2>&1 >/dev/null); rc=$?
+t_eq "--explain: no rcpt is a usage error" 2 "$rc"
+err=$("$D" -c "$tmp/t.conf" --explain client_addr=not-an-ip rcpt=u@x.example 2>&1 >/dev/null); rc=$?
+t_eq "--explain: bad client_addr is a usage error" 2 "$rc"
+"$D" -x >/dev/null 2>&1; rc=$?
+t_eq "unknown flag is a usage error" 2 "$rc"
+
+t_done

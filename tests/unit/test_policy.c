@@ -1,20 +1,456 @@
-/* test_policy - stub, being written */
+/*
+ * test_policy - table-driven tests of the pure decision (policy_decide).
+ *
+ * One policy set, built by hand so that these tests depend on the model
+ * and not on the configuration parser, and one table of named cases: the
+ * session facts as an MTA would send them, one recipient, and the expected
+ * action, would-action, reason, deciding policy and reply codes.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-static void test_placeholder(void **state)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+static const char *const STRICT_CIPHERS = "HIGH:!aNULL:!kRSA:!RC4:!3DES";
+
+/* add_policy - append a named policy to the set */
+static struct policy *add_policy(struct policy_set *ps, const char *name, enum tls_level level,
+                                 enum policy_action action)
 {
-    (void) state;
-    assert_true(1);
+    struct policy *p;
+
+    ps->policies = realloc(ps->policies, (ps->npolicies + 1) * sizeof(*ps->policies));
+    assert_non_null(ps->policies);
+    p = &ps->policies[ps->npolicies++];
+    policy_init(p);
+    p->name = strdup(name);
+    p->line = (int) ps->npolicies;
+    p->level = level;
+    p->action = action;
+    return p;
+}
+
+/* add_domains - recipient or sender domains for the last policy */
+static void add_domains(struct policy_set *ps, bool sender, const char *const *rules)
+{
+    struct domain_map **map = sender ? &ps->sender_map : &ps->rcpt_map;
+    struct policy *p = &ps->policies[ps->npolicies - 1];
+    struct tp_error err;
+
+    if (*map == NULL)
+        *map = domain_map_new();
+    for (; *rules; rules++)
+        assert_int_equal(domain_map_add(*map, *rules, (unsigned) (ps->npolicies - 1), &err), 0);
+    if (sender)
+        p->by_sender = true;
+    else
+        p->by_rcpt = true;
+}
+
+/* add_cidr - one CIDR to a list */
+static void add_cidr(struct cidr_list *list, const char *text)
+{
+    struct cidr c;
+
+    assert_int_equal(cidr_parse(text, &c), 0);
+    assert_int_equal(cidr_list_add(list, &c), 0);
+}
+
+/* ciphers - a cipher set that must build */
+static struct cipher_set *ciphers(const char *str, bool tls13)
+{
+    struct tp_error err;
+    struct cipher_set *set = tls13 ? cipher_set_from_ciphersuites(str, &err) : cipher_set_from_ciphers(str, &err);
+
+    assert_non_null(set);
+    return set;
+}
+
+#define DOMAINS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* build_set - the policy set every case runs against */
+static void build_set(struct policy_set *ps)
+{
+    struct policy *p;
+
+    policy_set_init(ps);
+    p = add_policy(ps, "gdpr", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->min_version = TLS_V_TLS12;
+    p->ciphers = ciphers(STRICT_CIPHERS, false);
+    p->min_cipher_bits = 128;
+    add_domains(ps, false, DOMAINS("gdpr.example", ".gdpr.example", "bücher.example"));
+    p = add_policy(ps, "partner", TLS_LEVEL_VERIFIED, POLICY_ACTION_REJECT);
+    p->cert_subject = strdup("mx.partner.example");
+    add_domains(ps, true, DOMAINS("partner.example"));
+    p = add_policy(ps, "soft", TLS_LEVEL_REQUIRED, POLICY_ACTION_TEMPFAIL);
+    add_domains(ps, false, DOMAINS("soft.example"));
+    p = add_policy(ps, "watch", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->mode = POLICY_MODE_MONITOR;
+    add_domains(ps, false, DOMAINS("watch.example"));
+    p = add_policy(ps, "issuer", TLS_LEVEL_VERIFIED, POLICY_ACTION_TEMPFAIL);
+    p->cert_issuer = strdup("Partner CA");
+    add_domains(ps, false, DOMAINS("issuer.example"));
+    p = add_policy(ps, "clientpol", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->min_version = TLS_V_TLS13;
+    p->by_client = true;
+    add_cidr(&p->clients, "192.0.2.0/24");
+    p = add_policy(ps, "combo", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    add_domains(ps, false, DOMAINS("combo.example"));
+    add_domains(ps, true, DOMAINS("combo-sender.example"));
+    p = add_policy(ps, "custom", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->reply = strdup("Mail for %d needs TLS, 100%% sure");
+    add_domains(ps, false, DOMAINS("custom.example"));
+    p = add_policy(ps, "nonepol", TLS_LEVEL_NONE, POLICY_ACTION_REJECT);
+    add_domains(ps, false, DOMAINS("none.example"));
+    p = add_policy(ps, "t13", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->ciphersuites = ciphers("TLS_AES_256_GCM_SHA384", true);
+    add_domains(ps, false, DOMAINS("t13.example"));
+    p = add_policy(ps, "bits", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
+    p->min_cipher_bits = 256;
+    add_domains(ps, false, DOMAINS("bits.example"));
+    add_cidr(&ps->exempt_clients, "127.0.0.0/8");
+    add_cidr(&ps->exempt_clients, "::1");
+    ps->exempt_authenticated = true;
+}
+
+struct dcase {
+    const char *name;
+    /* session */
+    const char *client, *tls, *cipher, *bits, *subject, *issuer, *verify, *auth, *sender;
+    /* recipient as sent, and as resolved by Postfix ({rcpt_addr}) */
+    const char *rcpt, *resolved;
+    /* expected */
+    enum decision_action action, would;
+    enum reason reason;
+    const char *policy;   /* deciding policy, NULL when none */
+    const char *codes;    /* "530 5.7.0", or NULL for no reply */
+};
+
+#define ACC DECISION_ACCEPT
+#define REJ DECISION_REJECT
+#define TMP DECISION_TEMPFAIL
+#define T12 "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256"
+#define PLAIN NULL, NULL, NULL
+#define NOCERT NULL, NULL, NULL, NULL
+#define CLIENT "198.51.100.7"
+#define SDR "<a@sender.example>"
+
+static const struct dcase cases[] = {
+    /* level required: plaintext, versions, ciphers, bits */
+    {"plaintext to required", CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"plaintext to subdomain of required", CLIENT, PLAIN, NOCERT, SDR, "<u@a.b.gdpr.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"case and trailing dot", CLIENT, PLAIN, NOCERT, SDR, "<u@GDPR.Example.>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"IDN U-label recipient", CLIENT, PLAIN, NOCERT, SDR, "<u@BÜCHER.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"IDN A-label recipient", CLIENT, PLAIN, NOCERT, SDR, "<u@xn--bcher-kva.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"TLS 1.2 ECDHE to required", CLIENT, T12, NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"TLS 1.3 to required", CLIENT, "TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"TLS 1.1 below floor", CLIENT, "TLSv1.1", "ECDHE-RSA-AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "gdpr", "550 5.7.0"},
+    {"TLS 1.0 below floor", CLIENT, "TLSv1", "AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "gdpr", "550 5.7.0"},
+    {"SSLv3 below floor", CLIENT, "SSLv3", "AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "gdpr", "550 5.7.0"},
+    {"unknown version meets no floor", CLIENT, "TLSv1.4", "ECDHE-RSA-AES256-GCM-SHA384", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "gdpr", "550 5.7.0"},
+    {"static RSA key exchange excluded", CLIENT, "TLSv1.2", "AES256-GCM-SHA384", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"static RSA CBC excluded", CLIENT, "TLSv1.2", "AES128-SHA", "128", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"RC4 unknown to OpenSSL", CLIENT, "TLSv1.2", "RC4-SHA", "128", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"3DES excluded", CLIENT, "TLSv1.2", "DES-CBC3-SHA", "168", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"anonymous excluded", CLIENT, "TLSv1.2", "AECDH-AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"NULL cipher excluded", CLIENT, "TLSv1.2", "ECDHE-RSA-NULL-SHA", "0", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"IANA cipher name accepted", CLIENT, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "256", NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"missing cipher macro", CLIENT, "TLSv1.2", NULL, "256", NOCERT, SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_CIPHER, "gdpr", "550 5.7.0"},
+    {"bits below floor", CLIENT, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", "128", NOCERT, SDR, "<u@bits.example>", NULL, REJ, REJ, REASON_CIPHER_BITS, "bits", "550 5.7.0"},
+    {"bits absent meet no floor", CLIENT, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", NULL, NOCERT, SDR, "<u@bits.example>", NULL, REJ, REJ, REASON_CIPHER_BITS, "bits", "550 5.7.0"},
+    {"bits garbage meet no floor", CLIENT, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256x", NOCERT, SDR, "<u@bits.example>", NULL, REJ, REJ, REASON_CIPHER_BITS, "bits", "550 5.7.0"},
+    {"TLS 1.3 suite outside ciphersuites", CLIENT, "TLSv1.3", "TLS_AES_128_GCM_SHA256", "128", NOCERT, SDR, "<u@t13.example>", NULL, REJ, REJ, REASON_CIPHER, "t13", "550 5.7.0"},
+    {"TLS 1.3 suite inside ciphersuites", CLIENT, "TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", NOCERT, SDR, "<u@t13.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"TLS 1.2 cipher with only ciphersuites set", CLIENT, "TLSv1.2", "AES128-SHA", "128", NOCERT, SDR, "<u@t13.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    /* opportunistic and none */
+    {"plaintext to default", CLIENT, PLAIN, NOCERT, SDR, "<u@ordinary.example>", NULL, ACC, ACC, REASON_PLAINTEXT_ALLOWED, NULL, NULL},
+    {"weak TLS to default is accepted", CLIENT, "TLSv1", "DES-CBC3-SHA", "168", NOCERT, SDR, "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"level none plaintext", CLIENT, PLAIN, NOCERT, SDR, "<u@none.example>", NULL, ACC, ACC, REASON_PLAINTEXT_ALLOWED, NULL, NULL},
+    /* actions and modes */
+    {"tempfail action", CLIENT, PLAIN, NOCERT, SDR, "<u@soft.example>", NULL, TMP, TMP, REASON_PLAINTEXT, "soft", "450 4.7.0"},
+    {"monitor policy", CLIENT, PLAIN, NOCERT, SDR, "<u@watch.example>", NULL, ACC, REJ, REASON_PLAINTEXT, "watch", "530 5.7.0"},
+    {"reject beats tempfail", CLIENT, PLAIN, NOCERT, "<a@partner.example>", "<u@soft.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "partner", "530 5.7.0"},
+    {"custom reply", CLIENT, PLAIN, NOCERT, SDR, "<u@custom.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "custom", "530 5.7.0"},
+    /* verified: Postfix (CN only, trusted certificates only) */
+    {"postfix trusted cert", CLIENT, T12, "mx.partner.example", "Partner CA", NULL, NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"postfix no trusted cert", CLIENT, T12, NOCERT, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
+    {"postfix other CN", CLIENT, T12, "mx.other.example", "Partner CA", NULL, NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_MISMATCH, "partner", "550 5.7.1"},
+    {"postfix CN compares case-insensitively", CLIENT, T12, "MX.Partner.Example", NULL, NULL, NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"verified needs TLS first", CLIENT, PLAIN, NOCERT, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "partner", "530 5.7.0"},
+    /* verified: Sendmail ({verify}, xtext DNs) */
+    {"sendmail verify OK", CLIENT, T12, "/O=Partner+20GmbH/CN=mx.partner.example", "/O=Partner+20GmbH/CN=Partner+20CA", "OK", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"sendmail verify FAIL", CLIENT, T12, "/O=Partner+20GmbH/CN=mx.partner.example", "/CN=Evil", "FAIL", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
+    {"sendmail verify NO", CLIENT, T12, "", "", "NO", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
+    {"sendmail verify NOT", CLIENT, T12, "", "", "NOT", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
+    {"sendmail verify TEMP", CLIENT, T12, "/CN=mx.partner.example", "/CN=Partner+20CA", "TEMP", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
+    {"sendmail verify OK wrong CN", CLIENT, T12, "/O=Partner/CN=mx.evil.example", "/CN=Partner+20CA", "OK", NULL, "<a@partner.example>", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_MISMATCH, "partner", "550 5.7.1"},
+    {"issuer matches", CLIENT, T12, "/CN=mx.x.example", "/O=P/CN=Partner+20CA", "OK", NULL, SDR, "<u@issuer.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"issuer mismatch tempfails", CLIENT, T12, "/CN=mx.x.example", "/CN=Other+20CA", "OK", NULL, SDR, "<u@issuer.example>", NULL, TMP, TMP, REASON_CERT_MISMATCH, "issuer", "450 4.7.1"},
+    {"null sender is held to no sender policy", CLIENT, T12, NOCERT, "<>", "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    /* exemptions */
+    {"exempt IPv4 client", "127.0.0.1", PLAIN, NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_EXEMPT, NULL, NULL},
+    {"exempt IPv6 client", "IPv6:::1", PLAIN, NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_EXEMPT, NULL, NULL},
+    {"exempt IPv4-mapped client", "::ffff:127.0.0.9", PLAIN, NOCERT, SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_EXEMPT, NULL, NULL},
+    {"exempt authenticated", CLIENT, PLAIN, NULL, NULL, NULL, "PLAIN", SDR, "<u@gdpr.example>", NULL, ACC, ACC, REASON_EXEMPT, NULL, NULL},
+    {"empty auth_type is not authenticated", CLIENT, PLAIN, NULL, NULL, NULL, "", SDR, "<u@gdpr.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    /* client policies */
+    {"client policy applies", "192.0.2.5", T12, NOCERT, SDR, "<u@ordinary.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "clientpol", "550 5.7.0"},
+    {"client policy not for others", "192.0.3.5", T12, NOCERT, SDR, "<u@ordinary.example>", NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL},
+    {"unknown client address gets client policy", NULL, T12, NOCERT, SDR, "<u@ordinary.example>", NULL, REJ, REJ, REASON_TLS_VERSION, "clientpol", "550 5.7.0"},
+    /* selectors combine with AND */
+    {"combo rcpt only", CLIENT, PLAIN, NOCERT, SDR, "<u@combo.example>", NULL, ACC, ACC, REASON_PLAINTEXT_ALLOWED, NULL, NULL},
+    {"combo rcpt and sender", CLIENT, PLAIN, NOCERT, "<a@combo-sender.example>", "<u@combo.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "combo", "530 5.7.0"},
+    /* recipients whose domain cannot be determined: strictest */
+    {"rcpt without domain", CLIENT, PLAIN, NOCERT, SDR, "<postmaster>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"rcpt address literal", CLIENT, PLAIN, NOCERT, SDR, "<u@[192.0.2.1]>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"rcpt unparsable", CLIENT, PLAIN, NOCERT, SDR, "<@>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"rcpt without domain over TLS meets every requirement", CLIENT, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256", NOCERT, SDR, "<postmaster>", NULL, TMP, TMP, REASON_CERT_UNVERIFIED, "issuer", "450 4.7.1"},
+    {"resolved rcpt stricter than sent", CLIENT, PLAIN, NOCERT, SDR, "<u@ordinary.example>", "<u@gdpr.example>", REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"sent rcpt stricter than resolved", CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>", "<u@ordinary.example>", REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+};
+
+/* session_from - session facts of a case */
+static void session_from(const struct dcase *c, struct session_facts *s)
+{
+    session_facts_init(s);
+    if (c->client)
+        assert_int_equal(facts_set_client_addr(s, c->client), 0);
+    assert_int_equal(facts_set_tls_version(s, c->tls), 0);
+    assert_int_equal(facts_set_cipher(s, c->cipher), 0);
+    assert_int_equal(facts_set_cipher_bits(s, c->bits), 0);
+    assert_int_equal(facts_set_cert_subject(s, c->subject), 0);
+    assert_int_equal(facts_set_cert_issuer(s, c->issuer), 0);
+    assert_int_equal(facts_set_verify(s, c->verify), 0);
+    assert_int_equal(facts_set_auth_type(s, c->auth), 0);
+    assert_int_equal(facts_set_sender(s, c->sender), 0);
+}
+
+/* decide_case - run one case, return the decision */
+static void decide_case(const struct policy_set *ps, const struct dcase *c, struct decision *d)
+{
+    struct session_facts s;
+    struct rcpt_facts r;
+
+    session_from(c, &s);
+    rcpt_facts_init(&r);
+    assert_int_equal(facts_set_rcpt(&r, c->rcpt), 0);
+    if (c->resolved)
+        assert_int_equal(facts_set_rcpt_resolved(&r, c->resolved), 0);
+    policy_decide(ps, &s, &r, NULL, 0, NULL, d);
+    d->rcpt_domain = NULL; /* points into r, which goes now */
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+}
+
+/* test_table - every named case */
+static void test_table(void **state)
+{
+    struct policy_set *ps = *state;
+    size_t i, failed = 0;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct dcase *c = &cases[i];
+        struct decision d;
+        char reply[512];
+        const char *pname;
+
+        decide_case(ps, c, &d);
+        decision_format_reply(&d, reply, sizeof(reply));
+        pname = d.policy ? d.policy->name : NULL;
+        if (d.action != c->action || d.would != c->would || d.reason != c->reason
+            || (pname == NULL) != (c->policy == NULL) || (pname && strcmp(pname, c->policy) != 0)
+            || (c->codes == NULL && reply[0] != 0)
+            || (c->codes && strncmp(reply, c->codes, strlen(c->codes)) != 0)) {
+            print_error("case \"%s\": got action=%s would=%s reason=%s policy=%s reply=\"%s\"\n", c->name,
+                        decision_action_name(d.action), decision_action_name(d.would),
+                        decision_reason_name(d.reason), pname ? pname : "-", reply);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* An ad-hoc case: the fields after the recipient are not used. */
+#define ADHOC(...) ((struct dcase){"", __VA_ARGS__, NULL, ACC, ACC, REASON_TLS_OK, NULL, NULL})
+
+/* reply_of - the formatted reply for one ad-hoc case */
+static void reply_of(const struct policy_set *ps, struct dcase c, char *reply, size_t len, struct decision *d)
+{
+    decide_case(ps, &c, d);
+    decision_format_reply(d, reply, len);
+}
+
+/* test_reply_texts - default and configured replies name recipient and domain */
+static void test_reply_texts(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct decision d;
+    char r[512];
+
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>"), r, sizeof(r), &d);
+    assert_string_equal(r, "530 5.7.0 Must issue a STARTTLS command first: mail for <u@gdpr.example>"
+                           " (domain gdpr.example) requires TLS");
+    reply_of(ps, ADHOC(CLIENT, "TLSv1", "AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>"), r,
+             sizeof(r), &d);
+    assert_string_equal(r, "550 5.7.0 TLS protocol or cipher too weak: mail for <u@gdpr.example>"
+                           " (domain gdpr.example) requires TLSv1.2 or newer, negotiated TLSv1");
+    reply_of(ps, ADHOC(CLIENT, "TLSv1.2", "AES128-SHA", "128", NOCERT, SDR, "<u@gdpr.example>"), r,
+             sizeof(r), &d);
+    assert_string_equal(r, "550 5.7.0 TLS protocol or cipher too weak: mail for <u@gdpr.example>"
+                           " (domain gdpr.example) requires an allowed cipher, negotiated TLSv1.2 with AES128-SHA");
+    reply_of(ps, ADHOC(CLIENT, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", "128", NOCERT, SDR,
+                                "<u@bits.example>"), r, sizeof(r), &d);
+    assert_string_equal(r, "550 5.7.0 TLS protocol or cipher too weak: mail for <u@bits.example>"
+                           " (domain bits.example) requires at least 256-bit ciphers,"
+                           " negotiated ECDHE-RSA-AES128-GCM-SHA256 with 128 bits");
+    reply_of(ps, ADHOC(CLIENT, T12, NOCERT, "<a@partner.example>", "<u@o.example>"), r, sizeof(r), &d);
+    assert_string_equal(r, "550 5.7.1 Verified client certificate required for mail to <u@o.example>"
+                           " (domain o.example)");
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@custom.example>"), r, sizeof(r), &d);
+    assert_string_equal(r, "530 5.7.0 Mail for custom.example needs TLS, 100% sure");
+}
+
+/* test_reply_hostile - a hostile recipient cannot put bytes outside printable ASCII in a reply */
+static void test_reply_hostile(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct decision d;
+    char r[512], rcpt[3000];
+    const char *p;
+
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<\"a\r\n250 ok\xff\"@gdpr.example>"), r, sizeof(r),
+             &d);
+    assert_int_equal(d.reason, REASON_PLAINTEXT);
+    for (p = r; *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+    memset(rcpt, 'a', sizeof(rcpt));
+    memcpy(rcpt, "<", 1);
+    snprintf(rcpt + sizeof(rcpt) - 20, 20, "@gdpr.example>");
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, rcpt), r, sizeof(r), &d);
+    assert_true(strlen(r) < 512);
+    assert_memory_equal(r, "530 5.7.0 ", 10);
+}
+
+/* test_global_monitor - monitor mode decides and logs, never refuses */
+static void test_global_monitor(void **state)
+{
+    struct policy_set *ps = *state;
+    struct decision d;
+    char r[512];
+
+    ps->mode = POLICY_MODE_MONITOR;
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>"), r, sizeof(r), &d);
+    ps->mode = POLICY_MODE_ENFORCE;
+    assert_int_equal(d.action, DECISION_ACCEPT);
+    assert_int_equal(d.would, DECISION_REJECT);
+    assert_int_equal(d.mode, POLICY_MODE_MONITOR);
+    assert_int_equal(d.reason, REASON_PLAINTEXT);
+    assert_memory_equal(r, "530 5.7.0 ", 10);
+}
+
+/* test_enforce_outranks_monitor - an enforcing failure decides over a monitored one */
+static void test_enforce_outranks_monitor(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct decision d;
+    char r[512];
+
+    /* watch (monitor) and soft (enforce, tempfail) both apply to an
+       undeterminable recipient; so do gdpr and others. */
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "postmaster"), r, sizeof(r), &d);
+    assert_int_equal(d.mode, POLICY_MODE_ENFORCE);
+    assert_int_equal(d.action, DECISION_REJECT);
+    assert_true(d.ninforce >= 8);
+    assert_int_equal(d.level, TLS_LEVEL_VERIFIED);
+}
+
+/* test_inforce_list - policies in force, in configuration order; default alone */
+static void test_inforce_list(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct decision d;
+    char r[512];
+
+    reply_of(ps, ADHOC(CLIENT, T12, "mx.partner.example", NULL, NULL, NULL, "<a@partner.example>",
+                                "<u@gdpr.example>"), r, sizeof(r), &d);
+    assert_int_equal(d.ninforce, 2);
+    assert_string_equal(d.inforce[0]->name, "gdpr");
+    assert_string_equal(d.inforce[1]->name, "partner");
+    assert_int_equal(d.level, TLS_LEVEL_VERIFIED);
+    assert_true(d.cert_verified);
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@ordinary.example>"), r, sizeof(r), &d);
+    assert_int_equal(d.ninforce, 1);
+    assert_ptr_equal(d.inforce[0], &ps->dflt);
+    assert_int_equal(d.level, TLS_LEVEL_OPPORTUNISTIC);
+}
+
+static int trace_lines;
+
+/* count_line - trace sink */
+static void count_line(void *arg, const char *text)
+{
+    (void) arg;
+    assert_non_null(text);
+    trace_lines++;
+}
+
+/* test_trace - the account has a line per policy and a final decision */
+static void test_trace(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct policy_trace trace = {count_line, NULL};
+    struct session_facts s;
+    struct rcpt_facts r;
+    struct decision d;
+
+    session_facts_init(&s);
+    rcpt_facts_init(&r);
+    assert_int_equal(facts_set_rcpt(&r, "<u@gdpr.example>"), 0);
+    trace_lines = 0;
+    policy_decide(ps, &s, &r, NULL, 0, &trace, &d);
+    assert_int_equal(d.reason, REASON_PLAINTEXT);
+    assert_true(trace_lines >= (int) ps->npolicies + 3);
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+}
+
+/* setup - build the shared policy set */
+static int setup(void **state)
+{
+    struct policy_set *ps = calloc(1, sizeof(*ps));
+
+    if (ps == NULL)
+        return -1;
+    build_set(ps);
+    *state = ps;
+    return 0;
+}
+
+/* teardown - release it */
+static int teardown(void **state)
+{
+    policy_set_clear(*state);
+    free(*state);
+    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_placeholder),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_reply_texts),
+        cmocka_unit_test(test_reply_hostile),
+        cmocka_unit_test(test_global_monitor),
+        cmocka_unit_test(test_enforce_outranks_monitor),
+        cmocka_unit_test(test_inforce_list),
+        cmocka_unit_test(test_trace),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

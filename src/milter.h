@@ -1,0 +1,16 @@
+/*++
+ * NAME
+ *	milter 3h
+ * SUMMARY
+ *	libmilter callbacks: macros in, decisions out
+ *--*/
+#ifndef MILTER_H
+#define MILTER_H
+
+/* milter_register - register the callbacks, open the socket (before dropping privileges) */
+int milter_register(const char *socket_spec);
+
+/* milter_serve - libmilter's loop, until smfi_stop(); 0 or -1 */
+int milter_serve(void);
+
+#endif

@@ -1,0 +1,56 @@
+# lib.sh - start and stop tlspolicyd for the milter tests. Source after
+# tests/cli/lib.sh. Needs: $D (the daemon binary), $tmp (a scratch dir).
+
+# free_port - a loopback TCP port nobody listens on
+free_port() {
+    while :; do
+        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+# wait_port PORT up|down - until the port is (not) accepting, at most 10 s
+wait_port() {
+    i=0
+    while [ $i -lt 100 ]; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            [ "$2" = up ] && return 0
+        else
+            [ "$2" = down ] && return 0
+        fi
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+# daemon_start CONF - start tlspolicyd in the foreground; records in $tmp/daemon.log
+daemon_start() {
+    user_opt=""
+    [ "$(id -u)" = 0 ] && user_opt="-u nobody"
+    # shellcheck disable=SC2086
+    "$D" -f $user_opt -P "$tmp/pid" -p "inet:$PORT@127.0.0.1" -c "$1" >>"$tmp/daemon.log" 2>&1 &
+    DPID=$!
+    wait_port "$PORT" up
+}
+
+# daemon_stop - SIGTERM and wait; returns the daemon's exit status
+daemon_stop() {
+    kill -TERM "$DPID" 2>/dev/null
+    wait "$DPID"
+}
+
+# mt NAME LUA - run a miltertest script; pass when it exits 0
+mt() {
+    printf '%s\n' "$2" >"$tmp/t.lua"
+    if out=$(miltertest -s "$tmp/t.lua" -D port="$PORT" 2>&1); then
+        t_ok "$1"
+    else
+        t_bad "$1" "$out"
+    fi
+}
+
+# records - the decision records logged so far
+records() { grep '^event=decision' "$tmp/daemon.log"; }
