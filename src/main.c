@@ -165,9 +165,12 @@ int main(int argc, char **argv)
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);
     } else {
-        struct daemon_options d = {o.config, o.foreground, o.socket, o.user, o.pidfile};
+        /* The daemon leaves its working directory; SIGHUP must still find the file. */
+        char *abs = realpath(o.config, NULL);
+        struct daemon_options d = {abs ? abs : o.config, o.foreground, o.socket, o.user, o.pidfile};
 
         rc = daemon_run(cfg, &d);
+        free(abs);
         cfg = NULL; /* the daemon owns it now */
     }
     if (cfg)
