@@ -1,0 +1,187 @@
+/*++
+ * NAME
+ *	reply 3
+ * SUMMARY
+ *	SMTP reply codes and texts for a decision
+ * SYNOPSIS
+ *	#include "reply.h"
+ *
+ *	void	reply_set(decision, session, rcpt)
+ *	int	decision_format_reply(decision, buf, len)
+ * DESCRIPTION
+ *	The codes of SPEC.md (530/550/450 with 5.7.0, 5.7.1, 4.7.0, 4.7.1)
+ *	and a text that names the recipient and its domain and, for weak
+ *	TLS, what was negotiated and what is required. A policy's reply
+ *	replaces the text, with %d expanded to the recipient domain.
+ *	Part of the pure core: no I/O, no allocation.
+ *--*/
+
+/* System library. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Application. */
+#include "reply.h"
+
+/*
+  * Replies. Everything that reaches the SMTP client is printable ASCII:
+  * macro values are hostile input and SMTP replies are 7-bit.
+  */
+#define SHOW_MAX 128
+
+/* textf - bounded formatting; a reply cut at its limit is still a valid reply */
+static void textf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void textf(char *out, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+}
+
+/* show - printable-ASCII copy of a value for a reply, bounded */
+static void show(char *out, size_t len, const char *in)
+{
+    size_t n = 0;
+
+    if (in == NULL)
+        in = "-";
+    for (; *in && n + 1 < len && n < SHOW_MAX; in++, n++)
+        out[n] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
+    out[n] = 0;
+}
+
+/* show_rcpt - the recipient without its angle brackets, for a reply */
+static void show_rcpt(char *out, size_t len, const char *rcpt)
+{
+    char tmp[SHOW_MAX + 1];
+    size_t n;
+
+    show(tmp, sizeof(tmp), rcpt);
+    n = strlen(tmp);
+    if (n >= 2 && tmp[0] == '<' && tmp[n - 1] == '>') {
+        tmp[n - 1] = 0;
+        textf(out, len, "%s", tmp + 1);
+    } else {
+        textf(out, len, "%s", tmp);
+    }
+}
+
+/* expand_reply - a configured text with %d expanded; %% is a percent sign */
+static void expand_reply(char *out, size_t len, const char *tmpl, const char *domain)
+{
+    size_t n = 0;
+
+    for (; *tmpl && n + 1 < len; tmpl++) {
+        if (tmpl[0] == '%' && tmpl[1] == 'd') {
+            n += (size_t) snprintf(out + n, len - n, "%s", domain);
+            if (n >= len)
+                n = len - 1;
+            tmpl++;
+        } else if (tmpl[0] == '%' && tmpl[1] == '%') {
+            out[n++] = '%';
+            tmpl++;
+        } else {
+            out[n++] = *tmpl;
+        }
+    }
+    out[n] = 0;
+}
+
+/* strictest_floor - highest version and bit floors in force, for the reply */
+static void strictest_floor(const struct decision *d, enum tls_version *version, int *bits)
+{
+    size_t i;
+
+    *version = TLS_V_NONE;
+    *bits = 0;
+    for (i = 0; i < d->ninforce && i < DECISION_INFORCE_MAX; i++) {
+        const struct policy *p = d->inforce[i];
+
+        if (p->level < TLS_LEVEL_REQUIRED)
+            continue;
+        if (p->min_version > *version)
+            *version = p->min_version;
+        if (p->min_cipher_bits > *bits)
+            *bits = p->min_cipher_bits;
+    }
+}
+
+/* weak_detail - what was negotiated and what is required */
+static void weak_detail(char *out, size_t len, const struct decision *d, const struct session_facts *s)
+{
+    char ver[SHOW_MAX + 1], cipher[SHOW_MAX + 1];
+    enum tls_version floor;
+    int bits;
+
+    strictest_floor(d, &floor, &bits);
+    show(ver, sizeof(ver), s->tls_version == TLS_V_UNKNOWN ? s->tls_version_raw
+                                                          : tlsinfo_version_name(s->tls_version));
+    show(cipher, sizeof(cipher), s->cipher);
+    if (d->reason == REASON_TLS_VERSION)
+        textf(out, len, "requires %s or newer, negotiated %s", tlsinfo_version_name(floor), ver);
+    else if (d->reason == REASON_CIPHER)
+        textf(out, len, "requires an allowed cipher, negotiated %s with %s", ver, cipher);
+    else
+        textf(out, len, "requires at least %d-bit ciphers, negotiated %s with %d bits", bits, cipher,
+                 s->cipher_bits < 0 ? 0 : s->cipher_bits);
+}
+
+/* default_text - SPEC.md's reply text for a reason */
+static void default_text(char *out, size_t len, const struct decision *d, const struct session_facts *s,
+                         const char *rcpt, const char *domain)
+{
+    char detail[300];
+
+    switch (d->reason) {
+    case REASON_PLAINTEXT:
+        textf(out, len, "Must issue a STARTTLS command first: mail for <%s> (domain %s) requires TLS", rcpt,
+                 domain);
+        break;
+    case REASON_TLS_VERSION:
+    case REASON_CIPHER:
+    case REASON_CIPHER_BITS:
+        weak_detail(detail, sizeof(detail), d, s);
+        textf(out, len, "TLS protocol or cipher too weak: mail for <%s> (domain %s) %s", rcpt, domain, detail);
+        break;
+    case REASON_CERT_MISMATCH:
+        textf(out, len, "Verified client certificate required for mail to <%s> (domain %s):"
+                 " certificate name not accepted", rcpt, domain);
+        break;
+    default:
+        textf(out, len, "Verified client certificate required for mail to <%s> (domain %s)", rcpt, domain);
+        break;
+    }
+}
+
+/* reply_set - codes and text for a refusal (or a monitored would-refusal) */
+void reply_set(struct decision *d, const struct session_facts *s, const struct rcpt_facts *r)
+{
+    bool reject = d->would == DECISION_REJECT;
+    bool cert = d->reason == REASON_CERT_UNVERIFIED || d->reason == REASON_CERT_MISMATCH;
+    char rcpt[SHOW_MAX + 1], domain[SHOW_MAX + 1];
+
+    if (d->reason == REASON_PLAINTEXT)
+        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "530" : "450");
+    else
+        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "550" : "450");
+    textf(d->xcode, sizeof(d->xcode), "%s.7.%d", reject ? "5" : "4", cert ? 1 : 0);
+    show_rcpt(rcpt, sizeof(rcpt), r->rcpt);
+    show(domain, sizeof(domain), d->rcpt_domain ? d->rcpt_domain : "unknown");
+    if (d->policy && d->policy->reply)
+        expand_reply(d->text, sizeof(d->text), d->policy->reply, domain);
+    else
+        default_text(d->text, sizeof(d->text), d, s, rcpt, domain);
+}
+
+
+/* decision_format_reply - "530 5.7.0 text", or "" without a reply */
+int decision_format_reply(const struct decision *d, char *buf, size_t len)
+{
+    if (d->rcode[0] == 0)
+        return snprintf(buf, len, "%s", "");
+    return snprintf(buf, len, "%s %s %s", d->rcode, d->xcode, d->text);
+}
