@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "logger.h"
 #include "milter.h"
+#include "tlsfail.h"
 
 /* An accepted recipient waiting for the queue id. */
 struct pending {
@@ -55,8 +56,13 @@ struct conn {
     struct pending *pending, **pending_tail;
     unsigned messages, accepted, rejected, tempfailed;
     bool mail_seen;
+    bool after_failed_starttls; /* this client's last session looked like one */
     struct timespec start;
 };
+
+/* Sessions that ended after EHLO without TLS or MAIL, per client. */
+static struct tlsfail *tlsfail;
+#define TLSFAIL_CAPACITY 16384
 
 /* opts_of - record options of a configuration */
 static struct record_opts opts_of(const struct config *cfg)
@@ -180,6 +186,8 @@ static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     c->pending_tail = &c->pending;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
     set_client(c, hostname, hostaddr);
+    if (c->facts.has_client_addr)
+        c->after_failed_starttls = tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
     smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
@@ -311,6 +319,21 @@ static long elapsed_ms(const struct conn *c)
     return (long) (now.tv_sec - c->start.tv_sec) * 1000 + (now.tv_nsec - c->start.tv_nsec) / 1000000;
 }
 
+/* suspected_tls_failure - a plaintext session right after a failed-STARTTLS pattern */
+static bool suspected_tls_failure(const struct conn *c)
+{
+    bool plaintext = c->facts.tls_version == TLS_V_NONE;
+
+    if (!c->facts.has_client_addr)
+        return false;
+    /* EHLO, no TLS, no MAIL, close: what a failed handshake leaves. */
+    if (plaintext && c->facts.helo && !c->mail_seen) {
+        tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
+        return false;
+    }
+    return plaintext && c->mail_seen && c->after_failed_starttls;
+}
+
 /* tp_close - the session is over: session record, then free */
 static sfsistat tp_close(SMFICTX *ctx)
 {
@@ -323,7 +346,7 @@ static sfsistat tp_close(SMFICTX *ctx)
     message_end(c);
     opts = opts_of(c->ref->cfg);
     rec = (struct session_record){0, NULL, &c->facts, c->messages, c->accepted, c->rejected, c->tempfailed,
-                                  false, elapsed_ms(c)};
+                                  suspected_tls_failure(c), elapsed_ms(c)};
     logger_session(&opts, &rec);
     conn_free(ctx, c);
     return SMFIS_CONTINUE;
@@ -378,6 +401,10 @@ static struct smfiDesc filter = {
 /* milter_register - register the callbacks and open the socket (as root) */
 int milter_register(const char *socket_spec)
 {
+    if (tlsfail == NULL && (tlsfail = tlsfail_new(TLSFAIL_CAPACITY, TLSFAIL_WINDOW)) == NULL) {
+        logger_notice(LOG_ERR, "out of memory");
+        return -1;
+    }
     if (smfi_setconn((char *) socket_spec) == MI_FAILURE) {
         logger_notice(LOG_ERR, "invalid milter socket %s", socket_spec);
         return -1;

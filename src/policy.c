@@ -445,6 +445,7 @@ static void decision_init(struct decision *d, const struct policy_set *ps, const
     d->action = d->would = DECISION_ACCEPT;
     d->mode = ps->mode;
     d->deferrals = -1;
+    d->text_rcpt_at = -1;
     if (r->addr.kind == ADDR_DOMAIN)
         d->rcpt_domain = r->addr.domain;
     else if (r->rcpt_resolved && r->resolved_addr.kind == ADDR_DOMAIN)

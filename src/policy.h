@@ -127,6 +127,8 @@ struct decision {
     char rcode[4];                   /* "530" */
     char xcode[8];                   /* "5.7.0" */
     char text[DECISION_TEXT_MAX];    /* printable ASCII, no CR/LF */
+    int text_rcpt_at;                /* where the recipient stands in text, -1: nowhere; */
+    int text_rcpt_len;               /* a log that hides addresses replaces it */
     /* fallback seam */
     char fallback_key[128];          /* empty: none */
     int deferrals;                   /* -1: not applicable */

@@ -465,20 +465,44 @@ static void emit_verdict(struct emitter *e, const struct decision *d)
     emit_str(e, "mode", policy_mode_name(d->mode));
 }
 
-/* emit_outcome - fallback seam and the reply the MTA was given */
-static void emit_outcome(struct emitter *e, const struct decision *d)
+/* logged_reply - the reply, with the recipient as log.addresses shows it */
+static void logged_reply(const struct record_opts *opts, const struct decision *d, const struct rcpt_facts *rf,
+                         struct strbuf *out)
 {
-    char reply[sizeof(d->rcode) + sizeof(d->xcode) + sizeof(d->text) + 8];
+    int at = d->text_rcpt_at, len = d->text_rcpt_len;
+
+    if (d->rcode[0] == 0)
+        return;
+    strbuf_printf(out, "%s %s ", d->rcode, d->xcode);
+    /* The reply names the recipient; a log that hides addresses must not
+       show it there either. */
+    if (opts->addresses == LOG_ADDR_FULL || at < 0 || len <= 0 || rf->rcpt == NULL
+        || (size_t) (at + len) > strlen(d->text)) {
+        strbuf_puts(out, d->text);
+        return;
+    }
+    strbuf_putn(out, d->text, (size_t) at);
+    record_address(opts, rf->rcpt, out);
+    strbuf_puts(out, d->text + at + len);
+}
+
+/* emit_outcome - fallback seam and the reply the MTA was given */
+static void emit_outcome(struct emitter *e, const struct record_opts *opts, const struct decision *d,
+                         const struct rcpt_facts *rf)
+{
+    struct strbuf reply;
 
     emit_nonempty(e, "fallback_key", d->fallback_key);
     if (d->deferrals < 0)
         emit_str(e, "deferrals", NULL);
     else
         emit_num(e, "deferrals", d->deferrals);
-    reply[0] = 0;
-    if (decision_format_reply(d, reply, sizeof(reply)) < 0)
-        reply[0] = 0;
-    emit_nonempty(e, "reply", reply);
+    strbuf_init(&reply);
+    logged_reply(opts, d, rf, &reply);
+    if (strbuf_failed(&reply))
+        e->out->failed = true;
+    emit_nonempty(e, "reply", strbuf_str(&reply));
+    strbuf_free(&reply);
 }
 
 /* record_format_decision - one event=decision record */
@@ -516,7 +540,7 @@ int record_format_decision(const struct record_opts *opts, const struct decision
     if (emit_cert_name(&e, "cert_subject", sf->cert_subject) != 0 ||
         emit_cert_name(&e, "cert_issuer", sf->cert_issuer) != 0)
         return -1;
-    emit_outcome(&e, d);
+    emit_outcome(&e, opts, d, rf);
     return emit_end(&e);
 }
 

@@ -157,6 +157,22 @@ static void default_text(char *out, size_t len, const struct decision *d, const 
     }
 }
 
+/* locate_rcpt - where "<rcpt>" stands in the text, so a log can hide it */
+static void locate_rcpt(struct decision *d, const char *rcpt)
+{
+    char quoted[SHOW_MAX + 3];
+    const char *at;
+
+    d->text_rcpt_at = -1;
+    d->text_rcpt_len = 0;
+    textf(quoted, sizeof(quoted), "<%s>", rcpt);
+    /* The fixed texts hold no '<' before the recipient: the first match is it. */
+    if ((at = strstr(d->text, quoted)) != NULL) {
+        d->text_rcpt_at = (int) (at - d->text) + 1;
+        d->text_rcpt_len = (int) strlen(rcpt);
+    }
+}
+
 /* reply_set - codes and text for a refusal (or a monitored would-refusal) */
 void reply_set(struct decision *d, const struct session_facts *s, const struct rcpt_facts *r)
 {
@@ -175,6 +191,7 @@ void reply_set(struct decision *d, const struct session_facts *s, const struct r
         expand_reply(d->text, sizeof(d->text), d->policy->reply, domain);
     else
         default_text(d->text, sizeof(d->text), d, s, rcpt, domain);
+    locate_rcpt(d, rcpt);
 }
 
 

@@ -149,6 +149,23 @@ n=$(printf '%s\n' "$seqs" | wc -l)
 t_eq "seq is contiguous from 1 and unique" "$(seq 1 "$n" | tr '\n' ' ')" "$(printf '%s\n' "$seqs" | tr '\n' ' ')"
 t_match "session records count recipients" '^event=session .* messages=1 rcpt_accepted=1 rcpt_rejected=1 rcpt_tempfailed=0 ' "$(cat "$tmp/daemon.log")"
 
+# A failed STARTTLS reaches a milter as connect, EHLO, close; the plaintext
+# session that follows from the same client is flagged.
+mt "failed-STARTTLS pattern, then plaintext" "$LUA
+local conn = mt.connect('inet:' .. port .. '@127.0.0.1')
+assert(mt.conninfo(conn, 'mx.fallback.example', '192.0.2.50') == nil)
+assert(mt.helo(conn, 'mx.fallback.example') == nil)
+mt.disconnect(conn)
+c = session('192.0.2.50', nil)
+expect(c, '<fb@other.example>', SMFIR_CONTINUE)
+finish(c)
+c = session('192.0.2.51', nil)
+expect(c, '<nofb@other.example>', SMFIR_CONTINUE)
+finish(c)"
+t_match "plaintext after EHLO-and-close is a suspected TLS failure" '^event=session .* client_addr=192.0.2.50 .* messages=1 .* suspected_tls_failure=yes ' "$(cat "$tmp/daemon.log")"
+t_match "the EHLO-and-close session itself is not flagged" '^event=session .* client_addr=192.0.2.50 .* messages=0 .* suspected_tls_failure=no ' "$(cat "$tmp/daemon.log")"
+t_match "another client is not flagged" '^event=session .* client_addr=192.0.2.51 .* suspected_tls_failure=no ' "$(cat "$tmp/daemon.log")"
+
 # Reload: a valid configuration takes over; a broken one is refused.
 write_conf ', { name = "more"; recipient_domains = [ "other.example" ]; level = "required"; }'
 kill -HUP "$DPID"; sleep 1
@@ -166,6 +183,19 @@ expect(c, '<r2@other.example>', SMFIR_REPLYCODE)
 expect(c, '<r3@gdpr.example>', SMFIR_REPLYCODE)
 finish(c)"
 t_match "daemon still running after refused reload" '^[0-9]+$' "$(kill -0 "$DPID" && echo "$DPID")"
+
+# Reload into json records with hashed addresses.
+head -c 32 /dev/urandom >"$tmp/log.key"
+write_conf ''
+sed -i "1i log = { format = \"json\"; addresses = \"hash\"; hash_key_file = \"$tmp/log.key\"; };" "$tmp/t.conf"
+kill -HUP "$DPID"; sleep 1
+mt "json records after reload" "$LUA
+c = session(nil, nil)
+expect(c, '<Secret.Person@gdpr.example>', SMFIR_REPLYCODE)
+finish(c)"
+j=$(grep '^{"event":"decision"' "$tmp/daemon.log" | tail -1)
+t_match "json decision record with the SPEC keys in order" '^\{"event":"decision","seq":[0-9]+,"instance":"[0-9a-f]{12}","config":"[0-9a-f]{12}","qid":"QIDPLAIN","action":"reject","would":null,"reason":"plaintext","policy":"gdpr","level":"required","mode":"enforce","rcpt":"[0-9a-f]{16}@gdpr.example","rcpt_domain":"gdpr.example",' "$j"
+t_nomatch "hashed addresses hide the local part" 'Secret' "$j"
 
 daemon_stop; rc=$?
 t_eq "SIGTERM stops the daemon cleanly" 0 "$rc"

@@ -297,6 +297,9 @@ static void test_reply_texts(void **state)
     reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>"), r, sizeof(r), &d);
     assert_string_equal(r, "530 5.7.0 Must issue a STARTTLS command first: mail for <u@gdpr.example>"
                            " (domain gdpr.example) requires TLS");
+    /* the record writer hides the recipient here when log.addresses says so */
+    assert_int_equal(d.text_rcpt_len, (int) strlen("u@gdpr.example"));
+    assert_memory_equal(d.text + d.text_rcpt_at, "u@gdpr.example>", 15);
     reply_of(ps, ADHOC(CLIENT, "TLSv1", "AES256-SHA", "256", NOCERT, SDR, "<u@gdpr.example>"), r,
              sizeof(r), &d);
     assert_string_equal(r, "550 5.7.0 TLS protocol or cipher too weak: mail for <u@gdpr.example>"
@@ -315,6 +318,7 @@ static void test_reply_texts(void **state)
                            " (domain o.example)");
     reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@custom.example>"), r, sizeof(r), &d);
     assert_string_equal(r, "530 5.7.0 Mail for custom.example needs TLS, 100% sure");
+    assert_int_equal(d.text_rcpt_at, -1);
 }
 
 /* test_reply_hostile - a hostile recipient cannot put bytes outside printable ASCII in a reply */

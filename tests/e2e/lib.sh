@@ -1,0 +1,222 @@
+# lib.sh - a throwaway Postfix and tlspolicyd on loopback for the
+# end-to-end tests. Source after tests/cli/lib.sh and
+# tests/integration/lib.sh (free_port, wait_port). Needs root: Postfix's
+# master runs as root and its daemons as the postfix user.
+#
+# Everything lives in $tmp (made by e2e_tmp under /tmp): Postfix's
+# config_directory, queue_directory, data_directory and maillog_file, the
+# certificates, tlspolicyd's configuration, pid file and stderr. The
+# system's own Postfix (/etc/postfix, /var/spool/postfix) is never used:
+# every postfix command gets -c "$tmp/pf". Mail is relayed to the discard
+# transport, so nothing leaves the machine.
+#
+# Variables set here: tmp, SMTP_PORT, MILTER_PORT, DPID (tlspolicyd).
+
+# e2e_tmp - a scratch dir Postfix accepts: under /tmp (maillog_file_prefixes), root-owned, 755
+e2e_tmp() {
+    tmp=$(mktemp -d /tmp/tlspolicyd-e2e.XXXXXX) || return 1
+    chmod 755 "$tmp"
+}
+
+# e2e_cleanup - stop everything this test started and remove $tmp; for the EXIT trap
+e2e_cleanup() {
+    pf_stop
+    td_stop >/dev/null 2>&1
+    [ -n "${tmp:-}" ] && [ -d "$tmp" ] && rm -rf "$tmp"
+}
+
+# e2e_certs - a test CA, a server certificate, a client certificate signed
+# by the CA (CN=mx.partner.example, trusted) and a self-signed one with the
+# same CN (untrusted), all RSA 2048, in $tmp/certs
+e2e_certs() {
+    c="$tmp/certs"
+    mkdir -p "$c" || return 1
+    (
+        cd "$c" || exit 1
+        set -e
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=E2E Test CA" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+            -keyout ca.key -out ca.pem
+        for name in server client; do
+            cn=mx.e2e.test; [ $name = client ] && cn=mx.partner.example
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout $name.key -out $name.csr
+            printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:%s\n' "$cn" >$name.ext
+            openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+                -extfile $name.ext -out $name.pem
+        done
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.partner.example" \
+            -keyout selfsigned.key -out selfsigned.pem
+        chmod 644 ./*.pem ./*.key
+    ) >"$tmp/certs.log" 2>&1
+}
+
+# pf_start RELAY_DOMAINS - write main.cf/master.cf in $tmp/pf and start
+# Postfix on 127.0.0.1:$SMTP_PORT with tlspolicyd on $MILTER_PORT as its milter
+pf_start() {
+    pf="$tmp/pf"
+    mkdir -p "$pf" "$tmp/queue" "$tmp/data" || return 1
+    chown postfix "$tmp/data"
+    cat >"$pf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $tmp/queue
+data_directory = $tmp/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.e2e.test
+mydomain = e2e.test
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 192.0.2.255/32
+relay_domains = $1
+relay_transport = discard
+default_transport = discard
+local_transport = discard
+alias_maps =
+alias_database =
+biff = no
+smtputf8_enable = no
+maillog_file = $tmp/maillog
+maillog_file_prefixes = /tmp
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_recipient_restrictions =
+smtpd_error_sleep_time = 0
+notify_classes =
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $tmp/certs/server.pem
+smtpd_tls_key_file = $tmp/certs/server.key
+smtpd_tls_CAfile = $tmp/certs/ca.pem
+smtpd_tls_ask_ccert = yes
+smtpd_tls_loglevel = 1
+smtpd_tls_protocols = >=TLSv1
+smtpd_tls_mandatory_protocols = >=TLSv1
+smtpd_tls_ciphers = low
+smtpd_tls_mandatory_ciphers = low
+tls_low_cipherlist = ALL:@SECLEVEL=0
+smtpd_tls_received_header = yes
+smtpd_milters = inet:127.0.0.1:$MILTER_PORT
+milter_default_action = tempfail
+milter_connect_timeout = 10s
+milter_command_timeout = 10s
+EOF
+    cat >"$pf/master.cf" <<EOF
+$SMTP_PORT inet n - n - - smtpd
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+tlsmgr    unix - - n 1000? 1 tlsmgr
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+    postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
+    wait_port "$SMTP_PORT" up
+}
+
+# pf_master_pid - the pid of this instance's master, or nothing
+pf_master_pid() {
+    [ -r "$tmp/queue/pid/master.pid" ] || return 0
+    p=$(tr -d ' \n' <"$tmp/queue/pid/master.pid")
+    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
+}
+
+# pf_stop - stop this instance and wait until its master is gone (at most 10 s)
+pf_stop() {
+    [ -n "${tmp:-}" ] && [ -f "$tmp/pf/main.cf" ] || return 0
+    mp=$(pf_master_pid)
+    [ -n "$mp" ] || return 0
+    postfix -c "$tmp/pf" stop >/dev/null 2>&1
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$mp" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$mp" 2>/dev/null; then
+        kill -KILL "$mp" 2>/dev/null      # only this instance's master, by its pid
+        sleep 0.2
+    fi
+    wait_port "$SMTP_PORT" down
+}
+
+# td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr in $tmp/td.log
+td_start() {
+    user_opt=""
+    [ "$(id -u)" = 0 ] && user_opt="-u nobody"
+    # shellcheck disable=SC2086
+    "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" -c "$1" >>"$tmp/td.log" 2>&1 &
+    DPID=$!
+    wait_port "$MILTER_PORT" up
+}
+
+# td_stop - SIGTERM, wait for the exit and the port; returns the exit status
+td_stop() {
+    [ -n "${DPID:-}" ] || return 0
+    kill -TERM "$DPID" 2>/dev/null
+    wait "$DPID"; rc=$?
+    DPID=""
+    wait_port "$MILTER_PORT" down
+    return $rc
+}
+
+# send NAME [SWAKS-ARGS...] - one SMTP session with swaks to our Postfix,
+# EHLO NAME (so that the session record can be found by its helo);
+# the transcript is in $tmp/NAME.out and in $out
+send() {
+    name=$1; shift
+    swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo "$name" --from "<sender@sender.example>" \
+        --timeout 20 --header "Subject: e2e $name" --body "test $name" "$@" >"$tmp/$name.out" 2>&1
+    out=$(cat "$tmp/$name.out")
+}
+
+# reply_to_rcpt RCPT - the server's reply line (code and text) to RCPT TO:<RCPT> in $out
+reply_to_rcpt() {
+    printf '%s\n' "$out" | awk -v r="RCPT TO:<$1>" '
+        found { sub(/^<[-~*]*[* ] */, ""); print; exit }
+        index($0, r) { found = 1 }'
+}
+
+# queued_id - the queue id from Postfix's "250 2.0.0 Ok: queued as ID" in $out
+queued_id() {
+    printf '%s\n' "$out" | sed -n 's/^<[-~]* *250 2\.0\.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' | head -n 1
+}
+
+# tls_started - swaks's "TLS started with cipher VERSION:CIPHER:BITS" in $out
+tls_started() {
+    printf '%s\n' "$out" | sed -n 's/^=== TLS started with cipher \([^ ]*\).*/\1/p' | head -n 1
+}
+
+# decision_for RCPT - the decision record for RCPT, waiting up to 5 s for it
+# (accepted recipients are logged at end of message)
+decision_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        r=$(grep "^event=decision .* rcpt=$1 " "$tmp/td.log")
+        [ -n "$r" ] && { printf '%s\n' "$r"; return 0; }
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+# session_for HELO - the session record of the connection that said EHLO HELO, waiting up to 5 s
+session_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        r=$(grep "^event=session .* helo=$1 " "$tmp/td.log")
+        [ -n "$r" ] && { printf '%s\n' "$r"; return 0; }
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+# field NAME RECORD - the value of one kv field (unquoted tokens only)
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
