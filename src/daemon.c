@@ -56,6 +56,7 @@
 static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config_ref *current;
 static int signal_pipe[2] = {-1, -1};
+static int ready_fd = -1; /* detached child -> waiting parent */
 
 /* config_ref_acquire - a reference to the configuration in force */
 struct config_ref *config_ref_acquire(void)
@@ -262,18 +263,37 @@ static int write_pidfile(const char *path)
     return fclose(fp) == 0 ? 0 : -1;
 }
 
-/* detach - become a background daemon */
+/* detach - become a background daemon; the parent waits until we are ready */
 static int detach(void)
 {
-    pid_t pid = fork();
-    int fd;
+    int fds[2];
+    pid_t pid;
+    char c = 0;
 
-    if (pid < 0)
+    if (pipe(fds) < 0 || (pid = fork()) < 0)
         return -1;
-    if (pid > 0)
-        _exit(0);
+    if (pid > 0) {
+        /* An init script must learn whether the daemon really started:
+           exit 0 only when the child says it is serving. */
+        close(fds[1]);
+        _exit(read(fds[0], &c, 1) == 1 && c == '0' ? 0 : 1);
+    }
+    close(fds[0]);
+    ready_fd = fds[1];
     if (setsid() < 0 || chdir("/") < 0)
         return -1;
+    return 0;
+}
+
+/* announce_ready - release the waiting parent; from now on only syslog */
+static void announce_ready(void)
+{
+    char c = '0';
+    int fd;
+
+    if (ready_fd < 0)
+        return;
+    logger_stderr(false);
     if ((fd = open("/dev/null", O_RDWR)) >= 0) {
         dup2(fd, 0);
         dup2(fd, 1);
@@ -281,7 +301,11 @@ static int detach(void)
         if (fd > 2)
             close(fd);
     }
-    return 0;
+    if (write(ready_fd, &c, 1) < 0) {
+        /* the parent is gone; nobody to tell */
+    }
+    close(ready_fd);
+    ready_fd = -1;
 }
 
 /* main_loop - reload on SIGHUP, stop on SIGTERM/SIGINT, end with libmilter */
@@ -335,13 +359,16 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     int status = -1;
     pthread_t tid;
 
-    logger_open(cfg->log.ident, cfg->log.facility, o->foreground);
+    /* Until the daemon is serving, errors go to the terminal as well. */
+    logger_open(cfg->log.ident, cfg->log.facility, true);
     if (install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
         return 1;
     logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
                   o->config_path, cfg->hash, logger_instance());
     if (start_serving(&tid, &status) < 0)
         return 1;
+    if (!o->foreground)
+        announce_ready();
     main_loop(o->config_path);
     pthread_join(tid, NULL);
     if (pidfile && *pidfile)

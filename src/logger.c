@@ -47,6 +47,14 @@ void logger_open(const char *ident, int facility, bool also_stderr)
     to_stderr = also_stderr;
 }
 
+/* logger_stderr - also write to stderr, or stop doing so */
+void logger_stderr(bool on)
+{
+    pthread_mutex_lock(&lock);
+    to_stderr = on;
+    pthread_mutex_unlock(&lock);
+}
+
 /* logger_instance - random id, 48 bits as hex */
 const char *logger_instance(void)
 {

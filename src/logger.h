@@ -20,6 +20,9 @@
 /* logger_open - syslog ident and facility; also_stderr for -f */
 void logger_open(const char *ident, int facility, bool also_stderr);
 
+/* logger_stderr - also write to stderr (the foreground, start-up errors) or not */
+void logger_stderr(bool on);
+
 /* logger_instance - the random id of this run, chosen at first use */
 const char *logger_instance(void);
 

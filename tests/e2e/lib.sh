@@ -1,6 +1,6 @@
 # lib.sh - a throwaway Postfix and tlspolicyd on loopback for the
 # end-to-end tests. Source after tests/cli/lib.sh and
-# tests/integration/lib.sh (free_port, wait_port). Needs root: Postfix's
+# tests/integration/lib.sh. Needs root: Postfix's
 # master runs as root and its daemons as the postfix user.
 #
 # Everything lives in $tmp (made by e2e_tmp under /tmp): Postfix's
@@ -10,7 +10,8 @@
 # every postfix command gets -c "$tmp/pf". Mail is relayed to the discard
 # transport, so nothing leaves the machine.
 #
-# Variables set here: tmp, SMTP_PORT, MILTER_PORT, DPID (tlspolicyd).
+# Variables: tmp, SMTP_PORT, MILTER_PORT (set by the caller with
+# e2e_free_port), D (the tlspolicyd binary), DPID (set by td_start).
 
 # e2e_tmp - a scratch dir Postfix accepts: under /tmp (maillog_file_prefixes), root-owned, 755
 e2e_tmp() {
@@ -123,14 +124,53 @@ tlsmgr    unix - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 EOF
     postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
-    wait_port "$SMTP_PORT" up
+    wait_listen "$SMTP_PORT" up
+}
+
+# alive PID - the process exists and is not a zombie (a daemonized master
+# may wait for a slow init to reap it; kill -0 succeeds on a zombie)
+alive() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# listening PORT - something listens on 127.0.0.1:PORT or *:PORT (TCP, IPv4).
+# Read from /proc/net/tcp, not by connecting: a probe connection to
+# Postfix would be an SMTP session and a session record of its own.
+listening() {
+    hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
+# e2e_free_port [NOT] - a TCP port nothing listens on (and not NOT). Postfix's
+# master binds with SO_REUSEPORT: a stale instance on the same port would
+# silently take a share of the connections, so a port in use is never taken.
+e2e_free_port() {
+    while :; do
+        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
+        [ "$p" = "${1:-}" ] && continue
+        listening "$p" && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+        echo "$p"
+        return
+    done
+}
+
+# wait_listen PORT up|down - until PORT is (not) listening, at most 10 s
+wait_listen() {
+    i=0
+    while [ $i -lt 100 ]; do
+        if listening "$1"; then [ "$2" = up ] && return 0; else [ "$2" = down ] && return 0; fi
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
 }
 
 # pf_master_pid - the pid of this instance's master, or nothing
 pf_master_pid() {
     [ -r "$tmp/queue/pid/master.pid" ] || return 0
     p=$(tr -d ' \n' <"$tmp/queue/pid/master.pid")
-    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
+    [ -n "$p" ] && alive "$p" && echo "$p"
 }
 
 # pf_stop - stop this instance and wait until its master is gone (at most 10 s)
@@ -140,12 +180,12 @@ pf_stop() {
     [ -n "$mp" ] || return 0
     postfix -c "$tmp/pf" stop >/dev/null 2>&1
     i=0
-    while [ $i -lt 100 ] && kill -0 "$mp" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "$mp" 2>/dev/null; then
+    while [ $i -lt 100 ] && alive "$mp"; do sleep 0.1; i=$((i + 1)); done
+    if alive "$mp"; then
         kill -KILL "$mp" 2>/dev/null      # only this instance's master, by its pid
         sleep 0.2
     fi
-    wait_port "$SMTP_PORT" down
+    wait_listen "$SMTP_PORT" down
 }
 
 # td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr in $tmp/td.log
@@ -155,7 +195,7 @@ td_start() {
     # shellcheck disable=SC2086
     "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" -c "$1" >>"$tmp/td.log" 2>&1 &
     DPID=$!
-    wait_port "$MILTER_PORT" up
+    wait_listen "$MILTER_PORT" up
 }
 
 # td_stop - SIGTERM, wait for the exit and the port; returns the exit status
@@ -164,7 +204,7 @@ td_stop() {
     kill -TERM "$DPID" 2>/dev/null
     wait "$DPID"; rc=$?
     DPID=""
-    wait_port "$MILTER_PORT" down
+    wait_listen "$MILTER_PORT" down
     return $rc
 }
 

@@ -26,12 +26,21 @@ wait_port() {
     return 1
 }
 
+# no_syslog CMD... - run CMD where syslog(3) reaches nothing of the machine's:
+# in a private mount namespace, /dev/log (if the machine has one) is covered
+# by /dev/null, so the test's records never land in the machine's own logs.
+no_syslog() {
+    unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog "$@"
+}
+
 # daemon_start CONF - start tlspolicyd in the foreground; records in $tmp/daemon.log
 daemon_start() {
     user_opt=""
     [ "$(id -u)" = 0 ] && user_opt="-u nobody"
     # shellcheck disable=SC2086
-    "$D" -f $user_opt -P "$tmp/pid" -p "inet:$PORT@127.0.0.1" -c "$1" >>"$tmp/daemon.log" 2>&1 &
+    # exec at every step, so that $! is the daemon itself, for kill -HUP.
+    (exec unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog \
+        "$D" -f $user_opt -P "$tmp/pid" -p "inet:$PORT@127.0.0.1" -c "$1" >>"$tmp/daemon.log" 2>&1) &
     DPID=$!
     wait_port "$PORT" up
 }

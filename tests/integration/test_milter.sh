@@ -8,7 +8,7 @@ set -u
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/integration/lib.sh"
 
-t_need miltertest
+t_need miltertest unshare
 D="$top_builddir/src/tlspolicyd"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
