@@ -56,7 +56,6 @@ struct conn {
     struct pending *pending, **pending_tail;
     unsigned messages, accepted, rejected, tempfailed;
     bool mail_seen;
-    bool after_failed_starttls; /* this client's last session looked like one */
     struct timespec start;
 };
 
@@ -186,8 +185,6 @@ static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     c->pending_tail = &c->pending;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
     set_client(c, hostname, hostaddr);
-    if (c->facts.has_client_addr)
-        c->after_failed_starttls = tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
     smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
@@ -331,7 +328,9 @@ static bool suspected_tls_failure(const struct conn *c)
         tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
         return false;
     }
-    return plaintext && c->mail_seen && c->after_failed_starttls;
+    /* Asked at close, not at connect: the MTA may report the failed
+       session's close only after the client has already reconnected. */
+    return plaintext && c->mail_seen && tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
 }
 
 /* tp_close - the session is over: session record, then free */

@@ -19,6 +19,28 @@ e2e_tmp() {
     chmod 755 "$tmp"
 }
 
+# e2e_start CONF RELAY_DOMAINS - check the tools, then start tlspolicyd with
+# the configuration text CONF and Postfix relaying RELAY_DOMAINS (to
+# discard); installs the cleanup trap. Returns 1 after reporting a failure.
+e2e_start() {
+    before=$t_fail
+    t_need postfix swaks openssl
+    [ "$(id -u)" = 0 ] || t_bad "running as root" "Postfix's master must be started as root"
+    [ -x "$D" ] || t_bad "tlspolicyd is built" "no $D"
+    [ "$t_fail" -eq "$before" ] || return 1
+    e2e_tmp || { t_bad "scratch dir" "mktemp failed"; return 1; }
+    trap e2e_cleanup EXIT
+    trap 'exit 1' INT TERM HUP
+    MILTER_PORT=$(e2e_free_port)
+    SMTP_PORT=$(e2e_free_port "$MILTER_PORT")
+    e2e_certs || { t_bad "test certificates" "$(tail -n 20 "$tmp/certs.log")"; return 1; }
+    printf '%s\n' "$1" >"$tmp/td.conf"
+    td_start "$tmp/td.conf" || { t_bad "tlspolicyd starts" "$(tail -n 20 "$tmp/td.log")"; return 1; }
+    t_ok "tlspolicyd starts on port $MILTER_PORT"
+    pf_start "$2" || { t_bad "postfix starts" "$(tail -n 30 "$tmp/postfix-start.log" "$tmp/maillog" 2>&1)"; return 1; }
+    t_ok "postfix starts on port $SMTP_PORT"
+}
+
 # e2e_cleanup - stop everything this test started and remove $tmp; for the EXIT trap
 e2e_cleanup() {
     pf_stop
@@ -210,10 +232,12 @@ td_stop() {
 
 # send NAME [SWAKS-ARGS...] - one SMTP session with swaks to our Postfix,
 # EHLO NAME (so that the session record can be found by its helo);
-# the transcript is in $tmp/NAME.out and in $out
+# the transcript is in $tmp/NAME.out and in $out; NAME is added to $sessions
+sessions=""
 send() {
     name=$1; shift
-    swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo "$name" --from "<sender@sender.example>" \
+    sessions="$sessions $name"
+    swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo "$name" --from sender@sender.example \
         --timeout 20 --header "Subject: e2e $name" --body "test $name" "$@" >"$tmp/$name.out" 2>&1
     out=$(cat "$tmp/$name.out")
 }
@@ -256,6 +280,43 @@ session_for() {
         sleep 0.1; i=$((i + 1))
     done
     return 1
+}
+
+# Assertions on one SMTP session (the last send) and its records.
+# They count the recipients checked in $decisions.
+decisions=0
+
+# refused NAME RCPT CODE REASON - RCPT was refused with CODE (e.g. "530 5.7.0")
+# and logged as action=reject with REASON; the logged reply is what swaks saw
+refused() {
+    decisions=$((decisions + 1))
+    got=$(reply_to_rcpt "$2")
+    t_match "$1: RCPT $2 refused with $3" "^$3 " "$got"
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    t_match "$1: record action=reject reason=$4" "^event=decision .* action=reject would=- reason=$4 " "$rec"
+    t_eq "$1: record reply is the reply Postfix sent" "$got" \
+        "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
+}
+
+# accepted NAME RCPT REASON - RCPT was accepted, the message queued, and the
+# record (action=accept, REASON) carries Postfix's queue id
+accepted() {
+    decisions=$((decisions + 1))
+    got=$(reply_to_rcpt "$2")
+    t_match "$1: RCPT $2 accepted with 250 2.1.5" '^250 2\.1\.5 ' "$got"
+    qid=$(queued_id)
+    t_match "$1: message queued" '^[0-9A-Za-z]+$' "$qid"
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    t_match "$1: record action=accept reason=$3" "^event=decision .* action=accept would=- reason=$3 " "$rec"
+    t_eq "$1: record qid is Postfix's queue id" "$qid" "$(field qid "$rec")"
+}
+
+# tls_fields NAME RCPT VERSION CIPHER BITS - the record's TLS facts and what swaks negotiated
+tls_fields() {
+    rec=$(decision_for "$2")
+    t_eq "$1: swaks negotiated $3:$4:$5" "$3:$4:$5" "$(tls_started)"
+    t_match "$1: record tls_version=$3 cipher=$4 cipher_bits=$5" \
+        " tls_version=$3 cipher=$4 cipher_bits=$5 " "$rec"
 }
 
 # field NAME RECORD - the value of one kv field (unquoted tokens only)

@@ -15,29 +15,9 @@ set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 
 D="$top_builddir/src/tlspolicyd"
-missing=$t_fail
-t_need postfix swaks openssl
-[ "$(id -u)" = 0 ] || t_bad "running as root" "Postfix's master must be started as root"
-[ -x "$D" ] || t_bad "tlspolicyd is built" "no $D"
-if [ "$t_fail" -ne "$missing" ]; then t_done; exit; fi
-
-e2e_tmp || { t_bad "scratch dir" "mktemp failed"; t_done; exit; }
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM HUP
-MILTER_PORT=$(e2e_free_port)
-SMTP_PORT=$(e2e_free_port "$MILTER_PORT")
-
-# setup_failed WHAT LOG... - report a setup failure with its logs and stop
-setup_failed() {
-    what=$1; shift
-    t_bad "$what" "$(tail -n 30 "$@" 2>&1)"
-    t_done; exit
-}
-
-e2e_certs || setup_failed "test certificates" "$tmp/certs.log"
 
 # Exempt must not cover 127.0.0.1: swaks connects from loopback.
-cat >"$tmp/td.conf" <<CONF
+CONF='
 log = { ident = "tlspolicyd-e2e"; format = "kv"; addresses = "full"; };
 exempt = { clients = [ "192.0.2.255/32" ]; authenticated = true; };
 default = { level = "opportunistic"; };
@@ -47,50 +27,12 @@ policies = (
     ciphers = "HIGH:!aNULL:!kRSA"; min_cipher_bits = 128; },
   { name = "partner"; sender_domains = [ "partner.example" ]; level = "verified";
     cert_subject = "mx.partner.example"; }
-);
-CONF
-
+);'
 start=$(date +%s)
-td_start "$tmp/td.conf" || setup_failed "tlspolicyd starts" "$tmp/td.log"
-t_ok "tlspolicyd starts"
-pf_start "gdpr.example other.example" || setup_failed "postfix starts" "$tmp/postfix-start.log" "$tmp/maillog"
-t_ok "postfix starts on 127.0.0.1:$SMTP_PORT with tlspolicyd on port $MILTER_PORT"
-
-sessions=""   # helo names of every connection made, for the session records
-
-# refused NAME RCPT CODE REASON - RCPT was refused with CODE (e.g. "530 5.7.0")
-# and logged as action=reject with REASON; the logged reply is what swaks saw
-refused() {
-    got=$(reply_to_rcpt "$2")
-    t_match "$1: RCPT $2 refused with $3" "^$3 " "$got"
-    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
-    t_match "$1: record action=reject reason=$4" "^event=decision .* action=reject would=- reason=$4 " "$rec"
-    t_eq "$1: record reply is the reply Postfix sent" "$got" \
-        "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
-}
-
-# accepted NAME RCPT REASON - RCPT was accepted, the message queued, and the
-# record (action=accept, REASON) carries Postfix's queue id
-accepted() {
-    got=$(reply_to_rcpt "$2")
-    t_match "$1: RCPT $2 accepted with 250 2.1.5" '^250 2\.1\.5 ' "$got"
-    qid=$(queued_id)
-    t_match "$1: message queued" '^[0-9A-Za-z]+$' "$qid"
-    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
-    t_match "$1: record action=accept reason=$3" "^event=decision .* action=accept would=- reason=$3 " "$rec"
-    t_eq "$1: record qid is Postfix's queue id" "$qid" "$(field qid "$rec")"
-}
-
-# tls_fields NAME RCPT VERSION CIPHER BITS - the record's TLS facts and what swaks negotiated
-tls_fields() {
-    rec=$(decision_for "$2")
-    t_eq "$1: swaks negotiated $3:$4:$5" "$3:$4:$5" "$(tls_started)"
-    t_match "$1: record tls_version=$3 cipher=$4 cipher_bits=$5" \
-        " tls_version=$3 cipher=$4 cipher_bits=$5 " "$rec"
-}
+e2e_start "$CONF" "gdpr.example other.example" || { t_done; exit; }
 
 # ---- 1. plaintext
-send c1a --to c1@gdpr.example; sessions="$sessions c1a"
+send c1a --to c1@gdpr.example
 refused "plaintext to gdpr" c1@gdpr.example "530 5\.7\.0" plaintext
 t_match "plaintext to gdpr: record tls_version=none policy=gdpr" \
     ' policy=gdpr level=required mode=enforce rcpt=c1@gdpr.example .* tls_version=none cipher=- cipher_bits=- ' \
@@ -100,14 +42,14 @@ t_match "plaintext to gdpr: reply names the recipient" \
     "$(reply_to_rcpt c1@gdpr.example)"
 t_eq "plaintext to gdpr: nothing queued" "" "$(queued_id)"
 
-send c1b --to c1@other.example; sessions="$sessions c1b"
+send c1b --to c1@other.example
 accepted "plaintext to other" c1@other.example plaintext_allowed
 t_match "plaintext to other: record policy=default tls_version=none" \
-    ' policy=default level=opportunistic .* client_addr=127\.0\.0\.1 .* helo=c1b tls_version=none ' \
+    ' policy=default level=opportunistic .* sender=sender@sender\.example sender_domain=sender\.example client_addr=127\.0\.0\.1 client_name=[^ ]+ helo=c1b tls_version=none ' \
     "$(decision_for c1@other.example)"
 
 # ---- 2. one message, two recipients, plaintext: only gdpr refused
-send c2 --to c2@gdpr.example,c2@other.example; sessions="$sessions c2"
+send c2 --to c2@gdpr.example,c2@other.example
 refused "two recipients" c2@gdpr.example "530 5\.7\.0" plaintext
 accepted "two recipients" c2@other.example plaintext_allowed
 qid2=$(queued_id)
@@ -119,7 +61,7 @@ t_match "two recipients: the queue file has one recipient" "$qid2: from=<sender@
     "$(cat "$tmp/maillog")"
 
 # ---- 3. TLS 1.3
-send c3 --tls --to c3@gdpr.example; sessions="$sessions c3"
+send c3 --tls --to c3@gdpr.example
 accepted "TLS 1.3 to gdpr" c3@gdpr.example tls_ok
 tls_fields "TLS 1.3 to gdpr" c3@gdpr.example TLSv1.3 TLS_AES_256_GCM_SHA384 256
 t_match "TLS 1.3 to gdpr: policy gdpr, no client certificate" \
@@ -127,12 +69,10 @@ t_match "TLS 1.3 to gdpr: policy gdpr, no client certificate" \
 
 # ---- 4. TLS 1.2: ECDHE passes, static RSA key exchange does not
 send c4a --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384 --to c4a@gdpr.example
-sessions="$sessions c4a"
 accepted "TLS 1.2 ECDHE to gdpr" c4a@gdpr.example tls_ok
 tls_fields "TLS 1.2 ECDHE to gdpr" c4a@gdpr.example TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256
 
 send c4b --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384 --to c4b@gdpr.example
-sessions="$sessions c4b"
 refused "TLS 1.2 static RSA to gdpr" c4b@gdpr.example "550 5\.7\.0" cipher
 tls_fields "TLS 1.2 static RSA to gdpr" c4b@gdpr.example TLSv1.2 AES256-GCM-SHA384 256
 t_match "TLS 1.2 static RSA to gdpr: reply names the cipher" \
@@ -143,7 +83,6 @@ t_match "TLS 1.2 static RSA to gdpr: reply names the cipher" \
 for v in 1_1 1; do
     n=c5-$v; ver=TLSv1; [ "$v" = 1_1 ] && ver=TLSv1.1
     send "$n" --tls --tls-protocol "tlsv$v" --tls-cipher 'AES256-SHA:@SECLEVEL=0' --to "$n@gdpr.example"
-    sessions="$sessions $n"
     refused "$ver to gdpr" "$n@gdpr.example" "550 5\.7\.0" tls_version
     tls_fields "$ver to gdpr" "$n@gdpr.example" "$ver" AES256-SHA 256
     t_match "$ver to gdpr: reply names the versions" \
@@ -154,18 +93,16 @@ done
 # ---- 6. client certificates for the partner policy (sender partner.example)
 c="$tmp/certs"
 send c6a --tls --tls-cert "$c/client.pem" --tls-key "$c/client.key" \
-    --from "<a@partner.example>" --to c6a@other.example
-sessions="$sessions c6a"
+    --from a@partner.example --to c6a@other.example
 accepted "trusted client certificate" c6a@other.example tls_ok
 t_match "trusted client certificate: record policy=partner cert_verified=yes cert_subject=CN" \
-    ' policy=partner level=verified .* cert_verified=yes cert_subject=mx\.partner\.example cert_issuer="E2E Test CA" ' \
+    ' policy=partner level=verified .* sender_domain=partner\.example .* cert_verified=yes cert_subject=mx\.partner\.example cert_issuer="E2E Test CA" ' \
     "$(decision_for c6a@other.example)"
 t_match "trusted client certificate: Postfix saw it as trusted" \
     'Trusted TLS connection established from localhost\[127\.0\.0\.1\]' "$(cat "$tmp/maillog")"
 
 send c6b --tls --tls-cert "$c/selfsigned.pem" --tls-key "$c/selfsigned.key" \
-    --from "<a@partner.example>" --to c6b@other.example
-sessions="$sessions c6b"
+    --from a@partner.example --to c6b@other.example
 refused "untrusted client certificate" c6b@other.example "550 5\.7\.1" cert_unverified
 t_match "untrusted client certificate: record policy=partner cert_verified=no" \
     ' policy=partner level=verified .* tls_version=TLSv1\.3 .* cert_verified=no cert_subject=- ' \
@@ -173,8 +110,7 @@ t_match "untrusted client certificate: record policy=partner cert_verified=no" \
 t_match "untrusted client certificate: Postfix saw it as untrusted" \
     'Untrusted TLS connection established from localhost\[127\.0\.0\.1\]' "$(cat "$tmp/maillog")"
 
-send c6c --tls --from "<a@partner.example>" --to c6c@other.example
-sessions="$sessions c6c"
+send c6c --tls --from a@partner.example --to c6c@other.example
 refused "no client certificate" c6c@other.example "550 5\.7\.1" cert_unverified
 t_match "no client certificate: record cert_verified=no" \
     ' policy=partner .* cert_verified=no cert_subject=- ' "$(decision_for c6c@other.example)"
@@ -201,9 +137,9 @@ expect_session c6c 1 0 1 TLSv1.3
 nsess=$(printf '%s\n' $sessions | wc -l)
 t_eq "one session record per connection" "$nsess" "$(grep -c '^event=session ' "$tmp/td.log")"
 t_eq "Postfix saw as many connections" "$nsess" "$(grep -c 'postfix/smtpd\[[0-9]*\]: connect from' "$tmp/maillog")"
-t_eq "one decision record per recipient" 13 "$(grep -c '^event=decision ' "$tmp/td.log")"
+t_eq "one decision record per recipient" "$decisions" "$(grep -c '^event=decision ' "$tmp/td.log")"
 seqs=$(grep -oE '^event=(decision|session) seq=[0-9]+' "$tmp/td.log" | sed 's/.*seq=//' | sort -n | tr '\n' ' ')
-t_eq "seq is contiguous from 1" "$(seq 1 $((nsess + 13)) | tr '\n' ' ')" "$seqs"
+t_eq "seq is contiguous from 1" "$(seq 1 $((nsess + decisions)) | tr '\n' ' ')" "$seqs"
 t_nomatch "Postfix reported no milter trouble" 'warning: .*[Mm]ilter|milter.*(timeout|error)' "$(cat "$tmp/maillog")"
 
 pf_stop
