@@ -150,6 +150,9 @@ static int catch_signals(void)
         return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
+    /* SA_NODEFER: a second signal during the handler must find our thread
+       willing, or the kernel hands it to libmilter's thread, which stops. */
+    sa.sa_flags = SA_NODEFER | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -354,10 +357,13 @@ static int start(const struct config *cfg, const struct daemon_options *o, const
 /* daemon_run - the milter daemon */
 int daemon_run(struct config *cfg, const struct daemon_options *o)
 {
-    const char *socket_spec = o->socket ? o->socket : cfg->socket;
-    const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
+    /* Copies: a reload frees the configuration these came from. */
+    char socket_spec[1024], pidfile[1024];
     int status = -1;
     pthread_t tid;
+
+    snprintf(socket_spec, sizeof(socket_spec), "%s", o->socket ? o->socket : cfg->socket);
+    snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
 
     /* Until the daemon is serving, errors go to the terminal as well. */
     logger_open(cfg->log.ident, cfg->log.facility, true);
@@ -371,7 +377,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
         announce_ready();
     main_loop(o->config_path);
     pthread_join(tid, NULL);
-    if (pidfile && *pidfile)
+    if (*pidfile)
         unlink(pidfile);
     logger_notice(LOG_INFO, "stopped");
     config_ref_release(current);

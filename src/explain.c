@@ -152,6 +152,9 @@ int explain_run(const struct config *cfg, int argc, char **argv, FILE *out, stru
 
     memset(&in, 0, sizeof(in));
     session_facts_init(&in.session);
+    /* Without verify=, cert_subject is read as Postfix sends it: the CN
+       of a trusted certificate. */
+    facts_set_mta(&in.session, "Postfix");
     strbuf_init(&records);
     strbuf_init(&account);
     for (i = 0; i < argc; i++)

@@ -253,19 +253,38 @@ static enum addr_kind parse_domain(const char **pp, struct address *out)
     return ADDR_DOMAIN;
 }
 
+/* local_routes - an unquoted '%' or '!' in the local part [p, end) */
+static bool local_routes(const char *p, const char *end)
+{
+    if (*p == '"')
+        return false;
+    for (; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '%' || *p == '!')
+            return true;
+    }
+    return false;
+}
+
 /* parse_mailbox - [route] local [@ domain], then brackets and parameters */
 static enum addr_kind parse_mailbox(const char *p, struct address *out)
 {
     bool bracket = false;
     enum addr_kind kind = ADDR_LOCAL;
+    const char *local;
 
     if (*p == '<') {
         bracket = true;
         if (*++p == '>')
             return is_space(p[1]) || p[1] == 0 ? ADDR_NULL : ADDR_INVALID;
     }
-    if (!skip_route(&p) || !skip_local(&p))
+    if (!skip_route(&p))
         return ADDR_INVALID;
+    local = p;
+    if (!skip_local(&p))
+        return ADDR_INVALID;
+    out->routed = local_routes(local, p);
     if (*p == '@') {
         p++;
         kind = parse_domain(&p, out);
@@ -290,6 +309,7 @@ static enum addr_kind parse_mailbox(const char *p, struct address *out)
 void address_parse(const char *raw, struct address *out)
 {
     out->domain[0] = 0;
+    out->routed = false;
     if (raw == NULL) {
         out->kind = ADDR_INVALID;
         return;
@@ -454,6 +474,28 @@ int facts_set_verify(struct session_facts *sf, const char *value)
 int facts_set_auth_type(struct session_facts *sf, const char *value)
 {
     return set_copy(&sf->auth_type, value);
+}
+
+/* facts_set_mta - which MTA this is, from the {v} macro */
+int facts_set_mta(struct session_facts *sf, const char *v)
+{
+    if (v == NULL || *v == 0)
+        sf->mta = MTA_UNKNOWN;
+    else
+        sf->mta = strncasecmp(v, "Postfix", 7) == 0 ? MTA_POSTFIX : MTA_OTHER;
+    return 0;
+}
+
+/* facts_cert_verified - did the MTA verify the client certificate */
+bool facts_cert_verified(const struct session_facts *sf)
+{
+    if (sf->tls_version == TLS_V_NONE)
+        return false;
+    if (sf->verify != VERIFY_ABSENT)
+        return sf->verify == VERIFY_OK;
+    /* Sendmail sends {cert_subject} for any certificate, trusted or not:
+       without {verify} only Postfix's subject means "trusted". */
+    return sf->mta == MTA_POSTFIX && (sf->cert_subject_cn != NULL || sf->cert_issuer_cn != NULL);
 }
 
 /* facts_authenticated - a non-empty {auth_type} means SASL succeeded */

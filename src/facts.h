@@ -50,6 +50,9 @@ enum addr_kind {
 struct address {
     enum addr_kind kind;
     char domain[DOMAIN_MAX + 1]; /* ADDR_DOMAIN: normalised A-label form; else "" */
+    bool routed;                 /* unquoted '%' or '!' in the local part: the
+                                    percent hack or a bang path may send it
+                                    elsewhere than the domain says */
 };
 
 /*
@@ -78,7 +81,15 @@ char *xtext_decode(const char *in);
  */
 char *cert_cn(const char *decoded_name);
 
+/* Which MTA sent the macros; it decides what a missing {verify} means. */
+enum mta_kind {
+    MTA_UNKNOWN = 0, /* no {v} macro */
+    MTA_POSTFIX,     /* {v} starts with "Postfix" */
+    MTA_OTHER,       /* Sendmail and others: {verify} tells */
+};
+
 struct session_facts {
+    enum mta_kind mta;
     /* connect */
     bool has_client_addr;
     struct ip_addr client_ip;
@@ -118,6 +129,7 @@ void session_facts_clear(struct session_facts *);
  * returns -1 as well when the text is not an address (the text is kept,
  * has_client_addr is false).
  */
+int facts_set_mta(struct session_facts *, const char *v_macro);
 int facts_set_client_addr(struct session_facts *, const char *);
 int facts_set_client_name(struct session_facts *, const char *);
 int facts_set_helo(struct session_facts *, const char *);
@@ -129,6 +141,15 @@ int facts_set_cert_issuer(struct session_facts *, const char *);
 int facts_set_verify(struct session_facts *, const char *);
 int facts_set_auth_type(struct session_facts *, const char *);
 int facts_set_sender(struct session_facts *, const char *);
+
+/*
+ * facts_cert_verified - did the MTA verify the client certificate?
+ * Sendmail says so in {verify} (only OK counts). Postfix sends no
+ * {verify} and sends {cert_subject}/{cert_issuer} only for a trusted
+ * certificate, so there their presence means verified. Where {verify} is
+ * absent and the MTA is not known to be Postfix, nothing is verified.
+ */
+bool facts_cert_verified(const struct session_facts *);
 
 /* True when the session is authenticated (non-empty {auth_type}). */
 bool facts_authenticated(const struct session_facts *);

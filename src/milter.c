@@ -6,7 +6,8 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	int	milter_run(cfg, options)
+ *	int	milter_register(socket)
+ *	int	milter_serve(void)
  * DESCRIPTION
  *	The callbacks only translate: macro values become session facts,
  *	the recipient becomes recipient facts, policy_decide() decides, and
@@ -185,6 +186,7 @@ static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     c->pending_tail = &c->pending;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
     set_client(c, hostname, hostaddr);
+    facts_set_mta(&c->facts, macro(ctx, "v"));
     smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
@@ -316,21 +318,19 @@ static long elapsed_ms(const struct conn *c)
     return (long) (now.tv_sec - c->start.tv_sec) * 1000 + (now.tv_nsec - c->start.tv_nsec) / 1000000;
 }
 
-/* suspected_tls_failure - a plaintext session right after a failed-STARTTLS pattern */
+/* looks_like_failed_starttls - EHLO, no TLS, no MAIL, close: what a failed handshake leaves */
+static bool looks_like_failed_starttls(const struct conn *c)
+{
+    return c->facts.has_client_addr && c->facts.helo && !c->mail_seen && c->facts.tls_version == TLS_V_NONE;
+}
+
+/* suspected_tls_failure - a plaintext session right after such a session */
 static bool suspected_tls_failure(const struct conn *c)
 {
-    bool plaintext = c->facts.tls_version == TLS_V_NONE;
-
-    if (!c->facts.has_client_addr)
-        return false;
-    /* EHLO, no TLS, no MAIL, close: what a failed handshake leaves. */
-    if (plaintext && c->facts.helo && !c->mail_seen) {
-        tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
-        return false;
-    }
     /* Asked at close, not at connect: the MTA may report the failed
        session's close only after the client has already reconnected. */
-    return plaintext && c->mail_seen && tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
+    return c->facts.has_client_addr && c->mail_seen && c->facts.tls_version == TLS_V_NONE
+           && tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
 }
 
 /* tp_close - the session is over: session record, then free */
@@ -343,6 +343,8 @@ static sfsistat tp_close(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     message_end(c);
+    if (looks_like_failed_starttls(c))
+        tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
     opts = opts_of(c->ref->cfg);
     rec = (struct session_record){0, NULL, &c->facts, c->messages, c->accepted, c->rejected, c->tempfailed,
                                   suspected_tls_failure(c), elapsed_ms(c)};
@@ -356,7 +358,7 @@ static const struct {
     int stage;
     const char *macros;
 } wanted_macros[] = {
-    {SMFIM_CONNECT, "j {daemon_name} {client_addr} {client_name}"},
+    {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name}"},
     {SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_ENVFROM, "i {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_ENVRCPT, "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},

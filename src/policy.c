@@ -142,10 +142,11 @@ static enum policy_mode effective_mode(const struct policy_set *ps, const struct
 }
 
  /*
-  * Which policies are in force. Domain lookups report policy indexes
-  * through a callback; we collect them in a small array. A domain matched
-  * by more policies than fit is treated as matched by every policy of that
-  * kind: stricter, never weaker.
+  * Which policies are in force: every named policy all of whose selectors
+  * match, and always the default, last. Domain lookups report policy
+  * indexes through a callback; we collect them in a small array. A domain
+  * matched by more policies than fit is treated as matched by every
+  * policy of that kind: stricter, never weaker.
   */
 #define HITS_MAX 64
 
@@ -153,6 +154,14 @@ struct hits {
     unsigned idx[HITS_MAX];
     size_t n;
     bool all; /* overflow, or the domain cannot be determined */
+};
+
+/* One evaluation: what the policies in force are computed from. */
+struct eval {
+    const struct policy_set *ps;
+    const struct session_facts *s;
+    struct hits rcpt;
+    struct hits sender;
 };
 
 /* hits_add - domain_map_lookup callback */
@@ -184,57 +193,60 @@ static bool hits_has(const struct hits *h, unsigned idx)
 }
 
 /* rcpt_lookup - recipient-domain hits for the address as sent and as resolved */
-static void rcpt_lookup(const struct policy_set *ps, const struct rcpt_facts *r,
-                        const struct policy_trace *trace, struct hits *h)
+static void rcpt_lookup(struct eval *ev, const struct rcpt_facts *r, const struct policy_trace *trace)
 {
-    const struct address *addrs[2] = {&r->addr, r->rcpt_resolved ? &r->resolved_addr : NULL};
-    size_t i;
+    const struct address *sent = &r->addr, *resolved = &r->resolved_addr;
 
-    memset(h, 0, sizeof(*h));
-    for (i = 0; i < 2; i++) {
-        if (addrs[i] == NULL)
-            continue;
-        /* The domain decides which policies apply; where we cannot tell
-           it, every recipient_domains policy could apply, so all do. */
-        if (addrs[i]->kind != ADDR_DOMAIN) {
-            tracef(trace, "recipient %s has no domain that can be determined:"
-                   " every recipient_domains policy applies", i ? "(as resolved by the MTA)" : "");
-            h->all = true;
-            continue;
-        }
-        tracef(trace, "recipient domain%s: %s", i ? " (as resolved by the MTA)" : "", addrs[i]->domain);
-        if (ps->rcpt_map)
-            domain_map_lookup(ps->rcpt_map, addrs[i]->domain, hits_add, h);
+    /* The domain decides which policies apply; where we cannot tell it,
+       every recipient_domains policy could apply, so all do. */
+    if (sent->kind != ADDR_DOMAIN || sent->routed) {
+        tracef(trace, "recipient %s: every recipient_domains policy applies",
+               sent->routed ? "routes through its local part ('%' or '!')"
+                            : "has no domain that can be determined");
+        ev->rcpt.all = true;
+    } else {
+        tracef(trace, "recipient domain: %s", sent->domain);
+        domain_map_lookup(ev->ps->rcpt_map, sent->domain, hits_add, &ev->rcpt);
+    }
+    /* Postfix's {rcpt_addr} is the address after its own rewriting; the
+       stricter result of the two applies. Sendmail's is the bare user for
+       local delivery, which says nothing about the domain: ignored. */
+    if (r->rcpt_resolved && resolved->kind == ADDR_DOMAIN && !resolved->routed) {
+        tracef(trace, "recipient domain as resolved by the MTA: %s", resolved->domain);
+        domain_map_lookup(ev->ps->rcpt_map, resolved->domain, hits_add, &ev->rcpt);
     }
 }
 
 /* sender_lookup - sender-domain hits; the null sender matches none */
-static void sender_lookup(const struct policy_set *ps, const struct session_facts *s, struct hits *h)
+static void sender_lookup(struct eval *ev)
 {
-    memset(h, 0, sizeof(*h));
-    /* Sender domains are the client's claim, not a fact we can verify:
-       a sender_domains policy only ever adds requirements, and a sender
-       without a domain (bounces: <>) is held to no sender's policy. */
-    if (s->sender && s->sender_addr.kind == ADDR_DOMAIN && ps->sender_map)
-        domain_map_lookup(ps->sender_map, s->sender_addr.domain, hits_add, h);
+    const struct session_facts *s = ev->s;
+
+    /* The null sender <> (bounces) is held to no sender's policy. A sender
+       we cannot read could be any sender: every sender policy applies. */
+    if (s->sender == NULL || s->sender_addr.kind == ADDR_NULL)
+        return;
+    if (s->sender_addr.kind != ADDR_DOMAIN || s->sender_addr.routed)
+        ev->sender.all = true;
+    else
+        domain_map_lookup(ev->ps->sender_map, s->sender_addr.domain, hits_add, &ev->sender);
 }
 
 /* policy_applies - do all selectors of policy idx match */
-static bool policy_applies(const struct policy_set *ps, unsigned idx, const struct session_facts *s,
-                           const struct hits *rcpt, const struct hits *sender, const char **why)
+static bool policy_applies(const struct eval *ev, unsigned idx, const char **why)
 {
-    const struct policy *p = &ps->policies[idx];
+    const struct policy *p = &ev->ps->policies[idx];
 
-    if (p->by_rcpt && !hits_has(rcpt, idx)) {
+    if (p->by_rcpt && !hits_has(&ev->rcpt, idx)) {
         *why = "recipient domain not listed";
         return false;
     }
-    if (p->by_sender && !hits_has(sender, idx)) {
+    if (p->by_sender && !hits_has(&ev->sender, idx)) {
         *why = "sender domain not listed";
         return false;
     }
     /* An unknown client address could be any client: the policy applies. */
-    if (p->by_client && s->has_client_addr && !cidr_list_match(&p->clients, &s->client_ip)) {
+    if (p->by_client && ev->s->has_client_addr && !cidr_list_match(&p->clients, &ev->s->client_ip)) {
         *why = "client address not listed";
         return false;
     }
@@ -242,39 +254,57 @@ static bool policy_applies(const struct policy_set *ps, unsigned idx, const stru
     return true;
 }
 
-/* find_inforce - the policies in force, in configuration order */
-static void find_inforce(const struct policy_set *ps, const struct session_facts *s,
-                         const struct rcpt_facts *r, const struct policy_trace *trace, struct decision *d)
+/* next_inforce - the next policy in force from *pos on; the default last; NULL at the end */
+static const struct policy *next_inforce(const struct eval *ev, size_t *pos)
 {
-    struct hits rcpt, sender;
     const char *why;
+
+    while (*pos < ev->ps->npolicies) {
+        size_t i = (*pos)++;
+
+        if (policy_applies(ev, (unsigned) i, &why))
+            return &ev->ps->policies[i];
+    }
+    if (*pos == ev->ps->npolicies) {
+        (*pos)++;
+        return &ev->ps->dflt;
+    }
+    return NULL;
+}
+
+/* eval_init - look up the domains once */
+static void eval_init(struct eval *ev, const struct policy_set *ps, const struct session_facts *s,
+                      const struct rcpt_facts *r, const struct policy_trace *trace)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->ps = ps;
+    ev->s = s;
+    rcpt_lookup(ev, r, trace);
+    sender_lookup(ev);
+}
+
+/* find_inforce - list (for the record) and trace the policies in force */
+static void find_inforce(const struct eval *ev, const struct policy_trace *trace, struct decision *d)
+{
+    const struct policy_set *ps = ev->ps;
+    const char *why;
+    size_t pos = 0;
+    const struct policy *p;
     unsigned i;
 
-    rcpt_lookup(ps, r, trace, &rcpt);
-    sender_lookup(ps, s, &sender);
-    d->ninforce = 0;
     for (i = 0; i < ps->npolicies; i++) {
-        bool yes = policy_applies(ps, i, s, &rcpt, &sender, &why);
+        bool yes = policy_applies(ev, i, &why);
 
         tracef(trace, "policy %s (line %d): %s (%s)", ps->policies[i].name, ps->policies[i].line,
                yes ? "in force" : "not in force", why);
-        if (!yes)
-            continue;
+    }
+    tracef(trace, "policy default: in force (always)");
+    d->ninforce = 0;
+    while ((p = next_inforce(ev, &pos)) != NULL) {
         if (d->ninforce < DECISION_INFORCE_MAX)
-            d->inforce[d->ninforce] = &ps->policies[i];
+            d->inforce[d->ninforce] = p;
         d->ninforce++;
     }
-    if (d->ninforce == 0) {
-        tracef(trace, "policy default: in force (no named policy is)");
-        d->inforce[0] = &ps->dflt;
-        d->ninforce = 1;
-    }
-}
-
-/* inforce_count - how many of the in-force policies are listed */
-static size_t inforce_count(const struct decision *d)
-{
-    return d->ninforce < DECISION_INFORCE_MAX ? d->ninforce : DECISION_INFORCE_MAX;
 }
 
  /*
@@ -282,6 +312,7 @@ static size_t inforce_count(const struct decision *d)
   * session. Only levels required and verified constrain the TLS session;
   * below that, refusing a weak cipher would push the sender to plaintext.
   */
+#define IS_TLS(s) ((s)->tls_version != TLS_V_NONE)
 
 /* is_tls13 - does the session use a TLS 1.3 suite */
 static bool is_tls13(const struct session_facts *s)
@@ -291,22 +322,10 @@ static bool is_tls13(const struct session_facts *s)
     return s->tls_version == TLS_V_UNKNOWN && s->cipher && tlsinfo_is_tls13_suite(s->cipher);
 }
 
-/* cert_verified - did the MTA verify the client certificate */
-static bool cert_verified(const struct session_facts *s)
-{
-    if (s->tls_version == TLS_V_NONE)
-        return false;
-    /* Sendmail says so in {verify}; Postfix sends no {verify} and sends
-       {cert_subject}/{cert_issuer} only for a trusted certificate. */
-    if (s->verify != VERIFY_ABSENT)
-        return s->verify == VERIFY_OK;
-    return s->cert_subject_cn != NULL || s->cert_issuer_cn != NULL;
-}
-
 /* met_tls - level required or above needs an encrypted session */
 static bool met_tls(const struct policy *p, const struct session_facts *s)
 {
-    return p->level < TLS_LEVEL_REQUIRED || s->tls_version != TLS_V_NONE;
+    return p->level < TLS_LEVEL_REQUIRED || IS_TLS(s);
 }
 
 /* met_version - protocol floor; an unknown version string meets none */
@@ -334,7 +353,7 @@ static bool met_bits(const struct policy *p, const struct session_facts *s)
 /* met_verified - level verified needs a verified client certificate */
 static bool met_verified(const struct policy *p, const struct session_facts *s)
 {
-    return p->level < TLS_LEVEL_VERIFIED || cert_verified(s);
+    return p->level < TLS_LEVEL_VERIFIED || facts_cert_verified(s);
 }
 
 /* name_matches - configured name against the certificate CN, as host names compare */
@@ -374,22 +393,21 @@ struct failures {
 };
 
 /* check_requirements - run every predicate against every policy in force */
-static void check_requirements(const struct policy_set *ps, const struct session_facts *s,
-                               const struct decision *d, const struct policy_trace *trace,
-                               struct failures *f)
+static void check_requirements(const struct eval *ev, const struct policy_trace *trace, struct failures *f)
 {
-    size_t i, k;
+    const struct policy *p;
+    size_t k, pos;
 
     memset(f, 0, sizeof(*f));
     for (k = 0; k < NREQUIREMENTS; k++) {
-        for (i = 0; i < inforce_count(d); i++) {
-            const struct policy *p = d->inforce[i];
-            int m = effective_mode(ps, p) == POLICY_MODE_MONITOR;
+        for (pos = 0; (p = next_inforce(ev, &pos)) != NULL;) {
+            enum policy_mode mode = effective_mode(ev->ps, p);
+            int m = mode == POLICY_MODE_MONITOR;
 
-            if (requirements[k].met(p, s))
+            if (requirements[k].met(p, ev->s))
                 continue;
             tracef(trace, "policy %s: %s requirement not met (%s, %s)", p->name, requirements[k].what,
-                   policy_mode_name(effective_mode(ps, p)), policy_action_name(p->action));
+                   policy_mode_name(mode), policy_action_name(p->action));
             if (f->req[m] == NULL) {
                 f->req[m] = &requirements[k];
                 f->policy[m] = p;
@@ -400,27 +418,26 @@ static void check_requirements(const struct policy_set *ps, const struct session
     }
 }
 
-/* combined_level - the highest level in force */
-static enum tls_level combined_level(const struct decision *d)
+/* combine - the strictest level and floors in force, and whether all monitor */
+static void combine(const struct eval *ev, struct decision *d, bool *all_monitoring)
 {
-    enum tls_level level = TLS_LEVEL_NONE;
-    size_t i;
+    const struct policy *p;
+    size_t pos = 0;
 
-    for (i = 0; i < inforce_count(d); i++)
-        if (d->inforce[i]->level > level)
-            level = d->inforce[i]->level;
-    return level;
-}
-
-/* all_monitoring - true when no policy in force enforces */
-static bool all_monitoring(const struct policy_set *ps, const struct decision *d)
-{
-    size_t i;
-
-    for (i = 0; i < inforce_count(d); i++)
-        if (effective_mode(ps, d->inforce[i]) != POLICY_MODE_MONITOR)
-            return false;
-    return true;
+    d->level = TLS_LEVEL_NONE;
+    *all_monitoring = true;
+    while ((p = next_inforce(ev, &pos)) != NULL) {
+        if (p->level > d->level)
+            d->level = p->level;
+        if (effective_mode(ev->ps, p) != POLICY_MODE_MONITOR)
+            *all_monitoring = false;
+        if (p->level < TLS_LEVEL_REQUIRED)
+            continue;
+        if (p->min_version > d->min_version)
+            d->min_version = p->min_version;
+        if (p->min_cipher_bits > d->min_cipher_bits)
+            d->min_cipher_bits = p->min_cipher_bits;
+    }
 }
 
 /* is_exempt - exempt clients and authenticated sessions skip every check */
@@ -444,6 +461,7 @@ static void decision_init(struct decision *d, const struct policy_set *ps, const
     memset(d, 0, sizeof(*d));
     d->action = d->would = DECISION_ACCEPT;
     d->mode = ps->mode;
+    d->min_version = TLS_V_NONE;
     d->deferrals = -1;
     d->text_rcpt_at = -1;
     if (r->addr.kind == ADDR_DOMAIN)
@@ -453,14 +471,14 @@ static void decision_init(struct decision *d, const struct policy_set *ps, const
 }
 
 /* conclude - turn the failures into action, reason, mode and deciding policy */
-static void conclude(const struct policy_set *ps, const struct session_facts *s, const struct failures *f,
+static void conclude(const struct session_facts *s, const struct failures *f, bool all_monitoring,
                      struct decision *d)
 {
     int m = f->req[0] ? 0 : 1;
 
     if (f->req[m] == NULL) {
-        d->reason = s->tls_version == TLS_V_NONE ? REASON_PLAINTEXT_ALLOWED : REASON_TLS_OK;
-        d->mode = all_monitoring(ps, d) ? POLICY_MODE_MONITOR : POLICY_MODE_ENFORCE;
+        d->reason = IS_TLS(s) ? REASON_TLS_OK : REASON_PLAINTEXT_ALLOWED;
+        d->mode = all_monitoring ? POLICY_MODE_MONITOR : POLICY_MODE_ENFORCE;
         return;
     }
     d->reason = f->req[m]->reason;
@@ -476,6 +494,8 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
                    struct decision *d)
 {
     struct failures f;
+    struct eval ev;
+    bool all_monitoring;
 
     /* The fallback rules enter here once the state store exists; until
        then nothing is learned and no downgrade rule applies. */
@@ -483,16 +503,17 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
     (void) now;
 
     decision_init(d, ps, r);
-    d->cert_verified = cert_verified(s);
+    d->cert_verified = facts_cert_verified(s);
     if (is_exempt(ps, s, trace)) {
         d->reason = REASON_EXEMPT;
         return;
     }
-    find_inforce(ps, s, r, trace, d);
-    d->level = combined_level(d);
+    eval_init(&ev, ps, s, r, trace);
+    find_inforce(&ev, trace, d);
+    combine(&ev, d, &all_monitoring);
     tracef(trace, "level in force: %s", policy_level_name(d->level));
-    check_requirements(ps, s, d, trace, &f);
-    conclude(ps, s, &f, d);
+    check_requirements(&ev, trace, &f);
+    conclude(s, &f, all_monitoring, d);
     if (d->would != DECISION_ACCEPT)
         reply_set(d, s, r);
     tracef(trace, "decision: %s, reason %s%s%s (%s)", decision_action_name(d->action),

@@ -70,7 +70,7 @@ struct policy {
 
 struct policy_set {
     enum policy_mode mode;           /* global: ENFORCE or MONITOR */
-    struct policy dflt;              /* in force when no named policy is */
+    struct policy dflt;              /* always in force: the baseline */
     struct policy *policies;
     size_t npolicies;
     struct domain_map *rcpt_map;     /* values index policies[] */
@@ -120,6 +120,8 @@ struct decision {
     const struct policy *inforce[DECISION_INFORCE_MAX];
     size_t ninforce;                 /* may exceed DECISION_INFORCE_MAX; list truncated */
     enum tls_level level;            /* combined level in force */
+    enum tls_version min_version;    /* combined floors in force (levels required and up) */
+    int min_cipher_bits;
     enum policy_mode mode;           /* ENFORCE or MONITOR: the mode that decided */
     bool cert_verified;
     const char *rcpt_domain;         /* points into rcpt facts, or NULL */

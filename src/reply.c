@@ -91,33 +91,13 @@ static void expand_reply(char *out, size_t len, const char *tmpl, const char *do
     out[n] = 0;
 }
 
-/* strictest_floor - highest version and bit floors in force, for the reply */
-static void strictest_floor(const struct decision *d, enum tls_version *version, int *bits)
-{
-    size_t i;
-
-    *version = TLS_V_NONE;
-    *bits = 0;
-    for (i = 0; i < d->ninforce && i < DECISION_INFORCE_MAX; i++) {
-        const struct policy *p = d->inforce[i];
-
-        if (p->level < TLS_LEVEL_REQUIRED)
-            continue;
-        if (p->min_version > *version)
-            *version = p->min_version;
-        if (p->min_cipher_bits > *bits)
-            *bits = p->min_cipher_bits;
-    }
-}
-
 /* weak_detail - what was negotiated and what is required */
 static void weak_detail(char *out, size_t len, const struct decision *d, const struct session_facts *s)
 {
     char ver[SHOW_MAX + 1], cipher[SHOW_MAX + 1];
-    enum tls_version floor;
-    int bits;
+    enum tls_version floor = d->min_version;
+    int bits = d->min_cipher_bits;
 
-    strictest_floor(d, &floor, &bits);
     show(ver, sizeof(ver), s->tls_version == TLS_V_UNKNOWN ? s->tls_version_raw
                                                           : tlsinfo_version_name(s->tls_version));
     show(cipher, sizeof(cipher), s->cipher);
@@ -139,22 +119,53 @@ static void default_text(char *out, size_t len, const struct decision *d, const 
     switch (d->reason) {
     case REASON_PLAINTEXT:
         textf(out, len, "Must issue a STARTTLS command first: mail for <%s> (domain %s) requires TLS", rcpt,
-                 domain);
-        break;
+              domain);
+        return;
     case REASON_TLS_VERSION:
     case REASON_CIPHER:
     case REASON_CIPHER_BITS:
         weak_detail(detail, sizeof(detail), d, s);
         textf(out, len, "TLS protocol or cipher too weak: mail for <%s> (domain %s) %s", rcpt, domain, detail);
-        break;
+        return;
+    case REASON_CERT_UNVERIFIED:
+        textf(out, len, "Verified client certificate required for mail to <%s> (domain %s)", rcpt, domain);
+        return;
     case REASON_CERT_MISMATCH:
         textf(out, len, "Verified client certificate required for mail to <%s> (domain %s):"
-                 " certificate name not accepted", rcpt, domain);
-        break;
-    default:
-        textf(out, len, "Verified client certificate required for mail to <%s> (domain %s)", rcpt, domain);
+              " certificate name not accepted", rcpt, domain);
+        return;
+    case REASON_DOWNGRADE:
+        textf(out, len, "TLS downgrade suspected: your servers used TLS before; retry with STARTTLS"
+              " (mail for <%s>)", rcpt);
+        return;
+    case REASON_STATE_ERROR:
+        textf(out, len, "Temporary policy state failure");
+        return;
+    case REASON_TLS_OK:
+    case REASON_PLAINTEXT_ALLOWED:
+    case REASON_DOWNGRADE_ACCEPTED:
+    case REASON_EXEMPT:
         break;
     }
+    out[0] = 0; /* accepting reasons have no reply */
+}
+
+/* reply_codes - SMTP and enhanced status codes of SPEC.md */
+static void reply_codes(struct decision *d)
+{
+    bool reject = d->would == DECISION_REJECT;
+    bool cert = d->reason == REASON_CERT_UNVERIFIED || d->reason == REASON_CERT_MISMATCH;
+
+    if (d->reason == REASON_STATE_ERROR) {
+        textf(d->rcode, sizeof(d->rcode), "451");
+        textf(d->xcode, sizeof(d->xcode), "4.3.0");
+        return;
+    }
+    if (d->reason == REASON_PLAINTEXT)
+        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "530" : "450");
+    else
+        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "550" : "450");
+    textf(d->xcode, sizeof(d->xcode), "%s.7.%d", reject ? "5" : "4", cert ? 1 : 0);
 }
 
 /* locate_rcpt - where "<rcpt>" stands in the text, so a log can hide it */
@@ -176,15 +187,9 @@ static void locate_rcpt(struct decision *d, const char *rcpt)
 /* reply_set - codes and text for a refusal (or a monitored would-refusal) */
 void reply_set(struct decision *d, const struct session_facts *s, const struct rcpt_facts *r)
 {
-    bool reject = d->would == DECISION_REJECT;
-    bool cert = d->reason == REASON_CERT_UNVERIFIED || d->reason == REASON_CERT_MISMATCH;
     char rcpt[SHOW_MAX + 1], domain[SHOW_MAX + 1];
 
-    if (d->reason == REASON_PLAINTEXT)
-        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "530" : "450");
-    else
-        textf(d->rcode, sizeof(d->rcode), "%s", reject ? "550" : "450");
-    textf(d->xcode, sizeof(d->xcode), "%s.7.%d", reject ? "5" : "4", cert ? 1 : 0);
+    reply_codes(d);
     show_rcpt(rcpt, sizeof(rcpt), r->rcpt);
     show(domain, sizeof(domain), d->rcpt_domain ? d->rcpt_domain : "unknown");
     if (d->policy && d->policy->reply)

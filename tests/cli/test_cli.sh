@@ -61,7 +61,7 @@ t_match "--explain: account gives the decision" '^  decision: reject, reason pla
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 rcpt=u@gdpr.example)
 t_match "--explain: static RSA refused by cipher string" ' action=reject would=- reason=cipher policy=gdpr .* tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 ' "$out"
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 sender='<a@partner.example>' cert_subject='/O=Partner+20GmbH/CN=mx.partner.example' verify=OK rcpt=u@gdpr.example)
-t_match "--explain: Sendmail-verified partner over TLS 1.3" ' action=accept would=- reason=tls_ok policy=gdpr,partner level=verified .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$out"
+t_match "--explain: Sendmail-verified partner over TLS 1.3" ' action=accept would=- reason=tls_ok policy=gdpr,partner,default level=verified .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$out"
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=127.0.0.1 rcpt=u@gdpr.example)
 t_match "--explain: exempt client" ' action=accept would=- reason=exempt policy=- level=- ' "$out"
 

@@ -100,7 +100,7 @@ c = session(nil, { 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', '256', '/CN=mx.part
 expect(c, '<p2@other.example>', SMFIR_REPLYCODE)
 finish(c)"
 r=$(records)
-t_match "verified partner accepted" ' reason=tls_ok policy=partner level=verified .* rcpt=p1@other.example .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$r"
+t_match "verified partner accepted" ' reason=tls_ok policy=partner,default level=verified .* rcpt=p1@other.example .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$r"
 t_match "unverified partner deferred with 450 4.7.1" ' action=tempfail .* reason=cert_unverified policy=partner .* rcpt=p2@other.example .* cert_verified=no .* reply="450 4\.7\.1 ' "$r"
 
 mt "exemptions and monitor mode" "$LUA

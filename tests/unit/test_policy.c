@@ -81,6 +81,7 @@ static void build_set(struct policy_set *ps)
     struct policy *p;
 
     policy_set_init(ps);
+    ps->dflt.name = strdup("default");
     p = add_policy(ps, "gdpr", TLS_LEVEL_REQUIRED, POLICY_ACTION_REJECT);
     p->min_version = TLS_V_TLS12;
     p->ciphers = ciphers(STRICT_CIPHERS, false);
@@ -213,6 +214,11 @@ static const struct dcase cases[] = {
     {"rcpt unparsable", CLIENT, PLAIN, NOCERT, SDR, "<@>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
     {"rcpt without domain over TLS meets every requirement", CLIENT, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256", NOCERT, SDR, "<postmaster>", NULL, TMP, TMP, REASON_CERT_UNVERIFIED, "issuer", "450 4.7.1"},
     {"resolved rcpt stricter than sent", CLIENT, PLAIN, NOCERT, SDR, "<u@ordinary.example>", "<u@gdpr.example>", REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"percent hack is undeterminable", CLIENT, PLAIN, NOCERT, SDR, "<u%gdpr.example@other.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"bang path is undeterminable", CLIENT, PLAIN, NOCERT, SDR, "<gdpr.example!u@other.example>", NULL, REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
+    {"quoted percent is an ordinary local part", CLIENT, PLAIN, NOCERT, SDR, "<\"u%x\"@other.example>", NULL, ACC, ACC, REASON_PLAINTEXT_ALLOWED, NULL, NULL},
+    {"sendmail rcpt_addr is the bare local user", CLIENT, PLAIN, NOCERT, SDR, "<u@other.example>", "alice", ACC, ACC, REASON_PLAINTEXT_ALLOWED, NULL, NULL},
+    {"unreadable sender gets every sender policy", CLIENT, T12, NOCERT, "x@partner.example (Partner)", "<u@ordinary.example>", NULL, REJ, REJ, REASON_CERT_UNVERIFIED, "partner", "550 5.7.1"},
     {"sent rcpt stricter than resolved", CLIENT, PLAIN, NOCERT, SDR, "<u@gdpr.example>", "<u@ordinary.example>", REJ, REJ, REASON_PLAINTEXT, "gdpr", "530 5.7.0"},
 };
 
@@ -220,6 +226,8 @@ static const struct dcase cases[] = {
 static void session_from(const struct dcase *c, struct session_facts *s)
 {
     session_facts_init(s);
+    /* Cases with {verify} come from Sendmail, the others from Postfix. */
+    assert_int_equal(facts_set_mta(s, c->verify ? "8.17.1" : "Postfix 3.7.11"), 0);
     if (c->client)
         assert_int_equal(facts_set_client_addr(s, c->client), 0);
     assert_int_equal(facts_set_tls_version(s, c->tls), 0);
@@ -384,15 +392,90 @@ static void test_inforce_list(void **state)
 
     reply_of(ps, ADHOC(CLIENT, T12, "mx.partner.example", NULL, NULL, NULL, "<a@partner.example>",
                                 "<u@gdpr.example>"), r, sizeof(r), &d);
-    assert_int_equal(d.ninforce, 2);
+    assert_int_equal(d.ninforce, 3);
     assert_string_equal(d.inforce[0]->name, "gdpr");
     assert_string_equal(d.inforce[1]->name, "partner");
+    assert_ptr_equal(d.inforce[2], &ps->dflt);
     assert_int_equal(d.level, TLS_LEVEL_VERIFIED);
     assert_true(d.cert_verified);
     reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@ordinary.example>"), r, sizeof(r), &d);
     assert_int_equal(d.ninforce, 1);
     assert_ptr_equal(d.inforce[0], &ps->dflt);
     assert_int_equal(d.level, TLS_LEVEL_OPPORTUNISTIC);
+}
+
+/* test_unknown_mta_subject - without {verify}, only Postfix's subject means trusted */
+static void test_unknown_mta_subject(void **state)
+{
+    const struct policy_set *ps = *state;
+    struct session_facts s;
+    struct rcpt_facts r;
+    struct decision d;
+    const char *const mta[] = {NULL, "8.17.1", "Postfix 3.7.11"};
+    const enum reason want[] = {REASON_CERT_UNVERIFIED, REASON_CERT_UNVERIFIED, REASON_TLS_OK};
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        session_facts_init(&s);
+        rcpt_facts_init(&r);
+        facts_set_mta(&s, mta[i]);
+        facts_set_client_addr(&s, CLIENT);
+        facts_set_tls_version(&s, "TLSv1.2");
+        facts_set_cipher(&s, "ECDHE-RSA-AES256-GCM-SHA384");
+        facts_set_cipher_bits(&s, "256");
+        facts_set_cert_subject(&s, "mx.partner.example");
+        facts_set_sender(&s, "<a@partner.example>");
+        facts_set_rcpt(&r, "<u@ordinary.example>");
+        policy_decide(ps, &s, &r, NULL, 0, NULL, &d);
+        assert_int_equal(d.reason, want[i]);
+        rcpt_facts_clear(&r);
+        session_facts_clear(&s);
+    }
+}
+
+/* test_default_is_baseline - a named policy cannot weaken the default */
+static void test_default_is_baseline(void **state)
+{
+    struct policy_set *ps = *state;
+    struct decision d;
+    char r[512];
+
+    ps->dflt.level = TLS_LEVEL_REQUIRED;
+    reply_of(ps, ADHOC(CLIENT, PLAIN, NOCERT, SDR, "<u@none.example>"), r, sizeof(r), &d);
+    ps->dflt.level = TLS_LEVEL_OPPORTUNISTIC;
+    assert_int_equal(d.action, DECISION_REJECT);
+    assert_int_equal(d.reason, REASON_PLAINTEXT);
+    assert_string_equal(d.policy->name, "default");
+}
+
+/* test_many_inforce - every policy in force counts, not only those the record lists */
+static void test_many_inforce(void **state)
+{
+    struct policy_set set;
+    struct session_facts s;
+    struct rcpt_facts r;
+    struct decision d;
+    char name[32];
+    int i;
+
+    (void) state;
+    policy_set_init(&set);
+    for (i = 0; i < DECISION_INFORCE_MAX + 8; i++) {
+        snprintf(name, sizeof(name), "p%d", i);
+        add_policy(&set, name, i == DECISION_INFORCE_MAX + 5 ? TLS_LEVEL_REQUIRED : TLS_LEVEL_OPPORTUNISTIC,
+                   POLICY_ACTION_REJECT);
+        add_domains(&set, false, DOMAINS(".example"));
+    }
+    session_facts_init(&s);
+    rcpt_facts_init(&r);
+    facts_set_rcpt(&r, "<u@many.example>");
+    policy_decide(&set, &s, &r, NULL, 0, NULL, &d);
+    assert_int_equal(d.ninforce, DECISION_INFORCE_MAX + 9);
+    assert_int_equal(d.action, DECISION_REJECT);
+    assert_int_equal(d.reason, REASON_PLAINTEXT);
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+    policy_set_clear(&set);
 }
 
 static int trace_lines;
@@ -455,6 +538,9 @@ int main(void)
         cmocka_unit_test(test_enforce_outranks_monitor),
         cmocka_unit_test(test_inforce_list),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_unknown_mta_subject),
+        cmocka_unit_test(test_default_is_baseline),
+        cmocka_unit_test(test_many_inforce),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
