@@ -170,6 +170,8 @@ t_match "another client is not flagged" '^event=session .* client_addr=192.0.2.5
 write_conf ', { name = "more"; recipient_domains = [ "other.example" ]; level = "required"; }'
 kill -HUP "$DPID"; sleep 1
 t_match "SIGHUP reloads a valid configuration" 'event=notice message=".*reloaded, hash [0-9a-f]{12}"' "$(cat "$tmp/daemon.log")"
+for i in $(seq 1 20); do kill -HUP "$DPID"; done; sleep 2
+t_match "a burst of 20 SIGHUPs reloads and never stops the daemon" '^[0-9]+$' "$(kill -0 "$DPID" && echo "$DPID")"
 mt "after reload the new policy applies" "$LUA
 c = session(nil, nil)
 expect(c, '<r1@other.example>', SMFIR_REPLYCODE)
