@@ -85,12 +85,16 @@ expect(c, '<old@gdpr.example>', SMFIR_REPLYCODE)
 finish(c)
 c = session(nil, { 'TLSv1.2', 'AES256-GCM-SHA384', '256' })
 expect(c, '<rsa@gdpr.example>', SMFIR_REPLYCODE)
+finish(c)
+c = session(nil, { 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', '64' })
+expect(c, '<bits@gdpr.example>', SMFIR_REPLYCODE)
 finish(c)"
 r=$(records)
 t_match "TLS 1.2 ECDHE accepted" ' action=accept .* reason=tls_ok .* rcpt=ok12@gdpr.example .* tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 ' "$r"
 t_match "TLS 1.3 accepted" ' reason=tls_ok .* rcpt=ok13@gdpr.example .* tls_version=TLSv1.3 ' "$r"
 t_match "TLS 1.0 refused for its version" ' action=reject .* reason=tls_version .* rcpt=old@gdpr.example .* reply="550 5\.7\.0 TLS protocol or cipher too weak: .*requires TLSv1.2 or newer, negotiated TLSv1"' "$r"
 t_match "static RSA refused for its cipher" ' action=reject .* reason=cipher .* rcpt=rsa@gdpr.example .* reply="550 5\.7\.0 ' "$r"
+t_match "too few cipher bits refused" ' action=reject .* reason=cipher_bits .* rcpt=bits@gdpr.example .* cipher_bits=64 .* reply="550 5\.7\.0 .*requires at least 128-bit ciphers' "$r"
 
 mt "client certificates (Sendmail macros)" "$LUA
 c = session(nil, { 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', '256', '/O=Partner+20GmbH/CN=mx.partner.example', '/CN=Partner+20CA', 'OK' }, '<a@partner.example>')
@@ -98,9 +102,13 @@ expect(c, '<p1@other.example>', SMFIR_CONTINUE)
 finish(c)
 c = session(nil, { 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', '256', '/CN=mx.partner.example', '/CN=Evil', 'FAIL' }, '<a@partner.example>')
 expect(c, '<p2@other.example>', SMFIR_REPLYCODE)
+finish(c)
+c = session(nil, { 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', '256', '/CN=mx.impostor.example', '/CN=Partner+20CA', 'OK' }, '<a@partner.example>')
+expect(c, '<p3@other.example>', SMFIR_REPLYCODE)
 finish(c)"
 r=$(records)
 t_match "verified partner accepted" ' reason=tls_ok policy=partner,default level=verified .* rcpt=p1@other.example .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$r"
+t_match "wrong certificate name deferred with 450 4.7.1" ' action=tempfail .* reason=cert_mismatch policy=partner .* rcpt=p3@other.example .* cert_verified=yes .* reply="450 4\.7\.1 ' "$r"
 t_match "unverified partner deferred with 450 4.7.1" ' action=tempfail .* reason=cert_unverified policy=partner .* rcpt=p2@other.example .* cert_verified=no .* reply="450 4\.7\.1 ' "$r"
 
 mt "exemptions and monitor mode" "$LUA
