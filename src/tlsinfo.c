@@ -34,9 +34,14 @@
  *	the number of keys, is never resized and never deleted from, so a probe
  *	always ends at an empty slot. A set is immutable after construction and
  *	may be read by many threads.
+ *
+ *	OpenSSL skips words it does not know; a string that selects suites
+ *	is refused all the same when cipherwords(3) finds such a word in it.
  * DIAGNOSTICS
  *	cipher_set_from_ciphers() and cipher_set_from_ciphersuites() fill
- *	err->msg (file and line empty; the configuration reader adds them).
+ *	err->msg (file and line empty; the configuration reader adds them):
+ *	OpenSSL rejects the string, it selects no cipher, or it names a word
+ *	OpenSSL does not know.
  *--*/
 
 /* System library. */
@@ -49,6 +54,7 @@
 #include <openssl/ssl.h>
 
 /* Application. */
+#include "cipherwords.h"
 #include "tlsinfo.h"
 
 /* Version names, as OpenSSL's SSL_get_version() spells them. */
@@ -288,6 +294,14 @@ static struct cipher_set *collect(const SSL_CTX *ctx, enum cipher_kind kind, boo
     return set;
 }
 
+/* words_known - does the string name only words OpenSSL knows (cipherwords(3)) */
+static bool words_known(const char *str, enum cipher_kind kind, struct tp_error *err)
+{
+    if (kind == KIND_TLS13)
+        return cipherwords_check_ciphersuites(str, err) == 0;
+    return cipherwords_check_ciphers(str, err) == 0;
+}
+
 /* expand - let OpenSSL expand a cipher or ciphersuites string */
 static struct cipher_set *expand(const char *str, enum cipher_kind kind, struct tp_error *err)
 {
@@ -318,7 +332,9 @@ static struct cipher_set *expand(const char *str, enum cipher_kind kind, struct 
 
     /* OpenSSL ignores names it does not know (RC4-SHA where RC4 is not
        built, typos); a string of nothing else fails with "no cipher match",
-       which is an empty selection, not a syntax error. */
+       which is an empty selection, not a syntax error. A string that does
+       select suites must still name none that OpenSSL skipped: a typo in
+       an exclusion ("!kRAS") would silently widen the set. */
     if (!ok && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_NO_CIPHER_MATCH)
         tp_error_set(err, NULL, 0, "%s string \"%s\" selects no cipher", what, str);
     else if (!ok)
@@ -327,7 +343,7 @@ static struct cipher_set *expand(const char *str, enum cipher_kind kind, struct 
         tp_error_set(err, NULL, 0, "out of memory expanding %s string \"%s\"", what, str);
     else if (set->n == 0)
         tp_error_set(err, NULL, 0, "%s string \"%s\" selects no cipher", what, str);
-    else
+    else if (words_known(str, kind, err))
         return set;
     cipher_set_free(set);
     return NULL;

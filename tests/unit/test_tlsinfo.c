@@ -8,9 +8,15 @@
  *	expectations were checked against the OpenSSL 3.0 the project builds
  *	with: it has no RC4, 3DES, DES or export suites at all, so those names
  *	are in no set, whatever the string says.
+ *
+ *	A string that selects suites must name only words OpenSSL knows:
+ *	typo cases show that OpenSSL's silent skipping of an unknown word
+ *	("!kRAS") is turned into an error, and strings from the wild show
+ *	that real aliases, suite names and obsolete exclusions still load.
  *--*/
 
 /* System library. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,8 +186,6 @@ static const struct set_case set_cases[] = {
     {"static RSA only", "kRSA", false,
      LIST("AES256-GCM-SHA384", "AES128-SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"),
      LIST("ECDHE-RSA-AES256-GCM-SHA384", TLS13_SUITES)},
-    {"one name with a typo beside it", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA265", false,
-     LIST("ECDHE-RSA-AES128-GCM-SHA256"), LIST("ECDHE-RSA-AES128-GCM-SHA265")},
     {"names are case-sensitive", "ECDHE-RSA-AES128-GCM-SHA256", false, LIST("ECDHE-RSA-AES128-GCM-SHA256"),
      LIST("ecdhe-rsa-aes128-gcm-sha256", "", "ECDHE-RSA-AES128-GCM-SHA25", "ECDHE-RSA-AES128-GCM-SHA2566")},
     {"suites two of three", "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", true,
@@ -190,8 +194,37 @@ static const struct set_case set_cases[] = {
           "AES256-GCM-SHA384")},
     {"suites CCM", "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256", true,
      LIST("TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"), LIST("TLS_AES_128_GCM_SHA256")},
-    {"suites with unknown name", "TLS_AES_128_GCM_SHA256:TLS_FOO", true, LIST("TLS_AES_128_GCM_SHA256"),
-     LIST("TLS_FOO", "TLS_AES_256_GCM_SHA384")},
+    {"suites with blanks and an empty item", " TLS_AES_256_GCM_SHA384 ::TLS_AES_128_GCM_SHA256 ", true,
+     LIST("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"), LIST("TLS_CHACHA20_POLY1305_SHA256")},
+
+    /* Strings from the wild: every word is one OpenSSL knows. */
+    {"wild HIGH without MD5 RC4 3DES", "HIGH:!aNULL:!MD5:!RC4:!3DES", false,
+     LIST("ECDHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES128-GCM-SHA256"),
+     LIST("ADH-AES256-GCM-SHA384", "NULL-MD5", TLS13_SUITES)},
+    {"wild ECDHE combinations", "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL", false,
+     LIST("ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"),
+     LIST(WEAK_TLS12, "DHE-RSA-AES256-GCM-SHA384", TLS13_SUITES)},
+    {"wild DEFAULT with obsolete exclusions", "DEFAULT:!EXPORT:!LOW:!kRSA", false,
+     LIST("ECDHE-RSA-AES128-GCM-SHA256"), LIST("AES128-SHA", "AES256-GCM-SHA384", TLS13_SUITES)},
+    {"wild ALL with export exclusions", "ALL:!EXP:!EXPORT40:@STRENGTH", false,
+     LIST("AES128-SHA", "ADH-AES256-GCM-SHA384"), LIST("NULL-SHA256", "EXP-RC4-MD5")},
+    {"wild SECLEVEL 2", "HIGH:@SECLEVEL=2", false, LIST("ECDHE-RSA-AES256-GCM-SHA384", "AES256-GCM-SHA384"),
+     LIST("ADH-AES256-GCM-SHA384", "AECDH-AES256-SHA")},
+    {"wild suite names", "AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256", false,
+     LIST("AES256-GCM-SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), LIST("ECDHE-RSA-AES256-GCM-SHA384")},
+    {"every separator and prefix", "HIGH;!aNULL,!kRSA -PSK:+SHA1", false, LIST("ECDHE-RSA-AES256-SHA"),
+     LIST("ADH-AES256-GCM-SHA384", "AES256-GCM-SHA384", "PSK-AES256-GCM-SHA384")},
+    {"obsolete aliases as exclusions", "ALL:!kDH:-aDH:!kECDH:!DES:!SSLv2:!EXPORT56", false,
+     LIST("AES128-SHA"), LIST("NULL-SHA256")},
+    /* IDEA and SEED suites are in libssl but not in the default provider. */
+    {"unavailable suites as exclusions", "HIGH:!aNULL:!IDEA-CBC-SHA:!SEED-SHA", false,
+     LIST("ECDHE-RSA-AES256-GCM-SHA384"), LIST("IDEA-CBC-SHA", "ADH-AES256-GCM-SHA384")},
+    /* OpenSSL skips a TLS 1.3 name in a cipher list; it cannot widen the set. */
+    {"TLS 1.3 name in a cipher list", "HIGH:!aNULL:TLS_AES_256_GCM_SHA384", false,
+     LIST("ECDHE-RSA-AES256-GCM-SHA384"), LIST(TLS13_SUITES)},
+    {"Suite B alone", "SUITEB128", false,
+     LIST("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"),
+     LIST("ECDHE-RSA-AES128-GCM-SHA256")},
 };
 
 /* test_set_members - each case's required and forbidden names */
@@ -246,6 +279,63 @@ static const struct {
      "ciphersuites string \"AES256-SHA\" selects no cipher"},
     {"suites given a cipher string", "HIGH:!aNULL", true,
      "ciphersuites string \"HIGH:!aNULL\" selects no cipher"},
+    {"suites with a comma", "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256", true,
+     "ciphersuites string \"TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256\" selects no cipher"},
+
+    /* Typos: OpenSSL skips the word, we do not. Alone, it selects nothing. */
+    {"typo in an exclusion", "HIGH:!aNULL:!kRAS", false,
+     "unknown cipher or alias \"kRAS\" in cipher string \"HIGH:!aNULL:!kRAS\""},
+    {"typo in a combination alone", "ECDHE+AESGMC", false,
+     "cipher string \"ECDHE+AESGMC\" selects no cipher"},
+    {"typo in a combination", "HIGH:!aNULL:ECDHE+AESGMC", false,
+     "unknown cipher or alias \"AESGMC\" in cipher string \"HIGH:!aNULL:ECDHE+AESGMC\""},
+    {"typo in an excluded combination", "HIGH:!kRSA+AESGMC", false,
+     "unknown cipher or alias \"AESGMC\" in cipher string \"HIGH:!kRSA+AESGMC\""},
+    {"typo 3DESS", "HIGH:!RC4:!3DESS", false,
+     "unknown cipher or alias \"3DESS\" in cipher string \"HIGH:!RC4:!3DESS\""},
+    {"lower-case alias alone", "high", false, "cipher string \"high\" selects no cipher"},
+    {"lower-case alias", "HIGH:!anull", false,
+     "unknown cipher or alias \"anull\" in cipher string \"HIGH:!anull\""},
+    {"unknown word added", "HIGH:!aNULL:FOO", false,
+     "unknown cipher or alias \"FOO\" in cipher string \"HIGH:!aNULL:FOO\""},
+    {"typo beside a suite name", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA265", false,
+     "unknown cipher or alias \"ECDHE-RSA-AES128-GCM-SHA265\" in cipher string "
+     "\"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA265\""},
+    {"typo after other separators", "HIGH;!aNULL,!kRAS", false,
+     "unknown cipher or alias \"kRAS\" in cipher string \"HIGH;!aNULL,!kRAS\""},
+    {"IANA name alone", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", false,
+     "cipher string \"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\" selects no cipher"},
+    {"IANA name in an exclusion", "HIGH:!TLS_RSA_WITH_AES_128_CBC_SHA", false,
+     "IANA cipher name \"TLS_RSA_WITH_AES_128_CBC_SHA\" in cipher string "
+     "\"HIGH:!TLS_RSA_WITH_AES_128_CBC_SHA\": "
+     "OpenSSL does not read it there, use \"AES128-SHA\""},
+    {"obsolete alias not excluded", "HIGH:EXPORT", false,
+     "obsolete cipher alias \"EXPORT\" in cipher string \"HIGH:EXPORT\" selects nothing; it is accepted only "
+     "as an exclusion (\"!EXPORT\")"},
+    {"DEFAULT not first", "HIGH:!aNULL:DEFAULT", false,
+     "\"DEFAULT\" must begin cipher string \"HIGH:!aNULL:DEFAULT\"; OpenSSL ignores it elsewhere"},
+    {"DEFAULT run into a word", "DEFAULTS", false,
+     "unknown cipher or alias \"S\" in cipher string \"DEFAULTS\""},
+    {"Suite B with more", "SUITEB128:!kRSA", false,
+     "\"SUITEB128\" must be the whole cipher string \"SUITEB128:!kRSA\"; OpenSSL ignores the rest"},
+    {"Suite B not first", "HIGH:SUITEB192", false,
+     "unknown cipher or alias \"SUITEB192\" in cipher string \"HIGH:SUITEB192\""},
+    {"text after a directive", "HIGH:@STRENGTH+FOO", false,
+     "unexpected text after \"@STRENGTH\" in cipher string \"HIGH:@STRENGTH+FOO\""},
+    {"text in a directive", "HIGH:@SECLEVEL=2_x", false,
+     "unexpected text after \"@SECLEVEL=2\" in cipher string \"HIGH:@SECLEVEL=2_x\""},
+    {"suites typo alone", "TLS_AES_256_GCM_SHA348", true,
+     "ciphersuites string \"TLS_AES_256_GCM_SHA348\" selects no cipher"},
+    {"suites unknown word added", "TLS_AES_256_GCM_SHA384:FOO", true,
+     "unknown TLS 1.3 ciphersuite \"FOO\" in ciphersuites string \"TLS_AES_256_GCM_SHA384:FOO\""},
+    {"suites unknown TLS_ name", "TLS_AES_128_GCM_SHA256:TLS_FOO", true,
+     "unknown TLS 1.3 ciphersuite \"TLS_FOO\" in ciphersuites string \"TLS_AES_128_GCM_SHA256:TLS_FOO\""},
+    {"suites lower case", "TLS_AES_256_GCM_SHA384: tls_aes_128_gcm_sha256", true,
+     "unknown TLS 1.3 ciphersuite \"tls_aes_128_gcm_sha256\" in ciphersuites string "
+     "\"TLS_AES_256_GCM_SHA384: tls_aes_128_gcm_sha256\""},
+    {"suites with a TLS 1.2 IANA name", "TLS_AES_256_GCM_SHA384:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", true,
+     "unknown TLS 1.3 ciphersuite \"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\" in ciphersuites string "
+     "\"TLS_AES_256_GCM_SHA384:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\""},
 };
 
 /* test_set_errors - rejected and empty strings */
@@ -269,6 +359,41 @@ static void test_set_errors(void **state)
         /* No stale error may be left for the next OpenSSL caller. */
         if (ERR_peek_error() != 0)
             fail_msg("case \"%s\": OpenSSL error queue not empty", bad_cases[i].name);
+    }
+}
+
+/* first_use_worker - one thread's strings; *arg is set to 1 on success */
+static void *first_use_worker(void *arg)
+{
+    struct tp_error err;
+    struct cipher_set *set = cipher_set_from_ciphers("HIGH:!aNULL:!kRSA", &err);
+    int *ok = arg;
+
+    *ok = set != NULL && cipher_set_contains(set, "ECDHE-RSA-AES128-GCM-SHA256");
+    cipher_set_free(set);
+    set = cipher_set_from_ciphers("HIGH:!aNULL:!kRAS", &err);
+    *ok = *ok && set == NULL && strstr(err.msg, "\"kRAS\"") != NULL;
+    cipher_set_free(set);
+    return NULL;
+}
+
+/*
+ * test_first_use_threads - the word list is built once, whoever asks first.
+ * It must run before any other cipher test, while the list is still unbuilt.
+ */
+static void test_first_use_threads(void **state)
+{
+    pthread_t tid[8];
+    int ok[8];
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&tid[i], NULL, first_use_worker, &ok[i]), 0);
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        if (!ok[i])
+            fail_msg("thread %zu: wrong result", i);
     }
 }
 
@@ -391,6 +516,7 @@ static void test_is_tls13_suite(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_use_threads),
         cmocka_unit_test(test_version_from_macro),
         cmocka_unit_test(test_version_parse_config),
         cmocka_unit_test(test_version_order_and_names),
