@@ -15,20 +15,19 @@
  *
  *	void	config_free(cfg)
  *	struct config *cfg;
- *
- *	int	config_parse_duration(text, seconds)
- *	const char *text;
- *	long	*seconds;
  * DESCRIPTION
  *	config_load() opens the file once and reads it twice through the same
  *	descriptor: first into SHA-256, then into libconfig, so that the hash
  *	in every decision record describes exactly the text that was parsed.
  *	Domain files are fed to the same hash, in the order they are read,
- *	so that editing a domain list changes the hash an auditor sees.
+ *	so that editing a domain list changes the hash an auditor sees. The
+ *	first reading also looks for @include, which is refused: libconfig
+ *	would read the included file behind the hash's back.
  *
  *	This file does the top level (sockets, pidfile, user, mode), log,
  *	fallback, state and the hash; config_policy.c does default, policies
- *	and exempt, and holds the key-checking helpers both files use.
+ *	and exempt; config_util.c holds the generic helpers both use
+ *	(config_parse_duration() among them).
  *
  *	config_defaults() initialises every field of a struct config, which
  *	need not be initialised before; it does not free old contents.
@@ -62,15 +61,22 @@
 #define HASH_KEY_MIN       16   /* HMAC-SHA256 keys shorter than this are guessable */
 #define HASH_KEY_MAX       4096 /* a bound, so that a device file cannot be read forever */
 
-/* hash_stream - feed an open file to the configuration hash */
-static int hash_stream(struct cfg_ctx *ctx, FILE *fp)
+/* Nothing serves policy_socket yet: the key is refused. Set to 1 with the server. */
+#define POLICY_SOCKET_SERVED 0
+
+/* hash_stream - feed an open file to the configuration hash and,
+   for the configuration file itself, to the @include scan */
+static int hash_stream(struct cfg_ctx *ctx, FILE *fp, struct cfg_scan *scan)
 {
     unsigned char buf[65536];
     size_t n;
 
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
         if (ctx->md && !EVP_DigestUpdate(ctx->md, buf, n))
             ctx->oom = true;
+        if (scan)
+            cfg_scan_include(ctx, scan, buf, n);
+    }
     if (ferror(fp)) {
         if (errno == 0)
             errno = EIO;
@@ -88,67 +94,11 @@ int cfg_hash_file(struct cfg_ctx *ctx, const char *path)
     if ((fp = fopen(path, "rb")) == NULL)
         return -1;
     errno = 0;
-    rc = hash_stream(ctx, fp);
+    rc = hash_stream(ctx, fp, NULL);
     saved = errno;
     fclose(fp);
     errno = saved;
     return rc;
-}
-
-/* config_parse_duration - "30d", "6h", "90m", "45s" or "120" seconds */
-int config_parse_duration(const char *text, long *seconds)
-{
-    long v = 0, unit = 1;
-    const char *p = text;
-
-    if (p == NULL || !isdigit((unsigned char) *p))
-        return -1;
-    for (; isdigit((unsigned char) *p); p++) {
-        if (v > (LONG_MAX - (*p - '0')) / 10)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    if (*p) {
-        const char *units = "smhd", *u = strchr(units, *p++);
-        static const long mult[] = {1, 60, 3600, 86400};
-
-        if (u == NULL || *p)
-            return -1;
-        unit = mult[u - units];
-    }
-    if (v > LONG_MAX / unit)
-        return -1;
-    *seconds = v * unit;
-    return 0;
-}
-
-/* load_duration - a positive duration, as a string or plain seconds */
-static void load_duration(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, long *out)
-{
-    const config_setting_t *s = cfg_get(group, name, CT_DURATION);
-    char shown[CFG_QUOTE_MAX + 2], q[CFG_QUOTE_MAX];
-    long long i;
-    long v = 0;
-    bool ok;
-
-    if (s == NULL)
-        return;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-        ok = config_parse_duration(config_setting_get_string(s), &v) == 0 && v > 0;
-        snprintf(shown, sizeof(shown), "\"%s\"", cfg_quote(config_setting_get_string(s), q));
-    } else {
-        i = config_setting_get_int64(s);
-        ok = i > 0 && i <= LONG_MAX;
-        v = (long) i;
-        snprintf(shown, sizeof(shown), "%lld", i);
-    }
-    if (!ok)
-        cfg_error(ctx, s,
-                  "%s: invalid duration %s (expected a positive number of seconds,"
-                  " or a number followed by s, m, h or d)",
-                  name, shown);
-    else
-        *out = v;
 }
 
 /* valid_port - 1 to 65535, decimal digits only */
@@ -224,30 +174,21 @@ static void load_socket(struct cfg_ctx *ctx, const config_setting_t *root, const
 /* load_daemon - the keys of the daemon's life cycle */
 static void load_daemon(struct cfg_ctx *ctx, const config_setting_t *root)
 {
-    static const char *const modes[] = {"enforce", "monitor"};
     struct config *cfg = ctx->cfg;
-    int i;
+    const config_setting_t *s;
 
     load_socket(ctx, root, "socket", &cfg->socket, valid_milter_socket,
                 "unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST, PORT 1 to 65535");
-    load_socket(ctx, root, "policy_socket", &cfg->policy_socket, valid_policy_socket,
-                "inet:HOST:PORT, PORT 1 to 65535, or unix:PATH");
+    /* Postfix defers all mail when its policy service does not answer. */
+    if (POLICY_SOCKET_SERVED)
+        load_socket(ctx, root, "policy_socket", &cfg->policy_socket, valid_policy_socket,
+                    "inet:HOST:PORT, PORT 1 to 65535, or unix:PATH");
+    else if ((s = cfg_get(root, "policy_socket", CT_STRING)) != NULL)
+        cfg_error(ctx, s,
+                  "policy_socket: the Postfix policy delegation service is not available in this version");
     cfg_string(ctx, root, "pidfile", &cfg->pidfile);
     cfg_string(ctx, root, "user", &cfg->user);
-    if ((i = cfg_enum(ctx, root, "mode", modes, CFG_NELEM(modes))) >= 0)
-        cfg->policies.mode = i == 0 ? POLICY_MODE_ENFORCE : POLICY_MODE_MONITOR;
-}
-
-/* cfg_absolute - files read at load are read again on SIGHUP, after the
-   daemon has changed to "/": a relative name would then point elsewhere */
-bool cfg_absolute(struct cfg_ctx *ctx, const config_setting_t *s, const char *name, const char *path)
-{
-    char q[CFG_QUOTE_MAX];
-
-    if (path[0] == '/')
-        return true;
-    cfg_error(ctx, s, "%s: \"%s\" is not an absolute path", name, cfg_quote(path, q));
-    return false;
+    cfg_mode(ctx, root, &cfg->policies.mode);
 }
 
 /* read_hash_key - the HMAC key for addresses = hash, read now so that a
@@ -349,11 +290,11 @@ static void load_fallback(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg->fallback.enabled = config_setting_get_bool(s);
     if ((i = cfg_enum(ctx, g, "key", fb_keys, CFG_NELEM(fb_keys))) >= 0)
         cfg->fallback.key = (enum fallback_key) i;
-    load_duration(ctx, g, "window", &cfg->fallback.window);
+    cfg_duration(ctx, g, "window", &cfg->fallback.window);
     if ((i = cfg_enum(ctx, g, "action", actions, CFG_NELEM(actions))) >= 0)
         cfg->fallback.action = (enum fallback_action) i;
     cfg_int(ctx, g, "max_deferrals", 0, INT_MAX, &cfg->fallback.max_deferrals);
-    load_duration(ctx, g, "defer_period", &cfg->fallback.defer_period);
+    cfg_duration(ctx, g, "defer_period", &cfg->fallback.defer_period);
     if ((i = cfg_enum(ctx, g, "then", thens, CFG_NELEM(thens))) >= 0)
         cfg->fallback.then = (enum fallback_then) i;
 }
@@ -524,17 +465,26 @@ void config_free(struct config *cfg)
     free(cfg);
 }
 
-/* parse_file - hash the file, then parse the same bytes and walk them */
+/*
+ * parse_file - hash the file, then parse the same bytes and walk them.
+ * An @include would let libconfig read a file the hash never saw (and,
+ * relative, resolve it against "/" after a reload): it is refused before
+ * libconfig can open anything.
+ */
 static void parse_file(struct cfg_ctx *ctx, FILE *fp)
 {
+    struct cfg_scan scan;
     config_t lc;
     const char *file;
 
+    cfg_scan_init(&scan);
     errno = 0;
-    if (hash_stream(ctx, fp) < 0) {
+    if (hash_stream(ctx, fp, &scan) < 0) {
         tp_errlist_add(ctx->errs, ctx->path, 0, "cannot read: %s", strerror(errno));
         return;
     }
+    if (scan.found > 0)
+        return;
     rewind(fp);
     config_init(&lc);
     if (config_read(&lc, fp) != CONFIG_TRUE) {

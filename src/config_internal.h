@@ -2,8 +2,12 @@
  * NAME
  *	config_internal 3h
  * SUMMARY
- *	helpers shared by config.c and config_policy.c
+ *	the loader's shared state and the helpers of config_util.c
  * DESCRIPTION
+ *	Three files fill one struct config: config.c the top level, log,
+ *	fallback, state and the hash; config_policy.c default, policies and
+ *	exempt; config_util.c the generic libconfig helpers both use.
+ *
  *	The loader walks the libconfig tree once. Each group first has its
  *	keys checked against a table of {name, type}: an unknown key or a
  *	value of the wrong libconfig type is reported there, once. The value
@@ -68,6 +72,9 @@ void cfg_check_keys(struct cfg_ctx *, const config_setting_t *group, const struc
 /* cfg_get - member name of group when present and of the given type */
 const config_setting_t *cfg_get(const config_setting_t *group, const char *name, enum cfg_type type);
 
+/* cfg_duration - a positive duration into *out when present and valid */
+void cfg_duration(struct cfg_ctx *, const config_setting_t *group, const char *name, long *out);
+
 /* cfg_enum - index of the member's value in names[], or -1 (reported);
    -2 when the member is absent or of the wrong type */
 int cfg_enum(struct cfg_ctx *, const config_setting_t *group, const char *name, const char *const *names,
@@ -88,8 +95,26 @@ const char *cfg_quote(const char *value, char *buf);
 /* cfg_absolute - path is absolute, else an error at s naming key name */
 bool cfg_absolute(struct cfg_ctx *, const config_setting_t *s, const char *name, const char *path);
 
-/* cfg_hash_file - feed a file's bytes to the hash; -1 with errno set */
+/* Where the @include scan of the configuration file stands. */
+struct cfg_scan {
+    int line;  /* line of the next byte, from 1 */
+    int state; /* libconfig's lexical state, see config_util.c */
+    int bol;   /* bytes of "@include" seen first on the line; -1: none can be */
+    int found; /* @include lines reported */
+};
+
+/* cfg_scan_init - the state at the start of a file */
+void cfg_scan_init(struct cfg_scan *);
+
+/* cfg_scan_include - report every @include in the file's next len bytes */
+void cfg_scan_include(struct cfg_ctx *, struct cfg_scan *, const unsigned char *buf, size_t len);
+
+/* cfg_hash_file - feed a file's bytes to the hash; -1 with errno set (config.c) */
 int cfg_hash_file(struct cfg_ctx *, const char *path);
+
+/* cfg_mode - "enforce" or "monitor" into *out; cfg_enum's return value
+   (config_policy.c, also used for the global mode) */
+int cfg_mode(struct cfg_ctx *, const config_setting_t *group, enum policy_mode *out);
 
 /* cfg_load_policies - default, policies and exempt (config_policy.c) */
 void cfg_load_policies(struct cfg_ctx *, const config_setting_t *root);

@@ -9,6 +9,11 @@
  *	void	cfg_load_policies(ctx, root)
  *	struct cfg_ctx *ctx;
  *	const config_setting_t *root;
+ *
+ *	int	cfg_mode(ctx, group, out)
+ *	struct cfg_ctx *ctx;
+ *	const config_setting_t *group;
+ *	enum policy_mode *out;
  * DESCRIPTION
  *	Fills ctx->cfg->policies. policies[i] is the i-th group of the
  *	policies list, and i is the value stored in the recipient and sender
@@ -20,8 +25,11 @@
  *	its level never checks (a minimum version at level opportunistic) is
  *	an error, since whoever wrote it expects it to be enforced.
  *
- *	Also here: the key-checking helpers of config_internal.h (cfg_error,
- *	cfg_check_keys, cfg_get, ...); the policy groups use them most.
+ *	Levels, actions and modes are spelt as policy.h names them, so that
+ *	the configuration, the records and --explain use one vocabulary.
+ *
+ *	cfg_mode() reads "enforce" or "monitor", for a policy's mode and
+ *	for the global one.
  * DIAGNOSTICS
  *	FILE:LINE: message, added to ctx->errs; see tlspolicyd.conf(5).
  *--*/
@@ -29,218 +37,12 @@
 /* System library. */
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Application. */
 #include "config_internal.h"
-
-/* cfg_error - add FILE:LINE: message for the place of setting s */
-void cfg_error(struct cfg_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
-{
-    char msg[TP_ERROR_MSG_MAX];
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* Settings read through a stream carry no file name: they are ours. */
-    tp_errlist_add(ctx->errs, file ? file : ctx->path, s ? config_setting_source_line(s) : 0, "%s", msg);
-}
-
-/* cfg_strdup - copy, noting an allocation failure in the context */
-char *cfg_strdup(struct cfg_ctx *ctx, const char *s)
-{
-    char *copy = strdup(s);
-
-    if (copy == NULL)
-        ctx->oom = true;
-    return copy;
-}
-
-/* cfg_quote - a value made safe to echo: no terminal escapes, no new lines */
-const char *cfg_quote(const char *value, char *buf)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    unsigned char c;
-
-    for (; (c = (unsigned char) *value) != 0; value++) {
-        if (o + 8 >= CFG_QUOTE_MAX) {
-            memcpy(buf + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char) c;
-            continue;
-        }
-        buf[o++] = '\\';
-        buf[o++] = 'x';
-        buf[o++] = hex[c >> 4];
-        buf[o++] = hex[c & 15];
-    }
-    buf[o] = 0;
-    return buf;
-}
-
-#define T(x) (1u << CONFIG_TYPE_##x)
-
-/* What each cfg_type accepts: libconfig types, and the type of elements. */
-static const struct {
-    const char *expected;
-    unsigned types;
-    int elem;
-} ctype[] = {
-    [CT_STRING] = {"a string", T(STRING), -1},
-    [CT_INT] = {"an integer", T(INT) | T(INT64), -1},
-    [CT_BOOL] = {"true or false", T(BOOL), -1},
-    [CT_DURATION] = {"a duration", T(STRING) | T(INT) | T(INT64), -1},
-    [CT_STRINGS] = {"a list of strings", T(ARRAY) | T(LIST), CONFIG_TYPE_STRING},
-    [CT_GROUP] = {"a group", T(GROUP), -1},
-    [CT_LIST] = {"a list of groups", T(LIST), CONFIG_TYPE_GROUP},
-};
-
-/* describe - what the administrator wrote, for a type mismatch message */
-static const char *describe(const config_setting_t *s, char *buf, size_t len)
-{
-    char q[CFG_QUOTE_MAX];
-    int t = config_setting_type(s);
-
-    if (t == CONFIG_TYPE_STRING)
-        snprintf(buf, len, "the string \"%s\"", cfg_quote(config_setting_get_string(s), q));
-    else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-        snprintf(buf, len, "the integer %lld", config_setting_get_int64(s));
-    else if (t == CONFIG_TYPE_FLOAT)
-        snprintf(buf, len, "the number %g", config_setting_get_float(s));
-    else if (t == CONFIG_TYPE_BOOL)
-        snprintf(buf, len, "%s", config_setting_get_bool(s) ? "true" : "false");
-    else
-        snprintf(buf, len, "%s", t == CONFIG_TYPE_GROUP ? "a group" : "a list");
-    return buf;
-}
-
-/* check_type - the setting and, for lists, each element have their type;
-   reported when ctx is not NULL */
-static bool check_type(struct cfg_ctx *ctx, const config_setting_t *s, enum cfg_type type)
-{
-    const char *name = config_setting_name(s);
-    const config_setting_t *e;
-    char got[CFG_QUOTE_MAX + 32];
-    int i, want = ctype[type].elem;
-    bool ok = true;
-
-    if ((ctype[type].types & (1u << config_setting_type(s))) == 0) {
-        if (ctx)
-            cfg_error(ctx, s, "%s: expected %s, got %s", name, ctype[type].expected,
-                      describe(s, got, sizeof(got)));
-        return false;
-    }
-    for (i = 0; want >= 0 && i < config_setting_length(s); i++) {
-        e = config_setting_get_elem(s, (unsigned) i);
-        if (config_setting_type(e) == want)
-            continue;
-        ok = false;
-        if (ctx)
-            cfg_error(ctx, e, "%s: element %d: expected %s, got %s", name, i + 1,
-                      want == CONFIG_TYPE_STRING ? "a string" : "a group", describe(e, got, sizeof(got)));
-    }
-    return ok;
-}
-
-/* cfg_check_keys - report unknown keys and wrong types in a group */
-void cfg_check_keys(struct cfg_ctx *ctx, const config_setting_t *group, const struct cfg_key *keys,
-                    const char *where)
-{
-    const config_setting_t *s;
-    const struct cfg_key *k;
-    int i;
-
-    for (i = 0; i < config_setting_length(group); i++) {
-        s = config_setting_get_elem(group, (unsigned) i);
-        for (k = keys; k->name && strcmp(k->name, config_setting_name(s)) != 0; k++)
-            continue;
-        if (k->name == NULL)
-            cfg_error(ctx, s, "unknown key \"%s\" %s", config_setting_name(s), where);
-        else
-            check_type(ctx, s, k->type);
-    }
-}
-
-/* cfg_get - member name of group when present and of the given type */
-const config_setting_t *cfg_get(const config_setting_t *group, const char *name, enum cfg_type type)
-{
-    const config_setting_t *s;
-
-    if (group == NULL || (s = config_setting_get_member(group, name)) == NULL)
-        return NULL;
-    return check_type(NULL, s, type) ? s : NULL;
-}
-
-/* cfg_enum - index of the member's value in names[], or -1, -2 */
-int cfg_enum(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, const char *const *names,
-             size_t n)
-{
-    const config_setting_t *s = cfg_get(group, name, CT_STRING);
-    char expected[256] = "", q[CFG_QUOTE_MAX];
-    size_t i, o = 0;
-
-    if (s == NULL)
-        return -2;
-    for (i = 0; i < n; i++)
-        if (strcmp(config_setting_get_string(s), names[i]) == 0)
-            return (int) i;
-    for (i = 0; i < n && o < sizeof(expected); i++)
-        o += (size_t) snprintf(expected + o, sizeof(expected) - o, "%s%s",
-                               i == 0       ? ""
-                               : i + 1 == n ? " or "
-                                            : ", ",
-                               names[i]);
-    cfg_error(ctx, s, "%s: invalid value \"%s\" (expected %s)", name,
-              cfg_quote(config_setting_get_string(s), q), expected);
-    return -1;
-}
-
-/* cfg_string - replace *dst by the member's non-empty value */
-bool cfg_string(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, char **dst)
-{
-    const config_setting_t *s = cfg_get(group, name, CT_STRING);
-
-    if (s == NULL)
-        return false;
-    if (*config_setting_get_string(s) == 0) {
-        cfg_error(ctx, s, "%s: must not be empty", name);
-        return false;
-    }
-    free(*dst);
-    *dst = cfg_strdup(ctx, config_setting_get_string(s));
-    return true;
-}
-
-/* cfg_int - the member's value in [min, max] */
-bool cfg_int(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, long min, long max,
-             int *out)
-{
-    const config_setting_t *s = cfg_get(group, name, CT_INT);
-    long long v;
-
-    if (s == NULL)
-        return false;
-    v = config_setting_get_int64(s);
-    if (v >= min && v <= max) {
-        *out = (int) v;
-        return true;
-    }
-    if (max >= INT_MAX)
-        cfg_error(ctx, s, "%s: invalid value %lld (expected %ld or more)", name, v, min);
-    else
-        cfg_error(ctx, s, "%s: invalid value %lld (expected %ld to %ld)", name, v, min, max);
-    return false;
-}
 
 #define POLICY_NAME_MAX 64
 #define REPLY_MAX       300 /* leaves room for codes and the domain in a 512-byte reply line */
@@ -262,7 +64,9 @@ static const struct cfg_key policy_keys[] = {
 };
 /* clang-format on */
 
-static const char *const level_names[] = {"none", "opportunistic", "required", "verified"};
+/* Values in the order the messages list them. */
+static const enum policy_action action_values[] = {POLICY_ACTION_REJECT, POLICY_ACTION_TEMPFAIL};
+static const enum policy_mode mode_values[] = {POLICY_MODE_ENFORCE, POLICY_MODE_MONITOR};
 
 /* Requirements that only some levels check. */
 static const struct {
@@ -370,29 +174,61 @@ static void check_level_bound(struct cfg_ctx *ctx, const config_setting_t *g, co
     for (i = 0; i < CFG_NELEM(level_bound); i++)
         if ((s = config_setting_get_member(g, level_bound[i].name)) != NULL && p->level < level_bound[i].min)
             cfg_error(ctx, s, "%s: has no effect at level %s in %s (only at level %s)", level_bound[i].name,
-                      level_names[p->level], label,
+                      policy_level_name(p->level), label,
                       level_bound[i].min == TLS_LEVEL_VERIFIED ? "verified" : "required or verified");
+}
+
+/* read_level - the level member; cfg_enum's return value */
+static int read_level(struct cfg_ctx *ctx, const config_setting_t *g, enum tls_level *out)
+{
+    const char *names[TLS_LEVEL_VERIFIED + 1];
+    int i;
+
+    for (i = TLS_LEVEL_NONE; i <= TLS_LEVEL_VERIFIED; i++)
+        names[i] = policy_level_name((enum tls_level) i);
+    if ((i = cfg_enum(ctx, g, "level", names, CFG_NELEM(names))) >= 0)
+        *out = (enum tls_level) i;
+    return i;
+}
+
+/* read_action - the action member */
+static void read_action(struct cfg_ctx *ctx, const config_setting_t *g, enum policy_action *out)
+{
+    const char *names[CFG_NELEM(action_values)];
+    int i;
+
+    for (i = 0; i < (int) CFG_NELEM(action_values); i++)
+        names[i] = policy_action_name(action_values[i]);
+    if ((i = cfg_enum(ctx, g, "action", names, CFG_NELEM(names))) >= 0)
+        *out = action_values[i];
+}
+
+/* cfg_mode - "enforce" or "monitor"; cfg_enum's return value */
+int cfg_mode(struct cfg_ctx *ctx, const config_setting_t *g, enum policy_mode *out)
+{
+    const char *names[CFG_NELEM(mode_values)];
+    int i;
+
+    for (i = 0; i < (int) CFG_NELEM(mode_values); i++)
+        names[i] = policy_mode_name(mode_values[i]);
+    if ((i = cfg_enum(ctx, g, "mode", names, CFG_NELEM(names))) >= 0)
+        *out = mode_values[i];
+    return i;
 }
 
 /* load_requirements - the keys default and named policies share */
 static void load_requirements(struct cfg_ctx *ctx, const config_setting_t *g, struct policy *p,
                               const char *label, bool named)
 {
-    static const char *const actions[] = {"reject", "tempfail"};
-    static const char *const modes[] = {"enforce", "monitor"};
     const config_setting_t *s;
-    int level, i;
+    int level;
 
-    level = cfg_enum(ctx, g, "level", level_names, CFG_NELEM(level_names));
-    if (level >= 0)
-        p->level = (enum tls_level) level;
-    else if (named && config_setting_get_member(g, "level") == NULL)
+    level = read_level(ctx, g, &p->level);
+    if (level < 0 && named && config_setting_get_member(g, "level") == NULL)
         cfg_error(ctx, g, "%s has no level (none, opportunistic, required or verified)", label);
     load_tls_keys(ctx, g, p);
-    if ((i = cfg_enum(ctx, g, "action", actions, CFG_NELEM(actions))) >= 0)
-        p->action = i == 0 ? POLICY_ACTION_REJECT : POLICY_ACTION_TEMPFAIL;
-    if ((i = cfg_enum(ctx, g, "mode", modes, CFG_NELEM(modes))) >= 0)
-        p->mode = i == 0 ? POLICY_MODE_ENFORCE : POLICY_MODE_MONITOR;
+    read_action(ctx, g, &p->action);
+    cfg_mode(ctx, g, &p->mode);
     if ((s = cfg_get(g, "reply", CT_STRING)) != NULL && check_reply(ctx, s))
         p->reply = cfg_strdup(ctx, config_setting_get_string(s));
     cfg_string(ctx, g, "cert_subject", &p->cert_subject);
@@ -557,7 +393,7 @@ static void load_named(struct cfg_ctx *ctx, const config_setting_t *list)
     }
 }
 
-/* load_default - the policy in force when no named one is */
+/* load_default - the baseline policy, always in force */
 static void load_default(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     struct policy *p = &ctx->cfg->policies.dflt;

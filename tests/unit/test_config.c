@@ -49,6 +49,10 @@ struct bad_case {
     "    recipient_domains = [ \"gdpr.example\" ];\n" body "  }\n"                                           \
     ");\n"
 
+#define INCLUDE_REFUSED                                                                                      \
+    "@include is not supported: the configuration hash must cover every file"                                \
+    " (use recipient_domains_file for long lists)"
+
 #define X10(s)     s s s s s s s s s s
 #define LONG_REPLY X10(X10("abc")) "x" /* 301 characters */
 
@@ -237,11 +241,19 @@ static const struct bad_case bad_cases[] = {
      "@F:1: socket: invalid value \"inet:8895\" (expected unix:PATH, local:PATH, inet:PORT@HOST or"
      " inet6:PORT@HOST, PORT 1 to 65535)",
      0},
-    {"bad policy socket", "policy_socket = \"inet:10040@127.0.0.1\";\n",
-     "@F:1: policy_socket: invalid value \"inet:10040@127.0.0.1\" (expected inet:HOST:PORT, PORT 1 to 65535, "
-     "or"
-     " unix:PATH)",
+    /* Not served in this version: refused whatever its shape. */
+    {"policy socket refused", "user = \"x\";\npolicy_socket = \"inet:127.0.0.1:10040\";\n",
+     "@F:2: policy_socket: the Postfix policy delegation service is not available in this version", 0},
+    {"bad policy socket refused", "policy_socket = \"inet:10040@127.0.0.1\";\n",
+     "@F:1: policy_socket: the Postfix policy delegation service is not available in this version", 0},
+    {"mistyped policy socket", "policy_socket = 10040;\n",
+     "@F:1: policy_socket: expected a string, got the integer 10040", 0},
+    /* @include: the hash would not cover the included file. */
+    {"include", "user = \"x\";\n@include \"@D/other.conf\"\n", "@F:2: " INCLUDE_REFUSED, 0},
+    {"include indented in a group", "log = {\n \t @include \"/etc/x.conf\"\n};\n", "@F:2: " INCLUDE_REFUSED,
      0},
+    {"include after a comment and a string",
+     "/* a\n */\nuser = \"a\nb\"; # c\n@include \"x\"\n@include \"y\"\n", "@F:5: " INCLUDE_REFUSED, 2},
 };
 
 /* subst - expand @F and @D */
@@ -492,7 +504,7 @@ static void test_defaults(void **state)
 
 static const char full_text[] =
     "socket = \"inet:8895@127.0.0.1\";\n"
-    "policy_socket = \"inet:127.0.0.1:10040\";\n"
+    "# policy_socket is refused, see bad_cases\n"
     "pidfile = \"/tmp/tlspolicyd-test.pid\";\n"
     "user = \"nobody\";\n"
     "mode = \"monitor\";\n"
@@ -550,7 +562,7 @@ static void test_values_daemon(void **state)
 
     (void) state;
     assert_string_equal(cfg->socket, "inet:8895@127.0.0.1");
-    assert_string_equal(cfg->policy_socket, "inet:127.0.0.1:10040");
+    assert_null(cfg->policy_socket);
     assert_string_equal(cfg->pidfile, "/tmp/tlspolicyd-test.pid");
     assert_string_equal(cfg->user, "nobody");
     assert_int_equal(ps->mode, POLICY_MODE_MONITOR);
@@ -697,6 +709,51 @@ static void test_hash(void **state)
     assert_int_equal(strspn(h1, "0123456789abcdef"), CONFIG_HASH_LEN);
 }
 
+/* test_include_not_a_directive - "@include" in comments and strings is text */
+static void test_include_not_a_directive(void **state)
+{
+    static const char text[] = "# @include \"a\"\n"
+                               "// @include \"b\"\n"
+                               "/* c\n"
+                               "@include \"c\"\n"
+                               "*/\n"
+                               "user = \"d\n"
+                               "@include \\\"d\\\"\";\n"
+                               "pidfile = \"/run/@include\"; /* e */\n";
+    struct config *cfg = load_ok("noinclude", text);
+
+    (void) state;
+    assert_string_equal(cfg->user, "d\n@include \"d\"");
+    assert_string_equal(cfg->pidfile, "/run/@include");
+    config_free(cfg);
+}
+
+/* test_include_across_chunks - found where it straddles two reads */
+static void test_include_across_chunks(void **state)
+{
+    static const char tail[] = "@include \"x\"\n";
+    char path[PATH_MAX], want[PATH_MAX + 256], got[PATH_MAX + 256];
+    size_t pad = 65536 - 4; /* the directive starts 4 bytes before the second read */
+    struct tp_errlist errs;
+    char *text;
+
+    (void) state;
+    assert_non_null(text = malloc(pad + sizeof(tail)));
+    memset(text, 'x', pad);
+    text[0] = '#';
+    text[pad - 1] = '\n';
+    memcpy(text + pad, tail, sizeof(tail));
+    fixture_path("chunks.conf", path, sizeof(path));
+    write_file(path, text, pad + sizeof(tail) - 1);
+    free(text);
+    tp_errlist_init(&errs);
+    assert_null(config_load(path, &errs));
+    assert_int_equal(errs.n, 1);
+    snprintf(want, sizeof(want), "%s:2: %s", path, INCLUDE_REFUSED);
+    first_error(&errs, got, sizeof(got));
+    assert_string_equal(got, want);
+}
+
 /* test_all_errors_reported - one load reports every mistake, in order */
 static void test_all_errors_reported(void **state)
 {
@@ -779,6 +836,8 @@ int main(void)
         cmocka_unit_test(test_values_fallback_state),
         cmocka_unit_test(test_redis_default_server),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_include_not_a_directive),
+        cmocka_unit_test(test_include_across_chunks),
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_durations),
     };
