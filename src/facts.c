@@ -346,6 +346,7 @@ void session_facts_init(struct session_facts *sf)
     sf->cipher_bits = -1;
     sf->verify = VERIFY_ABSENT;
     address_clear(&sf->sender_addr);
+    address_clear(&sf->sender_resolved_addr);
 }
 
 /* session_facts_clear - release every value; the facts are as after init */
@@ -362,6 +363,7 @@ void session_facts_clear(struct session_facts *sf)
     free(sf->cert_issuer_cn);
     free(sf->auth_type);
     free(sf->sender);
+    free(sf->sender_resolved);
     session_facts_init(sf);
 }
 
@@ -513,6 +515,30 @@ int facts_set_sender(struct session_facts *sf, const char *value)
     if (value != NULL)
         address_parse(value, &sf->sender_addr);
     return 0;
+}
+
+/* facts_set_sender_resolved - the sender as the MTA parsed it ({mail_addr}) */
+int facts_set_sender_resolved(struct session_facts *sf, const char *value)
+{
+    address_clear(&sf->sender_resolved_addr);
+    if (set_copy(&sf->sender_resolved, value) != 0)
+        return -1;
+    /* Postfix sends the null sender's {mail_addr} as an empty string. */
+    if (value != NULL && *value == 0)
+        sf->sender_resolved_addr.kind = ADDR_NULL;
+    else if (value != NULL)
+        address_parse(value, &sf->sender_resolved_addr);
+    return 0;
+}
+
+/* facts_sender_domain - the sender's domain, as sent or else as resolved */
+const char *facts_sender_domain(const struct session_facts *sf)
+{
+    if (sf->sender && sf->sender_addr.kind == ADDR_DOMAIN)
+        return sf->sender_addr.domain;
+    if (sf->sender_resolved && sf->sender_resolved_addr.kind == ADDR_DOMAIN)
+        return sf->sender_resolved_addr.domain;
+    return NULL;
 }
 
 /* rcpt_facts_init - no recipient yet */

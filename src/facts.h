@@ -111,6 +111,8 @@ struct session_facts {
     /* MAIL */
     char *sender;          /* raw */
     struct address sender_addr;
+    char *sender_resolved; /* Postfix {mail_addr}: the sender after its own parsing */
+    struct address sender_resolved_addr;
 };
 
 struct rcpt_facts {
@@ -141,6 +143,10 @@ int facts_set_cert_issuer(struct session_facts *, const char *);
 int facts_set_verify(struct session_facts *, const char *);
 int facts_set_auth_type(struct session_facts *, const char *);
 int facts_set_sender(struct session_facts *, const char *);
+int facts_set_sender_resolved(struct session_facts *, const char *mail_addr);
+
+/* facts_sender_domain - the sender's domain: as sent, else as the MTA resolved it; NULL if none */
+const char *facts_sender_domain(const struct session_facts *);
 
 /*
  * facts_cert_verified - did the MTA verify the client certificate?

@@ -216,6 +216,8 @@ static sfsistat tp_envfrom(SMFICTX *ctx, char **argv)
     refresh_tls(ctx, c);
     refresh_qid(ctx, c);
     facts_set_sender(&c->facts, argv && argv[0] ? argv[0] : NULL);
+    /* Postfix's reading of a decorated MAIL FROM (<<a@b>>, comments). */
+    facts_set_sender_resolved(&c->facts, macro(ctx, "{mail_addr}"));
     return SMFIS_CONTINUE;
 }
 
@@ -360,7 +362,7 @@ static const struct {
 } wanted_macros[] = {
     {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name}"},
     {SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
-    {SMFIM_ENVFROM, "i {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+    {SMFIM_ENVFROM, "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_ENVRCPT, "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_EOM, "i"},
 };

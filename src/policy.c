@@ -192,6 +192,12 @@ static bool hits_has(const struct hits *h, unsigned idx)
     return false;
 }
 
+/* readable - an address whose domain decides */
+static bool readable(const struct address *a)
+{
+    return a->kind == ADDR_DOMAIN && !a->routed;
+}
+
 /* rcpt_lookup - recipient-domain hits for the address as sent and as resolved */
 static void rcpt_lookup(struct eval *ev, const struct rcpt_facts *r, const struct policy_trace *trace)
 {
@@ -199,7 +205,7 @@ static void rcpt_lookup(struct eval *ev, const struct rcpt_facts *r, const struc
 
     /* The domain decides which policies apply; where we cannot tell it,
        every recipient_domains policy could apply, so all do. */
-    if (sent->kind != ADDR_DOMAIN || sent->routed) {
+    if (!readable(sent)) {
         tracef(trace, "recipient %s: every recipient_domains policy applies",
                sent->routed ? "routes through its local part ('%' or '!')"
                             : "has no domain that can be determined");
@@ -211,7 +217,7 @@ static void rcpt_lookup(struct eval *ev, const struct rcpt_facts *r, const struc
     /* Postfix's {rcpt_addr} is the address after its own rewriting; the
        stricter result of the two applies. Sendmail's is the bare user for
        local delivery, which says nothing about the domain: ignored. */
-    if (r->rcpt_resolved && resolved->kind == ADDR_DOMAIN && !resolved->routed) {
+    if (r->rcpt_resolved && readable(resolved)) {
         tracef(trace, "recipient domain as resolved by the MTA: %s", resolved->domain);
         domain_map_lookup(ev->ps->rcpt_map, resolved->domain, hits_add, &ev->rcpt);
     }
@@ -221,15 +227,25 @@ static void rcpt_lookup(struct eval *ev, const struct rcpt_facts *r, const struc
 static void sender_lookup(struct eval *ev)
 {
     const struct session_facts *s = ev->s;
+    const struct address *sent = &s->sender_addr, *res = &s->sender_resolved_addr;
+    bool has_res = s->sender_resolved != NULL;
 
-    /* The null sender <> (bounces) is held to no sender's policy. A sender
-       we cannot read could be any sender: every sender policy applies. */
-    if (s->sender == NULL || s->sender_addr.kind == ADDR_NULL)
+    /* The null sender <> (bounces) is held to no sender's policy. */
+    if ((s->sender == NULL && !has_res) || (s->sender && sent->kind == ADDR_NULL))
         return;
-    if (s->sender_addr.kind != ADDR_DOMAIN || s->sender_addr.routed)
+    if (readable(sent)) {
+        domain_map_lookup(ev->ps->sender_map, sent->domain, hits_add, &ev->sender);
+        if (has_res && readable(res))
+            domain_map_lookup(ev->ps->sender_map, res->domain, hits_add, &ev->sender);
+    } else if (has_res && readable(res)) {
+        /* What the client sent is decorated (<<a@b>>, a comment), but the
+           MTA read it ({mail_addr}): its reading is the sender it queues. */
+        domain_map_lookup(ev->ps->sender_map, res->domain, hits_add, &ev->sender);
+    } else if (!(has_res && res->kind == ADDR_NULL)) {
+        /* A sender nobody can read could be any sender: every sender
+           policy applies. */
         ev->sender.all = true;
-    else
-        domain_map_lookup(ev->ps->sender_map, s->sender_addr.domain, hits_add, &ev->sender);
+    }
 }
 
 /* policy_applies - do all selectors of policy idx match */

@@ -533,7 +533,7 @@ int record_format_decision(const struct record_opts *opts, const struct decision
     emit_address(&e, opts, "rcpt", rf->rcpt, &rf->addr);
     emit_domain(&e, "rcpt_domain", d->rcpt_domain, &rf->addr);
     emit_address(&e, opts, "sender", sf->sender, &sf->sender_addr);
-    emit_domain(&e, "sender_domain", NULL, &sf->sender_addr);
+    emit_domain(&e, "sender_domain", facts_sender_domain(sf), &sf->sender_addr);
     emit_client(&e, sf);
     emit_tls(&e, sf);
     emit_str(&e, "cert_verified", IS_TLS(sf) ? (d->cert_verified ? "yes" : "no") : NULL);

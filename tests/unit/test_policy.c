@@ -478,6 +478,39 @@ static void test_many_inforce(void **state)
     policy_set_clear(&set);
 }
 
+/* sender_case - a plaintext session from sender (and {mail_addr} resolved), to ordinary.example */
+static enum decision_action sender_case(const struct policy_set *ps, const char *sender, const char *resolved)
+{
+    struct session_facts s;
+    struct rcpt_facts r;
+    struct decision d;
+
+    session_facts_init(&s);
+    rcpt_facts_init(&r);
+    facts_set_mta(&s, "Postfix 3.7.11");
+    facts_set_client_addr(&s, CLIENT);
+    facts_set_sender(&s, sender);
+    facts_set_sender_resolved(&s, resolved);
+    facts_set_rcpt(&r, "<u@ordinary.example>");
+    policy_decide(ps, &s, &r, NULL, 0, NULL, &d);
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+    return d.action;
+}
+
+/* test_sender_resolved - Postfix's {mail_addr} reads decorated senders */
+static void test_sender_resolved(void **state)
+{
+    const struct policy_set *ps = *state;
+
+    /* partner.example requires a verified certificate: plaintext is refused */
+    assert_int_equal(sender_case(ps, "<<a@partner.example>>", "a@partner.example"), DECISION_REJECT);
+    assert_int_equal(sender_case(ps, "<<a@friend.example>>", "a@friend.example"), DECISION_ACCEPT);
+    assert_int_equal(sender_case(ps, "<a@friend.example>", "a@partner.example"), DECISION_REJECT);
+    assert_int_equal(sender_case(ps, "<<>>", ""), DECISION_ACCEPT);
+    assert_int_equal(sender_case(ps, "<<a@friend.example>>", NULL), DECISION_REJECT);
+}
+
 static int trace_lines;
 
 /* count_line - trace sink */
@@ -541,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_unknown_mta_subject),
         cmocka_unit_test(test_default_is_baseline),
         cmocka_unit_test(test_many_inforce),
+        cmocka_unit_test(test_sender_resolved),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
