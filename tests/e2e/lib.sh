@@ -1,7 +1,8 @@
 # lib.sh - a throwaway Postfix and tlspolicyd on loopback for the
-# end-to-end tests. Source after tests/cli/lib.sh and
-# tests/integration/lib.sh. Needs root: Postfix's
-# master runs as root and its daemons as the postfix user.
+# end-to-end tests, and assertions on what swaks saw and what was logged.
+# Source after tests/cli/lib.sh and tests/integration/lib.sh, set D (the
+# tlspolicyd binary), then call e2e_start. Needs root: Postfix's master
+# runs as root and its daemons as the postfix user.
 #
 # Everything lives in $tmp (made by e2e_tmp under /tmp): Postfix's
 # config_directory, queue_directory, data_directory and maillog_file, the
@@ -10,8 +11,9 @@
 # every postfix command gets -c "$tmp/pf". Mail is relayed to the discard
 # transport, so nothing leaves the machine.
 #
-# Variables: tmp, SMTP_PORT, MILTER_PORT (set by the caller with
-# e2e_free_port), D (the tlspolicyd binary), DPID (set by td_start).
+# e2e_start sets tmp, SMTP_PORT, MILTER_PORT and DPID (tlspolicyd's pid);
+# send sets out (the transcript) and adds to sessions; refused and
+# accepted count the recipients checked in decisions.
 
 # e2e_tmp - a scratch dir Postfix accepts: under /tmp (maillog_file_prefixes), root-owned, 755
 e2e_tmp() {
@@ -145,7 +147,9 @@ scache    unix - - n - 1 scache
 tlsmgr    unix - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 EOF
-    postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
+    # With maillog_file set Postfix logs through its postlogd into $tmp/maillog;
+    # no_syslog keeps even a stray syslog(3) call away from the machine's logs.
+    no_syslog postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
     wait_listen "$SMTP_PORT" up
 }
 
@@ -210,12 +214,15 @@ pf_stop() {
     wait_listen "$SMTP_PORT" down
 }
 
-# td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr in $tmp/td.log
+# td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr
+# (the records) in $tmp/td.log; its syslog(3) reaches nothing (see no_syslog)
 td_start() {
     user_opt=""
     [ "$(id -u)" = 0 ] && user_opt="-u nobody"
     # shellcheck disable=SC2086
-    "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" -c "$1" >>"$tmp/td.log" 2>&1 &
+    # exec at every step, so that $! is the daemon itself.
+    (exec unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog \
+        "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" -c "$1" >>"$tmp/td.log" 2>&1) &
     DPID=$!
     wait_listen "$MILTER_PORT" up
 }
