@@ -217,13 +217,7 @@ pf_stop() {
 # td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr
 # (the records) in $tmp/td.log; its syslog(3) reaches nothing (see no_syslog)
 td_start() {
-    user_opt=""
-    [ "$(id -u)" = 0 ] && user_opt="-u nobody"
-    # shellcheck disable=SC2086
-    # exec at every step, so that $! is the daemon itself.
-    (exec unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog \
-        "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" -c "$1" >>"$tmp/td.log" 2>&1) &
-    DPID=$!
+    daemon_launch "$1" "$MILTER_PORT" "$tmp/td.pid" "$tmp/td.log"
     wait_listen "$MILTER_PORT" up
 }
 

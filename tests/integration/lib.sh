@@ -33,15 +33,21 @@ no_syslog() {
     unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog "$@"
 }
 
-# daemon_start CONF - start tlspolicyd in the foreground; records in $tmp/daemon.log
-daemon_start() {
+# daemon_launch CONF PORT PIDFILE LOG - tlspolicyd -f on 127.0.0.1:PORT in the
+# background, records appended to LOG, its syslog(3) reaching nothing (see
+# no_syslog); sets DPID. exec at every step, so that $! is the daemon itself.
+daemon_launch() {
     user_opt=""
     [ "$(id -u)" = 0 ] && user_opt="-u nobody"
     # shellcheck disable=SC2086
-    # exec at every step, so that $! is the daemon itself, for kill -HUP.
     (exec unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog \
-        "$D" -f $user_opt -P "$tmp/pid" -p "inet:$PORT@127.0.0.1" -c "$1" >>"$tmp/daemon.log" 2>&1) &
+        "$D" -f $user_opt -P "$3" -p "inet:$2@127.0.0.1" -c "$1" >>"$4" 2>&1) &
     DPID=$!
+}
+
+# daemon_start CONF - start tlspolicyd in the foreground; records in $tmp/daemon.log
+daemon_start() {
+    daemon_launch "$1" "$PORT" "$tmp/pid" "$tmp/daemon.log"
     wait_port "$PORT" up
 }
 
