@@ -287,16 +287,16 @@ static void load_fallback(struct cfg_ctx *ctx, const config_setting_t *g)
         return;
     cfg_check_keys(ctx, g, keys, "in fallback");
     if ((s = cfg_get(g, "enabled", CT_BOOL)) != NULL)
-        cfg->fallback.enabled = config_setting_get_bool(s);
+        cfg->policies.fallback.enabled = config_setting_get_bool(s);
     if ((i = cfg_enum(ctx, g, "key", fb_keys, CFG_NELEM(fb_keys))) >= 0)
-        cfg->fallback.key = (enum fallback_key) i;
-    cfg_duration(ctx, g, "window", &cfg->fallback.window);
+        cfg->policies.fallback.key = (enum fallback_key) i;
+    cfg_duration(ctx, g, "window", &cfg->policies.fallback.window);
     if ((i = cfg_enum(ctx, g, "action", actions, CFG_NELEM(actions))) >= 0)
-        cfg->fallback.action = (enum fallback_action) i;
-    cfg_int(ctx, g, "max_deferrals", 0, INT_MAX, &cfg->fallback.max_deferrals);
-    cfg_duration(ctx, g, "defer_period", &cfg->fallback.defer_period);
+        cfg->policies.fallback.action = (enum fallback_action) i;
+    cfg_int(ctx, g, "max_deferrals", 0, INT_MAX, &cfg->policies.fallback.max_deferrals);
+    cfg_duration(ctx, g, "defer_period", &cfg->policies.fallback.defer_period);
     if ((i = cfg_enum(ctx, g, "then", thens, CFG_NELEM(thens))) >= 0)
-        cfg->fallback.then = (enum fallback_then) i;
+        cfg->policies.fallback.then = (enum fallback_then) i;
 }
 
 /* load_servers - redis servers, HOST:PORT each, NULL-terminated */
@@ -409,12 +409,6 @@ void config_defaults(struct config *cfg)
     cfg->log.ident = strdup("tlspolicyd");
     cfg->log.format = LOG_FORMAT_KV;
     cfg->log.addresses = LOG_ADDR_FULL;
-    cfg->fallback.key = FB_KEY_CLIENT_DOMAIN;
-    cfg->fallback.window = 30L * 86400;
-    cfg->fallback.action = FB_ACTION_TEMPFAIL;
-    cfg->fallback.max_deferrals = 3;
-    cfg->fallback.defer_period = 6L * 3600;
-    cfg->fallback.then = FB_THEN_ACCEPT;
     cfg->state.backend = STATE_LMDB;
     cfg->state.path = strdup(DEFAULT_STATE_PATH);
     cfg->state.timeout_ms = 50;

@@ -20,9 +20,6 @@
 #include "tp_error.h"
 
 
-enum fallback_key { FB_KEY_CLIENT_DOMAIN = 0, FB_KEY_CLIENT_NET, FB_KEY_CLIENT_ADDR, FB_KEY_SENDER_DOMAIN };
-enum fallback_action { FB_ACTION_TEMPFAIL = 0, FB_ACTION_REJECT, FB_ACTION_LOG };
-enum fallback_then { FB_THEN_ACCEPT = 0, FB_THEN_REJECT };
 enum state_backend { STATE_LMDB = 0, STATE_REDIS };
 enum state_on_error { STATE_ON_ERROR_ACCEPT = 0, STATE_ON_ERROR_TEMPFAIL };
 
@@ -49,16 +46,6 @@ struct config {
     } log;
 
     struct {
-        bool enabled;
-        enum fallback_key key;
-        long window;                 /* seconds */
-        enum fallback_action action;
-        int max_deferrals;
-        long defer_period;           /* seconds */
-        enum fallback_then then;
-    } fallback;
-
-    struct {
         enum state_backend backend;
         char *path;                  /* lmdb */
         char **servers;              /* redis, NULL-terminated */
@@ -68,7 +55,7 @@ struct config {
         enum state_on_error on_error;
     } state;
 
-    struct policy_set policies;
+    struct policy_set policies;      /* with the fallback rules: policies.fallback */
 };
 
 /*

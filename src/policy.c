@@ -68,6 +68,14 @@ void policy_set_init(struct policy_set *ps)
     memset(ps, 0, sizeof(*ps));
     ps->mode = POLICY_MODE_ENFORCE;
     policy_init(&ps->dflt);
+    /* SPEC.md's defaults; off until configured. */
+    ps->fallback.enabled = false;
+    ps->fallback.key = FB_KEY_CLIENT_DOMAIN;
+    ps->fallback.window = 30L * 86400;
+    ps->fallback.action = FB_ACTION_TEMPFAIL;
+    ps->fallback.max_deferrals = 3;
+    ps->fallback.defer_period = 6L * 3600;
+    ps->fallback.then = FB_THEN_ACCEPT;
 }
 
 /* policy_set_clear - release what a set owns */
@@ -504,6 +512,46 @@ static void conclude(const struct session_facts *s, const struct failures *f, bo
     d->action = m ? DECISION_ACCEPT : d->would;
 }
 
+/* tls_seen_recently - a TLS sighting within the window makes plaintext a downgrade */
+static bool tls_seen_recently(const struct fallback_rules *fb, const struct learned *l, long now)
+{
+    return l->last_tls > 0 && now >= l->last_tls && now - l->last_tls <= fb->window;
+}
+
+/* apply_fallback - the downgrade rules, for plaintext accepted at level opportunistic */
+static void apply_fallback(const struct policy_set *ps, const struct learned *l, long now,
+                           const struct policy_trace *trace, struct decision *d)
+{
+    const struct fallback_rules *fb = &ps->fallback;
+
+    /* none: no rule applies; required and verified refused plaintext already. */
+    if (!fb->enabled || l == NULL || l->key == NULL || d->reason != REASON_PLAINTEXT_ALLOWED
+        || d->level != TLS_LEVEL_OPPORTUNISTIC)
+        return;
+    snprintf(d->fallback_key, sizeof(d->fallback_key), "%s", l->key);
+    d->deferrals = l->defer_start > 0 && now - l->defer_start <= fb->defer_period ? l->deferrals : 0;
+    if (!tls_seen_recently(fb, l, now)) {
+        tracef(trace, "fallback: %s used no TLS within the window: plaintext is no downgrade", l->key);
+        return;
+    }
+    tracef(trace, "fallback: %s used TLS %ld s ago, now plaintext: downgrade (%d deferrals so far)", l->key,
+           now - l->last_tls, d->deferrals);
+    d->reason = REASON_DOWNGRADE;
+    if (fb->action == FB_ACTION_LOG)
+        return;
+    if (d->deferrals >= fb->max_deferrals) {
+        /* Never stuck forever: after max_deferrals, the "then" rule. */
+        if (fb->then == FB_THEN_ACCEPT) {
+            d->reason = REASON_DOWNGRADE_ACCEPTED;
+            return;
+        }
+        d->would = DECISION_REJECT;
+    } else {
+        d->would = fb->action == FB_ACTION_REJECT ? DECISION_REJECT : DECISION_TEMPFAIL;
+    }
+    d->action = d->mode == POLICY_MODE_MONITOR ? DECISION_ACCEPT : d->would;
+}
+
 /* policy_decide - the decision for one recipient */
 void policy_decide(const struct policy_set *ps, const struct session_facts *s, const struct rcpt_facts *r,
                    const struct learned *learned, long now, const struct policy_trace *trace,
@@ -512,11 +560,6 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
     struct failures f;
     struct eval ev;
     bool all_monitoring;
-
-    /* The fallback rules enter here once the state store exists; until
-       then nothing is learned and no downgrade rule applies. */
-    (void) learned;
-    (void) now;
 
     decision_init(d, ps, r);
     d->cert_verified = facts_cert_verified(s);
@@ -530,6 +573,7 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
     tracef(trace, "level in force: %s", policy_level_name(d->level));
     check_requirements(&ev, trace, &f);
     conclude(s, &f, all_monitoring, d);
+    apply_fallback(ps, learned, now, trace, d);
     if (d->would != DECISION_ACCEPT)
         reply_set(d, s, r);
     tracef(trace, "decision: %s, reason %s%s%s (%s)", decision_action_name(d->action),

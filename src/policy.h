@@ -68,6 +68,21 @@ struct policy {
     struct cidr_list clients;
 };
 
+/* The opportunistic-fallback rules (SPEC.md "fallback"). */
+enum fallback_key { FB_KEY_CLIENT_DOMAIN = 0, FB_KEY_CLIENT_NET, FB_KEY_CLIENT_ADDR, FB_KEY_SENDER_DOMAIN };
+enum fallback_action { FB_ACTION_TEMPFAIL = 0, FB_ACTION_REJECT, FB_ACTION_LOG };
+enum fallback_then { FB_THEN_ACCEPT = 0, FB_THEN_REJECT };
+
+struct fallback_rules {
+    bool enabled;
+    enum fallback_key key;
+    long window;                     /* a TLS sighting this recent makes plaintext a downgrade */
+    enum fallback_action action;
+    int max_deferrals;               /* after this many deferrals ... */
+    long defer_period;               /* ... within this period ... */
+    enum fallback_then then;         /* ... this */
+};
+
 struct policy_set {
     enum policy_mode mode;           /* global: ENFORCE or MONITOR */
     struct policy dflt;              /* always in force: the baseline */
@@ -77,6 +92,7 @@ struct policy_set {
     struct domain_map *sender_map;
     struct cidr_list exempt_clients;
     bool exempt_authenticated;
+    struct fallback_rules fallback;
 };
 
 enum decision_action {
@@ -102,12 +118,17 @@ enum reason {
 };
 
 /*
- * What the fallback rules learned about this sender (issue: opportunistic
- * fallback). The daemon fills it from the state store before calling
+ * What the fallback rules learned about this sender, under the configured
+ * key. The daemon fills it from the state store before calling
  * policy_decide(); NULL means "nothing known", and no downgrade rule
  * applies.
  */
-struct learned;
+struct learned {
+    const char *key;                 /* "client_domain:partner.example", ... */
+    long last_tls;                   /* last TLS session, 0: never */
+    int deferrals;                   /* deferrals since defer_start */
+    long defer_start;
+};
 
 #define DECISION_INFORCE_MAX 32
 #define DECISION_TEXT_MAX 400 /* SMTP reply line limit is 512 with code */

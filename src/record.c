@@ -434,8 +434,10 @@ static void emit_policy(struct emitter *e, const struct decision *d)
     struct strbuf names;
     size_t i, n = d->ninforce < DECISION_INFORCE_MAX ? d->ninforce : DECISION_INFORCE_MAX;
 
-    if (d->would != DECISION_ACCEPT) {
-        emit_nonempty(e, "policy", d->policy ? d->policy->name : NULL);
+    /* A refusal names the policy that refused; a downgrade has none of
+       its own and, like an acceptance, lists the policies in force. */
+    if (d->would != DECISION_ACCEPT && d->policy) {
+        emit_nonempty(e, "policy", d->policy->name);
         return;
     }
     strbuf_init(&names);

@@ -511,6 +511,120 @@ static void test_sender_resolved(void **state)
     assert_int_equal(sender_case(ps, "<<a@friend.example>>", NULL), DECISION_REJECT);
 }
 
+#define NOW 1000000L
+#define DAY 86400L
+
+struct fbcase {
+    const char *name;
+    const char *client, *tls, *rcpt;
+    bool known;                       /* learned facts passed at all */
+    long tls_ago, defer_ago;          /* -1: never */
+    int deferrals;
+    enum fallback_action action;
+    enum fallback_then then;
+    enum policy_mode mode;            /* global */
+    enum tls_level dflt;
+    enum decision_action want_action, want_would;
+    enum reason want_reason;
+    int want_deferrals;
+    const char *codes;
+};
+
+#define TA FB_ACTION_TEMPFAIL
+#define EN POLICY_MODE_ENFORCE
+#define OPP TLS_LEVEL_OPPORTUNISTIC
+#define ORD "<u@ordinary.example>"
+
+static const struct fbcase fbcases[] = {
+    {"nothing learned", CLIENT, NULL, ORD, false, -1, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, -1, NULL},
+    {"never used TLS", CLIENT, NULL, ORD, true, -1, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
+    {"TLS yesterday, plaintext now", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
+    {"TLS outside the window", CLIENT, NULL, ORD, true, 31 * DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
+    {"two deferrals so far", CLIENT, NULL, ORD, true, DAY, 3600, 2, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 2, "450 4.7.0"},
+    {"max deferrals then accept", CLIENT, NULL, ORD, true, DAY, 3600, 3, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_DOWNGRADE_ACCEPTED, 3, NULL},
+    {"max deferrals then reject", CLIENT, NULL, ORD, true, DAY, 3600, 3, TA, FB_THEN_REJECT, EN, OPP, REJ, REJ, REASON_DOWNGRADE, 3, "550 5.7.0"},
+    {"deferral period over: count restarts", CLIENT, NULL, ORD, true, DAY, 7 * 3600, 3, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
+    {"action reject", CLIENT, NULL, ORD, true, DAY, -1, 0, FB_ACTION_REJECT, FB_THEN_ACCEPT, EN, OPP, REJ, REJ, REASON_DOWNGRADE, 0, "550 5.7.0"},
+    {"action log", CLIENT, NULL, ORD, true, DAY, -1, 0, FB_ACTION_LOG, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_DOWNGRADE, 0, NULL},
+    {"level none: no rule", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, TLS_LEVEL_NONE, ACC, ACC, REASON_PLAINTEXT_ALLOWED, -1, NULL},
+    {"required recipient: refused for plaintext", CLIENT, NULL, "<u@gdpr.example>", true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, REJ, REJ, REASON_PLAINTEXT, -1, "530 5.7.0"},
+    {"TLS session: no downgrade", CLIENT, "TLSv1.2", ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_TLS_OK, -1, NULL},
+    {"monitor mode would defer", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, POLICY_MODE_MONITOR, OPP, ACC, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
+    {"exempt client", "127.0.0.1", NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_EXEMPT, -1, NULL},
+};
+
+/* fallback_case - one case against the shared set with its rules */
+static void fallback_case(struct policy_set *ps, const struct fbcase *c, struct decision *d)
+{
+    struct learned l = {"client_domain:sender.example", c->tls_ago < 0 ? 0 : NOW - c->tls_ago, c->deferrals,
+                        c->defer_ago < 0 ? 0 : NOW - c->defer_ago};
+    struct session_facts s;
+    struct rcpt_facts r;
+
+    ps->fallback.enabled = true;
+    ps->fallback.action = c->action;
+    ps->fallback.then = c->then;
+    ps->mode = c->mode;
+    ps->dflt.level = c->dflt;
+    session_facts_init(&s);
+    rcpt_facts_init(&r);
+    facts_set_client_addr(&s, c->client);
+    facts_set_tls_version(&s, c->tls);
+    facts_set_cipher(&s, c->tls ? "ECDHE-RSA-AES256-GCM-SHA384" : NULL);
+    facts_set_cipher_bits(&s, c->tls ? "256" : NULL);
+    facts_set_sender(&s, SDR);
+    facts_set_rcpt(&r, c->rcpt);
+    policy_decide(ps, &s, &r, c->known ? &l : NULL, NOW, NULL, d);
+    d->rcpt_domain = NULL;
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+    ps->fallback.enabled = false;
+    ps->mode = POLICY_MODE_ENFORCE;
+    ps->dflt.level = TLS_LEVEL_OPPORTUNISTIC;
+}
+
+/* test_fallback - the downgrade rules, case by case */
+static void test_fallback(void **state)
+{
+    struct policy_set *ps = *state;
+    size_t i, failed = 0;
+
+    for (i = 0; i < sizeof(fbcases) / sizeof(fbcases[0]); i++) {
+        const struct fbcase *c = &fbcases[i];
+        struct decision d;
+        char reply[512];
+
+        fallback_case(ps, c, &d);
+        decision_format_reply(&d, reply, sizeof(reply));
+        if (d.action != c->want_action || d.would != c->want_would || d.reason != c->want_reason
+            || d.deferrals != c->want_deferrals || (c->codes == NULL) != (reply[0] == 0)
+            || (c->codes && strncmp(reply, c->codes, strlen(c->codes)) != 0)) {
+            print_error("case \"%s\": got action=%s would=%s reason=%s deferrals=%d reply=\"%s\"\n", c->name,
+                        decision_action_name(d.action), decision_action_name(d.would),
+                        decision_reason_name(d.reason), d.deferrals, reply);
+            failed++;
+        }
+        if (c->want_deferrals >= 0 && strcmp(d.fallback_key, "client_domain:sender.example") != 0) {
+            print_error("case \"%s\": fallback_key \"%s\"\n", c->name, d.fallback_key);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* test_downgrade_reply - SPEC.md's text */
+static void test_downgrade_reply(void **state)
+{
+    struct decision d;
+    char reply[512];
+
+    fallback_case(*state, &fbcases[2], &d);
+    decision_format_reply(&d, reply, sizeof(reply));
+    assert_string_equal(reply, "450 4.7.0 TLS downgrade suspected: your servers used TLS before;"
+                               " retry with STARTTLS (mail for <u@ordinary.example>)");
+    assert_null(d.policy);
+}
+
 static int trace_lines;
 
 /* count_line - trace sink */
@@ -575,6 +689,8 @@ int main(void)
         cmocka_unit_test(test_default_is_baseline),
         cmocka_unit_test(test_many_inforce),
         cmocka_unit_test(test_sender_resolved),
+        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_downgrade_reply),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
