@@ -36,6 +36,7 @@
 
 /* System library. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +220,26 @@ void cidr_list_free(struct cidr_list *list)
     free(list->items);
     list->items = NULL;
     list->n = 0;
+}
+
+/* cidr_format - the block in the form an administrator writes it */
+void cidr_format(const struct cidr *c, char *out, size_t len)
+{
+    struct ip_addr net = c->net;
+    char text[INET6_ADDRSTRLEN];
+    unsigned i;
+
+    for (i = 0; i < 16; i++) {
+        unsigned keep = c->prefix > i * 8 ? c->prefix - i * 8 : 0;
+
+        if (keep < 8)
+            net.b[i] &= (unsigned char) (0xff << (8 - keep));
+    }
+    if (ip_addr_is_v4(&net) && c->prefix >= 96) {
+        inet_ntop(AF_INET, net.b + 12, text, sizeof(text));
+        snprintf(out, len, "%s/%u", text, c->prefix - 96);
+    } else {
+        inet_ntop(AF_INET6, net.b, text, sizeof(text));
+        snprintf(out, len, "%s/%u", text, c->prefix);
+    }
 }

@@ -41,6 +41,9 @@ bool ip_addr_is_v4(const struct ip_addr *);
 bool cidr_match(const struct cidr *, const struct ip_addr *);
 bool cidr_list_match(const struct cidr_list *, const struct ip_addr *);
 
+/* cidr_format - "192.0.2.0/24" or "2001:db8::/64", host bits cleared */
+void cidr_format(const struct cidr *, char *out, size_t len);
+
 /* Appends; returns -1 when out of memory. */
 int cidr_list_add(struct cidr_list *, const struct cidr *);
 void cidr_list_free(struct cidr_list *);

@@ -387,7 +387,18 @@ int facts_set_client_addr(struct session_facts *sf, const char *value)
 /* facts_set_client_name - {client_name} */
 int facts_set_client_name(struct session_facts *sf, const char *value)
 {
+    /* Postfix hands a milter only a verified name, else "unknown"; an
+       address in brackets is what Sendmail gives for a client without one. */
+    sf->client_name_verified = value && *value && *value != '[' && strcasecmp(value, "unknown") != 0;
     return set_copy(&sf->client_name, value);
+}
+
+/* facts_set_client_resolve - Sendmail's {client_resolve}: OK, FAIL, FORGED, TEMP */
+int facts_set_client_resolve(struct session_facts *sf, const char *value)
+{
+    if (value != NULL)
+        sf->client_name_verified = sf->client_name_verified && strcasecmp(value, "OK") == 0;
+    return 0;
 }
 
 /* facts_set_helo - the HELO/EHLO argument */

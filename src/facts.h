@@ -95,6 +95,8 @@ struct session_facts {
     struct ip_addr client_ip;
     char *client_addr;   /* text form as given */
     char *client_name;   /* Postfix: "unknown" when not verified */
+    bool client_name_verified; /* forward-confirmed: Postfix gives no other name;
+                                  Sendmail says so in {client_resolve} */
     /* HELO */
     char *helo;
     /* TLS */
@@ -134,6 +136,7 @@ void session_facts_clear(struct session_facts *);
 int facts_set_mta(struct session_facts *, const char *v_macro);
 int facts_set_client_addr(struct session_facts *, const char *);
 int facts_set_client_name(struct session_facts *, const char *);
+int facts_set_client_resolve(struct session_facts *, const char *);
 int facts_set_helo(struct session_facts *, const char *);
 int facts_set_tls_version(struct session_facts *, const char *);
 int facts_set_cipher(struct session_facts *, const char *);
