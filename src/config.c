@@ -379,6 +379,18 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         ctx->oom = true;
 }
 
+/* check_state_usable - the fallback rules need a store this version has */
+static void check_state_usable(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+    struct config *cfg = ctx->cfg;
+    const config_setting_t *b = g ? config_setting_get_member(g, "backend") : NULL;
+
+    cfg->policies.fallback.tempfail_on_error = cfg->state.on_error == STATE_ON_ERROR_TEMPFAIL;
+    /* Refused rather than silently run without the rules it asks for. */
+    if (cfg->policies.fallback.enabled && cfg->state.backend == STATE_REDIS)
+        cfg_error(ctx, b ? b : g, "backend: \"redis\" is not available in this version (use \"lmdb\")");
+}
+
 /* load_root - the whole file */
 static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
 {
@@ -395,6 +407,7 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
     cfg_load_policies(ctx, root);
     load_fallback(ctx, cfg_get(root, "fallback", CT_GROUP));
     load_state(ctx, cfg_get(root, "state", CT_GROUP));
+    check_state_usable(ctx, cfg_get(root, "state", CT_GROUP));
 }
 
 /* config_defaults - the compiled-in configuration */

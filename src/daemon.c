@@ -52,11 +52,14 @@
 #include "daemon.h"
 #include "logger.h"
 #include "milter.h"
+#include "store.h"
 
 static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config_ref *current;
 static int signal_pipe[2] = {-1, -1};
 static int ready_fd = -1; /* detached child -> waiting parent */
+static struct store *store; /* the fallback rules' memory, opened once */
+static char store_path[1024];
 
 /* config_ref_acquire - a reference to the configuration in force */
 struct config_ref *config_ref_acquire(void)
@@ -103,6 +106,29 @@ static int install(struct config *cfg)
     return 0;
 }
 
+/* open_store - the state store, when the rules are on and it is not open yet */
+static int open_store(const struct config *cfg)
+{
+    struct tp_error err;
+
+    if (!cfg->policies.fallback.enabled)
+        return 0;
+    if (store != NULL) {
+        /* LMDB's locks are per process: one handle per directory, kept. */
+        if (strcmp(store_path, cfg->state.path) != 0)
+            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s", cfg->state.path,
+                          store_path);
+        return 0;
+    }
+    if ((store = store_open_lmdb(cfg->state.path, 0, &err)) == NULL) {
+        logger_notice(LOG_ERR, "cannot open state store %s: %s", cfg->state.path, err.msg);
+        return -1;
+    }
+    snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
+    milter_set_store(store);
+    return 0;
+}
+
 /* reload - SIGHUP: a valid configuration replaces the current one */
 static void reload(const char *path)
 {
@@ -118,6 +144,11 @@ static void reload(const char *path)
             logger_notice(LOG_ERR, "reload refused: %s", line);
         }
         logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force", path);
+        return;
+    }
+    if (open_store(cfg) < 0) {
+        config_free(cfg);
+        logger_notice(LOG_ERR, "reload refused: the fallback rules need their state store");
         return;
     }
     if (install(cfg) < 0) {
@@ -367,7 +398,9 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
 
     /* Until the daemon is serving, errors go to the terminal as well. */
     logger_open(cfg->log.ident, cfg->log.facility, true);
-    if (install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
+    /* The store opens after detaching and dropping privileges: its files
+       belong to the daemon's user, and LMDB handles do not survive fork. */
+    if (install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 || open_store(cfg) < 0)
         return 1;
     logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
                   o->config_path, cfg->hash, logger_instance());
@@ -380,6 +413,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     if (*pidfile)
         unlink(pidfile);
     logger_notice(LOG_INFO, "stopped");
+    milter_set_store(NULL);
+    store_close(store);
     config_ref_release(current);
     return status == 0 ? 0 : 1;
 }

@@ -8,6 +8,7 @@
  *	tlspolicyd -n [-c FILE]
  *	tlspolicyd -V
  *	tlspolicyd [-c FILE] --explain KEY=VALUE ...
+ *	tlspolicyd [-c FILE] --state list|show KEY|forget KEY
  * DESCRIPTION
  *	Parses the command line, loads the configuration, and hands over to
  *	the mode asked for: check (-n), explain (--explain), version (-V) or
@@ -33,6 +34,7 @@
 /* Application. */
 #include "config.h"
 #include "explain.h"
+#include "statecmd.h"
 #include "daemon.h"
 
 #ifndef SYSCONFDIR
@@ -50,6 +52,8 @@ struct options {
     const char *pidfile;
     int explain_argc; /* -1: no --explain */
     char **explain_argv;
+    int state_argc;   /* -1: no --state */
+    char **state_argv;
 };
 
 /* usage - the synopsis, on stderr */
@@ -58,7 +62,8 @@ static int usage(void)
     fputs("usage: tlspolicyd [-f] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE]\n"
           "       tlspolicyd -n [-c FILE]\n"
           "       tlspolicyd -V\n"
-          "       tlspolicyd [-c FILE] --explain KEY=VALUE ...\n",
+          "       tlspolicyd [-c FILE] --explain KEY=VALUE ...\n"
+          "       tlspolicyd [-c FILE] --state list|show KEY|forget KEY\n",
           stderr);
     return 2;
 }
@@ -68,6 +73,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         {"explain", no_argument, NULL, 'E'},
+        {"state", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -76,6 +82,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->config = DEFAULT_CONFIG;
     o->explain_argc = -1;
+    o->state_argc = -1;
     while ((c = getopt_long(argc, argv, "+c:fnp:u:P:Vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->config = optarg; break;
@@ -89,6 +96,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             /* Everything after --explain is KEY=VALUE. */
             o->explain_argc = argc - optind;
             o->explain_argv = argv + optind;
+            return 0;
+        case 'S':
+            o->state_argc = argc - optind;
+            o->state_argv = argv + optind;
             return 0;
         default: return 2;
         }
@@ -147,6 +158,17 @@ static int run_explain(const struct config *cfg, const struct options *o)
     return 0;
 }
 
+/* run_state - --state */
+static int run_state(const struct config *cfg, const struct options *o)
+{
+    struct tp_error err;
+    int rc = statecmd_run(cfg, o->state_argc, o->state_argv, stdout, &err);
+
+    if (rc != 0)
+        fprintf(stderr, "tlspolicyd: %s\n", err.msg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -164,6 +186,8 @@ int main(int argc, char **argv)
         rc = 0;
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);
+    } else if (o.state_argc >= 0) {
+        rc = run_state(cfg, &o);
     } else {
         /* The daemon leaves its working directory; SIGHUP must still find the file. */
         char *abs = realpath(o.config, NULL);

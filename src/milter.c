@@ -27,6 +27,7 @@
 
 /* System library. */
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 
 /* Application. */
 #include "daemon.h"
+#include "fallback.h"
 #include "logger.h"
 #include "milter.h"
 #include "tlsfail.h"
@@ -57,8 +59,12 @@ struct conn {
     struct pending *pending, **pending_tail;
     unsigned messages, accepted, rejected, tempfailed;
     bool mail_seen;
+    struct fallback_session fb;
     struct timespec start;
 };
+
+/* The fallback rules' memory; NULL when they are off. Set on reload too. */
+static _Atomic(struct store *) store;
 
 /* Sessions that ended after EHLO without TLS or MAIL, per client. */
 static struct tlsfail *tlsfail;
@@ -273,6 +279,7 @@ static sfsistat tp_envrcpt(SMFICTX *ctx, char **argv)
     struct pending *p;
     const char *resolved;
     struct timespec now;
+    struct tp_error err;
 
     if (c == NULL || (p = calloc(1, sizeof(*p))) == NULL)
         return SMFIS_TEMPFAIL;
@@ -285,7 +292,9 @@ static sfsistat tp_envrcpt(SMFICTX *ctx, char **argv)
     if ((resolved = macro(ctx, "{rcpt_addr}")) != NULL && *resolved)
         facts_set_rcpt_resolved(&p->rcpt, resolved);
     clock_gettime(CLOCK_REALTIME, &now);
-    policy_decide(&c->ref->cfg->policies, &c->facts, &p->rcpt, NULL, (long) now.tv_sec, NULL, &p->decision);
+    if (fallback_decide(atomic_load(&store), &c->ref->cfg->policies, &c->facts, &p->rcpt, (long) now.tv_sec, &c->fb,
+                        &p->decision, &err) < 0 || err.msg[0])
+        logger_notice(LOG_ERR, "state store: %s", err.msg);
     return answer(ctx, c, p);
 }
 
@@ -341,10 +350,14 @@ static sfsistat tp_close(SMFICTX *ctx)
     struct conn *c = conn_of(ctx);
     struct session_record rec;
     struct record_opts opts;
+    struct tp_error err;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
     message_end(c);
+    fallback_expire(atomic_load(&store), &c->ref->cfg->policies, (long) time(NULL), &err);
+    if (err.msg[0])
+        logger_notice(LOG_ERR, "state store expiry: %s", err.msg);
     if (looks_like_failed_starttls(c))
         tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
     opts = opts_of(c->ref->cfg);
@@ -422,6 +435,12 @@ int milter_register(const char *socket_spec)
         return -1;
     }
     return 0;
+}
+
+/* milter_set_store - the fallback rules' memory, from now on */
+void milter_set_store(struct store *st)
+{
+    atomic_store(&store, st);
 }
 
 /* milter_serve - run libmilter's loop until smfi_stop() */

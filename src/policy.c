@@ -524,12 +524,26 @@ static void apply_fallback(const struct policy_set *ps, const struct learned *l,
 {
     const struct fallback_rules *fb = &ps->fallback;
 
-    /* none: no rule applies; required and verified refused plaintext already. */
-    if (!fb->enabled || l == NULL || l->key == NULL || d->reason != REASON_PLAINTEXT_ALLOWED
-        || d->level != TLS_LEVEL_OPPORTUNISTIC)
+    if (!fb->enabled || l == NULL || l->key == NULL)
         return;
+    /* The key and count are logged for every decision that consulted them,
+       so a report can follow a sender from its TLS days to its fallback. */
     snprintf(d->fallback_key, sizeof(d->fallback_key), "%s", l->key);
     d->deferrals = l->defer_start > 0 && now - l->defer_start <= fb->defer_period ? l->deferrals : 0;
+    /* none: no rule applies; required and verified refused plaintext already. */
+    if (d->reason != REASON_PLAINTEXT_ALLOWED || d->level != TLS_LEVEL_OPPORTUNISTIC)
+        return;
+    if (l->error) {
+        /* Without the history we cannot tell a downgrade from a sender that
+           never used TLS: state.on_error decides. */
+        tracef(trace, "fallback: state store unavailable for %s", l->key);
+        d->reason = REASON_STATE_ERROR;
+        if (fb->tempfail_on_error) {
+            d->would = DECISION_TEMPFAIL;
+            d->action = d->mode == POLICY_MODE_MONITOR ? DECISION_ACCEPT : d->would;
+        }
+        return;
+    }
     if (!tls_seen_recently(fb, l, now)) {
         tracef(trace, "fallback: %s used no TLS within the window: plaintext is no downgrade", l->key);
         return;

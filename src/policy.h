@@ -81,6 +81,7 @@ struct fallback_rules {
     int max_deferrals;               /* after this many deferrals ... */
     long defer_period;               /* ... within this period ... */
     enum fallback_then then;         /* ... this */
+    bool tempfail_on_error;          /* state.on_error = tempfail */
 };
 
 struct policy_set {
@@ -125,6 +126,7 @@ enum reason {
  */
 struct learned {
     const char *key;                 /* "client_domain:partner.example", ... */
+    bool error;                      /* the store could not be read */
     long last_tls;                   /* last TLS session, 0: never */
     int deferrals;                   /* deferrals since defer_start */
     long defer_start;

@@ -114,6 +114,8 @@ static const struct bad_case bad_cases[] = {
      "@F:1: action: invalid value \"defer\" (expected tempfail, reject or log)", 0},
     {"bad fallback then", "fallback = { then = \"tempfail\"; };\n",
      "@F:1: then: invalid value \"tempfail\" (expected accept or reject)", 0},
+    {"fallback with redis", "fallback = { enabled = true; };\nstate = {\n  backend = \"redis\";\n};\n",
+     "@F:3: backend: \"redis\" is not available in this version (use \"lmdb\")", 0},
     {"bad backend", "state = { backend = \"redis-cluster\"; };\n",
      "@F:1: backend: invalid value \"redis-cluster\" (expected lmdb or redis)", 0},
     {"bad on_error", "state = { on_error = \"reject\"; };\n",
@@ -522,7 +524,7 @@ static const char full_text[] =
     "    client_addresses = [ \"192.0.2.0/24\", \"2001:db8::/32\" ]; level = \"verified\";\n"
     "    cert_subject = \"mx.partner.example\"; cert_issuer = \"Partner CA\"; mode = \"monitor\"; }\n"
     ");\n"
-    "fallback = { enabled = true; key = \"client_net\"; window = \"7d\"; action = \"log\";\n"
+    "fallback = { enabled = false; key = \"client_net\"; window = \"7d\"; action = \"log\";\n"
     "             max_deferrals = 0; defer_period = 5400; then = \"reject\"; };\n"
     "state = { backend = \"redis\"; servers = [ \"10.0.0.1:6379\", \"[::1]:6380\" ]; timeout_ms = 100;\n"
     "          prefix = \"t:\"; password_file = \"/etc/tlspolicyd/redis.pw\"; on_error = \"tempfail\"; };\n";
@@ -644,7 +646,8 @@ static void test_values_fallback_state(void **state)
     struct config *cfg = load_ok("full", full_text);
 
     (void) state;
-    assert_true(cfg->policies.fallback.enabled);
+    assert_false(cfg->policies.fallback.enabled); /* redis: no store in this version */
+    assert_true(cfg->policies.fallback.tempfail_on_error);
     assert_int_equal(cfg->policies.fallback.key, FB_KEY_CLIENT_NET);
     assert_int_equal(cfg->policies.fallback.window, 7L * 86400);
     assert_int_equal(cfg->policies.fallback.action, FB_ACTION_LOG);

@@ -546,9 +546,9 @@ static const struct fbcase fbcases[] = {
     {"deferral period over: count restarts", CLIENT, NULL, ORD, true, DAY, 7 * 3600, 3, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
     {"action reject", CLIENT, NULL, ORD, true, DAY, -1, 0, FB_ACTION_REJECT, FB_THEN_ACCEPT, EN, OPP, REJ, REJ, REASON_DOWNGRADE, 0, "550 5.7.0"},
     {"action log", CLIENT, NULL, ORD, true, DAY, -1, 0, FB_ACTION_LOG, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_DOWNGRADE, 0, NULL},
-    {"level none: no rule", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, TLS_LEVEL_NONE, ACC, ACC, REASON_PLAINTEXT_ALLOWED, -1, NULL},
-    {"required recipient: refused for plaintext", CLIENT, NULL, "<u@gdpr.example>", true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, REJ, REJ, REASON_PLAINTEXT, -1, "530 5.7.0"},
-    {"TLS session: no downgrade", CLIENT, "TLSv1.2", ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_TLS_OK, -1, NULL},
+    {"level none: no rule", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, TLS_LEVEL_NONE, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
+    {"required recipient: refused for plaintext", CLIENT, NULL, "<u@gdpr.example>", true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, REJ, REJ, REASON_PLAINTEXT, 0, "530 5.7.0"},
+    {"TLS session: no downgrade", CLIENT, "TLSv1.2", ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_TLS_OK, 0, NULL},
     {"monitor mode would defer", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, POLICY_MODE_MONITOR, OPP, ACC, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
     {"exempt client", "127.0.0.1", NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_EXEMPT, -1, NULL},
 };
@@ -556,8 +556,10 @@ static const struct fbcase fbcases[] = {
 /* fallback_case - one case against the shared set with its rules */
 static void fallback_case(struct policy_set *ps, const struct fbcase *c, struct decision *d)
 {
-    struct learned l = {"client_domain:sender.example", c->tls_ago < 0 ? 0 : NOW - c->tls_ago, c->deferrals,
-                        c->defer_ago < 0 ? 0 : NOW - c->defer_ago};
+    struct learned l = {.key = "client_domain:sender.example",
+                        .last_tls = c->tls_ago < 0 ? 0 : NOW - c->tls_ago,
+                        .deferrals = c->deferrals,
+                        .defer_start = c->defer_ago < 0 ? 0 : NOW - c->defer_ago};
     struct session_facts s;
     struct rcpt_facts r;
 
