@@ -172,14 +172,7 @@ listening() {
 # master binds with SO_REUSEPORT: a stale instance on the same port would
 # silently take a share of the connections, so a port in use is never taken.
 e2e_free_port() {
-    while :; do
-        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
-        [ "$p" = "${1:-}" ] && continue
-        listening "$p" && continue
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-        echo "$p"
-        return
-    done
+    free_port "$@"
 }
 
 # wait_listen PORT up|down - until PORT is (not) listening, at most 10 s

@@ -47,27 +47,6 @@ sm_wait_listen() {
     return 1
 }
 
-# sm_port_used PORT - some TCP socket (any state) has local port PORT
-sm_port_used() {
-    hex=$(printf '%04X' "$1")
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-        awk -v p=":$hex" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
-}
-
-# sm_free_port [NOT] - a TCP port no socket uses (and not NOT), below the
-# kernel's ephemeral range: a port there can be taken at any moment as the
-# local port of some outgoing connection, and Sendmail's bind then fails
-sm_free_port() {
-    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-    [ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
-    while :; do
-        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % (lo - 10000) ) + 10000 ))
-        [ "$p" = "${1:-}" ] && continue
-        sm_port_used "$p" && continue
-        echo "$p"
-        return
-    done
-}
 
 # sm_fetch - make sure the unpacked Sendmail is there: SM_ROOT, SM_BIN and
 # SM_CF (cf.m4) are set; downloads and unpacks it on first use
@@ -279,8 +258,8 @@ sm_setup() {
 (apt-get install libwrap0; ./bootstrap does)"; return 1; }
     t_ok "Sendmail unpacked in $SM_ROOT: $(paste -sd, "$SM_ROOT/PACKAGES" 2>/dev/null)"
     sm_tmp || { t_bad "scratch dir Sendmail accepts" "no root-owned, non-writable base among /run /root"; return 1; }
-    MILTER_PORT=$(sm_free_port)
-    SMTP_PORT=$(sm_free_port "$MILTER_PORT")
+    MILTER_PORT=$(free_port)
+    SMTP_PORT=$(free_port "$MILTER_PORT")
     sm_certs || { t_bad "test certificates" "$(tail -n 20 "$tmp/certs.log")"; return 1; }
     printf '%s\n' "$1" >"$tmp/td.conf"
     sm_td_start "$tmp/td.conf" || { t_bad "tlspolicyd starts" "$(tail -n 20 "$tmp/td.log")"; return 1; }

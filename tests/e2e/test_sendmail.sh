@@ -23,6 +23,7 @@ CONF='
 log = { ident = "tlspolicyd-e2e"; format = "kv"; addresses = "full"; };
 exempt = { clients = [ "192.0.2.255/32" ]; authenticated = true; };
 default = { level = "opportunistic"; };
+fallback = { enabled = false; };   # no state store: every run starts alike
 policies = (
   { name = "gdpr"; recipient_domains = [ "gdpr.example", ".gdpr.example" ];
     level = "required"; min_tls_version = "TLSv1.2";

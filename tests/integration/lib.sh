@@ -1,14 +1,25 @@
 # lib.sh - start and stop tlspolicyd for the milter tests. Source after
 # tests/cli/lib.sh. Needs: $D (the daemon binary), $tmp (a scratch dir).
 
-# free_port - a loopback TCP port nobody listens on
+# port_used PORT - some TCP socket (any state) has local port PORT
+port_used() {
+    hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk -v p=":$hex" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
+# free_port [NOT] - a TCP port no socket uses (and not NOT), below the
+# kernel's ephemeral range: a port there can be taken at any moment as the
+# local port of some outgoing connection, and a server's bind then fails
 free_port() {
+    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
     while :; do
-        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
+        p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % (lo - 10000) ) + 10000 ))
+        [ "$p" = "${1:-}" ] && continue
+        port_used "$p" && continue
+        echo "$p"
+        return
     done
 }
 
@@ -30,7 +41,7 @@ wait_port() {
 # in a private mount namespace, /dev/log (if the machine has one) is covered
 # by /dev/null, so the test's records never land in the machine's own logs.
 no_syslog() {
-    unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog "$@"
+    unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog "$@"
 }
 
 # daemon_launch CONF PORT PIDFILE LOG - tlspolicyd -f on 127.0.0.1:PORT in the
@@ -40,7 +51,7 @@ daemon_launch() {
     user_opt=""
     [ "$(id -u)" = 0 ] && user_opt="-u nobody"
     # shellcheck disable=SC2086
-    (exec unshare -m sh -c '[ -e /dev/log ] && mount --bind /dev/null /dev/log; exec "$@"' no_syslog \
+    (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
         "$D" -f $user_opt -P "$3" -p "inet:$2@127.0.0.1" -c "$1" >>"$4" 2>&1) &
     DPID=$!
 }
