@@ -2,10 +2,11 @@
  * NAME
  *	bench_core 1
  * SUMMARY
- *	benchmark of configuration loading and of the pure decision
+ *	benchmark of configuration loading and of the decision
  * SYNOPSIS
  *	bench_core load CONFIG
  *	bench_core decide CONFIG N [CASES]
+ *	bench_core decide-fallback CONFIG N [CASES]
  * DESCRIPTION
  *	"load" runs config_load() on CONFIG once and reports the wall time it
  *	took (CLOCK_MONOTONIC), the peak resident set of the process before
@@ -48,15 +49,42 @@
  *	itself. With CASES = 65536 the facts, and the map probes of a large
  *	configuration, miss the caches on nearly every decision: the figure
  *	is an upper bound set by memory latency.
+ *
+ *	"decide-fallback" decides with learning on: fallback_decide(), as
+ *	the milter calls it, over an LMDB store (store_open_lmdb, default
+ *	sync) made in a new directory under $TMPDIR (default /tmp) and
+ *	removed at the end. CONFIG must enable the fallback rules. The
+ *	cases are those of "decide", except that each gets a verified client
+ *	name of its own, so a fallback key of its own; each case has its own
+ *	struct fallback_session, reset at the start of every round (a new
+ *	SMTP session). After a few untimed decisions on other keys, which
+ *	create the database, two regimes are timed, in five rounds each:
+ *
+ *	new	one decision per case, the store not knowing its sender: each
+ *		commits a write, fsync'd before fallback_decide() returns.
+ *		The cost of a sender's first message, and of every message of
+ *		a sender last written more than FALLBACK_REFRESH s before.
+ *	steady	N decisions cycling through the same cases, now known: "now"
+ *		advances from 1 s to FALLBACK_REFRESH - 1 s after the learning
+ *		pass, so no sighting is due for a rewrite and each decision is
+ *		one write transaction that commits nothing.
+ *
+ *	The store is wrapped to count the writes its backend committed, so
+ *	the output shows what each regime cost in disk syncs. Each decision
+ *	is timed on its own too (two clock reads, a few tens of ns, are in
+ *	every figure), for the latency percentiles.
  * OUTPUT
  *	One "key value" line per figure on stdout, for bench/run.sh and for
  *	people: load_ms, rules, maxrss_before_kb, maxrss_kb, rss_kb (load);
  *	rules, sampled_domains, cases, mix_*, n, elapsed_ms, ns_per_decision,
  *	decisions_per_s, ns_per_decision_{best,worst,mean}, action_*,
- *	reason_* (decide).
+ *	reason_* (decide). decide-fallback prints the same figures twice,
+ *	prefixed new_ and steady_, each with latency_us_{p50,p99,max} and
+ *	writes (commits that wrote), then store_errors.
  * DIAGNOSTICS
  *	Configuration errors are printed as FILE:LINE: message on stderr and
- *	the exit status is 1; a usage error exits with status 2.
+ *	the exit status is 1, as for a store that cannot be made; a usage
+ *	error exits with status 2.
  *--*/
 
 /* System library. */
@@ -69,57 +97,30 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Third-party libraries. */
-#include <libconfig.h>
-
 /* Application. */
+#include "bench_cases.h"
 #include "config.h"
 #include "domain_map.h"
 #include "facts.h"
+#include "fallback.h"
 #include "policy.h"
+#include "store.h"
 #include "tp_error.h"
 
 #define BENCH_CASES 1024         /* prepared cases by default: cache-resident */
-#define BENCH_SAMPLE 65536       /* configured domains recipients are drawn from */
-#define BENCH_SEED 0x7c5d1e2f3a4b6987ULL
-#define BENCH_NOW 1700000000L    /* "now" for policy_decide; fallback unused */
+#define BENCH_NOW 1700000000L    /* "now" of the decisions */
 #define BENCH_ACTIONS (DECISION_REJECT + 1)
 #define BENCH_REASONS 32         /* room for enum reason */
 #define BENCH_ROUNDS 5           /* timed rounds; the median is reported */
-
-enum mix { MIX_MODERN, MIX_LEGACY, MIX_PLAIN, MIX_VERIFIED, MIX_ODD_RCPT, MIX_COUNT };
-
-static const char *const mix_names[MIX_COUNT] = {"modern_tls", "legacy_tls", "plaintext", "sendmail_verified",
-                                                 "odd_rcpt"};
-
-/* One recipient of one session, ready for policy_decide(). */
-struct bench_case {
-    struct session_facts s;
-    struct rcpt_facts r;
-};
-
-/* A reservoir sample of the domains the configuration names. */
-struct sample {
-    char *v[BENCH_SAMPLE];
-    size_t n;                    /* entries in v */
-    size_t seen;                 /* domains offered */
-};
-
-/* die - report a failure that makes the run meaningless */
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_core: %s\n", what);
-    exit(1);
-}
-
-/* must - a facts setter or allocation had to succeed */
-#define must(expr) do { if ((expr) != 0) die("cannot set up facts: " #expr); } while (0)
+#define FB_PREWARM 16            /* untimed first decisions of decide-fallback */
 
 /* usage - the synopsis, then exit */
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_core load CONFIG\n"
-                    "       bench_core decide CONFIG N [CASES]   (N >= %d)\n", BENCH_ROUNDS);
+                    "       bench_core decide CONFIG N [CASES]            (N >= %d)\n"
+                    "       bench_core decide-fallback CONFIG N [CASES]   (N, CASES >= %d)\n",
+            BENCH_ROUNDS, BENCH_ROUNDS);
     exit(2);
 }
 
@@ -154,24 +155,6 @@ static long rss_kb(void)
         pages = -1;
     fclose(fp);
     return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-/* rnd_next - xorshift64*: fast, seeded, good enough to mix inputs */
-static uint64_t rnd_next(uint64_t *state)
-{
-    uint64_t x = *state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* rnd_below - uniform enough integer in [0, n) */
-static unsigned rnd_below(uint64_t *state, unsigned n)
-{
-    return (unsigned) ((rnd_next(state) >> 32) % n);
 }
 
 /* load_or_report - config_load, printing every error as FILE:LINE: message */
@@ -224,297 +207,9 @@ static int cmd_load(const char *path)
 }
 
  /*
-  * The domain sample. Reservoir sampling keeps BENCH_SAMPLE domains drawn
-  * uniformly from however many the configuration names, in one pass and
-  * bounded memory, so that the recipients of a 1M-rule configuration
-  * spread over the whole table, not over its first lines.
-  */
-
-/* sample_offer - consider one configured rule for the sample */
-static void sample_offer(struct sample *sm, uint64_t *rng, const char *rule)
-{
-    size_t slot;
-    char *copy;
-
-    sm->seen++;
-    if (sm->n < BENCH_SAMPLE)
-        slot = sm->n++;
-    else if ((slot = (size_t) (rnd_next(rng) % sm->seen)) >= BENCH_SAMPLE)
-        return;
-    if ((copy = strdup(rule)) == NULL)
-        die("out of memory");
-    free(sm->v[slot]);           /* NULL while the sample fills */
-    sm->v[slot] = copy;
-}
-
-/* sample_file - offer every rule of a domain file (format of domain_map.h) */
-static void sample_file(struct sample *sm, uint64_t *rng, const char *path)
-{
-    char buf[1024], *p, *end;
-    FILE *fp;
-
-    if ((fp = fopen(path, "r")) == NULL) {
-        fprintf(stderr, "bench_core: %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    while (fgets(buf, sizeof(buf), fp) != NULL) {
-        if ((p = strchr(buf, '#')) != NULL)
-            *p = 0;
-        for (p = buf; *p == ' ' || *p == '\t'; p++)
-            /* void */ ;
-        end = p + strlen(p);
-        while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-            *--end = 0;
-        if (*p)
-            sample_offer(sm, rng, p);
-    }
-    fclose(fp);
-}
-
-/* sample_policy - offer the recipient rules one policy group names */
-static void sample_policy(struct sample *sm, uint64_t *rng, const config_setting_t *g)
-{
-    const config_setting_t *list;
-    const char *file, *rule;
-    int i;
-
-    if ((list = config_setting_get_member(g, "recipient_domains")) != NULL)
-        for (i = 0; (rule = config_setting_get_string_elem(list, i)) != NULL; i++)
-            sample_offer(sm, rng, rule);
-    if (config_setting_lookup_string(g, "recipient_domains_file", &file) == CONFIG_TRUE)
-        sample_file(sm, rng, file);
-}
-
-/* sample_config - the recipient rules of CONFIG, read again with libconfig */
-static void sample_config(struct sample *sm, uint64_t *rng, const char *path)
-{
-    const config_setting_t *policies, *g;
-    config_t cf;
-    int i;
-
-    config_init(&cf);
-    if (config_read_file(&cf, path) != CONFIG_TRUE)
-        die("cannot re-read the configuration");  /* config_load accepted it */
-    if ((policies = config_lookup(&cf, "policies")) != NULL)
-        for (i = 0; (g = config_setting_get_elem(policies, (unsigned) i)) != NULL; i++)
-            sample_policy(sm, rng, g);
-    config_destroy(&cf);
-}
-
-/* sample_free - release the sample */
-static void sample_free(struct sample *sm)
-{
-    size_t i;
-
-    for (i = 0; i < sm->n; i++)
-        free(sm->v[i]);
-    sm->n = 0;
-}
-
- /*
-  * The sessions: one setter per macro, as the milter callbacks would call
-  * them, with the values Postfix and Sendmail actually send.
-  */
-
-/* set_client - connect and HELO facts of a remote MTA */
-static void set_client(struct session_facts *s, uint64_t *rng, unsigned i)
-{
-    char addr[64], name[64];
-
-    if (rnd_below(rng, 4) == 0)
-        snprintf(addr, sizeof(addr), "2001:db8:%x::%x", i % 4096, rnd_below(rng, 65536));
-    else if (rnd_below(rng, 20) == 0)
-        snprintf(addr, sizeof(addr), "198.51.100.%u", 1 + rnd_below(rng, 254));
-    else
-        snprintf(addr, sizeof(addr), "%u.%u.%u.%u", 198 + i % 6, rnd_below(rng, 256), rnd_below(rng, 256),
-                 1 + rnd_below(rng, 254));
-    snprintf(name, sizeof(name), "mx%u.sender%u.example", i % 4, rnd_below(rng, 50000));
-    must(facts_set_client_addr(s, addr));
-    must(facts_set_client_name(s, rnd_below(rng, 10) ? name : "unknown"));
-    must(facts_set_helo(s, name));
-    if (rnd_below(rng, 50) == 0)
-        snprintf(name, sizeof(name), "<orders@partner.example>");
-    else
-        snprintf(name, sizeof(name), "<bounce+%u@sender%u.example>", i, rnd_below(rng, 50000));
-    must(facts_set_sender(s, name));
-}
-
-/* set_tls - {tls_version}, {cipher}, {cipher_bits} */
-static void set_tls(struct session_facts *s, const char *version, const char *cipher, const char *bits)
-{
-    must(facts_set_tls_version(s, version));
-    must(facts_set_cipher(s, cipher));
-    must(facts_set_cipher_bits(s, bits));
-}
-
-/* set_modern - TLS 1.3, or TLS 1.2 with forward secrecy and AEAD */
-static void set_modern(struct session_facts *s, uint64_t *rng)
-{
-    static const char *const v13[][2] = {
-        {"TLS_AES_256_GCM_SHA384", "256"},
-        {"TLS_AES_128_GCM_SHA256", "128"},
-        {"TLS_CHACHA20_POLY1305_SHA256", "256"},
-    };
-    static const char *const v12[][2] = {
-        {"ECDHE-RSA-AES256-GCM-SHA384", "256"},
-        {"ECDHE-ECDSA-AES128-GCM-SHA256", "128"},
-        {"ECDHE-RSA-CHACHA20-POLY1305", "256"},
-        {"ECDHE-RSA-AES128-GCM-SHA256", "128"},
-    };
-    unsigned k;
-
-    if (rnd_below(rng, 2)) {
-        k = rnd_below(rng, 3);
-        set_tls(s, "TLSv1.3", v13[k][0], v13[k][1]);
-    } else {
-        k = rnd_below(rng, 4);
-        set_tls(s, "TLSv1.2", v12[k][0], v12[k][1]);
-    }
-}
-
-/* set_verified - Sendmail after STARTTLS with a verified client certificate */
-static void set_verified(struct session_facts *s, unsigned i)
-{
-    char dn[160];
-
-    set_tls(s, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256");
-    must(facts_set_verify(s, "OK"));
-    must(facts_set_sender(s, "<orders@partner.example>"));
-    snprintf(dn, sizeof(dn), "/C=DE/O=Partner+20GmbH+20%u/CN=mx.partner.example", i % 100);
-    must(facts_set_cert_subject(s, dn));
-    must(facts_set_cert_issuer(s, "/C=DE/O=Partner+20Trust/CN=Partner+20Issuing+20CA+202"));
-}
-
-/* set_session - the session facts of one mix category */
-static void set_session(struct session_facts *s, uint64_t *rng, enum mix kind, unsigned i)
-{
-    set_client(s, rng, i);
-    switch (kind) {
-    case MIX_MODERN:
-    case MIX_ODD_RCPT:
-        set_modern(s, rng);
-        break;
-    case MIX_LEGACY:
-        set_tls(s, "TLSv1", "AES256-SHA", "256");
-        break;
-    case MIX_VERIFIED:
-        set_verified(s, i);
-        break;
-    case MIX_PLAIN:
-    case MIX_COUNT:
-        break;
-    }
-}
-
-/* rule_domain - a recipient domain that the configured rule matches */
-static void rule_domain(char *out, size_t len, const char *rule, uint64_t *rng)
-{
-    static const char *const sub[] = {"mail", "eu", "lists", "shop", "b2b"};
-
-    if (rule[0] == '.')
-        snprintf(out, len, "%s%s", sub[rnd_below(rng, 5)], rule);
-    else
-        snprintf(out, len, "%s", rule);
-}
-
-/* set_rcpt - an ordinary recipient: configured domain or not, half each */
-static void set_rcpt(struct rcpt_facts *r, const struct sample *sm, uint64_t *rng, unsigned i)
-{
-    static const char *const tld[] = {"de", "com", "net", "org", "fr", "co.uk"};
-    char dom[DOMAIN_MAX + 16], addr[DOMAIN_MAX + 64];
-
-    if (sm->n > 0 && rnd_below(rng, 2))
-        rule_domain(dom, sizeof(dom), sm->v[rnd_below(rng, (unsigned) sm->n)], rng);
-    else
-        snprintf(dom, sizeof(dom), "other%u.%s", rnd_below(rng, 1000000), tld[i % 6]);
-    snprintf(addr, sizeof(addr), "<user%u@%s>", i % 997, dom);
-    must(facts_set_rcpt(r, addr));
-    snprintf(addr, sizeof(addr), "user%u@%s", i % 997, dom);
-    must(facts_set_rcpt_resolved(r, addr));
-}
-
-/* set_odd_rcpt - a recipient whose domain is an IDN, absent or unusual */
-static void set_odd_rcpt(struct rcpt_facts *r, const struct sample *sm, uint64_t *rng, unsigned i)
-{
-    char addr[DOMAIN_MAX + 64], dom[DOMAIN_MAX + 16];
-
-    switch (rnd_below(rng, 5)) {
-    case 0:
-        snprintf(addr, sizeof(addr), "<j\xc3\xbcrgen@b\xc3\xbc" "cher-%u.example>", i);
-        break;
-    case 1:
-        snprintf(addr, sizeof(addr), "<postmaster>");
-        break;
-    case 2:
-        snprintf(addr, sizeof(addr), "<abuse@[192.0.2.%u]>", 1 + i % 254);
-        break;
-    case 3:
-        snprintf(addr, sizeof(addr), "<\"odd@quoted>\"@unlisted%u.example>", i);
-        break;
-    default:
-        if (sm->n > 0)
-            rule_domain(dom, sizeof(dom), sm->v[rnd_below(rng, (unsigned) sm->n)], rng);
-        else
-            snprintf(dom, sizeof(dom), "unlisted%u.example", i);
-        snprintf(addr, sizeof(addr), "<@relay.example:user@%s>", dom);
-        break;
-    }
-    must(facts_set_rcpt(r, addr));
-}
-
-/* pick_mix - the category of one case, in the proportions of DESCRIPTION */
-static enum mix pick_mix(uint64_t *rng)
-{
-    unsigned p = rnd_below(rng, 100);
-
-    if (p < 60)
-        return MIX_MODERN;
-    if (p < 70)
-        return MIX_LEGACY;
-    if (p < 90)
-        return MIX_PLAIN;
-    if (p < 95)
-        return MIX_VERIFIED;
-    return MIX_ODD_RCPT;
-}
-
-/* build_cases - prepare every case; counts says how many of each kind */
-static struct bench_case *build_cases(size_t n, const struct sample *sm, uint64_t *rng, size_t counts[MIX_COUNT])
-{
-    struct bench_case *cases;
-    enum mix kind;
-    size_t i;
-
-    if ((cases = calloc(n, sizeof(*cases))) == NULL)
-        die("out of memory");
-    for (i = 0; i < n; i++) {
-        kind = pick_mix(rng);
-        counts[kind]++;
-        session_facts_init(&cases[i].s);
-        rcpt_facts_init(&cases[i].r);
-        set_session(&cases[i].s, rng, kind, (unsigned) i);
-        if (kind == MIX_ODD_RCPT)
-            set_odd_rcpt(&cases[i].r, sm, rng, (unsigned) i);
-        else
-            set_rcpt(&cases[i].r, sm, rng, (unsigned) i);
-    }
-    return cases;
-}
-
-/* free_cases - release what build_cases made */
-static void free_cases(struct bench_case *cases, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        session_facts_clear(&cases[i].s);
-        rcpt_facts_clear(&cases[i].r);
-    }
-    free(cases);
-}
-
- /*
-  * The measurement.
+  * The measurement, common to both decide modes: a round function makes
+  * n decisions from case k on (done decisions of the phase before it)
+  * and returns the nanoseconds they took.
   */
 
 struct tally {
@@ -522,25 +217,15 @@ struct tally {
     unsigned long reason[BENCH_REASONS];
 };
 
-/* run_decide - n decisions over the cases from case k on; returns elapsed nanoseconds */
-static uint64_t run_decide(const struct policy_set *ps, const struct bench_case *cases, size_t ncases,
-                           size_t k, unsigned long n, struct tally *t)
-{
-    struct decision d;
-    unsigned long i;
-    uint64_t t0;
+typedef uint64_t (*round_fn)(void *ctx, size_t k, unsigned long n, unsigned long done, struct tally *t);
 
-    t0 = now_ns();
-    for (i = 0; i < n; i++) {
-        policy_decide(ps, &cases[k].s, &cases[k].r, NULL, BENCH_NOW, NULL, &d);
-        if ((unsigned) d.action < BENCH_ACTIONS)
-            t->action[d.action]++;
-        if ((unsigned) d.reason < BENCH_REASONS)
-            t->reason[d.reason]++;
-        if (++k == ncases)
-            k = 0;
-    }
-    return now_ns() - t0;
+/* tally_add - count what one decision decided */
+static void tally_add(struct tally *t, const struct decision *d)
+{
+    if ((unsigned) d->action < BENCH_ACTIONS)
+        t->action[d->action]++;
+    if ((unsigned) d->reason < BENCH_REASONS)
+        t->reason[d->reason]++;
 }
 
 /* cmp_double - qsort order of round times */
@@ -552,8 +237,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* time_rounds - n decisions in BENCH_ROUNDS timed rounds; ns per decision of each, sorted */
-static uint64_t time_rounds(const struct policy_set *ps, const struct bench_case *cases, size_t ncases,
-                            unsigned long n, struct tally *t, double per[BENCH_ROUNDS])
+static uint64_t time_rounds(round_fn run, void *ctx, size_t ncases, unsigned long n, struct tally *t,
+                            double per[BENCH_ROUNDS])
 {
     unsigned long done = 0, m;
     uint64_t ns, total = 0;
@@ -561,7 +246,7 @@ static uint64_t time_rounds(const struct policy_set *ps, const struct bench_case
 
     for (r = 0; r < BENCH_ROUNDS; r++) {
         m = n / BENCH_ROUNDS + ((unsigned long) r < n % BENCH_ROUNDS);
-        ns = run_decide(ps, cases, ncases, done % ncases, m, t);
+        ns = run(ctx, done % ncases, m, done, t);
         per[r] = m ? (double) ns / (double) m : 0;
         total += ns;
         done += m;
@@ -570,24 +255,25 @@ static uint64_t time_rounds(const struct policy_set *ps, const struct bench_case
     return total ? total : 1;
 }
 
-/* print_results - speed first, then what was decided */
-static void print_results(unsigned long n, uint64_t ns, const double per[BENCH_ROUNDS], const struct tally *t)
+/* print_results - speed first, then what was decided; every key after prefix */
+static void print_results(const char *pfx, unsigned long n, uint64_t ns, const double per[BENCH_ROUNDS],
+                          const struct tally *t)
 {
     unsigned r;
 
-    printf("n %lu\n", n);
-    printf("elapsed_ms %.1f\n", (double) ns / 1e6);
-    printf("ns_per_decision %.1f\n", per[BENCH_ROUNDS / 2]);
-    printf("decisions_per_s %.0f\n", 1e9 / per[BENCH_ROUNDS / 2]);
-    printf("ns_per_decision_best %.1f\n", per[0]);
-    printf("ns_per_decision_worst %.1f\n", per[BENCH_ROUNDS - 1]);
-    printf("ns_per_decision_mean %.1f\n", (double) ns / (double) n);
-    printf("action_accept %lu\n", t->action[DECISION_ACCEPT]);
-    printf("action_tempfail %lu\n", t->action[DECISION_TEMPFAIL]);
-    printf("action_reject %lu\n", t->action[DECISION_REJECT]);
+    printf("%sn %lu\n", pfx, n);
+    printf("%selapsed_ms %.1f\n", pfx, (double) ns / 1e6);
+    printf("%sns_per_decision %.1f\n", pfx, per[BENCH_ROUNDS / 2]);
+    printf("%sdecisions_per_s %.0f\n", pfx, 1e9 / per[BENCH_ROUNDS / 2]);
+    printf("%sns_per_decision_best %.1f\n", pfx, per[0]);
+    printf("%sns_per_decision_worst %.1f\n", pfx, per[BENCH_ROUNDS - 1]);
+    printf("%sns_per_decision_mean %.1f\n", pfx, (double) ns / (double) n);
+    printf("%saction_accept %lu\n", pfx, t->action[DECISION_ACCEPT]);
+    printf("%saction_tempfail %lu\n", pfx, t->action[DECISION_TEMPFAIL]);
+    printf("%saction_reject %lu\n", pfx, t->action[DECISION_REJECT]);
     for (r = 0; r < BENCH_REASONS; r++)
         if (t->reason[r])
-            printf("reason_%s %lu\n", decision_reason_name((enum reason) r), t->reason[r]);
+            printf("%sreason_%s %lu\n", pfx, decision_reason_name((enum reason) r), t->reason[r]);
 }
 
 /* parse_count - N or CASES on the command line: a positive decimal number */
@@ -603,48 +289,291 @@ static unsigned long parse_count(const char *text)
     return n;
 }
 
+/* prepare - load CONFIG and build its cases; prints what they are */
+static struct config *prepare(const char *path, size_t ncases, struct sample *sm, uint64_t *rng,
+                              struct bench_case **cases)
+{
+    size_t counts[MIX_COUNT] = {0}, i;
+    struct config *cfg;
+
+    if ((cfg = load_or_report(path)) == NULL)
+        return NULL;
+    sample_config(sm, rng, path);
+    *cases = build_cases(ncases, sm, rng, counts);
+    printf("rules %zu\n", rule_count(cfg));
+    printf("sampled_domains %zu of %zu\n", sm->n, sm->seen);
+    printf("cases %zu\n", ncases);
+    for (i = 0; i < MIX_COUNT; i++)
+        printf("mix_%s %zu\n", bench_mix_names[i], counts[i]);
+    return cfg;
+}
+
+ /*
+  * Learning off: the pure decision.
+  */
+
+struct decide_ctx {
+    const struct policy_set *ps;
+    const struct bench_case *cases;
+    size_t ncases;
+};
+
+/* run_decide - n decisions over the cases from case k on; returns elapsed nanoseconds */
+static uint64_t run_decide(void *ctx, size_t k, unsigned long n, unsigned long done, struct tally *t)
+{
+    const struct decide_ctx *c = ctx;
+    struct decision d;
+    unsigned long i;
+    uint64_t t0;
+
+    (void) done;
+    t0 = now_ns();
+    for (i = 0; i < n; i++) {
+        policy_decide(c->ps, &c->cases[k].s, &c->cases[k].r, NULL, BENCH_NOW, NULL, &d);
+        tally_add(t, &d);
+        if (++k == c->ncases)
+            k = 0;
+    }
+    return now_ns() - t0;
+}
+
 /* cmd_decide - prepare the mix, warm up, then time n decisions */
 static int cmd_decide(const char *path, unsigned long n, unsigned long max_cases)
 {
     static struct sample sm;
-    size_t counts[MIX_COUNT] = {0}, ncases, i;
     struct tally warm = {{0}, {0}}, t = {{0}, {0}};
     uint64_t rng = BENCH_SEED, ns;
     double per[BENCH_ROUNDS];
+    struct decide_ctx c;
     struct bench_case *cases;
     struct config *cfg;
 
-    if ((cfg = load_or_report(path)) == NULL)
+    c.ncases = n < max_cases ? n : max_cases;
+    if ((cfg = prepare(path, c.ncases, &sm, &rng, &cases)) == NULL)
         return 1;
-    sample_config(&sm, &rng, path);
-    ncases = n < max_cases ? n : max_cases;
-    cases = build_cases(ncases, &sm, &rng, counts);
-    printf("rules %zu\n", rule_count(cfg));
-    printf("sampled_domains %zu of %zu\n", sm.n, sm.seen);
-    printf("cases %zu\n", ncases);
-    for (i = 0; i < MIX_COUNT; i++)
-        printf("mix_%s %zu\n", mix_names[i], counts[i]);
-    (void) run_decide(&cfg->policies, cases, ncases, 0, ncases, &warm);
-    ns = time_rounds(&cfg->policies, cases, ncases, n, &t, per);
-    print_results(n, ns, per, &t);
-    free_cases(cases, ncases);
+    c.ps = &cfg->policies;
+    c.cases = cases;
+    (void) run_decide(&c, 0, c.ncases, 0, &warm);
+    ns = time_rounds(run_decide, &c, c.ncases, n, &t, per);
+    print_results("", n, ns, per, &t);
+    free_cases(cases, c.ncases);
     sample_free(&sm);
     config_free(cfg);
     return 0;
 }
 
+ /*
+  * Learning on: fallback_decide() over LMDB. The store is wrapped in one
+  * whose update forwards to LMDB and counts the updates that wrote; the
+  * other operations are never called here.
+  */
+
+struct counting_store {
+    struct store base;
+    struct store *inner;
+    unsigned long writes;        /* updates that committed a write */
+};
+
+/* counting_update - store_update, counted */
+static int counting_update(struct store *base, const char *key, size_t klen, store_update_fn fn, void *arg,
+                           struct tp_error *err)
+{
+    struct counting_store *cs = (struct counting_store *) base;
+    int rc;
+
+    (void) klen;
+    if ((rc = store_update(cs->inner, key, fn, arg, err)) == STORE_WRITE)
+        cs->writes++;
+    return rc;
+}
+
+static const struct store_ops counting_ops = {.name = "lmdb", .update = counting_update};
+
+/* One phase of decide-fallback. */
+struct fb_bench {
+    struct counting_store cs;
+    const struct policy_set *ps;
+    const struct bench_case *cases;
+    struct fallback_session *fs;     /* one per case */
+    size_t ncases;
+    unsigned long total;             /* decisions of the phase */
+    bool steady;                     /* "now" spread over the refresh period */
+    uint32_t *lat;                   /* ns of each decision of the phase */
+    unsigned long errors;            /* fallback_decide() failures */
+    char dir[512];                   /* the store's directory */
+};
+
+/* fb_now - the injected clock of decision i of the phase */
+static long fb_now(const struct fb_bench *b, unsigned long i)
+{
+    if (!b->steady)
+        return BENCH_NOW;
+    return BENCH_NOW + 1 + (long) ((uint64_t) i * (FALLBACK_REFRESH - 2) / b->total);
+}
+
+/* run_fallback - n decisions with learning from case k on; returns elapsed nanoseconds */
+static uint64_t run_fallback(void *ctx, size_t k, unsigned long n, unsigned long done, struct tally *t)
+{
+    struct fb_bench *b = ctx;
+    struct tp_error err;
+    struct decision d;
+    uint64_t t0, prev, tick;
+    unsigned long i;
+
+    memset(b->fs, 0, b->ncases * sizeof(*b->fs)); /* a new SMTP session per case */
+    t0 = prev = now_ns();
+    for (i = 0; i < n; i++) {
+        if (fallback_decide(&b->cs.base, b->ps, &b->cases[k].s, &b->cases[k].r, fb_now(b, done + i), &b->fs[k],
+                            &d, &err) < 0 && b->errors++ == 0)
+            fprintf(stderr, "bench_core: %s\n", err.msg);
+        tally_add(t, &d);
+        tick = now_ns();
+        b->lat[done + i] = tick - prev < UINT32_MAX ? (uint32_t) (tick - prev) : UINT32_MAX;
+        prev = tick;
+        if (++k == b->ncases)
+            k = 0;
+    }
+    return prev - t0;
+}
+
+/* cmp_u32 - qsort order of latencies */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+
+    return (x > y) - (x < y);
+}
+
+/* fb_phase - time n decisions over the cases, and print the figures after pfx */
+static void fb_phase(struct fb_bench *b, const char *pfx, unsigned long n, bool steady)
+{
+    struct tally t = {{0}, {0}};
+    double per[BENCH_ROUNDS];
+    unsigned long writes = b->cs.writes;
+    uint64_t ns;
+
+    b->total = n;
+    b->steady = steady;
+    ns = time_rounds(run_fallback, b, b->ncases, n, &t, per);
+    print_results(pfx, n, ns, per, &t);
+    qsort(b->lat, n, sizeof(b->lat[0]), cmp_u32);
+    printf("%slatency_us_p50 %.2f\n", pfx, b->lat[n / 2] / 1e3);
+    printf("%slatency_us_p99 %.2f\n", pfx, b->lat[n - 1 - n / 100] / 1e3);
+    printf("%slatency_us_max %.2f\n", pfx, b->lat[n - 1] / 1e3);
+    printf("%swrites %lu\n", pfx, b->cs.writes - writes);
+}
+
+/* fb_open - a new LMDB store in a directory of its own under $TMPDIR */
+static int fb_open(struct fb_bench *b)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct tp_error err;
+
+    snprintf(b->dir, sizeof(b->dir), "%s/bench_core-lmdb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(b->dir) == NULL) {
+        fprintf(stderr, "bench_core: mkdtemp %s: %s\n", b->dir, strerror(errno));
+        return -1;
+    }
+    if ((b->cs.inner = store_open_lmdb(b->dir, 0, &err)) == NULL) {
+        fprintf(stderr, "bench_core: %s\n", err.msg);
+        rmdir(b->dir);
+        return -1;
+    }
+    b->cs.base.ops = &counting_ops;
+    return 0;
+}
+
+/* fb_close - close the store and remove its directory */
+static void fb_close(struct fb_bench *b)
+{
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    char path[sizeof(b->dir) + 16];
+    size_t i;
+
+    store_close(b->cs.inner);
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", b->dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            fprintf(stderr, "bench_core: unlink %s: %s\n", path, strerror(errno));
+    }
+    if (rmdir(b->dir) != 0)
+        fprintf(stderr, "bench_core: rmdir %s: %s\n", b->dir, strerror(errno));
+}
+
+/* fb_prewarm - a few untimed decisions on keys of their own: the database is made */
+static void fb_prewarm(struct fb_bench *b, struct sample *sm, uint64_t *rng)
+{
+    size_t counts[MIX_COUNT] = {0};
+    const struct bench_case *saved = b->cases;
+    size_t nsaved = b->ncases;
+    struct bench_case *warm;
+    struct tally t = {{0}, {0}};
+
+    warm = build_cases(FB_PREWARM, sm, rng, counts);
+    cases_new_senders(warm, FB_PREWARM, "warm");
+    b->cases = warm;
+    b->ncases = FB_PREWARM;
+    b->total = FB_PREWARM;
+    (void) run_fallback(b, 0, FB_PREWARM, 0, &t);
+    b->cases = saved;
+    b->ncases = nsaved;
+    free_cases(warm, FB_PREWARM);
+}
+
+/* cmd_fallback - new senders, then the same senders again, with learning on */
+static int cmd_fallback(const char *path, unsigned long n, unsigned long ncases)
+{
+    static struct sample sm;
+    static struct fb_bench b;
+    uint64_t rng = BENCH_SEED;
+    struct bench_case *cases;
+    struct config *cfg;
+    unsigned long nmax;
+
+    if ((cfg = prepare(path, ncases, &sm, &rng, &cases)) == NULL)
+        return 1;
+    if (!cfg->policies.fallback.enabled)
+        bench_die("decide-fallback: the configuration does not enable fallback");
+    cases_new_senders(cases, ncases, "sender");
+    b.ps = &cfg->policies;
+    b.cases = cases;
+    b.ncases = ncases;
+    nmax = n > ncases ? n : ncases;
+    if ((b.fs = calloc(ncases > FB_PREWARM ? ncases : FB_PREWARM, sizeof(*b.fs))) == NULL ||
+        (b.lat = calloc(nmax > FB_PREWARM ? nmax : FB_PREWARM, sizeof(*b.lat))) == NULL)
+        bench_die("out of memory");
+    if (fb_open(&b) < 0)
+        return 1;
+    printf("store %s\n", store_backend(b.cs.inner));
+    fb_prewarm(&b, &sm, &rng);
+    fb_phase(&b, "new_", ncases, false);
+    fb_phase(&b, "steady_", n, true);
+    printf("store_errors %lu\n", b.errors);
+    fb_close(&b);
+    free(b.lat);
+    free(b.fs);
+    free_cases(cases, ncases);
+    sample_free(&sm);
+    config_free(cfg);
+    return b.errors ? 1 : 0;
+}
+
 /* main - dispatch on the subcommand */
 int main(int argc, char **argv)
 {
-    unsigned long n;
+    unsigned long n, ncases;
 
     if (argc == 3 && strcmp(argv[1], "load") == 0)
         return cmd_load(argv[2]);
-    if ((argc == 4 || argc == 5) && strcmp(argv[1], "decide") == 0) {
-        if ((n = parse_count(argv[3])) < BENCH_ROUNDS)
-            usage();             /* each round needs a decision */
-        return cmd_decide(argv[2], n, argc == 5 ? parse_count(argv[4]) : BENCH_CASES);
-    }
+    if (argc != 4 && argc != 5)
+        usage();
+    if ((n = parse_count(argv[3])) < BENCH_ROUNDS)
+        usage(); /* each round needs a decision */
+    ncases = argc == 5 ? parse_count(argv[4]) : BENCH_CASES;
+    if (strcmp(argv[1], "decide") == 0)
+        return cmd_decide(argv[2], n, ncases);
+    if (strcmp(argv[1], "decide-fallback") == 0 && ncases >= BENCH_ROUNDS)
+        return cmd_fallback(argv[2], n, ncases);
     usage();
     return 2;
 }

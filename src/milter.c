@@ -193,6 +193,8 @@ static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     clock_gettime(CLOCK_MONOTONIC, &c->start);
     set_client(c, hostname, hostaddr);
     facts_set_mta(&c->facts, macro(ctx, "v"));
+    /* Sendmail hands over the PTR name even when forward DNS denies it. */
+    facts_set_client_resolve(&c->facts, macro(ctx, "{client_resolve}"));
     smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
 }
@@ -373,7 +375,7 @@ static const struct {
     int stage;
     const char *macros;
 } wanted_macros[] = {
-    {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name}"},
+    {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name} {client_resolve}"},
     {SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_ENVFROM, "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_ENVRCPT, "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
