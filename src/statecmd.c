@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Application. */
 #include "record.h"
@@ -95,6 +96,7 @@ static int run(struct store *st, const char *cmd, const char *key, FILE *out, st
 /* statecmd_run - list, show KEY, forget KEY */
 int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, struct tp_error *err)
 {
+    char data[1100];
     struct store *st;
     int rc;
 
@@ -105,6 +107,13 @@ int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, str
     }
     if (cfg->state.backend != STATE_LMDB) {
         tp_error_set(err, NULL, 0, "--state: only the lmdb backend is available in this version");
+        return 1;
+    }
+    /* Never create the store here: files made by root would lock the
+       daemon's unprivileged user out of its own state. */
+    snprintf(data, sizeof(data), "%s/data.mdb", cfg->state.path);
+    if (access(data, F_OK) != 0) {
+        tp_error_set(err, NULL, 0, "--state: no state store in %s (nothing learned yet)", cfg->state.path);
         return 1;
     }
     if ((st = store_open_lmdb(cfg->state.path, 0, err)) == NULL)

@@ -55,6 +55,10 @@ P = "192.0.2.80"; PN = "mx1.partner.example"
 '
 rec() { grep "^event=decision .* rcpt=$1 " "$tmp/daemon.log" | tail -1; }
 
+out=$(state list 2>&1); rc=$?
+t_eq "--state before the daemon learned anything exits 1" 1 "$rc"
+t_match "...and says so" 'no state store in .*nothing learned yet' "$out"
+t_eq "...without creating the store as root" "" "$(ls "$tmp/state")"
 daemon_start "$tmp/t.conf" || t_bad "daemon starts" "$(cat "$tmp/daemon.log")"
 mt "TLS, then plaintext: deferred, deferred, then accepted" "$LUA
 c = session(P, PN, true)
