@@ -334,7 +334,8 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
         const char *name;
         enum state_backend only;
     } only[] = {
-        {"path", STATE_LMDB},    {"servers", STATE_REDIS},       {"timeout_ms", STATE_REDIS},
+        {"path", STATE_LMDB},    {"map_size", STATE_LMDB},       {"servers", STATE_REDIS},
+        {"timeout_ms", STATE_REDIS},
         {"prefix", STATE_REDIS}, {"password_file", STATE_REDIS},
     };
     const config_setting_t *s;
@@ -346,11 +347,32 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
                       backend_names[only[i].only], backend_names[backend]);
 }
 
+/* load_map_size - "64M": the LMDB map to start with (it doubles when full) */
+static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+    const config_setting_t *s = config_setting_get_member(g, "map_size");
+    const char *text;
+    char *end;
+    unsigned long long n;
+
+    if (s == NULL || (text = config_setting_get_string(s)) == NULL)
+        return;
+    n = strtoull(text, &end, 10);
+    if (*end == 'K' || *end == 'M' || *end == 'G')
+        n <<= *end == 'K' ? 10 : *end == 'M' ? 20 : 30, end++;
+    if (end == text || *end != 0 || n < (1ULL << 20) || n > (1ULL << 40)) {
+        cfg_error(ctx, s, "map_size: invalid value \"%s\" (expected 1M to 1024G, with a K, M or G suffix)", text);
+        return;
+    }
+    ctx->cfg->state.map_size = (size_t) n;
+}
+
 /* load_state - the state store group */
 static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     static const struct cfg_key keys[] = {
-        {"backend", CT_STRING}, {"path", CT_STRING},          {"servers", CT_STRINGS}, {"timeout_ms", CT_INT},
+        {"backend", CT_STRING}, {"path", CT_STRING},          {"map_size", CT_STRING},
+        {"servers", CT_STRINGS}, {"timeout_ms", CT_INT},
         {"prefix", CT_STRING},  {"password_file", CT_STRING}, {"on_error", CT_STRING}, {NULL, CT_STRING},
     };
     static const char *const on_errors[] = {"accept", "tempfail"};
@@ -364,6 +386,7 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
             cfg->state.backend = (enum state_backend) i;
         check_backend_keys(ctx, g, cfg->state.backend);
         cfg_string(ctx, g, "path", &cfg->state.path);
+        load_map_size(ctx, g);
         if ((s = cfg_get(g, "servers", CT_STRINGS)) != NULL)
             load_servers(ctx, s);
         cfg_int(ctx, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
@@ -424,6 +447,7 @@ void config_defaults(struct config *cfg)
     cfg->log.addresses = LOG_ADDR_FULL;
     cfg->state.backend = STATE_LMDB;
     cfg->state.path = strdup(DEFAULT_STATE_PATH);
+    cfg->state.map_size = 64UL << 20;
     cfg->state.timeout_ms = 50;
     cfg->state.prefix = strdup("tlspolicyd:");
     cfg->state.on_error = STATE_ON_ERROR_ACCEPT;

@@ -48,6 +48,7 @@ struct config {
     struct {
         enum state_backend backend;
         char *path;                  /* lmdb */
+        size_t map_size;             /* lmdb: initial map, doubles when full */
         char **servers;              /* redis, NULL-terminated */
         int timeout_ms;
         char *prefix;

@@ -120,7 +120,7 @@ static int open_store(const struct config *cfg)
                           store_path);
         return 0;
     }
-    if ((store = store_open_lmdb(cfg->state.path, 0, &err)) == NULL) {
+    if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size, &err)) == NULL) {
         logger_notice(LOG_ERR, "cannot open state store %s: %s", cfg->state.path, err.msg);
         return -1;
     }

@@ -114,6 +114,10 @@ static const struct bad_case bad_cases[] = {
      "@F:1: action: invalid value \"defer\" (expected tempfail, reject or log)", 0},
     {"bad fallback then", "fallback = { then = \"tempfail\"; };\n",
      "@F:1: then: invalid value \"tempfail\" (expected accept or reject)", 0},
+    {"bad map_size", "state = {\n  map_size = \"64X\";\n};\n",
+     "@F:2: map_size: invalid value \"64X\" (expected 1M to 1024G, with a K, M or G suffix)", 0},
+    {"map_size too small", "state = { map_size = \"4K\"; };\n",
+     "@F:1: map_size: invalid value \"4K\" (expected 1M to 1024G, with a K, M or G suffix)", 0},
     {"fallback with redis", "fallback = { enabled = true; };\nstate = {\n  backend = \"redis\";\n};\n",
      "@F:3: backend: \"redis\" is not available in this version (use \"lmdb\")", 0},
     {"bad backend", "state = { backend = \"redis-cluster\"; };\n",
@@ -486,6 +490,7 @@ static void test_defaults(void **state)
     assert_non_null(ps->rcpt_map);
     assert_non_null(ps->sender_map);
     assert_false(cfg->policies.fallback.enabled);
+    assert_int_equal(cfg->state.map_size, 64UL << 20);
     assert_int_equal(cfg->policies.fallback.key, FB_KEY_CLIENT_DOMAIN);
     assert_int_equal(cfg->policies.fallback.window, 30L * 86400);
     assert_int_equal(cfg->policies.fallback.action, FB_ACTION_TEMPFAIL);
