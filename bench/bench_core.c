@@ -364,8 +364,8 @@ static int cmd_decide(const char *path, unsigned long n, unsigned long max_cases
 
  /*
   * Learning on: fallback_decide() over LMDB. The store is wrapped in one
-  * whose update forwards to LMDB and counts the updates that wrote; the
-  * other operations are never called here.
+  * whose get and update forward to LMDB and whose update counts the
+  * updates that wrote; the other operations are never called here.
   */
 
 struct counting_store {
@@ -387,7 +387,15 @@ static int counting_update(struct store *base, const char *key, size_t klen, sto
     return rc;
 }
 
-static const struct store_ops counting_ops = {.name = "lmdb", .update = counting_update};
+/* counting_get - store_get, forwarded (fallback_decide reads first) */
+static int counting_get(struct store *base, const char *key, size_t klen, struct fb_record *out,
+                        struct tp_error *err)
+{
+    (void) klen;
+    return store_get(((struct counting_store *) base)->inner, key, out, err);
+}
+
+static const struct store_ops counting_ops = {.name = "lmdb", .get = counting_get, .update = counting_update};
 
 /* One phase of decide-fallback. */
 struct fb_bench {
@@ -416,6 +424,7 @@ static uint64_t run_fallback(void *ctx, size_t k, unsigned long n, unsigned long
 {
     struct fb_bench *b = ctx;
     struct tp_error err;
+    const struct bench_case *c;
     struct decision d;
     uint64_t t0, prev, tick;
     unsigned long i;
@@ -423,8 +432,9 @@ static uint64_t run_fallback(void *ctx, size_t k, unsigned long n, unsigned long
     memset(b->fs, 0, b->ncases * sizeof(*b->fs)); /* a new SMTP session per case */
     t0 = prev = now_ns();
     for (i = 0; i < n; i++) {
-        if (fallback_decide(&b->cs.base, b->ps, &b->cases[k].s, &b->cases[k].r, fb_now(b, done + i), &b->fs[k],
-                            &d, &err) < 0 && b->errors++ == 0)
+        c = &b->cases[k];
+        if (fallback_decide(&b->cs.base, b->ps, &c->s, &c->r, fb_now(b, done + i), &b->fs[k], &d, &err) < 0 &&
+            b->errors++ == 0)
             fprintf(stderr, "bench_core: %s\n", err.msg);
         tally_add(t, &d);
         tick = now_ns();

@@ -27,6 +27,16 @@
 #	a whole process can run 1.5 times slower while a neighbour is busy
 #	(the load average at the start is printed for the same reason).
 #
+#	Then, with learning on, "bench_core decide-fallback" on the small
+#	configuration with the fallback rules enabled (fallback.key
+#	client_domain, an LMDB state store with default sync, made under
+#	the temporary directory, whose file system is printed): once over
+#	1024 new senders, each decision committing an fsync'd write, then
+#	FALLBACK_N times over the same, now known, senders within a minute
+#	(FALLBACK_REFRESH), when no decision writes. "bench_core decide" on
+#	the same configuration is the learning-off row beside them. These
+#	too run twice, and the faster process of each regime is shown.
+#
 #	Peak RSS is measured by /usr/bin/time -f %M for the whole process
 #	when that program exists, else taken from bench_core's own getrusage
 #	figure; nothing is installed.
@@ -34,9 +44,12 @@
 #	DECIDE_N sets the number of decisions of the cache-resident runs;
 #	the others make a third as many, as each decision costs 2-4 times
 #	more. The default, 6000000, gives runs of about 1-3 s on a current
-#	x86 core.
+#	x86 core. FALLBACK_N, default DECIDE_N / 6, sets the steady-state
+#	decisions with learning on (about 1.5 us each); the new-sender pass
+#	costs two disk flushes per decision, 0.4-1 s on a virtual disk.
 # ENVIRONMENT
 #	DECIDE_N	decisions per cache-resident run (default 6000000)
+#	FALLBACK_N	steady-state decisions with learning on (default DECIDE_N / 6)
 #	TMPDIR		where the temporary directory is made
 #--
 
@@ -54,8 +67,10 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$bench" ] || { echo "run.sh: $bench: not built (make bench/bench_core)" >&2; exit 1; }
 decide_n=${DECIDE_N:-6000000}
 cold_n=$((decide_n / 3))
+fallback_n=${FALLBACK_N:-$((decide_n / 6))}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicyd-bench.XXXXXX")
+tmp=$(cd "$tmp" && pwd)         # the state path must be absolute
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -118,6 +133,15 @@ policies = (
 EOF
 }
 
+# fallback_config - the small configuration with the fallback rules on
+fallback_config() {
+    sed '/^policies = (/i\
+fallback = { enabled = true; key = "client_domain"; window = "30d"; action = "tempfail";\
+             max_deferrals = 3; defer_period = "6h"; then = "accept"; };\
+state = { backend = "lmdb"; path = "'"$tmp"'/state"; on_error = "accept"; };' \
+        "$tmp/small.conf" > "$tmp/fallback.conf"
+}
+
 # field KEY FILE - the value of one "key value" line of bench_core output
 field() {
     awk -v k="$1" '$1 == k { print $2; exit }' "$2"
@@ -145,23 +169,60 @@ run_load() {
         "$(mib "$(field rss_kb "$out")")" "$(mib "$(field maxrss_before_kb "$out")")"
 }
 
+# faster KEY A B - sets fast and slow to A and B, by their KEY figures
+faster() {
+    if awk -v a="$(field "$1" "$2")" -v b="$(field "$1" "$3")" 'BEGIN { exit !(b < a) }'
+    then fast=$3; slow=$2; else fast=$2; slow=$3; fi
+}
+
 # run_decide NAME N CASES - bench_core decide on one configuration, twice;
 # the faster process is shown, and the other one's median next to it
 run_decide() {
+    "$bench" decide "$tmp/$1.conf" "$2" "$3" > "$tmp/decide-$1-$3.a"
+    "$bench" decide "$tmp/$1.conf" "$2" "$3" > "$tmp/decide-$1-$3.b"
+    faster ns_per_decision "$tmp/decide-$1-$3.a" "$tmp/decide-$1-$3.b"
     out=$tmp/decide-$1-$3.out
-    other=$tmp/decide-$1-$3.other
-    "$bench" decide "$tmp/$1.conf" "$2" "$3" > "$out"
-    "$bench" decide "$tmp/$1.conf" "$2" "$3" > "$other"
-    if awk -v a="$(field ns_per_decision "$out")" -v b="$(field ns_per_decision "$other")" 'BEGIN { exit !(b < a) }'
-    then
-        mv "$out" "$tmp/swap"; mv "$other" "$out"; mv "$tmp/swap" "$other"
-    fi
+    cp "$fast" "$out"
     printf '| %s | %s | %s | %s | %s | %s | %s | %s-%s | %s | %s / %s / %s |\n' "$1" "$(field rules "$out")" \
         "$3" "\`bench_core decide $1.conf $2 $3\`" "$(field elapsed_ms "$out")" \
         "$(field decisions_per_s "$out")" "$(field ns_per_decision "$out")" \
         "$(field ns_per_decision_best "$out")" "$(field ns_per_decision_worst "$out")" \
-        "$(field ns_per_decision "$other")" \
+        "$(field ns_per_decision "$slow")" \
         "$(field action_accept "$out")" "$(field action_tempfail "$out")" "$(field action_reject "$out")"
+}
+
+# fallback_row LEARNING REGIME PREFIX COMMAND FASTER OTHER - one row of the learning table
+fallback_row() {
+    if [ -n "$3" ]; then
+        lat="$(field "${3}latency_us_p50" "$5") / $(field "${3}latency_us_p99" "$5")"
+        lat="$lat / $(field "${3}latency_us_max" "$5")"
+        writes=$(field "${3}writes" "$5")
+    else
+        lat="-"; writes="- (no store)"
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s-%s | %s | %s | %s | %s / %s / %s |\n' "$1" "$2" \
+        "$(field cases "$5")" "\`$4\`" "$(field "${3}n" "$5")" "$(field "${3}elapsed_ms" "$5")" \
+        "$(field "${3}decisions_per_s" "$5")" "$(field "${3}ns_per_decision" "$5")" \
+        "$(field "${3}ns_per_decision_best" "$5")" "$(field "${3}ns_per_decision_worst" "$5")" \
+        "$(field "${3}ns_per_decision" "$6")" "$lat" "$writes" "$(field "${3}action_accept" "$5")" \
+        "$(field "${3}action_tempfail" "$5")" "$(field "${3}action_reject" "$5")"
+}
+
+# run_fallback N - learning off, then on (two regimes), each process twice
+run_fallback() {
+    "$bench" decide "$tmp/fallback.conf" "$decide_n" 1024 > "$tmp/off.a"
+    "$bench" decide "$tmp/fallback.conf" "$decide_n" 1024 > "$tmp/off.b"
+    TMPDIR=$tmp "$bench" decide-fallback "$tmp/fallback.conf" "$1" 1024 > "$tmp/on.a"
+    TMPDIR=$tmp "$bench" decide-fallback "$tmp/fallback.conf" "$1" 1024 > "$tmp/on.b"
+    faster ns_per_decision "$tmp/off.a" "$tmp/off.b"
+    fallback_row off "policy_decide, nothing learned" "" "bench_core decide fallback.conf $decide_n 1024" \
+        "$fast" "$slow"
+    faster steady_ns_per_decision "$tmp/on.a" "$tmp/on.b"
+    fallback_row on "steady: known senders, no refresh due" steady_ \
+        "bench_core decide-fallback fallback.conf $1 1024" "$fast" "$slow"
+    faster new_ns_per_decision "$tmp/on.a" "$tmp/on.b"
+    fallback_row on "new sender every decision: one fsync'd write each" new_ \
+        "bench_core decide-fallback fallback.conf $1 1024" "$fast" "$slow"
 }
 
 # machine - what the figures were measured on
@@ -187,6 +248,7 @@ for size in 10k 100k 1m; do
     big_config "$size" "$tmp/$size.txt"
 done
 small_config
+fallback_config
 
 echo "## tlspolicyd core benchmark"
 echo
@@ -207,6 +269,20 @@ for conf in small 1m; do
     run_decide "$conf" "$cold_n" 65536
 done
 echo
+echo "### Deciding with learning (fallback_decide over an LMDB store, 1 thread)"
+echo
+echo "| learning | regime | cases | command | decisions | elapsed ms | decisions/s | ns/decision |" \
+     "best-worst round | ns/decision, other run | latency p50 / p99 / max us | store writes |" \
+     "accept / tempfail / reject |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+run_fallback "$fallback_n"
+echo
+echo "- State store: LMDB, default sync (a write commits with fdatasync and a synchronous meta-page" \
+     "write), in $tmp on $(stat -f -c %T "$tmp" 2>/dev/null || echo unknown)" \
+     "($(df -P "$tmp" 2>/dev/null | awk 'NR == 2 { print $1 }'))." \
+     "Config: small, plus fallback = { enabled = true; key = \"client_domain\"; }; every case has a" \
+     "client name, so a key, of its own; \"now\" stays within FALLBACK_REFRESH (60 s) of the learning" \
+     "pass in the steady regime."
 for out in "$tmp"/decide-small-1024.out "$tmp"/decide-1m-65536.out; do
     echo "- $(field cases "$out") cases, $(basename "$out" .out | sed 's/^decide-//; s/-[0-9]*$//') config. Mix:" \
         "$(awk '/^mix_/ { sub(/^mix_/, "", $1); printf "%s%s %s", sep, $1, $2; sep = ", " }' "$out")." \

@@ -112,6 +112,19 @@ static int decide_and_learn(struct fb_record *rec, bool found, void *arg)
     return STORE_WRITE;
 }
 
+/* try_readonly - decide from a read; 0 when nothing needs writing, else 1 (or -1) */
+static int try_readonly(struct store *st, const char *key, struct decide_arg *a, struct tp_error *err)
+{
+    struct fb_record rec;
+    int found = store_get(st, key, &rec, err);
+
+    /* LMDB admits one writer at a time: a decision that changes nothing
+       must not queue behind another thread's disk sync. */
+    if (found < 0)
+        return -1;
+    return decide_and_learn(&rec, found == 1, a) == STORE_KEEP ? 0 : 1;
+}
+
 /* fallback_decide - decide one recipient with what was learned, and learn */
 int fallback_decide(struct store *st, const struct policy_set *ps, const struct session_facts *s,
                     const struct rcpt_facts *r, long now, struct fallback_session *fs, struct decision *d,
@@ -125,7 +138,7 @@ int fallback_decide(struct store *st, const struct policy_set *ps, const struct 
         policy_decide(ps, s, r, NULL, now, NULL, d);
         return 0;
     }
-    if (store_update(st, key, decide_and_learn, &a, err) < 0) {
+    if (try_readonly(st, key, &a, err) != 0 && store_update(st, key, decide_and_learn, &a, err) < 0) {
         policy_decide(ps, s, r, &broken, now, NULL, d);
         return -1;
     }
