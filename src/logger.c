@@ -84,32 +84,61 @@ static void emit(int priority)
     }
 }
 
+/* write_record - next seq, format with fmt, emit; all under the lock */
+static void write_record(unsigned long long *seqp, int (*fmt)(const void *, struct strbuf *), const void *arg)
+{
+    pthread_mutex_lock(&lock);
+    *seqp = ++seq;
+    strbuf_reset(&line);
+    if (fmt(arg, &line) == 0)
+        emit(LOG_INFO);
+    else
+        syslog(LOG_ERR, "event=notice message=\"out of memory formatting record seq=%llu\"", *seqp);
+    pthread_mutex_unlock(&lock);
+}
+
+struct fmt_decision {
+    const struct record_opts *opts;
+    const struct decision_record *rec;
+};
+
+struct fmt_session {
+    const struct record_opts *opts;
+    const struct session_record *rec;
+};
+
+/* fmt_decision - write_record formatter for a decision */
+static int fmt_decision(const void *arg, struct strbuf *out)
+{
+    const struct fmt_decision *f = arg;
+
+    return record_format_decision(f->opts, f->rec, out);
+}
+
+/* fmt_session - write_record formatter for a session */
+static int fmt_session(const void *arg, struct strbuf *out)
+{
+    const struct fmt_session *f = arg;
+
+    return record_format_session(f->opts, f->rec, out);
+}
+
 /* logger_decision - one decision record */
 void logger_decision(const struct record_opts *opts, struct decision_record *rec)
 {
+    struct fmt_decision f = {opts, rec};
+
     rec->instance = logger_instance();
-    pthread_mutex_lock(&lock);
-    rec->seq = ++seq;
-    strbuf_reset(&line);
-    if (record_format_decision(opts, rec, &line) == 0)
-        emit(LOG_INFO);
-    else
-        syslog(LOG_ERR, "event=notice message=\"out of memory formatting record seq=%llu\"", rec->seq);
-    pthread_mutex_unlock(&lock);
+    write_record(&rec->seq, fmt_decision, &f);
 }
 
 /* logger_session - one session record */
 void logger_session(const struct record_opts *opts, struct session_record *rec)
 {
+    struct fmt_session f = {opts, rec};
+
     rec->instance = logger_instance();
-    pthread_mutex_lock(&lock);
-    rec->seq = ++seq;
-    strbuf_reset(&line);
-    if (record_format_session(opts, rec, &line) == 0)
-        emit(LOG_INFO);
-    else
-        syslog(LOG_ERR, "event=notice message=\"out of memory formatting record seq=%llu\"", rec->seq);
-    pthread_mutex_unlock(&lock);
+    write_record(&rec->seq, fmt_session, &f);
 }
 
 /* logger_notice - an operational message */
