@@ -433,6 +433,12 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
     check_state_usable(ctx, cfg_get(root, "state", CT_GROUP));
 }
 
+/* config_record_opts - the log settings the record writer needs */
+struct record_opts config_record_opts(const struct config *cfg)
+{
+    return (struct record_opts){cfg->log.format, cfg->log.addresses, cfg->log.hash_key, cfg->log.hash_key_len};
+}
+
 /* config_defaults - the compiled-in configuration */
 void config_defaults(struct config *cfg)
 {

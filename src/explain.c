@@ -111,7 +111,7 @@ static void trace_to_buf(void *arg, const char *text)
 static void explain_one(const struct config *cfg, const struct explain_input *in, const char *rcpt,
                         unsigned long long seq, struct strbuf *records, struct strbuf *account)
 {
-    struct record_opts opts = {cfg->log.format, cfg->log.addresses, cfg->log.hash_key, cfg->log.hash_key_len};
+    struct record_opts opts = config_record_opts(cfg);
     struct policy_trace trace = {trace_to_buf, account};
     struct decision_record rec;
     struct rcpt_facts r;

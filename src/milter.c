@@ -70,12 +70,6 @@ static _Atomic(struct store *) store;
 static struct tlsfail *tlsfail;
 #define TLSFAIL_CAPACITY 16384
 
-/* opts_of - record options of a configuration */
-static struct record_opts opts_of(const struct config *cfg)
-{
-    return (struct record_opts){cfg->log.format, cfg->log.addresses, cfg->log.hash_key, cfg->log.hash_key_len};
-}
-
 /* conn_of - our per-connection state */
 static struct conn *conn_of(SMFICTX *ctx)
 {
@@ -132,7 +126,7 @@ static void refresh_qid(SMFICTX *ctx, struct conn *c)
 /* flush_pending - log the accepted recipients, with the queue id if known */
 static void flush_pending(struct conn *c)
 {
-    struct record_opts opts = opts_of(c->ref->cfg);
+    struct record_opts opts = config_record_opts(c->ref->cfg);
     struct pending *p, *next;
 
     for (p = c->pending; p; p = next) {
@@ -248,7 +242,7 @@ static void set_reply(SMFICTX *ctx, const struct decision *d)
 static sfsistat answer(SMFICTX *ctx, struct conn *c, struct pending *p)
 {
     const struct decision *d = &p->decision;
-    struct record_opts opts = opts_of(c->ref->cfg);
+    struct record_opts opts = config_record_opts(c->ref->cfg);
     bool reject;
 
     if (d->action == DECISION_ACCEPT) {
@@ -362,7 +356,7 @@ static sfsistat tp_close(SMFICTX *ctx)
         logger_notice(LOG_ERR, "state store expiry: %s", err.msg);
     if (looks_like_failed_starttls(c))
         tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
-    opts = opts_of(c->ref->cfg);
+    opts = config_record_opts(c->ref->cfg);
     rec = (struct session_record){0, NULL, &c->facts, c->messages, c->accepted, c->rejected, c->tempfailed,
                                   suspected_tls_failure(c), elapsed_ms(c)};
     logger_session(&opts, &rec);
