@@ -147,6 +147,30 @@ int fallback_decide(struct store *st, const struct policy_set *ps, const struct 
     return 0;
 }
 
+/* note_failure - store_update callback: stamp last_tls_failure */
+static int note_failure(struct fb_record *rec, bool found, void *arg)
+{
+    long now = *(const long *) arg;
+
+    if (!found)
+        rec->first_seen = now;
+    rec->last_tls_failure = now;
+    rec->updated = now;
+    return STORE_WRITE;
+}
+
+/* fallback_note_tls_failure - remember a suspected failed STARTTLS under the session's key */
+int fallback_note_tls_failure(struct store *st, const struct policy_set *ps, const struct session_facts *s,
+                              long now, struct tp_error *err)
+{
+    char key[FBKEY_MAX];
+
+    err->msg[0] = 0;
+    if (st == NULL || !ps->fallback.enabled || fbkey_make(ps->fallback.key, s, key, sizeof(key)) < 0)
+        return 0;
+    return store_update(st, key, note_failure, &now, err) < 0 ? -1 : 0;
+}
+
 /* fallback_expire - forget keys not seen within the window; at most once an hour */
 void fallback_expire(struct store *st, const struct policy_set *ps, long now, struct tp_error *err)
 {

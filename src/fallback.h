@@ -36,6 +36,14 @@ int fallback_decide(struct store *, const struct policy_set *, const struct sess
                     const struct rcpt_facts *, long now, struct fallback_session *, struct decision *,
                     struct tp_error *err);
 
+/*
+ * fallback_note_tls_failure - a plaintext session of this sender followed a
+ * failed-STARTTLS pattern (suspected_tls_failure=yes): remembered under its
+ * key as last_tls_failure, for --state and the report. 0, or -1 (err set).
+ */
+int fallback_note_tls_failure(struct store *, const struct policy_set *, const struct session_facts *, long now,
+                              struct tp_error *err);
+
 /* fallback_expire - forget keys not seen within the window; at most once an hour */
 void fallback_expire(struct store *, const struct policy_set *, long now, struct tp_error *err);
 

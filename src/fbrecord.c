@@ -72,6 +72,7 @@ void fb_record_encode(const struct fb_record *rec, unsigned char buf[FB_RECORD_S
     put_i64(buf + 24, rec->last_plain);
     put_i64(buf + 32, rec->defer_start);
     put_i64(buf + 40, rec->updated);
+    put_i64(buf + 48, rec->last_tls_failure);
 }
 
 /* fb_record_decode - parse and validate */
@@ -100,5 +101,6 @@ int fb_record_decode(const void *buf, size_t len, struct fb_record *out, const c
     out->last_plain = get_i64(p + 24);
     out->defer_start = get_i64(p + 32);
     out->updated = get_i64(p + 40);
+    out->last_tls_failure = get_i64(p + 48);
     return 0;
 }

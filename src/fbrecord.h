@@ -45,10 +45,12 @@ struct fb_record {
     uint32_t deferrals;  /* downgrade deferrals since defer_start */
     int64_t defer_start; /* start of the deferral window, 0: none */
     int64_t updated;     /* last write; expiry compares this */
+    int64_t last_tls_failure; /* last plaintext session right after a
+                                 failed-STARTTLS pattern (suspected_tls_failure) */
 };
 
 #define FB_RECORD_FORMAT 1
-#define FB_RECORD_SIZE   48
+#define FB_RECORD_SIZE   56
 
 /* fb_record_encode - fill buf[FB_RECORD_SIZE] */
 void fb_record_encode(const struct fb_record *, unsigned char buf[FB_RECORD_SIZE]);

@@ -359,6 +359,10 @@ static sfsistat tp_close(SMFICTX *ctx)
     opts = config_record_opts(c->ref->cfg);
     rec = (struct session_record){0, NULL, &c->facts, c->messages, c->accepted, c->rejected, c->tempfailed,
                                   suspected_tls_failure(c), elapsed_ms(c)};
+    if (rec.suspected_tls_failure
+        && fallback_note_tls_failure(atomic_load(&store), &c->ref->cfg->policies, &c->facts, (long) time(NULL),
+                                     &err) < 0)
+        logger_notice(LOG_ERR, "state store: %s", err.msg);
     logger_session(&opts, &rec);
     conn_free(ctx, c);
     return SMFIS_CONTINUE;

@@ -57,6 +57,7 @@ static int print_record(const char *key, const struct fb_record *rec, void *arg)
     put_time(&sb, "first_seen", rec->first_seen);
     put_time(&sb, "last_tls", rec->last_tls);
     put_time(&sb, "last_plain", rec->last_plain);
+    put_time(&sb, "last_tls_failure", rec->last_tls_failure);
     strbuf_printf(&sb, " deferrals=%u", (unsigned) rec->deferrals);
     put_time(&sb, "defer_start", rec->defer_start);
     put_time(&sb, "updated", rec->updated);

@@ -119,7 +119,7 @@ t_eq "third plaintext: record deferrals=2 (no more counted)" 2 "$(field deferral
 out=$(state list 2>&1); rc=$?
 t_eq "--state list exits 0" 0 "$rc"
 t_match "--state list: $key best_level=tls best_version=TLSv1.3 deferrals=2" \
-    "^key=$key best_level=tls best_version=TLSv1\\.3 first_seen=[0-9T:-]+Z last_tls=[0-9T:-]+Z last_plain=[0-9T:-]+Z deferrals=2( |\$)" \
+    "^key=$key best_level=tls best_version=TLSv1\\.3 first_seen=[0-9T:-]+Z last_tls=[0-9T:-]+Z last_plain=[0-9T:-]+Z last_tls_failure=- deferrals=2( |\$)" \
     "$out"
 t_eq "--state list: one key" 1 "$(printf '%s\n' "$out" | grep -c '^key=')"
 out=$(state show "$key" 2>&1); rc=$?

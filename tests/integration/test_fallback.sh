@@ -94,8 +94,23 @@ out=$(state show client_domain:exempt.example 2>&1); rc=$?
 t_eq "an exempt client teaches nothing" 1 "$rc"
 out=$(state list); rc=$?
 t_eq "--state list exits 0" 0 "$rc"
-t_match "--state list shows the partner's TLS history" '^key=client_domain:partner.example best_level=tls best_version=TLSv1.2 first_seen=[0-9T:-]+Z last_tls=[0-9T:-]+Z last_plain=[0-9T:-]+Z deferrals=2 ' "$out"
+t_match "--state list shows the partner's TLS history" '^key=client_domain:partner.example best_level=tls best_version=TLSv1.2 first_seen=[0-9T:-]+Z last_tls=[0-9T:-]+Z last_plain=[0-9T:-]+Z last_tls_failure=- deferrals=2 ' "$out"
 t_match "--state list shows a plaintext-only client" '^key=client_net:198.51.100.0/24 best_level=none best_version=- .* last_tls=- ' "$out"
+
+mt "failed STARTTLS, then plaintext" "$LUA
+c = session('192.0.2.81', 'mx.broken.example', true)
+expect(c, '<b1@other.example>', SMFIR_CONTINUE)
+finish(c)
+local conn = mt.connect('inet:' .. port .. '@127.0.0.1')
+assert(mt.conninfo(conn, 'mx.broken.example', '192.0.2.81') == nil)
+assert(mt.helo(conn, 'mx.broken.example') == nil)
+mt.disconnect(conn)
+c = session('192.0.2.81', 'mx.broken.example', false)
+expect(c, '<b2@other.example>', SMFIR_REPLYCODE)
+mt.disconnect(c)"
+sleep 0.5
+t_match "the plaintext session after EHLO-and-close is flagged" '^event=session .* client_addr=192.0.2.81 .* messages=1 .* suspected_tls_failure=yes ' "$(cat "$tmp/daemon.log")"
+t_match "--state shows the suspected TLS failure under the sender's key" '^key=client_domain:broken.example best_level=tls .* last_tls_failure=[0-9T:-]+Z deferrals=1 ' "$(state show client_domain:broken.example)"
 
 kill -HUP "$DPID"; sleep 1
 mt "state survives a reload" "$LUA

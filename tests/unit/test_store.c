@@ -388,6 +388,7 @@ static void test_encoding_roundtrip(void **state)
     fb_record_encode(&cases[2].rec, buf);
     assert_int_equal(buf[40], 0x08);
     assert_int_equal(buf[47], 0x01);
+    assert_int_equal(FB_RECORD_SIZE, 56);
 }
 
 /* test_encoding_reject - what decode must refuse */

@@ -1,0 +1,171 @@
+/*++
+ * NAME
+ *	input 3
+ * SUMMARY
+ *	line reader over plain and gzip files and stdin
+ * SYNOPSIS
+ *	#include "report/input.h"
+ *
+ *	struct input *input_open(path, err)
+ *	int	input_next(in, line, err)
+ *	void	input_close(in)
+ * DESCRIPTION
+ *	See input.h. The reader keeps one block of decompressed bytes and
+ *	one line buffer; both are bounded (INPUT_BLOCK, INPUT_LINE_MAX).
+ * DIAGNOSTICS
+ *	Open and read errors carry the file name and zlib's or the system's
+ *	message.
+ *--*/
+
+/* System library. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Libraries. */
+#include <zlib.h>
+
+/* Application. */
+#include "report/input.h"
+
+#define INPUT_BLOCK (128 * 1024)
+
+struct input {
+    gzFile gz;
+    char *name;
+    char *block;
+    size_t pos;              /* next unread byte of block */
+    size_t fill;             /* bytes in block */
+    bool eof;
+    struct strbuf line;
+    unsigned long lineno;
+};
+
+/* input_open - open a file or stdin for reading, gzip or not */
+struct input *input_open(const char *path, struct tp_error *err)
+{
+    struct input *in;
+    bool is_stdin = strcmp(path, "-") == 0;
+
+    if ((in = calloc(1, sizeof(*in))) == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL
+        || (in->name = strdup(is_stdin ? "(stdin)" : path)) == NULL) {
+        tp_error_set(err, path, 0, "out of memory");
+        input_close(in);
+        return NULL;
+    }
+    strbuf_init(&in->line);
+    /* gzdopen on a dup: gzclose must not close the caller's stdin. */
+    in->gz = is_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
+    if (in->gz == NULL) {
+        tp_error_set(err, path, 0, "%s", errno ? strerror(errno) : "cannot open");
+        input_close(in);
+        return NULL;
+    }
+    gzbuffer(in->gz, INPUT_BLOCK);
+    return in;
+}
+
+/* refill - the next block; 0 at the end, -1 on error */
+static int refill(struct input *in, struct tp_error *err)
+{
+    int n, zerr;
+    const char *msg;
+
+    if (in->eof)
+        return 0;
+    n = gzread(in->gz, in->block, INPUT_BLOCK);
+    if (n < 0) {
+        msg = gzerror(in->gz, &zerr);
+        tp_error_set(err, in->name, 0, "%s", zerr == Z_ERRNO ? strerror(errno) : msg);
+        return -1;
+    }
+    if (n == 0) {
+        /* A truncated gzip file ends without an error from gzread, but
+           gzerror says so: a cut-off rotation is worth a diagnostic. */
+        msg = gzerror(in->gz, &zerr);
+        in->eof = true;
+        if (zerr != Z_OK && zerr != Z_STREAM_END) {
+            tp_error_set(err, in->name, 0, "%s", msg);
+            return -1;
+        }
+        return 0;
+    }
+    in->pos = 0;
+    in->fill = (size_t) n;
+    return 1;
+}
+
+/* take - append up to n bytes of a line, keeping at most INPUT_LINE_MAX */
+static void take(struct input *in, struct input_line *out, const char *p, size_t n)
+{
+    size_t room = INPUT_LINE_MAX - in->line.len;
+
+    if (n > room) {
+        out->too_long = true;
+        n = room;
+    }
+    strbuf_putn(&in->line, p, n);
+}
+
+/* finish - hand out the collected line */
+static int finish(struct input *in, struct input_line *out, struct tp_error *err)
+{
+    if (strbuf_failed(&in->line)) {
+        tp_error_set(err, in->name, (int) in->lineno, "out of memory");
+        return -1;
+    }
+    if (in->line.len > 0 && in->line.s[in->line.len - 1] == '\r')
+        in->line.s[--in->line.len] = 0;
+    out->text = in->line.s ? in->line.s : (char *) "";
+    out->len = in->line.len;
+    out->lineno = in->lineno;
+    out->has_nul = out->len > 0 && memchr(out->text, 0, out->len) != NULL;
+    return 1;
+}
+
+/* input_next - the next line */
+int input_next(struct input *in, struct input_line *out, struct tp_error *err)
+{
+    const char *start, *nl;
+    int rc;
+
+    strbuf_reset(&in->line);
+    out->too_long = false;
+    for (;;) {
+        if (in->pos == in->fill) {
+            if ((rc = refill(in, err)) < 0)
+                return -1;
+            if (rc == 0) {
+                if (in->line.len == 0 && !out->too_long)
+                    return 0;
+                in->lineno++;
+                return finish(in, out, err);
+            }
+        }
+        start = in->block + in->pos;
+        nl = memchr(start, '\n', in->fill - in->pos);
+        if (nl == NULL) {
+            take(in, out, start, in->fill - in->pos);
+            in->pos = in->fill;
+            continue;
+        }
+        take(in, out, start, (size_t) (nl - start));
+        in->pos += (size_t) (nl - start) + 1;
+        in->lineno++;
+        return finish(in, out, err);
+    }
+}
+
+/* input_close - release the reader */
+void input_close(struct input *in)
+{
+    if (in == NULL)
+        return;
+    if (in->gz != NULL)
+        gzclose(in->gz);
+    free(in->block);
+    free(in->name);
+    strbuf_free(&in->line);
+    free(in);
+}
