@@ -1,0 +1,172 @@
+#!/bin/bash
+# test_syslog_pipeline - the real logging pipeline once: tlspolicyd behind
+# a real Postfix writes its records with syslog(3) to a real rsyslogd,
+# which files them; the filed lines must be the records tlspolicyd wrote,
+# one line each, unchanged, under the configured facility and ident.
+#
+# The machine's logging is never touched: the test runs itself again in a
+# mount namespace of its own whose /dev is a private tmpfs, where our
+# rsyslogd makes /dev/log (tests/e2e/rsyslog.sh explains how and why).
+# The outer run only checks afterwards that the machine's /dev/log is as
+# it was and that nothing of the test is left running.
+#
+# Sessions go through Postfix with swaks; one more goes to tlspolicyd
+# directly with miltertest, because only the milter protocol can carry a
+# HELO with a newline (Postfix ends the SMTP command at the newline).
+# The filed records are copied to $PIPELINE_LOG_DIR (default: the build's
+# tests/e2e) as syslog-pipeline.log (RFC 3339) and syslog-pipeline.trad.log
+# (traditional), for tlspolicy-report; the paths are printed.
+#
+# Needs root, unshare and mount (util-linux), postfix, swaks, openssl,
+# miltertest, and rsyslogd: the installed one, or Debian's rsyslog .deb
+# unpacked by the test (see rs_find_rsyslogd in rsyslog.sh).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/rsyslog.sh"
+
+# shellcheck disable=SC2034 # read by tests/e2e/lib.sh
+D="$top_builddir/src/tlspolicyd"
+TD_IDENT=tlspolicyd-t
+
+# ---- outside: run the test in its own namespace, then check the machine
+if ! rs_inside; then
+    start=$(date +%s)
+    t_need unshare
+    [ "$(id -u)" = 0 ] || t_bad "running as root" "mount namespaces need root"
+    [ "$t_fail" -eq 0 ] || { t_done; exit; }
+    before=$(rs_devlog_state)
+    rs_reexec "$0" "$@"; rc=$?
+    rs_add_counts || t_bad "the test ran in its own mount namespace" "exit status $rc, no counts left"
+    left=$(rs_ns_leftovers)
+    if [ -n "$left" ]; then
+        # shellcheck disable=SC2086
+        t_bad "nothing of the test left running" "$(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+        # shellcheck disable=SC2086
+        kill -KILL $left 2>/dev/null      # only processes of the test's own namespace, by pid
+    else
+        t_ok "nothing of the test left running"
+    fi
+    t_eq "the machine's /dev/log is unchanged ($before)" "$before" "$(rs_devlog_state)"
+    echo "# run time $(( $(date +%s) - start )) s"
+    t_done
+    exit
+fi
+
+# ---- inside the namespace
+CONF="
+log = { facility = \"local3\"; ident = \"$TD_IDENT\"; format = \"kv\"; addresses = \"full\"; };
+exempt = { clients = [ \"192.0.2.255/32\" ]; authenticated = true; };
+default = { level = \"opportunistic\"; };
+policies = (
+  { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\" ]; level = \"required\";
+    min_tls_version = \"TLSv1.2\"; }
+);"
+t_need miltertest
+rs_e2e_start "$CONF" "gdpr.example other.example" || { rs_counts; exit; }
+t_eq "/dev/log here is a socket of our own" "socket" "$(stat -c %F /dev/log)"
+TDPID=$DPID
+
+# ---- sessions through Postfix
+send p1 --to p1@other.example
+accepted "plaintext to other" p1@other.example plaintext_allowed
+send p2 --to p2@gdpr.example
+refused "plaintext to gdpr" p2@gdpr.example "530 5\.7\.0" plaintext
+send p3 --tls --to p3a@gdpr.example,p3b@other.example
+accepted "TLS to gdpr" p3a@gdpr.example tls_ok
+accepted "TLS to other" p3b@other.example tls_ok
+
+# A HELO with a quote and a backslash through Postfix (it accepts any
+# token as HELO here); the record quotes and escapes it.
+sessions="$sessions hostile-smtp"
+swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo 'q"uote\back' --from sender@sender.example \
+    --timeout 20 --to p4@other.example >"$tmp/p4.out" 2>&1
+# shellcheck disable=SC2034 # read by accepted (tests/e2e/lib.sh)
+out=$(cat "$tmp/p4.out")
+accepted "quote in HELO via SMTP" p4@other.example plaintext_allowed
+t_match "quote in HELO via SMTP: escaped in the record" ' helo="q\\"uote\\\\back" ' "$(decision_for p4@other.example)"
+
+# ---- a HELO with a newline, a quote, a control byte and UTF-8, by milter
+sessions="$sessions hostile-milter"
+decisions=$((decisions + 1))
+printf '%s\n' "
+local conn = mt.connect('inet:' .. port .. '@127.0.0.1')
+assert(conn, 'cannot connect')
+assert(mt.conninfo(conn, 'evil', '192.0.2.66') == nil)
+assert(mt.helo(conn, 'x\nevent=decision action=accept reason=tls_ok \"q\" \1 caf\195\169') == nil)
+mt.macro(conn, SMFIC_MAIL, 'i', 'QIDEVIL')
+assert(mt.mailfrom(conn, '<a@sender.example>') == nil)
+assert(mt.rcptto(conn, '<h@gdpr.example>') == nil)
+assert(mt.getreply(conn) == SMFIR_REPLYCODE, 'not refused')
+mt.disconnect(conn)" >"$tmp/evil.lua"
+if o=$(miltertest -s "$tmp/evil.lua" -D port="$MILTER_PORT" 2>&1); then
+    t_ok "hostile HELO by milter: refused"
+else
+    t_bad "hostile HELO by milter: refused" "$o"
+fi
+EVIL='helo="x\nevent=decision action=accept reason=tls_ok \"q\" \x01 caf\xc3\xa9"'
+
+# ---- all records filed; stop tlspolicyd (its "stopped" notice is the last)
+nsess=$(printf '%s' "$sessions" | wc -w)
+nrec=$((decisions + nsess))
+rs_wait_records "$nrec" || t_bad "rsyslogd filed $nrec records within 5 s" "$(cat "$RS_OUT/local3.log" 2>&1)"
+td_stop; rc=$?
+t_eq "tlspolicyd stops cleanly on SIGTERM" 0 "$rc"
+pf_stop
+i=0
+while [ $i -lt 50 ] && ! rs_msgs "$RS_OUT/local3.log" | grep -q '^event=notice message=stopped$'; do
+    sleep 0.1; i=$((i + 1))
+done
+rs_stop
+
+f="$RS_OUT/local3.log"
+trad="$RS_OUT/local3.trad.log"
+stderr_recs=$(grep -a '^event=' "$tmp/td.log")
+filed=$(rs_msgs "$f")
+
+# ---- what arrived is what was written
+t_eq "stderr has one decision record per recipient" "$decisions" "$(grep -c '^event=decision ' <<<"$stderr_recs")"
+t_eq "stderr has one session record per connection" "$nsess" "$(grep -c '^event=session ' <<<"$stderr_recs")"
+t_eq "rsyslog filed every line tlspolicyd wrote, same text, same order" "$stderr_recs" "$filed"
+t_eq "rsyslog filed one line per decision" "$decisions" "$(grep -c '^event=decision ' <<<"$filed")"
+seqs=$(grep -oE '^event=(decision|session) seq=[0-9]+' <<<"$filed" | sed 's/.*seq=//' | tr '\n' ' ')
+t_eq "seq in the filed records is contiguous from 1" "$(seq 1 "$nrec" | tr '\n' ' ')" "$seqs"
+t_eq "every filed line is RFC 3339 time, our hostname, ${TD_IDENT}[$TDPID]" 0 \
+    "$(grep -a -c -v -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+[+-][0-9]{2}:[0-9]{2} $RS_HOST $TD_IDENT\[$TDPID\]: event=(decision|session|notice) " "$f")"
+t_eq "the traditional file has the same records" "$filed" "$(rs_msgs "$trad")"
+t_eq "every traditional line is 'Mmm dd hh:mm:ss host ${TD_IDENT}[$TDPID]: '" 0 \
+    "$(grep -a -c -v -E "^[A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} $RS_HOST $TD_IDENT\[$TDPID\]: event=" "$trad")"
+
+# ---- hostile values: one line each, escaped by tlspolicyd, untouched by rsyslog
+for x in "$f" "$trad"; do
+    t_eq "$(basename "$x"): pure printable ASCII" 0 "$(LC_ALL=C grep -a -c '[^ -~]' "$x")"
+    t_eq "$(basename "$x"): nothing escaped by rsyslog (#ooo)" 0 "$(grep -a -c '#[0-3][0-7][0-7]' "$x")"
+    t_eq "$(basename "$x"): the hostile HELO is in one decision and one session line" 2 \
+        "$(grep -a -c -F " $EVIL " "$x")"
+done
+t_eq "no filed line is a forged record" "" "$(grep -v '^event=\(decision\|session\|notice\) seq=\|^event=notice ' <<<"$filed")"
+t_match "the hostile HELO's decision is the refusal" \
+    "^event=decision .* action=reject .* rcpt=h@gdpr\\.example .* client_addr=192\\.0\\.2\\.66 " \
+    "$(grep -F " $EVIL " <<<"$filed")"
+
+# ---- facility and severity: the local3 rule got them, nothing else did
+prio=$(rs_tagged "$RS_OUT/local3.prio.log")
+t_eq "every record was filed as local3.info" "$nrec" \
+    "$(grep -c "^local3\\.info $TD_IDENT\\[$TDPID\\]: event=\\(decision\\|session\\) " <<<"$prio")"
+t_eq "nothing of tlspolicyd under another facility" "" "$(rs_tagged "$RS_OUT/other.log")"
+t_match "the catch-all rule works (rsyslogd's own start message)" 'rsyslogd: \[origin software="rsyslogd".*\] start' \
+    "$(cat "$RS_OUT/other.log")"
+t_eq "rsyslogd reported no trouble" "" "$(grep -a -v '\] start$\|\] exiting on signal 15\.$' "$RS_OUT/other.log")"
+t_nomatch "no sanitizer report from tlspolicyd" 'runtime error:|Sanitizer' "$(cat "$tmp/td.log")"
+
+# ---- keep the filed records for tlspolicy-report
+keep="${PIPELINE_LOG_DIR:-$top_builddir/tests/e2e}"
+if mkdir -p "$keep" && cp "$f" "$keep/syslog-pipeline.log" && cp "$trad" "$keep/syslog-pipeline.trad.log"; then
+    echo "# filed records: $keep/syslog-pipeline.log (RFC 3339), $keep/syslog-pipeline.trad.log (traditional)"
+else
+    t_bad "filed records kept in $keep" "copy failed"
+fi
+rs_counts
