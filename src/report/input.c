@@ -35,8 +35,8 @@ struct input {
     gzFile gz;
     char *name;
     char *block;
-    size_t pos;              /* next unread byte of block */
-    size_t fill;             /* bytes in block */
+    size_t pos;  /* next unread byte of block */
+    size_t fill; /* bytes in block */
     bool eof;
     struct strbuf line;
     unsigned long lineno;
@@ -48,8 +48,8 @@ struct input *input_open(const char *path, struct tp_error *err)
     struct input *in;
     bool is_stdin = strcmp(path, "-") == 0;
 
-    if ((in = calloc(1, sizeof(*in))) == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL
-        || (in->name = strdup(is_stdin ? "(stdin)" : path)) == NULL) {
+    if ((in = calloc(1, sizeof(*in))) == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL ||
+        (in->name = strdup(is_stdin ? "(stdin)" : path)) == NULL) {
         tp_error_set(err, path, 0, "out of memory");
         input_close(in);
         return NULL;

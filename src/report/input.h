@@ -27,11 +27,11 @@
 struct input;
 
 struct input_line {
-    char *text;              /* NUL-terminated, writable until the next line */
+    char *text; /* NUL-terminated, writable until the next line */
     size_t len;
     unsigned long lineno;
-    bool too_long;           /* cut at INPUT_LINE_MAX */
-    bool has_nul;            /* a NUL byte inside the line: text stops there */
+    bool too_long; /* cut at INPUT_LINE_MAX */
+    bool has_nul;  /* a NUL byte inside the line: text stops there */
 };
 
 /* input_open - path, or "-" for stdin; NULL with err set */

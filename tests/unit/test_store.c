@@ -369,8 +369,10 @@ static void test_encoding_roundtrip(void **state)
     } cases[] = {
         {"zero", {0}},
         {"sample",
-         {FB_LEVEL_VERIFIED, TLS_V_TLS13, 1700000000, 1700000100, 1700000200, 3, 1700000300, 1700000400}},
-        {"extremes", {FB_LEVEL_TLS, TLS_V_SSL3, INT64_MIN, INT64_MAX, -1, UINT32_MAX, 1, 0x0102030405060708}},
+         {FB_LEVEL_VERIFIED, TLS_V_TLS13, 1700000000, 1700000100, 1700000200, 3, 1700000300, 1700000400,
+          1700000500}},
+        {"extremes",
+         {FB_LEVEL_TLS, TLS_V_SSL3, INT64_MIN, INT64_MAX, -1, UINT32_MAX, 1, 0x0102030405060708, INT64_MAX}},
     };
     unsigned char buf[FB_RECORD_SIZE];
     struct fb_record out;
