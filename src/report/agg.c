@@ -1,0 +1,253 @@
+/*++
+ * NAME
+ *	agg 3
+ * SUMMARY
+ *	aggregation of records into groups, totals and seq sets
+ * SYNOPSIS
+ *	#include "report/agg.h"
+ *
+ *	void	agg_init(a, by)
+ *	void	agg_seq(a, rec)
+ *	void	agg_record(a, rec, day)
+ *	void	agg_malformed(a, file, line, why)
+ *	void	agg_free(a)
+ * DESCRIPTION
+ *	See agg.h. The client domain of a record is the registered domain
+ *	(public suffix list, as the fallback keys use) of client_name when
+ *	that is a name: Postfix logs "unknown" and Sendmail a bracketed
+ *	address when the name did not verify. Otherwise the group is the
+ *	client address. An absent key is the group "-".
+ * DIAGNOSTICS
+ *	When memory runs out a->oom is set and counting goes on where it can.
+ *--*/
+
+/* System library. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Application. */
+#include "domain_map.h"
+#include "fbkey.h"
+#include "report/agg.h"
+
+/* Field of a record, or "" when absent: comparisons need no NULL test. */
+#define FIELD(r, i) ((r)->f[i] != NULL ? (r)->f[i] : "")
+#define IS(r, i, s) (strcmp(FIELD(r, i), (s)) == 0)
+
+static const char *const by_names[] = {"rcpt_domain", "sender_domain", "client_domain", "day"};
+
+/* agg_by_name - the grouping called name */
+int agg_by_name(const char *name)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if (strcmp(by_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* agg_by_label - the name of a grouping */
+const char *agg_by_label(enum agg_by by)
+{
+    return by_names[by];
+}
+
+/* counts_init - zero counters, empty histograms */
+static void counts_init(struct agg_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    map_init(&c->versions);
+    map_init(&c->ciphers);
+}
+
+/* counts_free - release one counter set */
+static void counts_free(void *p)
+{
+    struct agg_counts *c = p;
+
+    map_free(&c->versions, NULL);
+    map_free(&c->ciphers, NULL);
+    free(c);
+}
+
+/* seqset_release - map_free's callback for instances */
+static void seqset_release(void *p)
+{
+    seqset_free(p);
+    free(p);
+}
+
+/* agg_init - nothing counted yet */
+void agg_init(struct agg *a, enum agg_by by)
+{
+    memset(a, 0, sizeof(*a));
+    a->by = by;
+    map_init(&a->groups);
+    map_init(&a->instances);
+    counts_init(&a->total);
+}
+
+/* bump - one more in a histogram */
+static void bump(struct agg *a, struct map *m, const char *key)
+{
+    struct map_entry *e;
+
+    if ((e = map_get(m, key)) == NULL)
+        a->oom = 1;
+    else
+        e->count++;
+}
+
+/* count_decision - one recipient's decision */
+static void count_decision(struct agg *a, struct agg_counts *c, const struct rec *r)
+{
+    bool tls = !IS(r, REC_TLS_VERSION, "none");
+
+    c->recipients++;
+    c->tls += tls;
+    c->rejected += IS(r, REC_ACTION, "reject");
+    c->deferred += IS(r, REC_ACTION, "tempfail");
+    c->downgrades += IS(r, REC_REASON, "downgrade");
+    c->downgrade_accepted += IS(r, REC_REASON, "downgrade_accepted");
+    c->exempt += IS(r, REC_REASON, "exempt");
+    c->would_reject +=
+        IS(r, REC_MODE, "monitor") && (IS(r, REC_WOULD, "reject") || IS(r, REC_WOULD, "tempfail"));
+    bump(a, &c->versions, FIELD(r, REC_TLS_VERSION));
+    if (tls && r->f[REC_CIPHER] != NULL)
+        bump(a, &c->ciphers, r->f[REC_CIPHER]);
+}
+
+/* count_session - one closed connection */
+static void count_session(struct agg_counts *c, const struct rec *r)
+{
+    c->sessions++;
+    c->suspected += IS(r, REC_SUSPECTED, "yes");
+}
+
+/* client_key - registered domain of a verified-looking name, else address */
+static const char *client_key(const struct rec *r, char *buf, size_t len)
+{
+    const char *name = r->f[REC_CLIENT_NAME];
+
+    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 &&
+        fbkey_registered_domain(name, buf, len) == 0)
+        return buf;
+    return r->f[REC_CLIENT_ADDR];
+}
+
+/* group_key - the group of a record, NULL when it has none (sessions) */
+static const char *group_key(const struct agg *a, const struct rec *r, const char *day, char *buf, size_t len)
+{
+    const char *key = NULL;
+
+    switch (a->by) {
+    case AGG_BY_RCPT_DOMAIN:
+        if (r->event == REC_SESSION)
+            return NULL;
+        key = r->f[REC_RCPT_DOMAIN];
+        break;
+    case AGG_BY_SENDER_DOMAIN:
+        if (r->event == REC_SESSION)
+            return NULL;
+        key = r->f[REC_SENDER_DOMAIN];
+        break;
+    case AGG_BY_CLIENT_DOMAIN:
+        key = client_key(r, buf, len);
+        break;
+    case AGG_BY_DAY:
+        key = *day ? day : NULL;
+        break;
+    }
+    return key != NULL && *key != 0 ? key : "-";
+}
+
+/* group - the counters of a group, created on first use */
+static struct agg_counts *group(struct agg *a, const char *key)
+{
+    struct map_entry *e;
+
+    if ((e = map_get(&a->groups, key)) == NULL)
+        return NULL;
+    if (e->ptr == NULL && (e->ptr = malloc(sizeof(struct agg_counts))) != NULL)
+        counts_init(e->ptr);
+    return e->ptr;
+}
+
+/* agg_seq - the record's number in its instance's seq set */
+void agg_seq(struct agg *a, const struct rec *r)
+{
+    struct map_entry *e;
+
+    if ((e = map_get(&a->instances, r->f[REC_INSTANCE])) == NULL) {
+        a->oom = 1;
+        return;
+    }
+    if (e->ptr == NULL && (e->ptr = malloc(sizeof(struct seqset))) != NULL)
+        seqset_init(e->ptr);
+    if (e->ptr == NULL || seqset_add(e->ptr, r->seq) != 0)
+        a->oom = 1;
+}
+
+/* agg_record - count one record in its group and the totals */
+void agg_record(struct agg *a, const struct rec *r, const char *day)
+{
+    char buf[DOMAIN_MAX + 1];
+    const char *key = group_key(a, r, day, buf, sizeof(buf));
+    struct agg_counts *g = NULL;
+
+    if (key != NULL && (g = group(a, key)) == NULL)
+        a->oom = 1;
+    if (r->event == REC_DECISION) {
+        a->decisions++;
+        count_decision(a, &a->total, r);
+        if (g != NULL)
+            count_decision(a, g, r);
+    } else {
+        a->sessions++;
+        count_session(&a->total, r);
+        if (g != NULL)
+            count_session(g, r);
+    }
+}
+
+/* agg_malformed - count a malformed line, keep the first few for display */
+void agg_malformed(struct agg *a, const char *file, unsigned long line, const char *why)
+{
+    struct agg_malformed *m;
+
+    a->malformed++;
+    if (a->nshown == AGG_MALFORMED_SHOW)
+        return;
+    m = &a->shown[a->nshown];
+    if ((m->file = strdup(file)) == NULL) {
+        a->oom = 1;
+        return;
+    }
+    m->line = line;
+    snprintf(m->why, sizeof(m->why), "%s", why);
+    a->nshown++;
+}
+
+/* agg_tls_share - the share of recipients over TLS */
+double agg_tls_share(const struct agg_counts *c)
+{
+    return c->recipients ? (double) c->tls / (double) c->recipients : -1;
+}
+
+/* agg_free - release everything */
+void agg_free(struct agg *a)
+{
+    size_t i;
+
+    map_free(&a->groups, counts_free);
+    map_free(&a->instances, seqset_release);
+    map_free(&a->total.versions, NULL);
+    map_free(&a->total.ciphers, NULL);
+    for (i = 0; i < a->nshown; i++)
+        free(a->shown[i].file);
+    a->nshown = 0;
+}

@@ -1,0 +1,40 @@
+/*++
+ * NAME
+ *	out 3h
+ * SUMMARY
+ *	report writers: text, json, csv
+ * DESCRIPTION
+ *	Each writer prints one struct agg. Values that came from the logs
+ *	(group names, instance ids, versions, ciphers, file names) are shown
+ *	through out_safe(): a byte outside printable ASCII becomes \xHH and
+ *	a backslash \\, as in kv records, so a hostile log cannot put
+ *	terminal escapes on an auditor's screen or break a csv row. Groups
+ *	are in byte order of their names; histograms by descending count,
+ *	then name; so the same input always gives the same report.
+ *--*/
+#ifndef REPORT_OUT_H
+#define REPORT_OUT_H
+
+#include <stdio.h>
+
+#include "report/agg.h"
+#include "strbuf.h"
+
+#define OUT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
+
+struct out_meta {
+    const char *since; /* as given, or NULL */
+    const char *until;
+};
+
+/* out_safe - append value with unsafe bytes escaped */
+void out_safe(struct strbuf *, const char *value);
+/* out_hist - "name1<eq>n1<sep>name2<eq>n2..." in histogram order */
+void out_hist(struct strbuf *, const struct map *, const char *eq, const char *sep);
+
+/* Writers: 0, or -1 when memory runs out (the caller checks ferror). */
+int out_text(FILE *, const struct agg *, const struct out_meta *);
+int out_json(FILE *, const struct agg *, const struct out_meta *);
+int out_csv(FILE *, const struct agg *, const struct out_meta *);
+
+#endif

@@ -1,0 +1,54 @@
+/*++
+ * NAME
+ *	out_common 3
+ * SUMMARY
+ *	helpers shared by the report writers
+ * SYNOPSIS
+ *	#include "report/out.h"
+ *
+ *	void	out_safe(sb, value)
+ *	void	out_hist(sb, map, eq, sep)
+ * DESCRIPTION
+ *	See out.h.
+ *--*/
+
+/* System library. */
+#include <stdlib.h>
+
+/* Application. */
+#include "report/out.h"
+
+/* out_safe - printable ASCII as is, the rest as \xHH, backslash doubled */
+void out_safe(struct strbuf *sb, const char *value)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *) value; *p; p++) {
+        if (*p == '\\')
+            strbuf_puts(sb, "\\\\");
+        else if (*p < 0x20 || *p > 0x7e)
+            strbuf_printf(sb, "\\x%02x", *p);
+        else
+            strbuf_putc(sb, (char) *p);
+    }
+}
+
+/* out_hist - a histogram on one line */
+void out_hist(struct strbuf *sb, const struct map *m, const char *eq, const char *sep)
+{
+    struct map_entry **v;
+    size_t i;
+
+    if ((v = map_sorted(m, 1)) == NULL) {
+        if (m->len > 0)
+            sb->failed = true;
+        return;
+    }
+    for (i = 0; i < m->len; i++) {
+        if (i > 0)
+            strbuf_puts(sb, sep);
+        out_safe(sb, v[i]->key);
+        strbuf_printf(sb, "%s%llu", eq, v[i]->count);
+    }
+    free(v);
+}

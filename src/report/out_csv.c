@@ -1,0 +1,99 @@
+/*++
+ * NAME
+ *	out_csv 3
+ * SUMMARY
+ *	the group table as CSV (RFC 4180)
+ * SYNOPSIS
+ *	#include "report/out.h"
+ *
+ *	int	out_csv(fp, agg, meta)
+ * DESCRIPTION
+ *	One header line, one row per group, then one row with kind "total".
+ *	Histograms are one field each: "TLSv1.3=5;TLSv1.2=2". A field is
+ *	quoted when it holds a comma, a quote or a space at either end; a
+ *	field from the logs that starts with '=', '+' or '@' gets a leading
+ *	apostrophe, so that a spreadsheet shows it instead of running it as
+ *	a formula. The seq check is not in the CSV (it is a different
+ *	table): it is in the text and json reports, and a warning on
+ *	standard error names every instance with missing records.
+ * DIAGNOSTICS
+ *	Returns -1 when memory runs out.
+ *--*/
+
+/* System library. */
+#include <stdlib.h>
+#include <string.h>
+
+/* Application. */
+#include "report/out.h"
+
+/* field - one CSV field, quoted when needed */
+static void field(FILE *fp, const char *value)
+{
+    const char *p;
+    bool quote =
+        strpbrk(value, ",\"") != NULL || *value == ' ' || (*value && value[strlen(value) - 1] == ' ');
+
+    fputc(',', fp);
+    if (*value == '=' || *value == '+' || *value == '@')
+        quote = true;
+    if (!quote) {
+        fputs(value, fp);
+        return;
+    }
+    fputc('"', fp);
+    if (*value == '=' || *value == '+' || *value == '@')
+        fputc('\'', fp);
+    for (p = value; *p; p++) {
+        if (*p == '"')
+            fputc('"', fp);
+        fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+/* row - one group or the total */
+static void row(FILE *fp, const char *kind, const char *name, const struct agg_counts *c, struct strbuf *sb)
+{
+    double share = agg_tls_share(c);
+
+    fputs(kind, fp);
+    strbuf_reset(sb);
+    out_safe(sb, name);
+    field(fp, strbuf_str(sb));
+    fprintf(fp, ",%llu,%llu,", c->recipients, c->tls);
+    if (share >= 0)
+        fprintf(fp, "%.4f", share);
+    fprintf(fp, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu", c->rejected, c->deferred, c->downgrades,
+            c->downgrade_accepted, c->would_reject, c->exempt, c->sessions, c->suspected);
+    strbuf_reset(sb);
+    out_hist(sb, &c->versions, "=", ";");
+    field(fp, strbuf_str(sb));
+    strbuf_reset(sb);
+    out_hist(sb, &c->ciphers, "=", ";");
+    field(fp, strbuf_str(sb));
+    fputs("\r\n", fp);
+}
+
+/* out_csv - header, groups, total */
+int out_csv(FILE *fp, const struct agg *a, const struct out_meta *meta)
+{
+    struct map_entry **v = NULL;
+    struct strbuf sb;
+    size_t i;
+    int rc;
+
+    (void) meta;
+    if (a->groups.len > 0 && (v = map_sorted(&a->groups, 0)) == NULL)
+        return -1;
+    strbuf_init(&sb);
+    fprintf(fp, "kind,group,recipients,tls,tls_share,rejected,deferred,downgrades,downgrade_accepted,"
+                "monitor_would_reject,exempt,sessions,suspected_tls_failures,versions,ciphers\r\n");
+    for (i = 0; i < a->groups.len; i++)
+        row(fp, "group", v[i]->key, v[i]->ptr, &sb);
+    row(fp, "total", "", &a->total, &sb);
+    rc = strbuf_failed(&sb) ? -1 : 0;
+    strbuf_free(&sb);
+    free(v);
+    return rc;
+}

@@ -1,0 +1,289 @@
+/*++
+ * NAME
+ *	prefix 3
+ * SUMMARY
+ *	syslog line prefixes and their time stamps
+ * SYNOPSIS
+ *	#include "report/prefix.h"
+ *
+ *	void	prefix_parse(ctx, line, out)
+ *	int	prefix_time_parse(s, end, when, day)
+ * DESCRIPTION
+ *	See prefix.h. Each shape is tried by its first bytes: "<" is a
+ *	priority, a digit starts an RFC 3339 stamp, three letters a
+ *	traditional one. A line that matches no shape is its own message,
+ *	so a bare record is found and junk stays junk: the caller decides
+ *	by the message alone.
+ *--*/
+
+/* System library. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Application. */
+#include "report/prefix.h"
+
+#define SECS_PER_MONTH (31L * 86400)
+
+/* digits - n decimal digits at s, or -1 */
+static int digits(const char *s, int n)
+{
+    int v = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (!isdigit((unsigned char) s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* valid_tm - fields in range; the day is checked by the round trip */
+static bool valid_tm(const struct tm *tm)
+{
+    return tm->tm_mon >= 0 && tm->tm_mon < 12 && tm->tm_mday >= 1 && tm->tm_mday <= 31 && tm->tm_hour >= 0 &&
+           tm->tm_hour < 24 && tm->tm_min >= 0 && tm->tm_min < 60 && tm->tm_sec >= 0 && tm->tm_sec <= 60;
+}
+
+/* parse_offset - "Z", "+HH:MM" or "+HHMM" at s; seconds east, or -1 */
+static int parse_offset(const char *s, const char **end, long *off)
+{
+    int h, m;
+
+    if (*s == 'Z' || *s == 'z') {
+        *off = 0;
+        *end = s + 1;
+        return 0;
+    }
+    if ((*s != '+' && *s != '-') || (h = digits(s + 1, 2)) < 0)
+        return -1;
+    if (s[3] == ':' && (m = digits(s + 4, 2)) >= 0)
+        *end = s + 6;
+    else if ((m = digits(s + 3, 2)) >= 0)
+        *end = s + 5;
+    else
+        return -1;
+    if (h > 23 || m > 59)
+        return -1;
+    *off = (h * 3600L + m * 60L) * (*s == '-' ? -1 : 1);
+    return 0;
+}
+
+/* to_time - an instant from wall-clock fields, with or without offset */
+static int to_time(struct tm *tm, bool has_off, long off, time_t *when)
+{
+    struct tm copy = *tm;
+
+    if (!valid_tm(tm))
+        return -1;
+    copy.tm_isdst = -1;
+    *when = has_off ? timegm(&copy) - off : mktime(&copy);
+    /* mktime and timegm normalise Feb 30 to Mar 2: refuse what moved. */
+    if (copy.tm_mday != tm->tm_mday || copy.tm_mon != tm->tm_mon)
+        return -1;
+    return 0;
+}
+
+/* prefix_time_parse - RFC 3339 date or date-time */
+int prefix_time_parse(const char *s, const char **end, time_t *when, char day[24])
+{
+    struct tm tm;
+    long off = 0;
+    bool has_off = false;
+    const char *p = s + 10;
+
+    memset(&tm, 0, sizeof(tm));
+    if ((tm.tm_year = digits(s, 4)) < 0 || s[4] != '-' || (tm.tm_mon = digits(s + 5, 2)) < 0 || s[7] != '-' ||
+        (tm.tm_mday = digits(s + 8, 2)) < 0)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    if ((s[10] == 'T' || s[10] == 't' || s[10] == ' ') && (tm.tm_hour = digits(s + 11, 2)) >= 0 &&
+        s[13] == ':' && (tm.tm_min = digits(s + 14, 2)) >= 0 && s[16] == ':' &&
+        (tm.tm_sec = digits(s + 17, 2)) >= 0) {
+        p = s + 19;
+        if (*p == '.' && isdigit((unsigned char) p[1]))
+            for (p++; isdigit((unsigned char) *p); p++)
+                /* void */;
+        if (parse_offset(p, &p, &off) == 0)
+            has_off = true;
+    } else {
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    }
+    if (to_time(&tm, has_off, off, when) != 0)
+        return -1;
+    memcpy(day, s, 10);
+    day[10] = 0;
+    *end = p;
+    return 0;
+}
+
+/* month - 0..11 for "Jan".."Dec", or -1 */
+static int month(const char *s)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int i;
+
+    for (i = 0; i < 12; i++)
+        if (strncmp(s, names + 3 * i, 3) == 0)
+            return i;
+    return -1;
+}
+
+/* traditional_year - the year a "Mmm dd" line was most likely written */
+static int traditional_year(const struct prefix_ctx *ctx, struct tm *tm)
+{
+    struct tm now;
+    time_t t;
+
+    if (ctx->year > 0)
+        return ctx->year - 1900;
+    localtime_r(&ctx->now, &now);
+    tm->tm_year = now.tm_year;
+    tm->tm_isdst = -1;
+    if ((t = mktime(tm)) != (time_t) -1 && t > ctx->now + SECS_PER_MONTH)
+        return now.tm_year - 1;
+    return now.tm_year;
+}
+
+/* traditional_time - "Mmm dd hh:mm:ss" (dd space-padded or not) */
+static int traditional_time(const struct prefix_ctx *ctx, const char *s, const char **end, struct prefix *out)
+{
+    struct tm tm;
+    struct tm probe;
+
+    memset(&tm, 0, sizeof(tm));
+    if ((tm.tm_mon = month(s)) < 0 || s[3] != ' ')
+        return -1;
+    tm.tm_mday = s[4] == ' ' ? digits(s + 5, 1) : digits(s + 4, 2);
+    if (tm.tm_mday < 0 || s[6] != ' ' || (tm.tm_hour = digits(s + 7, 2)) < 0 || s[9] != ':' ||
+        (tm.tm_min = digits(s + 10, 2)) < 0 || s[12] != ':' || (tm.tm_sec = digits(s + 13, 2)) < 0)
+        return -1;
+    probe = tm;
+    tm.tm_year = traditional_year(ctx, &probe);
+    if (to_time(&tm, false, 0, &out->when) != 0)
+        return -1;
+    snprintf(out->day, sizeof(out->day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    *end = s + 15;
+    return 0;
+}
+
+/* skip_token - past one space-free token and the space after it, or NULL */
+static const char *skip_token(const char *p)
+{
+    const char *sp = strchr(p, ' ');
+
+    return sp != NULL && sp > p ? sp + 1 : NULL;
+}
+
+/* after_tag - the message after "HOST TAG: "; rest after HOST without a tag */
+static const char *after_tag(const char *p)
+{
+    const char *host_end = skip_token(p), *colon;
+
+    if (host_end == NULL)
+        return NULL;
+    /* The tag is "prog[pid]:" or "prog:", "postfix/x[pid]:" for Postfix. */
+    colon = strstr(host_end, ": ");
+    if (colon != NULL && memchr(host_end, ' ', (size_t) (colon - host_end)) == NULL)
+        return colon + 2;
+    return host_end;
+}
+
+/* skip_sd - past RFC 5424 STRUCTURED-DATA ("-" or "[...]..."), or NULL */
+static const char *skip_sd(const char *p)
+{
+    bool quoted = false;
+
+    if (*p == '-')
+        return p + 1;
+    while (*p == '[') {
+        for (p++; *p && (quoted || *p != ']'); p++) {
+            if (*p == '\\' && p[1] != 0)
+                p++;
+            else if (*p == '"')
+                quoted = !quoted;
+        }
+        if (*p != ']')
+            return NULL;
+        p++;
+    }
+    return p;
+}
+
+/* rfc5424 - "1 TIME HOST APP PROCID MSGID SD MSG" after the priority */
+static bool rfc5424(const char *p, struct prefix *out)
+{
+    const char *end;
+    int i;
+
+    if (p[0] != '1' || p[1] != ' ')
+        return false;
+    p += 2;
+    if (*p == '-' && p[1] == ' ') {
+        p += 2; /* NILVALUE: no time stamp */
+    } else if (prefix_time_parse(p, &end, &out->when, out->day) == 0 && *end == ' ') {
+        out->has_time = true;
+        p = end + 1;
+    } else {
+        return false;
+    }
+    for (i = 0; i < 4 && p != NULL; i++) /* HOST APP PROCID MSGID */
+        p = skip_token(p);
+    if (p == NULL || (p = skip_sd(p)) == NULL)
+        return false;
+    if (*p == ' ')
+        p++;
+    if (strncmp(p, "\xef\xbb\xbf", 3) == 0) /* the BOM RFC 5424 allows */
+        p += 3;
+    out->msg = p;
+    return true;
+}
+
+/* stamped - "TIME HOST TAG: MSG" with an RFC 3339 or traditional time */
+static bool stamped(const struct prefix_ctx *ctx, const char *p, struct prefix *out)
+{
+    const char *end, *msg;
+
+    if (isdigit((unsigned char) *p)) {
+        if (prefix_time_parse(p, &end, &out->when, out->day) != 0)
+            return false;
+    } else if (traditional_time(ctx, p, &end, out) != 0) {
+        return false;
+    }
+    if (*end != ' ' || (msg = after_tag(end + 1)) == NULL) {
+        out->day[0] = 0;
+        return false;
+    }
+    out->has_time = true;
+    out->msg = msg;
+    return true;
+}
+
+/* prefix_parse - split a line into its time and its message */
+void prefix_parse(const struct prefix_ctx *ctx, const char *line, struct prefix *out)
+{
+    const char *p = line;
+    int pri;
+
+    out->msg = line;
+    out->has_time = false;
+    out->when = 0;
+    out->day[0] = 0;
+    if (*p == '<') {
+        for (p++, pri = 0; isdigit((unsigned char) *p) && pri < 1000; p++)
+            pri = pri * 10 + (*p - '0');
+        if (*p != '>' || pri > 191)
+            return;
+        p++;
+        if (rfc5424(p, out))
+            return;
+        out->has_time = false;
+        out->day[0] = 0;
+    }
+    if (!stamped(ctx, p, out)) {
+        out->has_time = false;
+        out->day[0] = 0;
+    }
+}

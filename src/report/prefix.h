@@ -1,0 +1,52 @@
+/*++
+ * NAME
+ *	prefix 3h
+ * SUMMARY
+ *	syslog line prefixes and their time stamps
+ * DESCRIPTION
+ *	A log line is a prefix and a message. Shapes recognised:
+ *	RFC 5424 ("<PRI>1 TIME HOST APP PROCID MSGID SD MSG"), RFC 3339 or
+ *	journalctl short-iso time stamps ("TIME HOST TAG: MSG"), the
+ *	traditional BSD shape of rsyslog, journalctl -o short and Postfix's
+ *	maillog_file ("Mmm dd hh:mm:ss HOST TAG: MSG"), either optionally
+ *	after a "<PRI>", and a line without a prefix (journalctl -o cat,
+ *	tlspolicyd -f on stderr), whose message is the whole line.
+ *
+ *	Time: a stamp with an offset is an instant; one without (the
+ *	traditional shape, or an RFC 3339 stamp lacking its offset) is taken
+ *	in the reader's local time zone (TZ), as syslog readers do. The
+ *	traditional shape has no year: it is prefix_ctx.year when set, else
+ *	the current year, or the previous one when that would put the line
+ *	more than a month into the future (a December log read in January).
+ *	The day of a line is its date as written, the logging host's day.
+ *--*/
+#ifndef REPORT_PREFIX_H
+#define REPORT_PREFIX_H
+
+#include <stdbool.h>
+#include <time.h>
+
+struct prefix_ctx {
+    int year; /* 0: infer, see above */
+    time_t now;
+};
+
+struct prefix {
+    const char *msg; /* into the line */
+    bool has_time;
+    time_t when;
+    char day[24]; /* "YYYY-MM-DD", or "" */
+};
+
+/* prefix_parse - split line into time and message; never fails */
+void prefix_parse(const struct prefix_ctx *, const char *line, struct prefix *out);
+
+/*
+ * prefix_time_parse - an RFC 3339 date ("2026-11-22") or date-time
+ * ("2026-11-22T14:31:52.5+01:00", "T" or one space, offset optional and
+ * also written "+0100"). Sets *end past the text read. Returns 0, or -1
+ * when s does not start with one.
+ */
+int prefix_time_parse(const char *s, const char **end, time_t *when, char day[24]);
+
+#endif

@@ -1,0 +1,36 @@
+/*++
+ * NAME
+ *	scan 3h
+ * SUMMARY
+ *	one input file through prefix, record parser and aggregation
+ * DESCRIPTION
+ *	A line is a tlspolicyd record when its message (after any syslog
+ *	prefix) starts like one; every other line is skipped silently.
+ *	With --since or --until, a record outside [since, until) is left
+ *	out of the groups and totals, and so is one whose line has no time
+ *	stamp (journalctl -o cat, stderr): nothing shows that it belongs to
+ *	the period. Both are counted. The seq check and the malformed count
+ *	cover every line read, whatever its time: a record left out by the
+ *	period is not lost, and a broken line is a problem of the input.
+ *--*/
+#ifndef REPORT_SCAN_H
+#define REPORT_SCAN_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "report/agg.h"
+#include "report/prefix.h"
+#include "tp_error.h"
+
+struct scan {
+    struct prefix_ctx pctx;
+    bool has_since, has_until;
+    time_t since, until;
+    struct agg *agg;
+};
+
+/* scan_file - read path ("-": stdin) into s->agg; 0, or -1 with err set */
+int scan_file(struct scan *, const char *path, struct tp_error *err);
+
+#endif

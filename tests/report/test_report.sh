@@ -1,0 +1,146 @@
+#!/bin/sh
+# test_report - tlspolicy-report on synthetic logs (golden outputs) and on
+# records written by tlspolicyd itself.
+#
+# The synthetic logs under data/ cover every prefix (traditional, RFC 3339,
+# RFC 5424 with structured data and BOM, journalctl short-iso and cat,
+# Postfix maillog_file gzip'd), both record formats, a seq gap across
+# files, and hostile lines. Outputs are compared byte for byte with
+# golden/; REPORT_REGEN=1 rewrites the goldens (review the diff!).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/cli/lib.sh"
+
+R="${REPORT:-$top_builddir/src/report/tlspolicy-report}"
+D="$top_builddir/src/tlspolicyd"
+DATA="$top_srcdir/tests/report/data"
+GOLD="$top_srcdir/tests/report/golden"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Traditional time stamps have no year and no zone: pin both.
+TZ=UTC
+export TZ
+ALL="trad.log rfc3339.log rfc5424.log shortiso.log cat.log maillog.gz hostile.log"
+
+# golden NAME ARGS... - run in data/ and compare stdout with golden/NAME
+golden() {
+    name=$1
+    shift
+    (cd "$DATA" && "$R" --year 2026 "$@") >"$tmp/$name" 2>"$tmp/$name.err"
+    if [ "${REPORT_REGEN:-}" = 1 ]; then
+        cp "$tmp/$name" "$GOLD/$name"
+    fi
+    if d=$(diff -u "$GOLD/$name" "$tmp/$name"); then
+        t_ok "golden $name"
+    else
+        t_bad "golden $name" "$d"
+    fi
+}
+
+# field FILE KEY - the first numeric "KEY": N of a json report
+field() { sed -n "s/^ *\"$2\": \([0-9][0-9]*\).*/\1/p" "$1" | head -n 1; }
+
+golden all_rcpt.txt $ALL
+golden all_client.txt --by client_domain $ALL
+golden all_sender.json -f json --by sender_domain $ALL
+golden all_day.csv -f csv --by day $ALL
+golden period.json -f json --since 2026-11-22T14:36:00+01:00 --until 2026-11-24 $ALL
+golden period_day.txt --by day --since 2026-11-23 $ALL
+
+# Malformed lines are counted and named; the report goes on.
+(cd "$DATA" && "$R" --year 2026 -f json hostile.log) >"$tmp/h.json" 2>/dev/null
+t_eq "hostile: malformed count" 17 "$(field "$tmp/h.json" malformed)"
+t_eq "hostile: valid records still counted" 4 "$(field "$tmp/h.json" decisions)"
+t_match "hostile: first malformed named with file and line" '"file": "hostile.log"' "$(cat "$tmp/h.json")"
+t_nomatch "hostile: no raw escape byte in the report" "$(printf '\033')" "$(cat "$tmp/h.json")"
+(cd "$DATA" && "$R" --year 2026 hostile.log) >"$tmp/h.txt" 2>/dev/null
+t_nomatch "hostile text: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/h.txt")"
+t_match "hostile text: escape shown as \\x1b" 'EVIL\\x1b\[2J\\x07CIPHER 1' "$(cat "$tmp/h.txt")"
+
+# A NUL byte and a line longer than the limit: malformed, not a crash.
+good=$(sed -n 2p "$DATA/trad.log")
+{ printf '%s\000tail\n' "$good"; printf '%s' "$good"; head -c 70000 /dev/zero | tr '\000' x; printf '\n%s\n' "$good"; } >"$tmp/nul.log"
+"$R" --year 2026 -f json "$tmp/nul.log" >"$tmp/nul.json" 2>/dev/null; rc=$?
+t_eq "NUL and overlong: exit 0" 0 "$rc"
+t_eq "NUL and overlong: 2 malformed" 2 "$(field "$tmp/nul.json" malformed)"
+t_eq "NUL and overlong: the good line after them counts" 1 "$(field "$tmp/nul.json" decisions)"
+t_match "NUL byte named" '"error": "NUL byte in line"' "$(cat "$tmp/nul.json")"
+t_match "overlong line named" '"error": "line too long"' "$(cat "$tmp/nul.json")"
+
+# stdin, gzip and -o give the same report as files.
+(cd "$DATA" && "$R" --year 2026 trad.log) >"$tmp/f.txt" 2>/dev/null
+"$R" --year 2026 - <"$DATA/trad.log" >"$tmp/s.txt" 2>/dev/null
+t_eq "stdin equals file" "$(cat "$tmp/f.txt")" "$(cat "$tmp/s.txt")"
+gzip -c "$DATA/trad.log" | "$R" --year 2026 >"$tmp/z.txt" 2>/dev/null
+t_eq "gzip on stdin equals plain" "$(cat "$tmp/f.txt")" "$(cat "$tmp/z.txt")"
+(cd "$DATA" && "$R" --year 2026 -o "$tmp/o.txt" trad.log) 2>/dev/null
+t_eq "-o FILE equals stdout" "$(cat "$tmp/f.txt")" "$(cat "$tmp/o.txt")"
+gzip -dc "$DATA/maillog.gz" >"$tmp/maillog"
+a=$("$R" --year 2026 -f csv "$tmp/maillog" 2>/dev/null); b=$("$R" --year 2026 -f csv "$DATA/maillog.gz" 2>/dev/null)
+t_eq "gzip file equals plain file" "$a" "$b"
+
+# The seq gap is reported at the top and on stderr.
+err=$( (cd "$DATA" && "$R" --year 2026 $ALL) 2>&1 >/dev/null)
+t_match "gap warning on stderr" '^tlspolicy-report: warning: instance a1: 2 records missing between seq 1 and 12$' "$err"
+t_eq "gap listed before the groups" 1 "$(grep -n 'missing: 4, 11$' "$GOLD/all_rcpt.txt" | cut -d: -f1 | awk '{print ($1 < 10)}')"
+
+# Exit status and usage errors.
+"$R" -f html "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f html: not yet, usage error" 2 $?
+"$R" --by helo "$DATA/trad.log" >/dev/null 2>&1; t_eq "--by helo: usage error" 2 $?
+"$R" --since yesterday "$DATA/trad.log" >/dev/null 2>&1; t_eq "--since garbage: usage error" 2 $?
+"$R" --year 2026 "$tmp/missing.log" "$DATA/trad.log" >"$tmp/m.txt" 2>"$tmp/m.err"; rc=$?
+t_eq "missing input: exit 1" 1 "$rc"
+t_match "missing input: named" "missing.log" "$(cat "$tmp/m.err")"
+t_match "missing input: the others are still reported" '^input: 1 files' "$(cat "$tmp/m.txt")"
+printf '\037\213\010\000garbage' >"$tmp/bad.gz"
+"$R" "$tmp/bad.gz" >/dev/null 2>"$tmp/bad.err"; rc=$?
+t_eq "broken gzip: exit 1" 1 "$rc"
+
+# Real records: tlspolicyd --explain writes them (kv, then json), behind
+# several prefixes; both formats must give the same report, and the
+# report must match its golden.
+if [ -x "$D" ]; then
+    cat >"$tmp/t.conf" <<'CONF'
+socket = "inet:8895@127.0.0.1";
+exempt = { clients = [ "127.0.0.0/8" ]; };
+log = { format = "FORMAT"; };
+policies = (
+  { name = "gdpr"; recipient_domains = [ "gdpr.example" ]; level = "required";
+    min_tls_version = "TLSv1.2"; ciphers = "HIGH:!aNULL:!kRSA"; },
+  { name = "watch"; recipient_domains = [ "watch.example" ]; level = "required"; mode = "monitor"; }
+);
+CONF
+    for fmt in kv json; do
+        sed "s/FORMAT/$fmt/" "$tmp/t.conf" >"$tmp/$fmt.conf"
+        n=0
+        while read -r prefix args; do
+            n=$((n + 1))
+            # shellcheck disable=SC2086
+            eval "set -- $args"
+            [ "$prefix" = - ] && prefix=
+            "$D" -c "$tmp/$fmt.conf" --explain "$@" 2>/dev/null | grep -E '^(event=|\{"event")' |
+                sed -e "s/instance=explain/instance=run$n/" -e "s/\"instance\":\"explain\"/\"instance\":\"run$n\"/" |
+                while IFS= read -r rec; do printf '%s%s\n' "$prefix" "$rec"; done
+        done >"$tmp/real-$fmt.log" <<'RUNS'
+Nov|22|10:00:00|mx|tlspolicyd[1]:| client_addr=192.0.2.1 client_name=mx1.partner.example tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 rcpt=a@gdpr.example rcpt=b@watch.example rcpt=c@other.example
+2026-11-22T11:00:00+00:00|mx|tlspolicyd[1]:| client_addr=198.51.100.9 rcpt=a@gdpr.example rcpt=b@watch.example rcpt=c@other.example
+<22>1|2026-11-23T09:00:00Z|mx|tlspolicyd|1|-|-| client_addr=192.0.2.7 client_name=old.legacy.example.co.uk tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 rcpt=d@gdpr.example
+- client_addr=127.0.0.1 rcpt=e@gdpr.example
+- client_addr=192.0.2.8 tls_version=TLSv1.2 cipher='EVIL "x" \\ y' cipher_bits=128 helo='a b=c' sender='<"q x"@partner.example>' rcpt=f@watch.example
+RUNS
+        sed -i -e 's/|/ /g' "$tmp/real-$fmt.log"
+    done
+    "$R" --year 2026 "$tmp/real-kv.log" >"$tmp/real-kv.txt" 2>&1
+    "$R" --year 2026 "$tmp/real-json.log" >"$tmp/real-json.txt" 2>&1
+    t_eq "real: records were written" 9 "$(grep -c 'event' "$tmp/real-kv.log")"
+    t_eq "real: kv and json give the same report" "$(cat "$tmp/real-kv.txt")" "$(cat "$tmp/real-json.txt")"
+    t_match "real: nothing malformed" ' 0 malformed$' "$(cat "$tmp/real-kv.txt")"
+    t_match "real: quoted cipher read back exactly" 'EVIL "x" \\\\\\\\ y 1' "$(cat "$tmp/real-kv.txt")"
+    [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/real-kv.txt" "$GOLD/real.txt"
+    if d=$(diff -u "$GOLD/real.txt" "$tmp/real-kv.txt"); then t_ok "golden real.txt"; else t_bad "golden real.txt" "$d"; fi
+else
+    t_bad "tlspolicyd is built" "$D missing"
+fi
+
+t_done

@@ -1,0 +1,189 @@
+/*++
+ * NAME
+ *	test_report_parse 1
+ * SUMMARY
+ *	unit tests for tlspolicy-report's kv reader, seq set and prefixes
+ * DESCRIPTION
+ *	kv: every byte value and the awkward strings ("", "-", "a=b", quotes,
+ *	backslashes) written by record_kv_value() read back identical with
+ *	kv_next(), and text the writer cannot produce is refused. seqset:
+ *	out-of-order arrival, merges, duplicates and extreme numbers.
+ *	prefix: one named case per log shape.
+ *--*/
+
+/* System library. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Test framework. */
+#include <cmocka.h>
+
+/* Application. */
+#include "record.h"
+#include "report/kv.h"
+#include "report/prefix.h"
+#include "report/seqset.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* roundtrip - write "k=" value with the record writer, read it back */
+static void roundtrip(const char *value)
+{
+    struct strbuf sb;
+    char *cur, *key, *val, *text;
+    const char *why = NULL;
+
+    strbuf_init(&sb);
+    strbuf_puts(&sb, "k=");
+    record_kv_value(&sb, value);
+    strbuf_puts(&sb, " z=-");
+    text = strdup(strbuf_str(&sb));
+    cur = text;
+    assert_int_equal(kv_next(&cur, &key, &val, &why), 1);
+    assert_string_equal(key, "k");
+    assert_non_null(val);
+    assert_string_equal(val, value);
+    assert_int_equal(kv_next(&cur, &key, &val, &why), 1);
+    assert_null(val);
+    assert_int_equal(kv_next(&cur, &key, &val, &why), 0);
+    free(text);
+    strbuf_free(&sb);
+}
+
+/* test_kv_roundtrip - every byte and the awkward strings */
+static void test_kv_roundtrip(void **state)
+{
+    static const char *const values[] = {
+        "",      "-",         "--",      "a=b", "\"",       "\\",   "a b", "x reason=tls_ok\nevent=decision",
+        "\\x41", "tab\there", "TLSv1.3", "<>",  "\xff\xfe", "\r\n",
+    };
+    char one[3];
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < N(values); i++)
+        roundtrip(values[i]);
+    for (i = 1; i < 256; i++) {
+        one[0] = (char) i;
+        one[1] = 'x';
+        one[2] = 0;
+        roundtrip(one);
+    }
+}
+
+/* test_kv_refused - text the writer never produces */
+static void test_kv_refused(void **state)
+{
+    static const struct {
+        const char *name, *text;
+    } cases[] = {
+        {"bad escape", "k=\"a\\qb\""},
+        {"NUL escape", "k=\"a\\x00\""},
+        {"short hex", "k=\"a\\x4\""},
+        {"unterminated", "k=\"abc"},
+        {"raw control", "k=\"a\x01\""},
+        {"raw high byte", "k=\"a\xc3\xa9\""},
+        {"plain quote", "k=a\"b"},
+        {"plain backslash", "k=a\\b"},
+        {"empty plain", "k= z=1"},
+        {"double space", "k=1  z=1"},
+        {"trailing space", "k=1 "},
+        {"no key", "=1"},
+        {"upper key", "K=1"},
+        {"no equals", "k"},
+        {"junk after quote", "k=\"a\"b"},
+    };
+    char *text, *cur, *key, *val;
+    const char *why;
+    size_t i;
+    int rc;
+
+    (void) state;
+    for (i = 0; i < N(cases); i++) {
+        text = strdup(cases[i].text);
+        cur = text;
+        while ((rc = kv_next(&cur, &key, &val, &why)) > 0)
+            /* void */;
+        if (rc != -1)
+            fail_msg("case \"%s\" was accepted", cases[i].name);
+        free(text);
+    }
+}
+
+/* test_seqset - order, merges, duplicates, extremes */
+static void test_seqset(void **state)
+{
+    static const unsigned long long in[] = {1, 2, 3, 7, 5, 4, 10, 10, 9, 18446744073709551615ULL};
+    struct seqset s;
+    size_t i;
+
+    (void) state;
+    seqset_init(&s);
+    for (i = 0; i < N(in); i++)
+        assert_int_equal(seqset_add(&s, in[i]), 0);
+    /* {1-5, 7, 9-10, max}: holes 6, 8, 11..max-1 */
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.records, 9);
+    assert_int_equal(s.duplicates, 1);
+    assert_true(seqset_missing(&s) == 1 + 1 + (18446744073709551615ULL - 11));
+    assert_int_equal(seqset_add(&s, 6), 0);
+    assert_int_equal(seqset_add(&s, 8), 0);
+    assert_int_equal(s.n, 2);
+    assert_true(s.v[0].lo == 1 && s.v[0].hi == 10);
+    seqset_free(&s);
+}
+
+/* test_prefix - one case per shape */
+static void test_prefix(void **state)
+{
+    static const struct {
+        const char *name, *line, *msg, *day;
+        long long when; /* -1: no time */
+    } cases[] = {
+        {"traditional", "Nov 22 14:31:52 host tlspolicyd[123]: event=x", "event=x", "2026-11-22", 1795357912},
+        {"traditional padded day", "Nov  2 04:05:06 h p: m", "m", "2026-11-02", 1793592306},
+        {"maillog_file", "Nov 22 14:31:52 h postfix/tlspolicyd[1]: m", "m", "2026-11-22", 1795357912},
+        {"rfc3339", "2026-11-22T14:31:52.123456+01:00 h tlspolicyd[1]: m", "m", "2026-11-22", 1795354312},
+        {"short-iso", "2026-11-22T14:31:52+0100 h tlspolicyd[1]: m", "m", "2026-11-22", 1795354312},
+        {"rfc5424", "<22>1 2026-11-22T14:31:52Z h tlspolicyd 123 - - m", "m", "2026-11-22", 1795357912},
+        {"rfc5424 sd bom", "<22>1 2026-11-22T14:31:52Z h a 1 id [x y=\"]\"] \xef\xbb\xbfm", "m", "2026-11-22",
+         1795357912},
+        {"rfc5424 nil time", "<22>1 - h a 1 - - m", "m", "", -1},
+        {"pri traditional", "<30>Nov 22 14:31:52 h p[1]: m", "m", "2026-11-22", 1795357912},
+        {"bare", "event=decision seq=1", "event=decision seq=1", "", -1},
+        {"bad date", "Feb 30 14:31:52 h p: m", "Feb 30 14:31:52 h p: m", "", -1},
+        {"bad pri", "<999>1 x", "<999>1 x", "", -1},
+    };
+    struct prefix_ctx ctx = {2026, 0};
+    struct prefix px;
+    size_t i;
+
+    (void) state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    for (i = 0; i < N(cases); i++) {
+        prefix_parse(&ctx, cases[i].line, &px);
+        if (strcmp(px.msg, cases[i].msg) != 0 || strcmp(px.day, cases[i].day) != 0 ||
+            (cases[i].when < 0 ? px.has_time : (!px.has_time || (long long) px.when != cases[i].when)))
+            fail_msg("case \"%s\": msg \"%s\" day \"%s\" time %lld", cases[i].name, px.msg, px.day,
+                     px.has_time ? (long long) px.when : -1LL);
+    }
+}
+
+/* main - run the tests */
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kv_roundtrip),
+        cmocka_unit_test(test_kv_refused),
+        cmocka_unit_test(test_seqset),
+        cmocka_unit_test(test_prefix),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
