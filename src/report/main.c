@@ -5,7 +5,7 @@
  *	compliance reports from tlspolicyd decision records
  * SYNOPSIS
  *	tlspolicy-report [-f text|json|csv] [-o FILE] [--by GROUPING]
- *		[--since T] [--until T] [--year YYYY] [FILE|-]...
+ *		[--since T] [--until T] [--year YYYY] [--what-if CONFIG] [FILE|-]...
  * DESCRIPTION
  *	Command line, then every input through scan_file() into one
  *	struct agg, then one writer. See tlspolicy-report(1).
@@ -46,7 +46,7 @@ static void usage(const char *why)
         fprintf(stderr, "%s: %s\n", PROG, why);
     fprintf(stderr,
             "usage: %s [-f text|json|csv] [-o FILE] [--by rcpt_domain|sender_domain|client_domain|day]\n"
-            "       [--since T] [--until T] [--year YYYY] [FILE|-]...\n",
+            "       [--since T] [--until T] [--year YYYY] [--what-if CONFIG] [FILE|-]...\n",
             PROG);
     exit(EXIT_USAGE);
 }
@@ -87,6 +87,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"by", required_argument, NULL, 'b'},     {"since", required_argument, NULL, 's'},
         {"until", required_argument, NULL, 'u'},  {"year", required_argument, NULL, 'y'},
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+        {"what-if", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c, by;
@@ -117,6 +118,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->scan.pctx.year = (int) strtol(optarg, &end, 10);
             if (*end != 0 || o->scan.pctx.year < 1970 || o->scan.pctx.year > 9999)
                 usage("--year must be a year from 1970");
+            break;
+        case 'w':
+            whatif_free(o->scan.whatif);
+            if ((o->scan.whatif = whatif_open(optarg, PROG)) == NULL)
+                exit(EXIT_USAGE);
             break;
         case 'h':
             usage(NULL);
@@ -163,6 +169,8 @@ static int write_report(const struct options *o, const struct agg *a)
         return -1;
     }
     rc = o->writer(fp, a, &o->meta);
+    if (rc == 0 && o->scan.whatif != NULL)
+        rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
         fprintf(stderr, "%s: out of memory writing the report\n", PROG);
     if (ferror(fp) || (fp != stdout ? fclose(fp) : fflush(fp)) != 0) {
@@ -193,6 +201,8 @@ int main(int argc, char **argv)
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
     first = parse_args(argc, argv, &o);
+    if (o.scan.whatif != NULL && o.writer != out_text)
+        usage("--what-if is written in text only");
     files = first < argc ? argv + first : stdin_only;
     agg_init(&a, o.by);
     o.scan.agg = &a;
@@ -211,5 +221,6 @@ int main(int argc, char **argv)
     if (write_report(&o, &a) != 0)
         status = 1;
     agg_free(&a);
+    whatif_free(o.scan.whatif);
     return status;
 }

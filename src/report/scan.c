@@ -54,13 +54,16 @@ static void scan_line(struct scan *s, const char *file, struct input_line *line)
         agg_malformed(s->agg, file, line->lineno, line->too_long ? "line too long" : "NUL byte in line");
         return;
     }
+    whatif_keep(s->whatif, px.msg);
     if (recparse_record((char *) px.msg, &r, &why) != 0) {
         agg_malformed(s->agg, file, line->lineno, why);
     } else {
         /* A record outside the period is not lost: the seq check sees it. */
         agg_seq(s->agg, &r);
-        if (in_period(s, &px))
+        if (in_period(s, &px)) {
             agg_record(s->agg, &r, px.day);
+            whatif_record(s->whatif, &r);
+        }
     }
     recparse_clear(&r);
 }

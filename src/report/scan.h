@@ -21,6 +21,7 @@
 
 #include "report/agg.h"
 #include "report/prefix.h"
+#include "report/whatif.h"
 #include "tp_error.h"
 
 struct scan {
@@ -28,6 +29,7 @@ struct scan {
     bool has_since, has_until;
     time_t since, until;
     struct agg *agg;
+    struct whatif *whatif; /* --what-if, or NULL */
 };
 
 /* scan_file - read path ("-": stdin) into s->agg; 0, or -1 with err set */

@@ -143,4 +143,71 @@ else
     t_bad "tlspolicyd is built" "$D missing"
 fi
 
+# --what-if: records written by tlspolicyd --explain under config A, in
+# every format and address mode, re-evaluated under A itself (nothing may
+# change: the facts are rebuilt faithfully) and under a stricter B (the
+# listed changes are golden/whatif.txt); a broken config is exit 2.
+if [ -x "$D" ]; then
+    cat >"$tmp/wa.conf" <<'CONF'
+socket = "inet:8895@127.0.0.1";
+exempt = { clients = [ "127.0.0.0/8" ]; };
+log = { format = "FORMAT"; addresses = "ADDR"; };
+policies = (
+  { name = "gdpr"; recipient_domains = [ "gdpr.example" ]; level = "required"; min_tls_version = "TLSv1.2"; },
+  { name = "bank"; recipient_domains = [ "bank.example" ]; level = "required"; min_tls_version = "TLSv1.2"; },
+  { name = "partner"; recipient_domains = [ "partner-in.example" ]; level = "verified"; cert_issuer = "Partner CA+12"; },
+  { name = "legacy"; recipient_domains = [ "legacy.example" ]; level = "required"; },
+  { name = "watch"; recipient_domains = [ "watch.example" ]; level = "required"; mode = "monitor"; }
+);
+CONF
+    cat >"$tmp/wb.conf" <<'CONF'
+socket = "inet:8895@127.0.0.1";
+exempt = { clients = [ "127.0.0.0/8" ]; };
+policies = (
+  { name = "gdpr"; recipient_domains = [ "gdpr.example" ]; level = "required"; min_tls_version = "TLSv1.3"; },
+  { name = "bank"; recipient_domains = [ "bank.example" ]; level = "required"; min_tls_version = "TLSv1.2";
+    ciphers = "HIGH:!aNULL:!kRSA"; },
+  { name = "partner"; recipient_domains = [ "partner-in.example" ]; level = "verified"; cert_issuer = "Partner CA 2"; },
+  { name = "watch"; recipient_domains = [ "watch.example" ]; level = "required"; action = "tempfail"; }
+);
+CONF
+    for v in kv-full json-full kv-domain json-domain; do
+        sed -e "s/FORMAT/${v%-*}/" -e "s/ADDR/${v#*-}/" "$tmp/wa.conf" >"$tmp/wa-$v.conf"
+        n=0
+        while read -r args; do
+            n=$((n + 1))
+            eval "set -- $args"
+            "$D" -c "$tmp/wa-$v.conf" --explain "$@" 2>/dev/null | grep -E '^(event=|\{"event")' |
+                sed -e "s/instance=explain/instance=w$n/" -e "s/\"instance\":\"explain\"/\"instance\":\"w$n\"/"
+        done >"$tmp/w-$v.log" <<'RUNS'
+client_addr=192.0.2.10 client_name=mx1.partner.example tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 sender=s@partner.example rcpt=a@gdpr.example rcpt=b@bank.example
+client_addr=192.0.2.20 client_name=mx.legacy.example tls_version=TLSv1 cipher=ECDHE-RSA-AES256-SHA cipher_bits=256 sender=x@legacy.example rcpt=c@gdpr.example rcpt=d@other.example
+client_addr=192.0.2.30 client_name=old.partner.example tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 sender=s@partner.example rcpt=e@gdpr.example rcpt=f@bank.example
+client_addr=192.0.2.40 client_name=rsa.bankpartner.example tls_version=TLSv1.2 cipher=AES256-GCM-SHA384 cipher_bits=256 sender=t@bankpartner.example rcpt=g@bank.example rcpt=h@gdpr.example
+client_addr=198.51.100.9 sender='<>' rcpt=i@watch.example rcpt=j@legacy.example
+client_addr=127.0.0.1 rcpt=k@gdpr.example
+client_addr=192.0.2.50 client_name=mx.partner-out.example tls_version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 cipher_bits=128 verify=OK cert_subject=/CN=mx.partner-out.example cert_issuer=/O=Partner/CN=Partner+20CA+2B12 sender=p@partner-out.example rcpt=l@partner-in.example
+RUNS
+        (cd "$tmp" && "$R" --what-if "wa-$v.conf" "w-$v.log" 2>&1) >"$tmp/wa-$v.out"
+        t_match "what-if $v: same config, nothing changes" '^  decision records re-evaluated: 12, unchanged: 12, changed: 0$' "$(cat "$tmp/wa-$v.out")"
+        (cd "$tmp" && "$R" --what-if wb.conf "w-$v.log" 2>&1) | sed -n '/^What if/,$p' >"$tmp/wb-$v.txt"
+    done
+    [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/wb-kv-full.txt" "$GOLD/whatif.txt"
+    if d=$(diff -u "$GOLD/whatif.txt" "$tmp/wb-kv-full.txt"); then t_ok "golden whatif.txt"; else t_bad "golden whatif.txt" "$d"; fi
+    for v in json-full kv-domain json-domain; do
+        t_eq "what-if: $v records give the kv-full forecast" "$(cat "$tmp/wb-kv-full.txt")" "$(cat "$tmp/wb-$v.txt")"
+    done
+    t_match "what-if: raising min_tls_version lists the TLSv1.2 senders" \
+        '^      +1  accept -> reject  tls_version: TLSv1.2 \(policy gdpr\)  from old.partner.example\[192.0.2.30\]' \
+        "$(cat "$tmp/wb-kv-full.txt")"
+    t_match "what-if: !kRSA lists the static-RSA sender" \
+        '^      +1  accept -> reject  cipher: AES256-GCM-SHA384 \(policy bank\)  to bank.example' "$(cat "$tmp/wb-kv-full.txt")"
+    printf 'socket = "inet:8895@127.0.0.1";\npolicies = (\n  { name = "x"; recipient_domains = [ "a.example" ];\n    min_tls_version = "TLSv9"; }\n);\n' >"$tmp/wbad.conf"
+    (cd "$tmp" && "$R" --what-if wbad.conf w-kv-full.log) >"$tmp/wbad.out" 2>"$tmp/wbad.err"; rc=$?
+    t_eq "what-if: config error, exit 2" 2 "$rc"
+    t_match "what-if: config error as FILE:LINE" '^wbad.conf:4: min_tls_version' "$(cat "$tmp/wbad.err")"
+    t_eq "what-if: config error, no report" "" "$(cat "$tmp/wbad.out")"
+    "$R" -f json --what-if "$tmp/wb.conf" "$tmp/w-kv-full.log" >/dev/null 2>&1; t_eq "what-if with -f json: usage error (text only)" 2 $?
+fi
+
 t_done

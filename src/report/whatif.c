@@ -1,0 +1,546 @@
+/*++
+ * NAME
+ *	whatif 3
+ * SUMMARY
+ *	impact forecast: the recorded facts under another configuration
+ * SYNOPSIS
+ *	#include "report/whatif.h"
+ *
+ *	struct whatif *whatif_open(path, prog)
+ *	void	whatif_keep(w, msg)
+ *	void	whatif_record(w, rec)
+ *	int	whatif_write(fp, w)
+ *	void	whatif_free(w)
+ * DESCRIPTION
+ *	See whatif.h. recparse keeps only the fields the aggregation needs,
+ *	and parses kv records in place; whatif_keep() therefore copies a kv
+ *	decision record before that, and whatif_record() reads the facts
+ *	from the copy (kv) or from the record's json object.
+ *
+ *	Facts are rebuilt through the same setters the milter uses, so the
+ *	derived values (address domains, certificate CN, version order) are
+ *	derived the same way:
+ * .IP \(bu
+ *	tls_version "none" is no TLS; cipher_bits "-" is unknown.
+ * .IP \(bu
+ *	cert_subject and cert_issuer are logged xtext-decoded, and the
+ *	setters decode again: every '+' is re-encoded as "+2B", so that a
+ *	decoded "CA+12" does not turn into "CA\x12".
+ * .IP \(bu
+ *	cert_verified yes/no becomes {verify} OK/NO.
+ * .IP \(bu
+ *	A recorded exemption sets a placeholder {auth_type}: records do not
+ *	say whether the session was authenticated.
+ * .IP \(bu
+ *	An address that does not carry the recorded domain (log.addresses
+ *	domain, "@dom"; or a local part resolved by Postfix) becomes
+ *	"x@DOMAIN": policies select by domain only.
+ * .PP
+ *	Each change is kept as one map key: its fields, made printable by
+ *	out_safe() (so they hold no tab), joined by tabs.
+ * DIAGNOSTICS
+ *	whatif_open() prints every configuration error as FILE:LINE: message.
+ *	When memory runs out the counts are incomplete; whatif_write() says
+ *	so and returns -1.
+ *--*/
+
+/* System library. */
+#include <stdlib.h>
+#include <string.h>
+
+/* Libraries. */
+#include <json-c/json.h>
+
+/* Application. */
+#include "config.h"
+#include "facts.h"
+#include "policy.h"
+#include "report/kv.h"
+#include "report/map.h"
+#include "report/out.h"
+#include "report/whatif.h"
+#include "strbuf.h"
+
+/* The record fields the facts are rebuilt from. */
+enum wi_field {
+    F_ACTION, F_WOULD, F_REASON, F_RCPT, F_RCPT_DOMAIN, F_SENDER, F_SENDER_DOMAIN,
+    F_CLIENT_ADDR, F_CLIENT_NAME, F_HELO, F_TLS_VERSION, F_CIPHER, F_CIPHER_BITS,
+    F_CERT_VERIFIED, F_CERT_SUBJECT, F_CERT_ISSUER, F_N
+};
+
+static const char *const wi_names[F_N] = {
+    "action", "would", "reason", "rcpt", "rcpt_domain", "sender", "sender_domain",
+    "client_addr", "client_name", "helo", "tls_version", "cipher", "cipher_bits",
+    "cert_verified", "cert_subject", "cert_issuer",
+};
+
+#define ADDR_BUF 600 /* "x@" and a domain as long as a kv value may be */
+
+struct whatif {
+    const char *path;
+    struct config *cfg;
+    struct strbuf kept;               /* the last kv decision record */
+    bool have_kept;
+    unsigned long long decisions, changed;
+    unsigned long long auth_assumed;  /* exempt only by the placeholder auth */
+    unsigned long long fb_unknown;    /* plaintext at opportunistic, fallback on */
+    unsigned long long fb_kept;       /* of them, recorded downgrades kept */
+    struct map transitions;           /* "old -> new" -> count */
+    struct map by_rcpt;               /* rcpt_domain \t change ... -> count */
+    struct map by_client;             /* client \t change ... -> count */
+    int oom;
+};
+
+/* One re-evaluated record. */
+struct wi_case {
+    const char *v[F_N];
+    struct session_facts sf;
+    struct rcpt_facts rf;
+    struct decision d;
+};
+
+/* whatif_open - the configuration to forecast */
+struct whatif *whatif_open(const char *path, const char *prog)
+{
+    char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
+    struct tp_errlist errs;
+    struct whatif *w;
+    size_t i;
+
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return NULL;
+    }
+    tp_errlist_init(&errs);
+    if ((w->cfg = config_load(path, &errs)) == NULL) {
+        for (i = 0; i < errs.n; i++) {
+            tp_error_format(&errs.items[i], line, sizeof(line));
+            fprintf(stderr, "%s\n", line);
+        }
+        if (errs.dropped)
+            fprintf(stderr, "%s: %zu more errors not shown\n", prog, errs.dropped);
+        free(w);
+        return NULL;
+    }
+    w->path = path;
+    strbuf_init(&w->kept);
+    map_init(&w->transitions);
+    map_init(&w->by_rcpt);
+    map_init(&w->by_client);
+    return w;
+}
+
+/* whatif_keep - copy a kv decision record; anything else forgets the copy */
+void whatif_keep(struct whatif *w, const char *msg)
+{
+    if (w == NULL)
+        return;
+    w->have_kept = strncmp(msg, "event=decision", 14) == 0;
+    if (!w->have_kept)
+        return;
+    strbuf_reset(&w->kept);
+    strbuf_puts(&w->kept, msg);
+    if (strbuf_failed(&w->kept)) {
+        w->have_kept = false;
+        w->oom = 1;
+    }
+}
+
+/* field_index - the wi_field named key, or -1 */
+static int field_index(const char *key)
+{
+    int i;
+
+    for (i = 0; i < F_N; i++)
+        if (strcmp(wi_names[i], key) == 0)
+            return i;
+    return -1;
+}
+
+/* fields_kv - the fields from the kept kv text; the first of a name wins */
+static int fields_kv(struct whatif *w, const char **v)
+{
+    char *cursor, *key, *value;
+    const char *why;
+    int i;
+
+    if (!w->have_kept)
+        return -1;
+    w->have_kept = false;
+    cursor = w->kept.s;
+    while (kv_next(&cursor, &key, &value, &why) > 0)
+        if ((i = field_index(key)) >= 0 && v[i] == NULL)
+            v[i] = value;
+    return 0;
+}
+
+/* fields_json - the fields from the record's json object; numbers as text */
+static void fields_json(struct json_object *obj, const char **v)
+{
+    struct json_object *val;
+    int i;
+
+    for (i = 0; i < F_N; i++)
+        if (json_object_object_get_ex(obj, wi_names[i], &val) && !json_object_is_type(val, json_type_null))
+            v[i] = json_object_get_string(val);
+}
+
+/* xtext_plus - value with every '+' as "+2B": the setters decode xtext */
+static const char *xtext_plus(const char *value, struct strbuf *sb)
+{
+    const char *p;
+
+    if (value == NULL || strchr(value, '+') == NULL)
+        return value;
+    for (p = value; *p; p++)
+        if (*p == '+')
+            strbuf_puts(sb, "+2B");
+        else
+            strbuf_putc(sb, *p);
+    return strbuf_str(sb);
+}
+
+/* address_for - the recorded address, or "x@DOMAIN" where the log hid it */
+static const char *address_for(const char *addr, const char *domain, char *buf, size_t len)
+{
+    struct address a;
+    int n;
+
+    if (domain == NULL)
+        return addr;
+    if (addr != NULL) {
+        address_parse(addr, &a);
+        if (a.kind == ADDR_DOMAIN && strcmp(a.domain, domain) == 0)
+            return addr;
+    }
+    n = snprintf(buf, len, "x@%s", domain);
+    return n > 0 && (size_t) n < len ? buf : addr;
+}
+
+/* set_tls - version, cipher, bits, verification and certificate names */
+static int set_tls(struct session_facts *sf, const char *const *v)
+{
+    struct strbuf subj, iss;
+    const char *verified = v[F_CERT_VERIFIED];
+    int rc = 0;
+
+    if (v[F_TLS_VERSION] != NULL && strcmp(v[F_TLS_VERSION], "none") != 0)
+        rc |= facts_set_tls_version(sf, v[F_TLS_VERSION]);
+    rc |= facts_set_cipher(sf, v[F_CIPHER]);
+    rc |= facts_set_cipher_bits(sf, v[F_CIPHER_BITS]);
+    if (verified != NULL)
+        rc |= facts_set_verify(sf, strcmp(verified, "yes") == 0 ? "OK" : "NO");
+    strbuf_init(&subj);
+    strbuf_init(&iss);
+    rc |= facts_set_cert_subject(sf, xtext_plus(v[F_CERT_SUBJECT], &subj));
+    rc |= facts_set_cert_issuer(sf, xtext_plus(v[F_CERT_ISSUER], &iss));
+    if (strbuf_failed(&subj) || strbuf_failed(&iss))
+        rc = -1;
+    strbuf_free(&subj);
+    strbuf_free(&iss);
+    return rc;
+}
+
+/* rebuild - session and recipient facts from one record */
+static int rebuild(struct wi_case *c)
+{
+    const char *const *v = c->v;
+    char buf[ADDR_BUF];
+    int rc = 0;
+
+    /* A client_addr that is no address stays text, as in the milter. */
+    if (facts_set_client_addr(&c->sf, v[F_CLIENT_ADDR]) != 0 && c->sf.client_addr == NULL)
+        rc = -1;
+    rc |= facts_set_client_name(&c->sf, v[F_CLIENT_NAME]);
+    rc |= facts_set_helo(&c->sf, v[F_HELO]);
+    rc |= set_tls(&c->sf, v);
+    if (v[F_REASON] != NULL && strcmp(v[F_REASON], "exempt") == 0)
+        rc |= facts_set_auth_type(&c->sf, "unknown");
+    rc |= facts_set_sender(&c->sf, address_for(v[F_SENDER], v[F_SENDER_DOMAIN], buf, sizeof(buf)));
+    rc |= facts_set_rcpt(&c->rf, address_for(v[F_RCPT], v[F_RCPT_DOMAIN], buf, sizeof(buf)));
+    return rc;
+}
+
+/* outcome - "action", or "action (would W)" when they differ */
+static void outcome(struct strbuf *sb, const char *action, const char *would)
+{
+    strbuf_puts(sb, action);
+    if (would != NULL && strcmp(would, action) != 0)
+        strbuf_printf(sb, " (would %s)", would);
+}
+
+/* reason_fact - the new reason and the recorded fact that fails it */
+static void reason_fact(struct strbuf *sb, const struct wi_case *c)
+{
+    const char *fact = NULL;
+
+    switch (c->d.reason) {
+    case REASON_TLS_VERSION:
+        fact = c->v[F_TLS_VERSION];
+        break;
+    case REASON_CIPHER:
+        fact = c->v[F_CIPHER];
+        break;
+    case REASON_CIPHER_BITS:
+        fact = c->v[F_CIPHER_BITS];
+        break;
+    default:
+        break;
+    }
+    strbuf_puts(sb, decision_reason_name(c->d.reason));
+    if (c->d.reason == REASON_CERT_MISMATCH)
+        strbuf_printf(sb, ": subject %s, issuer %s", c->sf.cert_subject_cn ? c->sf.cert_subject_cn : "-",
+                      c->sf.cert_issuer_cn ? c->sf.cert_issuer_cn : "-");
+    else if (fact != NULL)
+        strbuf_printf(sb, ": %s", fact);
+    if (c->d.would != DECISION_ACCEPT && c->d.policy != NULL && c->d.policy->name != NULL)
+        strbuf_printf(sb, " (policy %s)", c->d.policy->name);
+}
+
+/* client_label - "name[addr]" as Postfix shows a client */
+static void client_label(struct strbuf *sb, const char *const *v)
+{
+    const char *name = v[F_CLIENT_NAME];
+
+    if (name != NULL && strcmp(name, "unknown") != 0)
+        strbuf_puts(sb, name);
+    if (v[F_CLIENT_ADDR] != NULL)
+        strbuf_printf(sb, "[%s]", v[F_CLIENT_ADDR]);
+    else if (name == NULL)
+        strbuf_putc(sb, '-');
+}
+
+/* key_field - one printable key field and a tab */
+static void key_field(struct strbuf *sb, const char *value)
+{
+    out_safe(sb, value != NULL ? value : "-");
+    strbuf_putc(sb, '\t');
+}
+
+/* count - one more under key */
+static void count(struct whatif *w, struct map *m, const struct strbuf *key)
+{
+    struct map_entry *e;
+
+    if (strbuf_failed(key) || (e = map_get(m, strbuf_str(key))) == NULL)
+        w->oom = 1;
+    else
+        e->count++;
+}
+
+/* sender_of - the sender domain, or "<>" for the null sender */
+static const char *sender_of(const char *const *v)
+{
+    if (v[F_SENDER_DOMAIN] == NULL && v[F_SENDER] != NULL && strcmp(v[F_SENDER], "<>") == 0)
+        return "<>";
+    return v[F_SENDER_DOMAIN];
+}
+
+/* note_change - count a change by transition, rcpt_domain and client */
+static void note_change(struct whatif *w, const struct wi_case *c, const char *old_would)
+{
+    struct strbuf change, why, client, key;
+
+    strbuf_init(&change);
+    strbuf_init(&why);
+    strbuf_init(&client);
+    strbuf_init(&key);
+    outcome(&change, c->v[F_ACTION], old_would);
+    strbuf_puts(&change, " -> ");
+    outcome(&change, decision_action_name(c->d.action), decision_action_name(c->d.would));
+    reason_fact(&why, c);
+    client_label(&client, c->v);
+    out_safe(&key, strbuf_str(&change));
+    count(w, &w->transitions, &key);
+    strbuf_reset(&key);
+    key_field(&key, c->v[F_RCPT_DOMAIN]);
+    key_field(&key, strbuf_str(&change));
+    key_field(&key, strbuf_str(&why));
+    key_field(&key, strbuf_str(&client));
+    key_field(&key, sender_of(c->v));
+    count(w, &w->by_rcpt, &key);
+    strbuf_reset(&key);
+    key_field(&key, strbuf_str(&client));
+    key_field(&key, strbuf_str(&change));
+    key_field(&key, strbuf_str(&why));
+    key_field(&key, c->v[F_RCPT_DOMAIN]);
+    key_field(&key, sender_of(c->v));
+    count(w, &w->by_client, &key);
+    if (strbuf_failed(&change) || strbuf_failed(&why) || strbuf_failed(&client))
+        w->oom = 1;
+    strbuf_free(&change);
+    strbuf_free(&why);
+    strbuf_free(&client);
+    strbuf_free(&key);
+}
+
+/* fallback_unknown - plaintext the fallback rules would judge by a history we lack */
+static bool fallback_unknown(const struct whatif *w, const struct wi_case *c)
+{
+    return w->cfg->policies.fallback.enabled && c->d.reason == REASON_PLAINTEXT_ALLOWED &&
+           c->d.level == TLS_LEVEL_OPPORTUNISTIC;
+}
+
+/* recorded_fallback - the recorded decision came from the fallback history */
+static bool recorded_fallback(const char *reason)
+{
+    return reason != NULL && (strcmp(reason, "downgrade") == 0 || strcmp(reason, "downgrade_accepted") == 0 ||
+                              strcmp(reason, "state_error") == 0);
+}
+
+/* auth_assumed - exempt only because of the placeholder authentication */
+static bool auth_assumed(const struct whatif *w, const struct wi_case *c)
+{
+    const struct policy_set *ps = &w->cfg->policies;
+
+    return c->d.reason == REASON_EXEMPT && c->sf.auth_type != NULL &&
+           !(c->sf.has_client_addr && cidr_list_match(&ps->exempt_clients, &c->sf.client_ip));
+}
+
+/* compare - the new decision against the recorded one */
+static void compare(struct whatif *w, const struct wi_case *c)
+{
+    const char *old_action = c->v[F_ACTION];
+    const char *old_would = c->v[F_WOULD] != NULL ? c->v[F_WOULD] : old_action;
+
+    if (auth_assumed(w, c))
+        w->auth_assumed++;
+    if (fallback_unknown(w, c)) {
+        w->fb_unknown++;
+        /* Without the history, a recorded downgrade stays what it was. */
+        if (recorded_fallback(c->v[F_REASON])) {
+            w->fb_kept++;
+            return;
+        }
+    }
+    if (strcmp(old_action, decision_action_name(c->d.action)) == 0 &&
+        strcmp(old_would, decision_action_name(c->d.would)) == 0)
+        return;
+    w->changed++;
+    note_change(w, c, old_would);
+}
+
+/* whatif_record - rebuild the facts of one decision record and decide again */
+void whatif_record(struct whatif *w, const struct rec *r)
+{
+    struct wi_case c;
+
+    if (w == NULL || r->event != REC_DECISION)
+        return;
+    memset(c.v, 0, sizeof(c.v));
+    if (r->json != NULL)
+        fields_json(r->json, c.v);
+    else if (fields_kv(w, c.v) != 0)
+        return;
+    if (c.v[F_ACTION] == NULL)
+        return;
+    session_facts_init(&c.sf);
+    rcpt_facts_init(&c.rf);
+    if (rebuild(&c) != 0) {
+        w->oom = 1;
+    } else {
+        policy_decide(&w->cfg->policies, &c.sf, &c.rf, NULL, 0, NULL, &c.d);
+        w->decisions++;
+        compare(w, &c);
+    }
+    session_facts_clear(&c.sf);
+    rcpt_facts_clear(&c.rf);
+}
+
+/* write_transitions - the count of each change, most frequent first */
+static int write_transitions(FILE *fp, const struct whatif *w)
+{
+    struct map_entry **v;
+    size_t i;
+
+    if ((v = map_sorted(&w->transitions, 1)) == NULL)
+        return -1;
+    fprintf(fp, "\n  Changes:\n");
+    for (i = 0; i < w->transitions.len; i++)
+        fprintf(fp, "    %-50s %10llu\n", v[i]->key, v[i]->count);
+    free(v);
+    return 0;
+}
+
+/* next_field - the text up to the next tab, NUL-terminated in place */
+static char *next_field(char **p)
+{
+    char *start = *p, *tab = strchr(start, '\t');
+
+    if (tab != NULL) {
+        *tab = 0;
+        *p = tab + 1;
+    } else {
+        *p = start + strlen(start);
+    }
+    return start;
+}
+
+/* write_rows - one listing: a heading per first field, a row per change */
+static int write_rows(FILE *fp, const struct map *m, const char *title, const char *other)
+{
+    struct map_entry **v;
+    char *copy, *p, *group, *prev = NULL, *f[4];
+    size_t i, k;
+
+    if ((v = map_sorted(m, 0)) == NULL)
+        return -1;
+    fprintf(fp, "\n  Changes by %s:\n", title);
+    for (i = 0; i < m->len; i++, free(prev), prev = copy) {
+        if ((p = copy = strdup(v[i]->key)) == NULL) {
+            free(prev);
+            free(v);
+            return -1;
+        }
+        group = next_field(&p);
+        for (k = 0; k < 4; k++)
+            f[k] = next_field(&p);
+        if (prev == NULL || strcmp(prev, group) != 0)
+            fprintf(fp, "    %s\n", group);
+        fprintf(fp, "      %6llu  %s  %s  %s %s  sender %s\n", v[i]->count, f[0], f[1], other, f[2], f[3]);
+    }
+    free(prev);
+    free(v);
+    return 0;
+}
+
+/* whatif_write - the forecast, after the report */
+int whatif_write(FILE *fp, const struct whatif *w)
+{
+    struct strbuf path;
+    int rc = 0;
+
+    strbuf_init(&path);
+    out_safe(&path, w->path);
+    fprintf(fp, "\nWhat if %s (config %s):\n", strbuf_str(&path), w->cfg->hash);
+    strbuf_free(&path);
+    fprintf(fp, "  decision records re-evaluated: %llu, unchanged: %llu, changed: %llu\n", w->decisions,
+            w->decisions - w->changed, w->changed);
+    fprintf(fp, "  exempt only if authenticated (not recorded), kept exempt: %llu\n", w->auth_assumed);
+    fprintf(fp, "  plaintext at level opportunistic, fallback history not replayed: %llu (%llu downgrades kept)\n",
+            w->fb_unknown, w->fb_kept);
+    if (w->changed == 0) {
+        fprintf(fp, "  No decision would change.\n");
+    } else if (write_transitions(fp, w) != 0 || write_rows(fp, &w->by_rcpt, "rcpt_domain", "from") != 0 ||
+               write_rows(fp, &w->by_client, "client", "to") != 0) {
+        rc = -1;
+    }
+    if (w->oom) {
+        fprintf(fp, "  (out of memory: the forecast is incomplete)\n");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* whatif_free - the configuration and the counts */
+void whatif_free(struct whatif *w)
+{
+    if (w == NULL)
+        return;
+    config_free(w->cfg);
+    strbuf_free(&w->kept);
+    map_free(&w->transitions, NULL);
+    map_free(&w->by_rcpt, NULL);
+    map_free(&w->by_client, NULL);
+    free(w);
+}
