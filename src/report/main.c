@@ -4,7 +4,7 @@
  * SUMMARY
  *	compliance reports from tlspolicyd decision records
  * SYNOPSIS
- *	tlspolicy-report [-f text|json|csv] [-o FILE] [--by GROUPING]
+ *	tlspolicy-report [-f text|json|csv|html] [-o FILE] [--by GROUPING]
  *		[--since T] [--until T] [--year YYYY] [--what-if CONFIG] [FILE|-]...
  * DESCRIPTION
  *	Command line, then every input through scan_file() into one
@@ -45,7 +45,7 @@ static void usage(const char *why)
     if (why != NULL)
         fprintf(stderr, "%s: %s\n", PROG, why);
     fprintf(stderr,
-            "usage: %s [-f text|json|csv] [-o FILE] [--by rcpt_domain|sender_domain|client_domain|day]\n"
+            "usage: %s [-f text|json|csv|html] [-o FILE] [--by rcpt_domain|sender_domain|client_domain|day]\n"
             "       [--since T] [--until T] [--year YYYY] [--what-if CONFIG] [FILE|-]...\n",
             PROG);
     exit(EXIT_USAGE);
@@ -61,9 +61,9 @@ static void format_writer(struct options *o, const char *name)
     else if (strcmp(name, "csv") == 0)
         o->writer = out_csv;
     else if (strcmp(name, "html") == 0)
-        usage("-f html is not implemented yet");
+        o->writer = out_html;
     else
-        usage("-f must be text, json or csv");
+        usage("-f must be text, json, csv or html");
 }
 
 /* time_arg - --since or --until */

@@ -2,15 +2,17 @@
  * NAME
  *	out 3h
  * SUMMARY
- *	report writers: text, json, csv
+ *	report writers: text, json, csv, html
  * DESCRIPTION
  *	Each writer prints one struct agg. Values that came from the logs
  *	(group names, instance ids, versions, ciphers, file names) are shown
  *	through out_safe(): a byte outside printable ASCII becomes \xHH and
  *	a backslash \\, as in kv records, so a hostile log cannot put
- *	terminal escapes on an auditor's screen or break a csv row. Groups
- *	are in byte order of their names; histograms by descending count,
- *	then name; so the same input always gives the same report.
+ *	terminal escapes on an auditor's screen or break a csv row; html
+ *	then also writes &, <, >, " and ' as character references, so a
+ *	value cannot become markup. Groups are in byte order of their
+ *	names; histograms by descending count, then name; so the same
+ *	input always gives the same report.
  *--*/
 #ifndef REPORT_OUT_H
 #define REPORT_OUT_H
@@ -36,5 +38,6 @@ void out_hist(struct strbuf *, const struct map *, const char *eq, const char *s
 int out_text(FILE *, const struct agg *, const struct out_meta *);
 int out_json(FILE *, const struct agg *, const struct out_meta *);
 int out_csv(FILE *, const struct agg *, const struct out_meta *);
+int out_html(FILE *, const struct agg *, const struct out_meta *);
 
 #endif

@@ -47,6 +47,8 @@ golden all_sender.json -f json --by sender_domain $ALL
 golden all_day.csv -f csv --by day $ALL
 golden period.json -f json --since 2026-11-22T14:36:00+01:00 --until 2026-11-24 $ALL
 golden period_day.txt --by day --since 2026-11-23 $ALL
+golden all_rcpt.html -f html $ALL
+golden period_client.html -f html --by client_domain --since 2026-11-22T14:36:00+01:00 --until 2026-11-24 $ALL
 
 # Malformed lines are counted and named; the report goes on.
 (cd "$DATA" && "$R" --year 2026 -f json hostile.log) >"$tmp/h.json" 2>/dev/null
@@ -85,8 +87,57 @@ err=$( (cd "$DATA" && "$R" --year 2026 $ALL) 2>&1 >/dev/null)
 t_match "gap warning on stderr" '^tlspolicy-report: warning: instance a1: 2 records missing between seq 1 and 12$' "$err"
 t_eq "gap listed before the groups" 1 "$(grep -n 'missing: 4, 11$' "$GOLD/all_rcpt.txt" | cut -d: -f1 | awk '{print ($1 < 10)}')"
 
+# html: well-formed XML (XHTML syntax) and parsed by an HTML parser;
+# self-contained (no script, no external reference); every log value
+# escaped. libxml2 2.9's HTML parser predates HTML5 and names each SVG
+# element an invalid tag: only those messages are tolerated.
+# html_check NAME FILE - the markup checks on one html report
+html_check() {
+    if ! command -v xmllint >/dev/null 2>&1; then
+        t_bad "html $1: xmllint is installed" "xmllint not found (Debian package libxml2-utils)"
+        return
+    fi
+    e=$(xmllint --noout "$2" 2>&1); rc=$?
+    t_eq "html $1: well-formed XML (xmllint)" "0:" "$rc:$e"
+    e=$(xmllint --html --noout "$2" 2>&1); rc=$?
+    e=$(printf '%s\n' "$e" | grep -E 'error|warning' | grep -vE 'HTML parser error : Tag (svg|line|rect|text) invalid$')
+    t_eq "html $1: parsed by the HTML parser (xmllint --html)" "0:" "$rc:$e"
+    t_nomatch "html $1: no script" '<script|javascript:|[[:space:]]on[a-z]+=' "$(cat "$2")"
+    t_nomatch "html $1: no external reference" 'src=|href=|url\(|@import|https?://' \
+        "$(sed 's#xmlns="http://www.w3.org/[0-9]*/[a-z]*"##g' "$2")"
+}
+html_check all_rcpt "$tmp/all_rcpt.html"
+html_check period_client "$tmp/period_client.html"
+h=$(cat "$tmp/all_rcpt.html")
+t_match "html: UTF-8 declared" '^<meta charset="utf-8"/>$' "$h"
+t_match "html: gap instance highlighted" '^<tr class="gap"><td class="v">a1</td><td>RECORDS MISSING</td>' "$h"
+t_eq "html: the seq table comes before the groups" 1 \
+    "$(grep -n -e '^<tr class="gap">' -e '^<h2>Groups by' "$tmp/all_rcpt.html" | head -n 1 | grep -c 'gap')"
+t_match "html: a TLS share bar (70% of 400px)" '<rect x="230" y="65" width="280.0" height="14"' "$h"
+t_match "html: a version segment" '<title>none: 3 of 10</title>' "$h"
+t_match "html: escape bytes shown as \\x1b" '>\\x1b\[31mred<' "$h"
+
+# Markup in every field a log controls: instance, domains, client name,
+# version, cipher (kv and json), and the name of the file.
+cat >"$tmp/<script>x.log" <<'LOG'
+Nov 22 14:31:52 mx1 tlspolicyd[123]: event=decision seq=1 instance="<script>i</script>" config=0123456789ab qid=- action=accept would=- reason=tls_ok policy=gdpr,default level=required mode=enforce rcpt=u@gdpr.example rcpt_domain="<script>alert(\"x\")</script>&'y" sender=s@partner.example sender_domain="<script>s</script>&amp;" client_addr=192.0.2.10 client_name="<script>.example" helo=mx1.partner.example tls_version="<script>v</script>" cipher="<script>c</script>\"'&" cipher_bits=256 cert_verified=no cert_subject=- cert_issuer=- fallback_key=- deferrals=- reply=-
+Nov 22 14:31:53 mx1 tlspolicyd[123]: {"event":"decision","seq":2,"instance":"<script>i</script>","config":"0123456789ab","qid":null,"action":"accept","would":null,"reason":"tls_ok","policy":"gdpr","level":"required","mode":"enforce","rcpt":"u@gdpr.example","rcpt_domain":"</td><script>j</script>\u0022\u0027","sender":"s@partner.example","sender_domain":"<script>","client_addr":"192.0.2.10","client_name":"<script>","helo":"x","tls_version":"TLSv1.3","cipher":"<script>","cipher_bits":256,"cert_verified":"no","cert_subject":null,"cert_issuer":null,"fallback_key":null,"deferrals":null,"reply":null}
+Nov 22 14:31:54 mx1 tlspolicyd[123]: event=decision seq=x instance="<script>"
+LOG
+for by in rcpt_domain sender_domain client_domain; do
+    "$R" --year 2026 -f html --by "$by" "$tmp/<script>x.log" >"$tmp/x-$by.html" 2>/dev/null
+    html_check "hostile by $by" "$tmp/x-$by.html"
+done
+h=$(cat "$tmp/x-rcpt_domain.html")
+t_match "html hostile: domain escaped" '>&lt;script&gt;alert\(&quot;x&quot;\)&lt;/script&gt;&amp;&#39;y<' "$h"
+t_match "html hostile: json value escaped" '>&lt;/td&gt;&lt;script&gt;j&lt;/script&gt;&quot;&#39;<' "$h"
+t_match "html hostile: cipher escaped" '>&lt;script&gt;c&lt;/script&gt;&quot;&#39;&amp; 1<' "$h"
+t_match "html hostile: file name escaped" '>[^<]*&lt;script&gt;x\.log</td><td class="n">3</td>' "$h"
+t_match "html hostile: unknown version charted as other" '<title>other: 1 of 1</title>' "$h"
+
 # Exit status and usage errors.
-"$R" -f html "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f html: not yet, usage error" 2 $?
+"$R" -f html "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f html: exit 0" 0 $?
+"$R" -f pdf "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f pdf: usage error" 2 $?
 "$R" --by helo "$DATA/trad.log" >/dev/null 2>&1; t_eq "--by helo: usage error" 2 $?
 "$R" --since yesterday "$DATA/trad.log" >/dev/null 2>&1; t_eq "--since garbage: usage error" 2 $?
 "$R" --year 2026 "$tmp/missing.log" "$DATA/trad.log" >"$tmp/m.txt" 2>"$tmp/m.err"; rc=$?
