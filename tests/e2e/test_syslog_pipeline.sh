@@ -162,6 +162,17 @@ t_match "the catch-all rule works (rsyslogd's own start message)" 'rsyslogd: \[o
 t_eq "rsyslogd reported no trouble" "" "$(grep -a -v '\] start$\|\] exiting on signal 15\.$' "$RS_OUT/other.log")"
 t_nomatch "no sanitizer report from tlspolicyd" 'runtime error:|Sanitizer' "$(cat "$tmp/td.log")"
 
+# ---- tlspolicy-report reads what rsyslogd filed, in both formats
+R="$top_builddir/src/report/tlspolicy-report"
+ndec=$(grep -c '^event=decision ' <<<"$filed")
+for x in "$f" "$trad"; do
+    rep=$("$R" -f json "$x" 2>"$tmp/report.err"); rc=$?
+    t_eq "tlspolicy-report reads $(basename "$x")" 0 "$rc"
+    t_match "$(basename "$x"): every decision counted, none malformed" \
+        "\"decisions\": $ndec, .*\"malformed\": 0," "$(tr -d '\n' <<<"$rep")"
+    t_match "$(basename "$x"): no records missing" "\"missing\": 0" "$rep"
+done
+
 # ---- keep the filed records for tlspolicy-report
 keep="${PIPELINE_LOG_DIR:-$top_builddir/tests/e2e}"
 if mkdir -p "$keep" && cp "$f" "$keep/syslog-pipeline.log" && cp "$trad" "$keep/syslog-pipeline.trad.log"; then
