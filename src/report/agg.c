@@ -128,8 +128,8 @@ static void count_session(struct agg_counts *c, const struct rec *r)
     c->suspected += IS(r, REC_SUSPECTED, "yes");
 }
 
-/* client_key - registered domain of a verified-looking name, else address */
-static const char *client_key(const struct rec *r, char *buf, size_t len)
+/* agg_client_key - registered domain of a verified-looking name, else address */
+const char *agg_client_key(const struct rec *r, char *buf, size_t len)
 {
     const char *name = r->f[REC_CLIENT_NAME];
 
@@ -156,7 +156,7 @@ static const char *group_key(const struct agg *a, const struct rec *r, const cha
         key = r->f[REC_SENDER_DOMAIN];
         break;
     case AGG_BY_CLIENT_DOMAIN:
-        key = client_key(r, buf, len);
+        key = agg_client_key(r, buf, len);
         break;
     case AGG_BY_DAY:
         key = *day ? day : NULL;

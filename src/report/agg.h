@@ -68,6 +68,10 @@ void agg_seq(struct agg *, const struct rec *);
 void agg_record(struct agg *, const struct rec *, const char *day);
 /* agg_malformed - count one malformed line, keep the first few */
 void agg_malformed(struct agg *, const char *file, unsigned long line, const char *why);
+/* agg_client_key - the client domain of a record: the registered domain
+   of client_name when that is a name, else client_addr (may be NULL);
+   buf holds DOMAIN_MAX + 1 bytes */
+const char *agg_client_key(const struct rec *, char *buf, size_t len);
 /* agg_by_name - "rcpt_domain" ... -> enum; -1 if unknown */
 int agg_by_name(const char *);
 const char *agg_by_label(enum agg_by);

@@ -169,6 +169,8 @@ static int write_report(const struct options *o, const struct agg *a)
         return -1;
     }
     rc = o->writer(fp, a, &o->meta);
+    if (rc == 0 && o->writer == out_text)
+        rc = diag_write(fp, o->scan.diag);
     if (rc == 0 && o->scan.whatif != NULL)
         rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
@@ -204,6 +206,10 @@ int main(int argc, char **argv)
     if (o.scan.whatif != NULL && o.writer != out_text)
         usage("--what-if is written in text only");
     files = first < argc ? argv + first : stdin_only;
+    if ((o.meta.diag = o.scan.diag = diag_new()) == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 1;
+    }
     agg_init(&a, o.by);
     o.scan.agg = &a;
     for (; *files != NULL; files++) {
@@ -222,5 +228,6 @@ int main(int argc, char **argv)
         status = 1;
     agg_free(&a);
     whatif_free(o.scan.whatif);
+    diag_free(o.scan.diag);
     return status;
 }

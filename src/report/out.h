@@ -24,9 +24,12 @@
 
 #define OUT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
 
+struct diag;
+
 struct out_meta {
     const char *since; /* as given, or NULL */
     const char *until;
+    const struct diag *diag; /* json "diagnostics", or NULL */
 };
 
 /* out_safe - append value with unsafe bytes escaped */

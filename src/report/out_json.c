@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 /* Application. */
+#include "report/diag.h"
 #include "report/out.h"
 
 #define SCHEMA "tlspolicy-report/1"
@@ -191,6 +192,8 @@ int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
     json_object_object_add(doc, "instances", list(&a->instances, instance_fn));
     json_object_object_add(doc, "groups", list(&a->groups, group_fn));
     json_object_object_add(doc, "total", counts(NULL, &a->total));
+    if (meta->diag != NULL)
+        json_object_object_add(doc, "diagnostics", diag_json(meta->diag));
     text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
     if (text != NULL)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "report/agg.h"
+#include "report/diag.h"
 #include "report/prefix.h"
 #include "report/whatif.h"
 #include "tp_error.h"
@@ -30,6 +31,7 @@ struct scan {
     time_t since, until;
     struct agg *agg;
     struct whatif *whatif; /* --what-if, or NULL */
+    struct diag *diag;     /* TLS to plaintext, or NULL */
 };
 
 /* scan_file - read path ("-": stdin) into s->agg; 0, or -1 with err set */

@@ -1,0 +1,490 @@
+/*++
+ * NAME
+ *	diag 3
+ * SUMMARY
+ *	diagnostics: clients whose sessions went from TLS to plaintext
+ * SYNOPSIS
+ *	#include "report/diag.h"
+ *
+ *	struct diag *diag_new()
+ *	void	diag_record(d, rec, prefix)
+ *	int	diag_write(fp, d)
+ *	struct json_object *diag_json(d)
+ *	void	diag_free(d)
+ * DESCRIPTION
+ *	See diag.h. Times are the line's time stamp in the reader's time
+ *	zone (TZ), "-" for a line without one. A cipher is looked up by
+ *	its OpenSSL or its standard (RFC) name among every suite OpenSSL
+ *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
+ *	is unknown, nothing is implied from the ciphers, and "unknown"
+ *	says so. Only decision records count: session records name no
+ *	recipient.
+ * DIAGNOSTICS
+ *	When memory runs out the facts are incomplete; diag_write() and
+ *	diag_json() report it.
+ *--*/
+
+/* System library. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Libraries. */
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+
+/* Application. */
+#include "domain_map.h"
+#include "report/agg.h"
+#include "report/diag.h"
+#include "report/map.h"
+#include "report/out.h"
+#include "strbuf.h"
+
+#define TIME_MAX 32
+
+/* One client's history. */
+struct diag_client {
+    char last_tls[TIME_MAX]; /* last TLS sighting before the change */
+    char *version, *cipher;  /* at that sighting */
+    struct map versions;     /* seen over TLS before the change */
+    struct map ciphers;
+    char first_plain[TIME_MAX]; /* the change; "" until then */
+    unsigned long long plaintext, refused;
+};
+
+struct diag {
+    struct map clients; /* key -> struct diag_client */
+    int oom;
+};
+
+/* Implications, in output order. */
+enum { IMP_OLD_TLS, IMP_RSA_AUTH, IMP_RSA_KX, IMP_CBC, IMP_N };
+
+static const char *const imp_text[IMP_N] = {
+    "only TLS 1.0/1.1 seen: a server requiring TLSv1.2 or newer leaves no shared protocol",
+    "only RSA-authenticated suites seen: an ECDSA-only server certificate leaves no shared cipher",
+    "only static RSA key exchange seen: a server offering only forward-secret suites leaves no shared cipher",
+    "only CBC/3DES suites seen: a server offering only AEAD suites (GCM, ChaCha20) leaves no shared cipher",
+};
+
+/* What one client's TLS facts imply. */
+struct diag_implies {
+    bool imp[IMP_N];
+    const char *unknown; /* a cipher OpenSSL does not know, or NULL */
+};
+
+/* diag_new - no clients yet */
+struct diag *diag_new(void)
+{
+    struct diag *d = calloc(1, sizeof(*d));
+
+    if (d != NULL)
+        map_init(&d->clients);
+    return d;
+}
+
+/* set_str - replace *dst with a copy of src unless equal */
+static int set_str(char **dst, const char *src)
+{
+    char *copy;
+
+    if (*dst != NULL && strcmp(*dst, src) == 0)
+        return 0;
+    if ((copy = strdup(src)) == NULL)
+        return -1;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* fmt_time - a line's time stamp as text */
+static void fmt_time(const struct prefix *px, char *buf)
+{
+    struct tm tm;
+
+    if (!px->has_time || localtime_r(&px->when, &tm) == NULL ||
+        strftime(buf, TIME_MAX, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+        strcpy(buf, "-");
+}
+
+/* client - the history of key; created only when create */
+static struct diag_client *client(struct diag *d, const char *key, bool create)
+{
+    struct map_entry *e;
+
+    if (!create)
+        return (e = map_find(&d->clients, key)) != NULL ? e->ptr : NULL;
+    if ((e = map_get(&d->clients, key)) == NULL)
+        return NULL;
+    if (e->ptr == NULL && (e->ptr = calloc(1, sizeof(struct diag_client))) != NULL) {
+        map_init(&((struct diag_client *) e->ptr)->versions);
+        map_init(&((struct diag_client *) e->ptr)->ciphers);
+    }
+    return e->ptr;
+}
+
+/* seen_tls - one decision over TLS before the change */
+static int seen_tls(struct diag_client *c, const struct rec *r, const struct prefix *px)
+{
+    const char *cipher = r->f[REC_CIPHER] != NULL ? r->f[REC_CIPHER] : "-";
+
+    fmt_time(px, c->last_tls);
+    if (set_str(&c->version, r->f[REC_TLS_VERSION]) != 0 || set_str(&c->cipher, cipher) != 0 ||
+        map_get(&c->versions, r->f[REC_TLS_VERSION]) == NULL)
+        return -1;
+    if (strcmp(cipher, "-") != 0 && map_get(&c->ciphers, cipher) == NULL)
+        return -1;
+    return 0;
+}
+
+/* diag_record - one decision record, in the order read */
+void diag_record(struct diag *d, const struct rec *r, const struct prefix *px)
+{
+    char buf[DOMAIN_MAX + 1];
+    const char *key, *version = r->f[REC_TLS_VERSION], *action = r->f[REC_ACTION];
+    struct diag_client *c;
+    bool tls;
+
+    if (d == NULL || r->event != REC_DECISION || version == NULL)
+        return;
+    if ((key = agg_client_key(r, buf, sizeof(buf))) == NULL || *key == 0)
+        key = "-";
+    tls = strcmp(version, "none") != 0;
+    if ((c = client(d, key, tls)) == NULL) {
+        d->oom |= tls;
+        return;
+    }
+    if (tls) {
+        if (c->first_plain[0] == 0 && seen_tls(c, r, px) != 0)
+            d->oom = 1;
+        return;
+    }
+    if (c->first_plain[0] == 0)
+        fmt_time(px, c->first_plain);
+    c->plaintext++;
+    if (action != NULL && (strcmp(action, "reject") == 0 || strcmp(action, "tempfail") == 0))
+        c->refused++;
+}
+
+/* version_rank - 10 * major + minor of an OpenSSL version name, or -1 */
+static int version_rank(const char *v)
+{
+    static const char *const names[] = {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+    static const int ranks[] = {3, 10, 11, 12, 13};
+    size_t i;
+
+    for (i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
+        if (strcmp(v, names[i]) == 0)
+            return ranks[i];
+    return -1;
+}
+
+/* cipher_find - a suite by OpenSSL or standard name, or NULL */
+static const SSL_CIPHER *cipher_find(STACK_OF(SSL_CIPHER) * sk, const char *name)
+{
+    const SSL_CIPHER *sc;
+    const char *std;
+    int i;
+
+    for (i = 0; sk != NULL && i < sk_SSL_CIPHER_num(sk); i++) {
+        sc = sk_SSL_CIPHER_value(sk, i);
+        std = SSL_CIPHER_standard_name(sc);
+        if (strcmp(SSL_CIPHER_get_name(sc), name) == 0 || (std != NULL && strcmp(std, name) == 0))
+            return sc;
+    }
+    return NULL;
+}
+
+/* implies_ciphers - what every cipher seen has in common */
+static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct diag_implies *im)
+{
+    const SSL_CIPHER *sc;
+    size_t i, n = 0;
+
+    im->imp[IMP_RSA_AUTH] = im->imp[IMP_RSA_KX] = im->imp[IMP_CBC] = true;
+    for (i = 0; i < c->ciphers.cap; i++) {
+        if (c->ciphers.slots[i].key == NULL)
+            continue;
+        if ((sc = cipher_find(sk, c->ciphers.slots[i].key)) == NULL) {
+            im->unknown = c->ciphers.slots[i].key;
+            break;
+        }
+        n++;
+        im->imp[IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
+        im->imp[IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
+        im->imp[IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
+    }
+    if (n == 0 || im->unknown != NULL)
+        im->imp[IMP_RSA_AUTH] = im->imp[IMP_RSA_KX] = im->imp[IMP_CBC] = false;
+}
+
+/* implies - the implications of one client's TLS facts */
+static void implies(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct diag_implies *im)
+{
+    size_t i;
+    int rank;
+
+    memset(im, 0, sizeof(*im));
+    im->imp[IMP_OLD_TLS] = c->versions.len > 0;
+    for (i = 0; i < c->versions.cap; i++)
+        if (c->versions.slots[i].key != NULL &&
+            ((rank = version_rank(c->versions.slots[i].key)) < 0 || rank >= 12))
+            im->imp[IMP_OLD_TLS] = false;
+    implies_ciphers(sk, c, im);
+}
+
+/* suites_open - every suite OpenSSL knows; NULL when that fails */
+static SSL_CTX *suites_open(STACK_OF(SSL_CIPHER) * *sk)
+{
+    SSL_CTX *ctx;
+
+    if ((ctx = SSL_CTX_new(TLS_method())) == NULL)
+        return NULL;
+    SSL_CTX_set_security_level(ctx, 0);
+    if (SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL") != 1) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    *sk = SSL_CTX_get_ciphers(ctx);
+    return ctx;
+}
+
+/* changed - the clients that went from TLS to plaintext, sorted by key;
+   *n 0 and NULL when none, -1 on OOM */
+static int changed(const struct diag *d, struct map_entry ***out, size_t *n)
+{
+    struct map_entry **v;
+    size_t i;
+
+    *out = NULL;
+    *n = 0;
+    if (d->clients.len == 0)
+        return 0;
+    if ((v = map_sorted(&d->clients, 0)) == NULL)
+        return -1;
+    for (i = 0; i < d->clients.len; i++) {
+        const struct diag_client *c = v[i]->ptr;
+
+        if (c != NULL && c->first_plain[0] != 0)
+            v[(*n)++] = v[i];
+    }
+    *out = v;
+    return 0;
+}
+
+/* unknown_text - the implication of an unknown cipher */
+static const char *unknown_text(struct strbuf *sb, const char *cipher)
+{
+    strbuf_reset(sb);
+    strbuf_puts(sb, "unknown: cipher ");
+    out_safe(sb, cipher);
+    strbuf_puts(sb, " not known to OpenSSL, nothing implied from the ciphers");
+    return strbuf_str(sb);
+}
+
+/* keys_text - the keys of a map, sorted, escaped, comma separated */
+static const char *keys_text(struct strbuf *sb, const struct map *m)
+{
+    struct map_entry **v;
+    size_t i;
+
+    strbuf_reset(sb);
+    if (m->len == 0 || (v = map_sorted(m, 0)) == NULL)
+        return m->len == 0 ? "-" : NULL;
+    for (i = 0; i < m->len; i++) {
+        strbuf_puts(sb, i > 0 ? ", " : "");
+        out_safe(sb, v[i]->key);
+    }
+    free(v);
+    return strbuf_failed(sb) ? NULL : strbuf_str(sb);
+}
+
+/* keys_or_oom - keys_text, or a note when memory ran out */
+static const char *keys_or_oom(struct strbuf *sb, const struct map *m)
+{
+    const char *text = keys_text(sb, m);
+
+    return text != NULL ? text : "(out of memory)";
+}
+
+/* safe - a log value made printable */
+static const char *safe(struct strbuf *sb, const char *value)
+{
+    strbuf_reset(sb);
+    out_safe(sb, value);
+    return strbuf_str(sb);
+}
+
+/* write_client - one client's entry of the text section */
+static int write_client(FILE *fp, STACK_OF(SSL_CIPHER) * sk, const struct map_entry *e, struct strbuf *sb)
+{
+    const struct diag_client *c = e->ptr;
+    struct diag_implies im;
+    const char *label = "    implies:";
+    int i;
+
+    fprintf(fp, "  %s\n", safe(sb, e->key));
+    fprintf(fp, "    last TLS:        %s %s", c->last_tls, safe(sb, c->version));
+    fprintf(fp, " %s\n", safe(sb, c->cipher));
+    fprintf(fp, "    first plaintext: %s\n", c->first_plain);
+    fprintf(fp, "    plaintext decisions: %llu, refused recipients: %llu\n", c->plaintext, c->refused);
+    fprintf(fp, "    versions seen over TLS: %s\n", keys_or_oom(sb, &c->versions));
+    fprintf(fp, "    ciphers seen over TLS:  %s\n", keys_or_oom(sb, &c->ciphers));
+    implies(sk, c, &im);
+    for (i = 0; i < IMP_N; i++) {
+        if (im.imp[i]) {
+            fprintf(fp, "%-20s %s\n", label, imp_text[i]);
+            label = "";
+        }
+    }
+    if (im.unknown != NULL) {
+        fprintf(fp, "%-20s %s\n", label, unknown_text(sb, im.unknown));
+        label = "";
+    }
+    if (*label != 0)
+        fprintf(fp, "%-20s none\n", label);
+    return strbuf_failed(sb) ? -1 : 0;
+}
+
+/* diag_write - the text section */
+int diag_write(FILE *fp, const struct diag *d)
+{
+    STACK_OF(SSL_CIPHER) *sk = NULL;
+    struct map_entry **v;
+    struct strbuf sb;
+    SSL_CTX *ctx;
+    size_t i, n;
+    int rc = 0;
+
+    if (d == NULL || changed(d, &v, &n) != 0)
+        return -1;
+    if (n == 0) {
+        free(v);
+        return d->oom ? -1 : 0;
+    }
+    ctx = suites_open(&sk);
+    strbuf_init(&sb);
+    fprintf(fp, "\nTLS to plaintext (by client domain):\n");
+    for (i = 0; i < n; i++)
+        if (write_client(fp, sk, v[i], &sb) != 0)
+            rc = -1;
+    if (d->oom)
+        fprintf(fp, "  (out of memory: the list is incomplete)\n");
+    strbuf_free(&sb);
+    SSL_CTX_free(ctx);
+    free(v);
+    return d->oom ? -1 : rc;
+}
+
+/* jstr - a JSON string of a log value, escaped as out_safe does */
+static struct json_object *jstr(struct strbuf *sb, const char *value)
+{
+    strbuf_reset(sb);
+    out_safe(sb, value);
+    return strbuf_failed(sb) ? NULL : json_object_new_string(strbuf_str(sb));
+}
+
+/* jkeys - the keys of a map, sorted, as a JSON array */
+static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
+{
+    struct json_object *arr = json_object_new_array();
+    struct map_entry **v;
+    size_t i;
+
+    if (arr == NULL || m->len == 0 || (v = map_sorted(m, 0)) == NULL)
+        return arr;
+    for (i = 0; i < m->len; i++)
+        json_object_array_add(arr, jstr(sb, v[i]->key));
+    free(v);
+    return arr;
+}
+
+/* jimplies - the implications as a JSON array of phrases */
+static struct json_object *jimplies(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct strbuf *sb)
+{
+    struct json_object *arr = json_object_new_array();
+    struct diag_implies im;
+    int i;
+
+    if (arr == NULL)
+        return NULL;
+    implies(sk, c, &im);
+    for (i = 0; i < IMP_N; i++)
+        if (im.imp[i])
+            json_object_array_add(arr, json_object_new_string(imp_text[i]));
+    if (im.unknown != NULL)
+        json_object_array_add(arr, json_object_new_string(unknown_text(sb, im.unknown)));
+    return arr;
+}
+
+/* jclient - one client as a JSON object */
+static struct json_object *jclient(STACK_OF(SSL_CIPHER) * sk, const struct map_entry *e, struct strbuf *sb)
+{
+    const struct diag_client *c = e->ptr;
+    struct json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return NULL;
+    json_object_object_add(o, "client", jstr(sb, e->key));
+    json_object_object_add(o, "last_tls_time", json_object_new_string(c->last_tls));
+    json_object_object_add(o, "last_tls_version", jstr(sb, c->version));
+    json_object_object_add(o, "last_cipher", jstr(sb, c->cipher));
+    json_object_object_add(o, "first_plaintext_time", json_object_new_string(c->first_plain));
+    json_object_object_add(o, "plaintext_decisions", json_object_new_uint64(c->plaintext));
+    json_object_object_add(o, "refused_recipients", json_object_new_uint64(c->refused));
+    json_object_object_add(o, "versions_seen", jkeys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", jkeys(sb, &c->ciphers));
+    json_object_object_add(o, "implications", jimplies(sk, c, sb));
+    return o;
+}
+
+/* diag_json - the "diagnostics" array */
+struct json_object *diag_json(const struct diag *d)
+{
+    STACK_OF(SSL_CIPHER) *sk = NULL;
+    struct json_object *arr;
+    struct map_entry **v;
+    struct strbuf sb;
+    SSL_CTX *ctx;
+    size_t i, n;
+
+    if (d == NULL || d->oom || changed(d, &v, &n) != 0)
+        return NULL;
+    if ((arr = json_object_new_array()) == NULL || n == 0) {
+        free(v);
+        return arr;
+    }
+    ctx = suites_open(&sk);
+    strbuf_init(&sb);
+    for (i = 0; i < n; i++)
+        json_object_array_add(arr, jclient(sk, v[i], &sb));
+    strbuf_free(&sb);
+    SSL_CTX_free(ctx);
+    free(v);
+    return arr;
+}
+
+/* client_free - one client's history */
+static void client_free(void *p)
+{
+    struct diag_client *c = p;
+
+    if (c == NULL)
+        return;
+    map_free(&c->versions, NULL);
+    map_free(&c->ciphers, NULL);
+    free(c->version);
+    free(c->cipher);
+    free(c);
+}
+
+/* diag_free - every client */
+void diag_free(struct diag *d)
+{
+    if (d == NULL)
+        return;
+    map_free(&d->clients, client_free);
+    free(d);
+}
