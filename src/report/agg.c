@@ -128,14 +128,52 @@ static void count_session(struct agg_counts *c, const struct rec *r)
     c->suspected += IS(r, REC_SUSPECTED, "yes");
 }
 
+/* A direct-mapped memo of name -> registered domain: a log names the
+   same MX hosts over and over, and the public-suffix lookup is the
+   costliest step of a record. The report is single-threaded. */
+#define MEMO_SLOTS 4096
+#define MEMO_NAME 128
+
+struct memo {
+    char name[MEMO_NAME];
+    char reg[DOMAIN_MAX + 1]; /* "" when the name has no registered domain */
+};
+
+static struct memo memo[MEMO_SLOTS];
+
+/* registered - fbkey_registered_domain, memoised; NULL when there is none */
+static const char *registered(const char *name)
+{
+    unsigned long h = 2166136261UL;
+    const char *p;
+    struct memo *m;
+
+    if (strlen(name) >= MEMO_NAME) {
+        static char reg[DOMAIN_MAX + 1];
+
+        return fbkey_registered_domain(name, reg, sizeof(reg)) == 0 ? reg : NULL;
+    }
+    for (p = name; *p; p++)
+        h = (h ^ (unsigned char) *p) * 16777619UL;
+    m = &memo[h % MEMO_SLOTS];
+    if (strcmp(m->name, name) != 0) {
+        snprintf(m->name, sizeof(m->name), "%s", name);
+        if (fbkey_registered_domain(name, m->reg, sizeof(m->reg)) != 0)
+            m->reg[0] = 0;
+    }
+    return m->reg[0] ? m->reg : NULL;
+}
+
 /* agg_client_key - registered domain of a verified-looking name, else address */
 const char *agg_client_key(const struct rec *r, char *buf, size_t len)
 {
     const char *name = r->f[REC_CLIENT_NAME];
+    const char *reg;
 
-    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 &&
-        fbkey_registered_domain(name, buf, len) == 0)
+    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 && (reg = registered(name)) != NULL) {
+        snprintf(buf, len, "%s", reg);
         return buf;
+    }
     return r->f[REC_CLIENT_ADDR];
 }
 

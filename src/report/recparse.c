@@ -49,15 +49,19 @@ enum rec_event recparse_is_record(const char *msg)
     return REC_NONE;
 }
 
-/* field_index - the rec_field named key, or -1 */
-static int field_index(const char *key)
+/* field_index - the rec_field named key (of length len), or -1 */
+static int field_index(const char *key, size_t len)
 {
+    static size_t lens[REC_NFIELDS];
     int i;
 
-    /* Most of a record's fields are not wanted: the first byte rules
-       out nearly all names before a string comparison. */
+    /* A record has some 28 keys and we want 12: comparing lengths first
+       spares nearly every string comparison (the parser's hot spot). */
+    if (lens[0] == 0)
+        for (i = 0; i < REC_NFIELDS; i++)
+            lens[i] = strlen(field_names[i]);
     for (i = 0; i < REC_NFIELDS; i++)
-        if (field_names[i][0] == key[0] && strcmp(field_names[i], key) == 0)
+        if (lens[i] == len && memcmp(field_names[i], key, len) == 0)
             return i;
     return -1;
 }
@@ -105,7 +109,9 @@ static int parse_kv(char *msg, struct rec *r, const char **why)
     int rc, i;
 
     while ((rc = kv_next(&msg, &key, &value, why)) > 0) {
-        if (strcmp(key, "seq") == 0) {
+        size_t len = strlen(key);
+
+        if (len == 3 && memcmp(key, "seq", 3) == 0) {
             if (saw_seq) {
                 *why = "repeated field seq";
                 return -1;
@@ -114,7 +120,7 @@ static int parse_kv(char *msg, struct rec *r, const char **why)
             have_seq = parse_seq(value, &r->seq) == 0;
             continue;
         }
-        if ((i = field_index(key)) < 0)
+        if ((i = field_index(key, len)) < 0)
             continue;
         /* The writer quotes every '=' and space: a second reason= is forged. */
         if (seen & (1u << i)) {
