@@ -1,7 +1,8 @@
 # sendmail.sh - a throwaway Sendmail and tlspolicyd on loopback for the
-# end-to-end test test_sendmail.sh. Source after tests/cli/lib.sh and
-# tests/integration/lib.sh (daemon_launch), set D (the tlspolicyd binary),
-# then call sm_setup. Needs root.
+# end-to-end test test_sendmail.sh. Source after tests/cli/lib.sh,
+# tests/integration/lib.sh (daemon_launch) and tests/e2e/lib.sh (td_start,
+# decision_for and the other record helpers it shares with the Postfix
+# tests), set D (the tlspolicyd binary), then call sm_setup. Needs root.
 #
 # Sendmail is never installed: Debian's sendmail-bin conflicts with the
 # postfix package, so sm_fetch downloads sendmail-bin and sendmail-cf with
@@ -23,29 +24,11 @@
 # /dev/null; nothing leaves the machine.
 #
 # sm_setup sets tmp, SMTP_PORT, MILTER_PORT, DPID (tlspolicyd) and SMPID
-# (Sendmail); sm_send sets out (the transcript) and adds to sm_sessions.
+# (Sendmail); sm_send sets out (the transcript) and adds to session_fors.
 
 # shellcheck shell=bash
 SM_HOSTNAME=mx.sendmail.test
 
-# sm_listening PORT - something listens on TCP PORT (IPv4 or IPv6), read
-# from /proc: a probe connection to Sendmail would be an SMTP session (and a
-# session record) of its own
-sm_listening() {
-    hex=$(printf '%04X' "$1")
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-        awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
-}
-
-# sm_wait_listen PORT up|down - until PORT is (not) listening, at most 10 s
-sm_wait_listen() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if sm_listening "$1"; then [ "$2" = up ] && return 0; else [ "$2" = down ] && return 0; fi
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 
 
 # sm_fetch - make sure the unpacked Sendmail is there: SM_ROOT, SM_BIN and
@@ -200,7 +183,7 @@ sm_start() {
         if [ -e /dev/log ]; then mount --bind /dev/null /dev/log || exit 1; fi
         exec "$@"' sendmail "$SM_BIN" -C "$tmp/sm/test.cf" -bD >>"$tmp/sendmail.out" 2>&1) &
     SMPID=$!
-    sm_wait_listen "$SMTP_PORT" up
+    wait_listen "$SMTP_PORT" up
 }
 
 # sm_stop - SIGTERM Sendmail and wait for it and its port
@@ -209,31 +192,14 @@ sm_stop() {
     kill -TERM "$SMPID" 2>/dev/null
     wait "$SMPID" 2>/dev/null
     SMPID=""
-    sm_wait_listen "$SMTP_PORT" down
+    wait_listen "$SMTP_PORT" down
 }
 
-# sm_td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT;
-# stderr (the records) in $tmp/td.log; its syslog(3) reaches nothing
-sm_td_start() {
-    daemon_launch "$1" "$MILTER_PORT" "$tmp/td.pid" "$tmp/td.log"
-    sm_wait_listen "$MILTER_PORT" up
-}
-
-# sm_td_stop - SIGTERM tlspolicyd, wait for its exit (libmilter takes a few
-# seconds) and its port; returns its exit status
-sm_td_stop() {
-    [ -n "${DPID:-}" ] || return 0
-    kill -TERM "$DPID" 2>/dev/null
-    wait "$DPID"; rc=$?
-    DPID=""
-    sm_wait_listen "$MILTER_PORT" down
-    return $rc
-}
 
 # sm_cleanup - stop what this test started, by pid, and remove $tmp; for the EXIT trap
 sm_cleanup() {
     sm_stop
-    sm_td_stop >/dev/null 2>&1
+    td_stop >/dev/null 2>&1
     [ -n "${sm_dl:-}" ] && rm -rf "$sm_dl"
     [ -n "${tmp:-}" ] && [ -d "$tmp" ] && rm -rf "$tmp"
 }
@@ -262,7 +228,7 @@ sm_setup() {
     SMTP_PORT=$(free_port "$MILTER_PORT")
     sm_certs || { t_bad "test certificates" "$(tail -n 20 "$tmp/certs.log")"; return 1; }
     printf '%s\n' "$1" >"$tmp/td.conf"
-    sm_td_start "$tmp/td.conf" || { t_bad "tlspolicyd starts" "$(tail -n 20 "$tmp/td.log")"; return 1; }
+    td_start "$tmp/td.conf" || { t_bad "tlspolicyd starts" "$(tail -n 20 "$tmp/td.log")"; return 1; }
     t_ok "tlspolicyd starts on port $MILTER_PORT"
     sm_write_cf "$2" "$3" || { t_bad "sendmail.cf generated with m4" "$(cat "$tmp/sm/m4.err")"; return 1; }
     t_ok "sendmail.cf generated from cf.m4 and $(basename "$2")"
@@ -273,10 +239,10 @@ sm_setup() {
 # sm_send NAME [SWAKS-ARGS...] - one SMTP session with swaks, EHLO NAME (so
 # that the session record can be found by its helo); the transcript is in
 # $tmp/NAME.out and in $out
-sm_sessions=""
+session_fors=""
 sm_send() {
     name=$1; shift
-    sm_sessions="$sm_sessions $name"
+    session_fors="$session_fors $name"
     swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo "$name" --from sender@sender.example \
         --timeout 20 --header "Subject: e2e $name" --body "test $name" "$@" >"$tmp/$name.out" 2>&1
     out=$(cat "$tmp/$name.out")
@@ -302,48 +268,20 @@ sm_queued_id() {
     printf '%s\n' "$out" | sed -n 's/^<[-~*]* *250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted for delivery.*/\1/p' | head -n 1
 }
 
-# sm_tls_started - swaks's "TLS started with cipher VERSION:CIPHER:BITS" in $out
-sm_tls_started() {
-    printf '%s\n' "$out" | sed -n 's/^=== TLS started with cipher \([^ ]*\).*/\1/p' | head -n 1
-}
 
-# sm_decision RCPT - the decision record for RCPT, waiting up to 5 s for it
-sm_decision() {
-    i=0
-    while [ $i -lt 50 ]; do
-        r=$(grep "^event=decision .* rcpt=$1 " "$tmp/td.log")
-        [ -n "$r" ] && { printf '%s\n' "$r"; return 0; }
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
-
-# sm_session HELO - the session record of the connection that said EHLO HELO, waiting up to 5 s
-sm_session() {
-    i=0
-    while [ $i -lt 50 ]; do
-        r=$(grep "^event=session .* helo=$1 " "$tmp/td.log")
-        [ -n "$r" ] && { printf '%s\n' "$r"; return 0; }
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
-
-# sm_field NAME RECORD - the value of one kv field (unquoted tokens only)
-sm_field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 
 # Assertions on the last session and its records; each counts the
-# recipient it checks in sm_decisions.
-sm_decisions=0
+# recipient it checks in decision_fors.
+decision_fors=0
 
 # sm_refused NAME RCPT CODE REASON - RCPT was refused with CODE (a regex,
 # e.g. "550 5\.7\.0"), logged as action=reject with REASON, and the reply
 # Sendmail sent is the record's reply (less Sendmail's "<addr>... ")
 sm_refused() {
-    sm_decisions=$((sm_decisions + 1))
+    decision_fors=$((decision_fors + 1))
     got=$(sm_reply_to "RCPT TO:<$2>")
     t_match "$1: RCPT $2 refused with $3" "^$3 " "$got"
-    rec=$(sm_decision "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
     t_match "$1: record action=reject reason=$4" "^event=decision .* action=reject would=- reason=$4 " "$rec"
     t_eq "$1: record reply is the reply Sendmail sent" "$(sm_unprefixed "$got")" \
         "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
@@ -352,20 +290,20 @@ sm_refused() {
 # sm_accepted NAME RCPT REASON - RCPT was accepted, the message accepted for
 # delivery, and the record (action=accept, REASON) carries Sendmail's queue id
 sm_accepted() {
-    sm_decisions=$((sm_decisions + 1))
+    decision_fors=$((decision_fors + 1))
     got=$(sm_reply_to "RCPT TO:<$2>")
     t_match "$1: RCPT $2 accepted with 250 2.1.5" '^250 2\.1\.5 ' "$got"
     qid=$(sm_queued_id)
     t_match "$1: message accepted for delivery" '^[0-9A-Za-z]{8,}$' "$qid"
-    rec=$(sm_decision "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
     t_match "$1: record action=accept reason=$3" "^event=decision .* action=accept would=- reason=$3 " "$rec"
-    t_eq "$1: record qid is Sendmail's queue id" "$qid" "$(sm_field qid "$rec")"
+    t_eq "$1: record qid is Sendmail's queue id" "$qid" "$(field qid "$rec")"
 }
 
 # sm_tls_fields NAME RCPT VERSION CIPHER BITS - what swaks negotiated and the record's TLS facts
 sm_tls_fields() {
-    rec=$(sm_decision "$2")
-    t_eq "$1: swaks negotiated $3:$4:$5" "$3:$4:$5" "$(sm_tls_started)"
+    rec=$(decision_for "$2")
+    t_eq "$1: swaks negotiated $3:$4:$5" "$3:$4:$5" "$(tls_started)"
     t_match "$1: record tls_version=$3 cipher=$4 cipher_bits=$5" \
         " tls_version=$3 cipher=$4 cipher_bits=$5 " "$rec"
 }
