@@ -271,14 +271,14 @@ sm_queued_id() {
 
 
 # Assertions on the last session and its records; each counts the
-# recipient it checks in decision_fors.
-decision_fors=0
+# recipient it checks in decisions.
+decisions=0
 
 # sm_refused NAME RCPT CODE REASON - RCPT was refused with CODE (a regex,
 # e.g. "550 5\.7\.0"), logged as action=reject with REASON, and the reply
 # Sendmail sent is the record's reply (less Sendmail's "<addr>... ")
 sm_refused() {
-    decision_fors=$((decision_fors + 1))
+    decisions=$((decisions + 1))
     got=$(sm_reply_to "RCPT TO:<$2>")
     t_match "$1: RCPT $2 refused with $3" "^$3 " "$got"
     rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
@@ -290,7 +290,7 @@ sm_refused() {
 # sm_accepted NAME RCPT REASON - RCPT was accepted, the message accepted for
 # delivery, and the record (action=accept, REASON) carries Sendmail's queue id
 sm_accepted() {
-    decision_fors=$((decision_fors + 1))
+    decisions=$((decisions + 1))
     got=$(sm_reply_to "RCPT TO:<$2>")
     t_match "$1: RCPT $2 accepted with 250 2.1.5" '^250 2\.1\.5 ' "$got"
     qid=$(sm_queued_id)
@@ -298,12 +298,4 @@ sm_accepted() {
     rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
     t_match "$1: record action=accept reason=$3" "^event=decision .* action=accept would=- reason=$3 " "$rec"
     t_eq "$1: record qid is Sendmail's queue id" "$qid" "$(field qid "$rec")"
-}
-
-# sm_tls_fields NAME RCPT VERSION CIPHER BITS - what swaks negotiated and the record's TLS facts
-sm_tls_fields() {
-    rec=$(decision_for "$2")
-    t_eq "$1: swaks negotiated $3:$4:$5" "$3:$4:$5" "$(tls_started)"
-    t_match "$1: record tls_version=$3 cipher=$4 cipher_bits=$5" \
-        " tls_version=$3 cipher=$4 cipher_bits=$5 " "$rec"
 }

@@ -67,7 +67,7 @@ t_eq "two recipients: the refusal carries the same queue id (Sendmail sends {i} 
 # ---- 3. TLS 1.3, no client certificate ({cert_subject} empty, {verify} NO)
 sm_send c3 --tls --to c3@gdpr.example
 sm_accepted "TLS 1.3 to gdpr" c3@gdpr.example tls_ok
-sm_tls_fields "TLS 1.3 to gdpr" c3@gdpr.example TLSv1.3 TLS_AES_256_GCM_SHA384 256
+tls_fields "TLS 1.3 to gdpr" c3@gdpr.example TLSv1.3 TLS_AES_256_GCM_SHA384 256
 t_match "TLS 1.3 to gdpr: policy gdpr, no client certificate" \
     ' policy=gdpr(,default)? level=required .* cert_verified=no cert_subject=- cert_issuer=- ' \
     "$(decision_for c3@gdpr.example)"
@@ -75,11 +75,11 @@ t_match "TLS 1.3 to gdpr: policy gdpr, no client certificate" \
 # ---- 4. TLS 1.2: ECDHE passes, static RSA key exchange does not
 sm_send c4a --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384 --to c4a@gdpr.example
 sm_accepted "TLS 1.2 ECDHE to gdpr" c4a@gdpr.example tls_ok
-sm_tls_fields "TLS 1.2 ECDHE to gdpr" c4a@gdpr.example TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256
+tls_fields "TLS 1.2 ECDHE to gdpr" c4a@gdpr.example TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256
 
 sm_send c4b --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384 --to c4b@gdpr.example
 sm_refused "TLS 1.2 static RSA to gdpr" c4b@gdpr.example "550 5\.7\.0" cipher
-sm_tls_fields "TLS 1.2 static RSA to gdpr" c4b@gdpr.example TLSv1.2 AES256-GCM-SHA384 256
+tls_fields "TLS 1.2 static RSA to gdpr" c4b@gdpr.example TLSv1.2 AES256-GCM-SHA384 256
 t_match "TLS 1.2 static RSA to gdpr: reply names the cipher" \
     '^550 5\.7\.0 .*TLS protocol or cipher too weak: .*negotiated TLSv1\.2 with AES256-GCM-SHA384' \
     "$(sm_reply_to 'RCPT TO:<c4b@gdpr.example>')"
@@ -89,7 +89,7 @@ for v in 1_1 1; do
     n=c5-$v; ver=TLSv1; [ "$v" = 1_1 ] && ver=TLSv1.1
     sm_send "$n" --tls --tls-protocol "tlsv$v" --tls-cipher 'AES256-SHA:@SECLEVEL=0' --to "$n@gdpr.example"
     sm_refused "$ver to gdpr" "$n@gdpr.example" "550 5\.7\.0" tls_version
-    sm_tls_fields "$ver to gdpr" "$n@gdpr.example" "$ver" AES256-SHA 256
+    tls_fields "$ver to gdpr" "$n@gdpr.example" "$ver" AES256-SHA 256
     t_match "$ver to gdpr: reply names the versions" \
         "^550 5\\.7\\.0 .*requires TLSv1\\.2 or newer, negotiated $ver\$" \
         "$(sm_reply_to "RCPT TO:<$n@gdpr.example>")"
@@ -143,9 +143,9 @@ expect_session c6b 1 0 1 TLSv1.3
 expect_session c6c 1 0 1 TLSv1.3
 nsess=$(printf '%s' "$session_fors" | wc -w)
 t_eq "one session record per connection" "$nsess" "$(grep -c '^event=session ' "$tmp/td.log")"
-t_eq "one decision record per recipient" "$decision_fors" "$(grep -c '^event=decision ' "$tmp/td.log")"
+t_eq "one decision record per recipient" "$decisions" "$(grep -c '^event=decision ' "$tmp/td.log")"
 seqs=$(grep -oE '^event=(decision|session) seq=[0-9]+' "$tmp/td.log" | sed 's/.*seq=//' | sort -n | tr '\n' ' ')
-t_eq "seq is contiguous from 1" "$(seq 1 $((nsess + decision_fors)) | tr '\n' ' ')" "$seqs"
+t_eq "seq is contiguous from 1" "$(seq 1 $((nsess + decisions)) | tr '\n' ' ')" "$seqs"
 t_eq "Sendmail delivered everything it accepted (queue empty)" "" "$(ls -A "$tmp/queue")"
 
 # ---- 8. tlspolicyd down: F=T makes Sendmail tempfail, never accept
