@@ -75,6 +75,21 @@ e2e_certs() {
     ) >"$tmp/certs.log" 2>&1
 }
 
+# e2e_ec_cert NAME CURVE - an ECDSA server certificate for mx.e2e.test on
+# CURVE (P-256, P-384), signed by the test CA: $tmp/certs/NAME.pem, NAME.key
+e2e_ec_cert() {
+    (
+        cd "$tmp/certs" || exit 1
+        set -e
+        openssl req -newkey ec -pkeyopt "ec_paramgen_curve:$2" -nodes -subj "/CN=mx.e2e.test" \
+            -keyout "$1.key" -out "$1.csr"
+        printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:mx.e2e.test\n' >"$1.ext"
+        openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile "$1.ext" -out "$1.pem"
+        chmod 644 "$1.pem" "$1.key"
+    ) >>"$tmp/certs.log" 2>&1
+}
+
 # pf_start RELAY_DOMAINS - write main.cf/master.cf in $tmp/pf and start
 # Postfix on 127.0.0.1:$SMTP_PORT with tlspolicyd on $MILTER_PORT as its milter
 pf_start() {
@@ -151,6 +166,41 @@ EOF
     # no_syslog keeps even a stray syslog(3) call away from the machine's logs.
     no_syslog postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
     wait_listen "$SMTP_PORT" up
+}
+
+# pf_set PARAM=VALUE... - change main.cf and reload: the master tells its
+# idle smtpd processes to exit, and new connections get new ones
+pf_set() {
+    postconf -c "$tmp/pf" -e "$@" >>"$tmp/postfix-start.log" 2>&1 &&
+        no_syslog postfix -c "$tmp/pf" reload >>"$tmp/postfix-start.log" 2>&1
+}
+
+# pf_served_key - the public key of the certificate our Postfix presents
+# after STARTTLS, as "ALGORITHM BITS" ("rsaEncryption 2048", "id-ecPublicKey
+# 384"). The probe is a client of its own: from 127.0.0.2, EHLO
+# certcheck.e2e.test, so that its sessions (EHLO, STARTTLS, quit: no MAIL,
+# to a milter no TLS at all) never count against the clients a test drives
+# from 127.0.0.1. It says quit (lower case: a line starting with "Q" is
+# s_client's own command to close): without it Postfix would log "lost
+# connection after STARTTLS", one of the lines that report a failure.
+pf_served_key() {
+    printf 'quit\r\n' |
+        openssl s_client -starttls smtp -name certcheck.e2e.test -bind 127.0.0.2 \
+            -connect "127.0.0.1:$SMTP_PORT" 2>/dev/null |
+        openssl x509 -noout -text 2>/dev/null |
+        awk '/Public Key Algorithm:/ { a = $NF } /Public-Key: \(/ { sub(/.*\(/, ""); b = $1 }
+             END { if (a != "") print a, b }'
+}
+
+# pf_wait_key KEY - until pf_served_key prints KEY, at most 10 s (a reload
+# takes effect as the old smtpd processes exit); every probe is a session
+pf_wait_key() {
+    i=0
+    while [ $i -lt 50 ]; do
+        [ "$(pf_served_key)" = "$1" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
 }
 
 # alive PID - the process exists and is not a zombie (a daemonized master
