@@ -124,6 +124,20 @@ static int finish(struct input *in, struct input_line *out, struct tp_error *err
     return 1;
 }
 
+/* in_block - hand out a line that lies wholly in the block, in place:
+   nearly every line does, and copying each one cost a tenth of a report */
+static int in_block(struct input_line *out, char *text, size_t len, unsigned long lineno)
+{
+    text[len] = 0; /* the newline */
+    if (len > 0 && text[len - 1] == '\r')
+        text[--len] = 0;
+    out->text = text;
+    out->len = len;
+    out->lineno = lineno;
+    out->has_nul = len > 0 && memchr(text, 0, len) != NULL;
+    return 1;
+}
+
 /* input_next - the next line */
 int input_next(struct input *in, struct input_line *out, struct tp_error *err)
 {
@@ -150,9 +164,11 @@ int input_next(struct input *in, struct input_line *out, struct tp_error *err)
             in->pos = in->fill;
             continue;
         }
-        take(in, out, start, (size_t) (nl - start));
         in->pos += (size_t) (nl - start) + 1;
         in->lineno++;
+        if (in->line.len == 0 && !out->too_long && (size_t) (nl - start) <= INPUT_LINE_MAX)
+            return in_block(out, (char *) start, (size_t) (nl - start), in->lineno);
+        take(in, out, start, (size_t) (nl - start));
         return finish(in, out, err);
     }
 }

@@ -147,24 +147,57 @@ static int traditional_year(const struct prefix_ctx *ctx, struct tm *tm)
     return now.tm_year;
 }
 
-/* traditional_time - "Mmm dd hh:mm:ss" (dd space-padded or not) */
-static int traditional_time(const struct prefix_ctx *ctx, const char *s, const char **end, struct prefix *out)
-{
-    struct tm tm;
-    struct tm probe;
+/*
+ * The last hour a traditional stamp named: its "Mmm dd hh" text, the
+ * instant of hh:00:00 and the day. Logs come in time order, so nearly
+ * every line falls in the hour of the line before, and mktime() (which
+ * consults the time zone each call) was a sixth of a report. Offsets
+ * change on the hour, so minutes and seconds are simply added. The
+ * report reads in one thread; the context does not change while it runs.
+ */
+static struct {
+    char key[10];
+    int year;
+    time_t base;
+    char day[24];
+} hour_memo;
 
+/* traditional_hour - the memo for "Mmm dd hh" at s, computed if new */
+static int traditional_hour(const struct prefix_ctx *ctx, const char *s)
+{
+    struct tm tm, probe;
+    time_t base;
+
+    if (memcmp(hour_memo.key, s, 9) == 0 && hour_memo.year == ctx->year)
+        return 0;
     memset(&tm, 0, sizeof(tm));
     if ((tm.tm_mon = month(s)) < 0 || s[3] != ' ')
         return -1;
     tm.tm_mday = s[4] == ' ' ? digits(s + 5, 1) : digits(s + 4, 2);
-    if (tm.tm_mday < 0 || s[6] != ' ' || (tm.tm_hour = digits(s + 7, 2)) < 0 || s[9] != ':' ||
-        (tm.tm_min = digits(s + 10, 2)) < 0 || s[12] != ':' || (tm.tm_sec = digits(s + 13, 2)) < 0)
+    if (tm.tm_mday < 0 || s[6] != ' ' || (tm.tm_hour = digits(s + 7, 2)) < 0)
         return -1;
     probe = tm;
     tm.tm_year = traditional_year(ctx, &probe);
-    if (to_time(&tm, false, 0, &out->when) != 0)
+    if (to_time(&tm, false, 0, &base) != 0)
         return -1;
-    snprintf(out->day, sizeof(out->day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    hour_memo.base = base;
+    snprintf(hour_memo.day, sizeof(hour_memo.day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+    memcpy(hour_memo.key, s, 9);
+    hour_memo.year = ctx->year;
+    return 0;
+}
+
+/* traditional_time - "Mmm dd hh:mm:ss" (dd space-padded or not) */
+static int traditional_time(const struct prefix_ctx *ctx, const char *s, const char **end, struct prefix *out)
+{
+    int min, sec;
+
+    if (s[9] != ':' || (min = digits(s + 10, 2)) < 0 || min > 59 || s[12] != ':' ||
+        (sec = digits(s + 13, 2)) < 0 || sec > 60 || traditional_hour(ctx, s) != 0)
+        return -1;
+    out->when = hour_memo.base + min * 60 + sec;
+    memcpy(out->day, hour_memo.day, sizeof(out->day));
     *end = s + 15;
     return 0;
 }

@@ -34,7 +34,8 @@ enum rec_field {
     REC_TLS_VERSION,
     REC_CIPHER,
     REC_SUSPECTED,
-    REC_NFIELDS
+    REC_NFIELDS,
+    REC_SEQ = REC_NFIELDS /* seq is a number: struct rec keeps it apart */
 };
 
 struct json_object;

@@ -157,6 +157,11 @@ static void test_prefix(void **state)
         {"pri traditional", "<30>Nov 22 14:31:52 h p[1]: m", "m", "2026-11-22", 1795357912},
         {"bare", "event=decision seq=1", "event=decision seq=1", "", -1},
         {"bad date", "Feb 30 14:31:52 h p: m", "Feb 30 14:31:52 h p: m", "", -1},
+        /* The hour memo: a refused date must not leave its hour behind. */
+        {"same hour after a bad date", "Nov 22 14:59:59 h p: m", "m", "2026-11-22", 1795359599},
+        {"next hour", "Nov 22 15:00:00 h p: m", "m", "2026-11-22", 1795359600},
+        {"bad minute", "Nov 22 15:60:00 h p: m", "Nov 22 15:60:00 h p: m", "", -1},
+        {"leap second", "Nov 22 15:59:60 h p: m", "m", "2026-11-22", 1795363200},
         {"bad pri", "<999>1 x", "<999>1 x", "", -1},
     };
     struct prefix_ctx ctx = {2026, 0};
