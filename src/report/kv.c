@@ -132,6 +132,8 @@ int kv_field(char **cursor, struct kv_field *f, const char **why)
     if (kv_class['a'] == 0)
         kv_classes();
     f->key = (char *) p;
+    while (IS(KV_KEY, p[0]) && IS(KV_KEY, p[1]) && IS(KV_KEY, p[2]) && IS(KV_KEY, p[3]))
+        p += 4;
     while (IS(KV_KEY, *p))
         p++;
     f->keylen = (size_t) (p - (unsigned char *) f->key);
@@ -149,6 +151,9 @@ int kv_field(char **cursor, struct kv_field *f, const char **why)
         if (quoted(&p, why) != 0)
             return -1;
     } else {
+        /* Four at a time: a value seldom ends in the first few bytes. */
+        while (IS(KV_PLAIN, p[0]) && IS(KV_PLAIN, p[1]) && IS(KV_PLAIN, p[2]) && IS(KV_PLAIN, p[3]))
+            p += 4;
         while (IS(KV_PLAIN, *p))
             p++;
         if (p == (unsigned char *) f->value) {
