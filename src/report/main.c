@@ -171,7 +171,7 @@ static int write_report(const struct options *o, const struct agg *a)
     rc = o->writer(fp, a, &o->meta);
     if (rc == 0 && o->writer == out_text)
         rc = diag_write(fp, o->scan.diag);
-    if (rc == 0 && o->scan.whatif != NULL)
+    if (rc == 0 && o->scan.whatif != NULL && o->writer == out_text)
         rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
         fprintf(stderr, "%s: out of memory writing the report\n", PROG);
@@ -203,8 +203,9 @@ int main(int argc, char **argv)
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
     first = parse_args(argc, argv, &o);
-    if (o.scan.whatif != NULL && o.writer != out_text)
-        usage("--what-if is written in text only");
+    if (o.scan.whatif != NULL && o.writer == out_html)
+        usage("--what-if is written as text, json or csv");
+    o.meta.whatif = o.scan.whatif;
     files = first < argc ? argv + first : stdin_only;
     if ((o.meta.diag = o.scan.diag = diag_new()) == NULL) {
         fprintf(stderr, "%s: out of memory\n", PROG);

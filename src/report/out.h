@@ -25,11 +25,13 @@
 #define OUT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
 
 struct diag;
+struct whatif;
 
 struct out_meta {
     const char *since; /* as given, or NULL */
     const char *until;
     const struct diag *diag; /* json "diagnostics", or NULL */
+    const struct whatif *whatif; /* --what-if, or NULL */
 };
 
 /* out_safe - append value with unsafe bytes escaped */

@@ -15,7 +15,9 @@
  *	apostrophe, so that a spreadsheet shows it instead of running it as
  *	a formula. The seq check is not in the CSV (it is a different
  *	table): it is in the text and json reports, and a warning on
- *	standard error names every instance with missing records.
+ *	standard error names every instance with missing records. With
+ *	--what-if the CSV is the forecast's list of changes instead
+ *	(whatif_csv()): one table per file.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -26,6 +28,7 @@
 
 /* Application. */
 #include "report/out.h"
+#include "report/whatif.h"
 
 /* field - one CSV field, quoted when needed */
 static void field(FILE *fp, const char *value)
@@ -83,7 +86,8 @@ int out_csv(FILE *fp, const struct agg *a, const struct out_meta *meta)
     size_t i;
     int rc;
 
-    (void) meta;
+    if (meta->whatif != NULL)
+        return whatif_csv(fp, meta->whatif);
     if (a->groups.len > 0 && (v = map_sorted(&a->groups, 0)) == NULL)
         return -1;
     strbuf_init(&sb);

@@ -274,7 +274,18 @@ RUNS
     t_eq "what-if: config error, exit 2" 2 "$rc"
     t_match "what-if: config error as FILE:LINE" '^wbad.conf:4: min_tls_version' "$(cat "$tmp/wbad.err")"
     t_eq "what-if: config error, no report" "" "$(cat "$tmp/wbad.out")"
-    "$R" -f json --what-if "$tmp/wb.conf" "$tmp/w-kv-full.log" >/dev/null 2>&1; t_eq "what-if with -f json: usage error (text only)" 2 $?
+    # The same forecast as json and csv: goldens, and the counts agree with the text.
+    for f in json csv; do
+        (cd "$tmp" && "$R" -f $f --what-if wb.conf w-kv-full.log) >"$tmp/whatif.$f" 2>"$tmp/whatif.$f.err"
+        t_eq "what-if -f $f: exit 0" 0 $?
+        [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/whatif.$f" "$GOLD/whatif.$f"
+        if d=$(diff -u "$GOLD/whatif.$f" "$tmp/whatif.$f"); then t_ok "golden whatif.$f"; else t_bad "golden whatif.$f" "$d"; fi
+    done
+    t_match "what-if json: changed as in the text" '"changed": 6,' "$(cat "$tmp/whatif.json")"
+    t_eq "what-if json: one change object per rcpt_domain row" 6 "$(grep -c '"rcpt_domain":' "$tmp/whatif.json")"
+    t_eq "what-if csv: header and one row per rcpt_domain row" 7 "$(wc -l <"$tmp/whatif.csv")"
+    t_match "what-if csv: the !kRSA change" '^bank.example,accept -> reject,cipher: AES256-GCM-SHA384 \(policy bank\),rsa.bankpartner.example\[192.0.2.40\],bankpartner.example,1' "$(cat "$tmp/whatif.csv")"
+    "$R" -f html --what-if "$tmp/wb.conf" "$tmp/w-kv-full.log" >/dev/null 2>&1; t_eq "what-if with -f html: usage error" 2 $?
 fi
 
 t_done
