@@ -203,8 +203,6 @@ int main(int argc, char **argv)
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
     first = parse_args(argc, argv, &o);
-    if (o.scan.whatif != NULL && o.writer == out_html)
-        usage("--what-if is written as text, json or csv");
     o.meta.whatif = o.scan.whatif;
     files = first < argc ? argv + first : stdin_only;
     if ((o.meta.diag = o.scan.diag = diag_new()) == NULL) {

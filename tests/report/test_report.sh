@@ -285,7 +285,14 @@ RUNS
     t_eq "what-if json: one change object per rcpt_domain row" 6 "$(grep -c '"rcpt_domain":' "$tmp/whatif.json")"
     t_eq "what-if csv: header and one row per rcpt_domain row" 7 "$(wc -l <"$tmp/whatif.csv")"
     t_match "what-if csv: the !kRSA change" '^bank.example,accept -> reject,cipher: AES256-GCM-SHA384 \(policy bank\),rsa.bankpartner.example\[192.0.2.40\],bankpartner.example,1' "$(cat "$tmp/whatif.csv")"
-    "$R" -f html --what-if "$tmp/wb.conf" "$tmp/w-kv-full.log" >/dev/null 2>&1; t_eq "what-if with -f html: usage error" 2 $?
+    (cd "$tmp" && "$R" -f html --what-if wb.conf w-kv-full.log) >"$tmp/whatif.html" 2>/dev/null
+    t_eq "what-if -f html: exit 0" 0 $?
+    html_check "what-if" "$tmp/whatif.html"
+    t_eq "what-if html: a row per transition and change (3 + 6)" 9 \
+        "$(sed -n '/<h2>What if/,$p' "$tmp/whatif.html" | grep -c '^<tr><td')"
+    t_match "what-if html: the cert_mismatch reason, escaped" \
+        '<td class="v">cert_mismatch: subject mx.partner-out.example, issuer Partner CA\+12 \(policy partner\)</td>' \
+        "$(cat "$tmp/whatif.html")"
 fi
 
 t_done
