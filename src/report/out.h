@@ -17,6 +17,7 @@
 #ifndef REPORT_OUT_H
 #define REPORT_OUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "report/agg.h"
@@ -38,6 +39,9 @@ struct out_meta {
 void out_safe(struct strbuf *, const char *value);
 /* out_hist - "name1<eq>n1<sep>name2<eq>n2..." in histogram order */
 void out_hist(struct strbuf *, const struct map *, const char *eq, const char *sep);
+
+/* out_csv_field - one RFC 4180 field, after a comma unless first */
+void out_csv_field(FILE *, const char *value, bool first);
 
 /* Writers: 0, or -1 when memory runs out (the caller checks ferror). */
 int out_text(FILE *, const struct agg *, const struct out_meta *);

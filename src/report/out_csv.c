@@ -30,31 +30,6 @@
 #include "report/out.h"
 #include "report/whatif.h"
 
-/* field - one CSV field, quoted when needed */
-static void field(FILE *fp, const char *value)
-{
-    const char *p;
-    bool quote =
-        strpbrk(value, ",\"") != NULL || *value == ' ' || (*value && value[strlen(value) - 1] == ' ');
-
-    fputc(',', fp);
-    if (*value == '=' || *value == '+' || *value == '@')
-        quote = true;
-    if (!quote) {
-        fputs(value, fp);
-        return;
-    }
-    fputc('"', fp);
-    if (*value == '=' || *value == '+' || *value == '@')
-        fputc('\'', fp);
-    for (p = value; *p; p++) {
-        if (*p == '"')
-            fputc('"', fp);
-        fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
 /* row - one group or the total */
 static void row(FILE *fp, const char *kind, const char *name, const struct agg_counts *c, struct strbuf *sb)
 {
@@ -63,7 +38,7 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
     fputs(kind, fp);
     strbuf_reset(sb);
     out_safe(sb, name);
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     fprintf(fp, ",%llu,%llu,", c->recipients, c->tls);
     if (share >= 0)
         fprintf(fp, "%.4f", share);
@@ -71,10 +46,10 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
             c->downgrade_accepted, c->would_reject, c->exempt, c->sessions, c->suspected);
     strbuf_reset(sb);
     out_hist(sb, &c->versions, "=", ";");
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     strbuf_reset(sb);
     out_hist(sb, &c->ciphers, "=", ";");
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     fputs("\r\n", fp);
 }
 

@@ -208,29 +208,6 @@ struct json_object *whatif_json(const struct whatif *w)
     return o;
 }
 
-/* csv_field - one field, quoted when it holds a comma or quote, or
-   could start a spreadsheet formula */
-static void csv_field(FILE *fp, const char *value, int first)
-{
-    const char *p;
-
-    if (!first)
-        fputc(',', fp);
-    if (strpbrk(value, ",\"") == NULL && strchr("=+-@", *value) == NULL) {
-        fputs(value, fp);
-        return;
-    }
-    fputc('"', fp);
-    if (*value != 0 && strchr("=+-@", *value) != NULL && strcmp(value, "-") != 0)
-        fputc('\'', fp);
-    for (p = value; *p; p++) {
-        if (*p == '"')
-            fputc('"', fp);
-        fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
 /* whatif_csv - the changes, one row each, instead of the groups */
 int whatif_csv(FILE *fp, const struct whatif *w)
 {
@@ -247,7 +224,7 @@ int whatif_csv(FILE *fp, const struct whatif *w)
             return -1;
         }
         for (k = 0; k < CHANGE_FIELDS; k++)
-            csv_field(fp, f[k], k == 0);
+            out_csv_field(fp, f[k], k == 0);
         fprintf(fp, ",%llu\r\n", v[i]->count);
         free(copy);
     }
