@@ -309,6 +309,7 @@ static struct probe_result *select_results(const struct options *o, const struct
         if (r[i].profile == NULL) {
             snprintf(msg, sizeof(msg), "--profile %.64s: no such profile in %.200s", o->select[i],
                      o->profiles);
+            free(r);
             setup_error(msg);
         }
     }

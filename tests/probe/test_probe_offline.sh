@@ -35,11 +35,13 @@ RSA=(--cert "$tmp/rsa.pem" --key "$tmp/rsa.key")
 P256=(--cert "$tmp/P-256.pem" --key "$tmp/P-256.key")
 P384=(--cert "$tmp/P-384.pem" --key "$tmp/P-384.key")
 
-# probe NAME ARGS... - run the shipped profiles as json; sets out (the json) and rc
+# probe NAME ARGS... - run the shipped profiles as json; sets out (the json) and rc;
+# anything on stderr (a warning, a sanitizer's report) is a failure
 probe() {
     name=$1; shift
     out=$("$P" --profiles "$PROFILES" -f json "$@" 2>"$tmp/$name.err")
     rc=$?
+    [ -s "$tmp/$name.err" ] && t_bad "$name: nothing on stderr" "$(cat "$tmp/$name.err")"
 }
 
 # jfield PROFILE KEY - one key of one profile's result in $out, "null" when absent
