@@ -97,28 +97,39 @@ static void add_file(const char **v, size_t *n, const char *opt, const char *pat
     v[(*n)++] = path;
 }
 
-/* option - one option of the table below */
-static void option(struct options *o, int c)
+/* server_option - an option of the offline server; false for any other */
+static bool server_option(struct server_opts *s, int c)
 {
     switch (c) {
     case 'c':
-        add_file(o->server.cert, &o->server.ncert, "--cert", optarg);
-        break;
+        add_file(s->cert, &s->ncert, "--cert", optarg);
+        return true;
     case 'k':
-        add_file(o->server.key, &o->server.nkey, "--key", optarg);
-        break;
+        add_file(s->key, &s->nkey, "--key", optarg);
+        return true;
     case 'C':
-        o->server.ciphers = optarg;
-        break;
+        s->ciphers = optarg;
+        return true;
     case 'S':
-        o->server.ciphersuites = optarg;
-        break;
+        s->ciphersuites = optarg;
+        return true;
     case 'g':
-        o->server.groups = optarg;
-        break;
+        s->groups = optarg;
+        return true;
     case 'm':
-        o->server.min_version = optarg;
-        break;
+        s->min_version = optarg;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* option - one option of the table below */
+static void option(struct options *o, int c)
+{
+    if (server_option(&o->server, c))
+        return;
+    switch (c) {
     case 'n':
         o->connect = optarg;
         break;
