@@ -9,6 +9,7 @@
  *	enum mtafail_kind mtafail_parse(prefix, out)
  *	int	mtafail_openssl_reason(s, out, len)
  *	const char *mtafail_mta_name(mta)
+ *	int	mtafail_addr(s, n, out)
  *
  *	struct mtafail_track *mtafail_track_new(fn, ctx)
  *	void	mtafail_track_line(t, prefix)
@@ -86,8 +87,8 @@ static bool set_name(struct mtafail *out, const char *s, size_t n)
     return true;
 }
 
-/* set_addr - an IPv4 or IPv6 address ("IPv6:" allowed), in inet_ntop form */
-static bool set_addr(struct mtafail *out, const char *s, size_t n)
+/* mtafail_addr - n bytes of s as an address in inet_ntop form */
+int mtafail_addr(const char *s, size_t n, char out[MTAFAIL_ADDR_MAX + 1])
 {
     char buf[64];
     unsigned char bin[16];
@@ -97,14 +98,20 @@ static bool set_addr(struct mtafail *out, const char *s, size_t n)
         n -= 5;
     }
     if (n == 0 || n >= sizeof(buf))
-        return false;
+        return -1;
     memcpy(buf, s, n);
     buf[n] = 0;
     if (inet_pton(AF_INET, buf, bin) == 1)
-        return inet_ntop(AF_INET, bin, out->addr, sizeof(out->addr)) != NULL;
+        return inet_ntop(AF_INET, bin, out, MTAFAIL_ADDR_MAX + 1) != NULL ? 0 : -1;
     if (inet_pton(AF_INET6, buf, bin) == 1)
-        return inet_ntop(AF_INET6, bin, out->addr, sizeof(out->addr)) != NULL;
-    return false;
+        return inet_ntop(AF_INET6, bin, out, MTAFAIL_ADDR_MAX + 1) != NULL ? 0 : -1;
+    return -1;
+}
+
+/* set_addr - the client's address */
+static bool set_addr(struct mtafail *out, const char *s, size_t n)
+{
+    return mtafail_addr(s, n, out->addr) == 0;
 }
 
 /* set_reason - a reason text, cut at MTAFAIL_REASON_MAX */
@@ -399,12 +406,13 @@ static int source(const struct prefix *px, char *buf, size_t len)
     return 0;
 }
 
-/* stamp - the time and host of the line on a failure */
+/* stamp - the time and host of the line on a failure; a line without
+   a program name (Exim's own log) names no host: its first word is text */
 static void stamp(struct mtafail *f, const struct prefix *px)
 {
     f->has_time = px->has_time;
     f->when = px->when;
-    copy_text(f->host, sizeof(f->host), px->host, px->host_len);
+    copy_text(f->host, sizeof(f->host), px->host, px->tag_len > 0 ? px->host_len : 0);
 }
 
 /* finish - emit a waiting failure and forget it */

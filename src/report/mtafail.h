@@ -89,6 +89,11 @@ enum mtafail_kind mtafail_parse(const struct prefix *, struct mtafail *out);
    (OpenSSL 1.0 to 3 spell FUNC differently); 0, or -1 when s is not one */
 int mtafail_openssl_reason(const char *s, char *out, size_t len);
 
+/* mtafail_addr - n bytes of s as an IPv4 or IPv6 address ("IPv6:" dropped)
+   in inet_ntop() form, so that every spelling of one address compares
+   equal; 0, or -1 when it is none */
+int mtafail_addr(const char *s, size_t n, char out[MTAFAIL_ADDR_MAX + 1]);
+
 /* mtafail_mta_name - "postfix", "sendmail", "exim" */
 const char *mtafail_mta_name(enum mtafail_mta);
 

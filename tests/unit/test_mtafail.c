@@ -403,6 +403,7 @@ static void test_track_sendmail_exim(void **state)
         "protocol:x.c:1:",
         "Nov 23 21:11:20 mx sendmail[2]: 6ANLBJbi000002: [192.0.2.2] did not issue MAIL/EXPN/VRFY/ETRN",
         "Nov 23 21:11:21 mx exim[3]: TLS error on connection from [192.0.2.3] (SSL_accept): timed out",
+        "2026-11-23 21:11:21 TLS error on connection from a.example [192.0.2.5] (SSL_accept): timed out",
         "Nov 23 21:11:22 mx postfix/smtpd[4]: SSL_accept error from bad..name[192.0.2.4]: -1",
     };
     struct sink s = {.n = 0};
@@ -411,13 +412,16 @@ static void test_track_sendmail_exim(void **state)
     (void) state;
     assert_non_null(t);
     feed(t, lines, N(lines), false);
-    assert_int_equal(s.n, 3);
+    assert_int_equal(s.n, 4);
     assert_string_equal(s.v[0].reason, "no shared cipher");
     assert_string_equal(s.v[0].name, "a.example");
     assert_string_equal(s.v[1].addr, "192.0.2.2");
     assert_string_equal(s.v[1].reason, "unsupported protocol");
     assert_int_equal(s.v[2].mta, MTAFAIL_EXIM);
     assert_string_equal(s.v[2].reason, "timed out");
+    assert_string_equal(s.v[2].host, "mx");
+    assert_string_equal(s.v[3].host, ""); /* Exim's mainlog names no host */
+    assert_string_equal(s.v[3].name, "a.example");
     assert_int_equal(mtafail_track_bad(t), 1);
     mtafail_track_free(t);
 }
