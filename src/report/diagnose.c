@@ -108,6 +108,7 @@ static void client_init(struct diagnose_client *c)
     map_init(&c->addrs);
     map_init(&c->versions);
     map_init(&c->ciphers);
+    map_init(&c->refused);
 }
 
 /* client_free - one client's history */
@@ -121,6 +122,7 @@ static void client_free(void *p)
     map_free(&c->addrs, NULL);
     map_free(&c->versions, NULL);
     map_free(&c->ciphers, NULL);
+    map_free(&c->refused, NULL);
     free(c->version);
     free(c->cipher);
     free(c);
@@ -439,7 +441,7 @@ static int before(struct diagnose_client *c, const struct rec *r, time_t when)
 static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
 {
     char buf[DOMAIN_MAX + 1], addr[MTAFAIL_ADDR_MAX + 1];
-    const char *key;
+    const char *key, *dom = r->f[REC_RCPT_DOMAIN];
     struct map_entry *e;
     struct diagnose_client *c;
     time_t brk;
@@ -461,6 +463,9 @@ static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
             c->first_plain_after = when;
         c->rejected_after += IS(r->f[REC_ACTION], "reject");
         c->deferred_after += IS(r->f[REC_ACTION], "tempfail");
+        if ((IS(r->f[REC_ACTION], "reject") || IS(r->f[REC_ACTION], "tempfail")) &&
+            bump(&c->refused, dom != NULL && *dom != 0 ? dom : "-", 1, DIAGNOSE_REASONS_MAX) != 0)
+            d->n.oom = 1;
     }
 }
 

@@ -76,6 +76,8 @@ struct diagnose_client {
     /* ... and from the break on. */
     unsigned long long tls_after, plain_after, rejected_after, deferred_after;
     time_t last_tls_after, first_plain_after;
+    struct map
+        refused; /* rcpt_domain -> plaintext recipients rejected or deferred, at most DIAGNOSE_REASONS_MAX */
 };
 
 struct diagnose;

@@ -171,6 +171,8 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
         strbuf_printf(&r->sb, ", first %s; rejected %llu, deferred %llu",
                       fmt_time(c->first_plain_after, r->t), c->rejected_after, c->deferred_after);
     emit(r, c->failures > 0 ? "plaintext after the failure:" : "plaintext after last TLS:");
+    keys(&r->sb, &c->refused, 1);
+    emit(r, "refused recipient domains:");
 }
 
 /* diagnose_rows - one client's timeline as labelled rows */
@@ -283,7 +285,7 @@ static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
     return arr;
 }
 
-/* jreasons - {"reason": failures, ...}, most frequent first */
+/* jreasons - {"key": count, ...}, most frequent first (reasons, refused domains) */
 static struct json_object *jreasons(struct strbuf *sb, const struct map *m)
 {
     struct json_object *o = json_object_new_object();
@@ -378,6 +380,7 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     json_object_object_add(o, "first_plaintext_after_time", jtime(c->plain_after > 0, c->first_plain_after));
     json_object_object_add(o, "rejected_after", json_object_new_uint64(c->rejected_after));
     json_object_object_add(o, "deferred_after", json_object_new_uint64(c->deferred_after));
+    json_object_object_add(o, "refused_domains", jreasons(sb, &c->refused));
     json_object_object_add(o, "causes", jcauses(c, &im));
     return o;
 }

@@ -173,6 +173,7 @@ t_match "diagnose: first failure on mx2, joined by address (Postfix logged unkno
 t_match "diagnose: failures of both hosts counted" '^    failures: +2 \(no shared cipher 2\)$' "$p"
 t_match "diagnose: refused and deferred after the failure" \
     '^    plaintext after the failure: +3, first 2026-11-21T08:30:10\+0000; rejected 1, deferred 1$' "$p"
+t_match "diagnose: the refused recipients' domain" '^    refused recipient domains: +gdpr\.example 2$' "$p"
 t_match "diagnose: TLS again after the fix" '^    TLS after the failure: +1, last 2026-11-22T12:00:00\+0000$' "$p"
 t_match "diagnose: RSA-only, now no shared cipher: the RSA certificate remedy" \
     '^    remedy: +serve an RSA certificate beside the ECDSA one \(Postfix smtpd_tls_chain_files, Sendmail a second confSERVER_CERT' "$p"
