@@ -18,11 +18,15 @@
  *	bool	diagnose_oom(d)
  *	void	diagnose_free(d)
  * DESCRIPTION
- *	See diagnose.h. Three maps: clients (key -> struct diagnose_client),
- *	and, during pass one only, failures by address (address -> struct
- *	fail, whose name key is the client the MTA named) and named
- *	addresses (address -> the client key records gave it, or AMBIGUOUS
- *	when records gave it two). Where two events share a second, the
+ *	See diagnose.h. During pass one, three maps: seen (client key ->
+ *	struct seen, the times of its last decisions over TLS and in
+ *	plaintext: a few bytes for every client), failures by address
+ *	(address -> struct fail, whose name key is the client the MTA
+ *	named) and named addresses (address -> the client key records gave
+ *	it, or AMBIGUOUS when records gave it two). diagnose_resolve()
+ *	turns them into the fourth, clients (key -> struct diagnose_client),
+ *	which holds only the clients to show: those with failures, and
+ *	those whose last decision was in plaintext after one over TLS. Where two events share a second, the
  *	one kept as "first" or "last" is chosen by comparing their text, so
  *	the same inputs in any order give the same diagnosis.
  * DIAGNOSTICS
@@ -46,8 +50,15 @@ struct fail {
     struct diagnose_client c;      /* only the failure fields */
 };
 
+/* What pass one keeps of every client's decisions. */
+struct seen {
+    bool has_tls, has_plain;
+    time_t tls_max, plain_max; /* the last decision over TLS, in plaintext */
+};
+
 struct diagnose {
-    struct map clients; /* key -> struct diagnose_client */
+    struct map clients; /* key -> struct diagnose_client (after pass one) */
+    struct map seen;    /* key -> struct seen (pass one) */
     struct map fails;   /* address -> struct fail (pass one) */
     struct map named;   /* address -> client key (char *) or AMBIGUOUS (pass one) */
     struct mtafail_track *track;
@@ -72,6 +83,7 @@ struct diagnose *diagnose_new(void)
     if (d == NULL)
         return NULL;
     map_init(&d->clients);
+    map_init(&d->seen);
     map_init(&d->fails);
     map_init(&d->named);
     if ((d->track = mtafail_track_new(on_failure, d)) == NULL) {
@@ -325,7 +337,8 @@ void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefi
 {
     char buf[DOMAIN_MAX + 1], addr[MTAFAIL_ADDR_MAX + 1];
     const char *key;
-    struct diagnose_client *c;
+    struct map_entry *e;
+    struct seen *sn;
 
     if (d == NULL || r->event != REC_DECISION || r->f[REC_TLS_VERSION] == NULL)
         return;
@@ -336,11 +349,21 @@ void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefi
     if ((key = record_key(r, buf, addr)) == NULL)
         return;
     note_named(d, addr, key);
-    if (IS(r->f[REC_TLS_VERSION], "none") || (c = client(d, key)) == NULL)
+    if ((e = map_get(&d->seen, key)) == NULL ||
+        (e->ptr == NULL && (e->ptr = calloc(1, sizeof(*sn))) == NULL)) {
+        d->n.oom = 1;
         return;
-    if (!c->has_tls || px->when > c->tls_max)
-        c->tls_max = px->when;
-    c->has_tls = true;
+    }
+    sn = e->ptr;
+    if (!IS(r->f[REC_TLS_VERSION], "none")) {
+        if (!sn->has_tls || px->when > sn->tls_max)
+            sn->tls_max = px->when;
+        sn->has_tls = true;
+    } else {
+        if (!sn->has_plain || px->when > sn->plain_max)
+            sn->plain_max = px->when;
+        sn->has_plain = true;
+    }
 }
 
 /* named_free - a named address's key */
@@ -358,6 +381,34 @@ static void fail_free(void *p)
     map_free(&x->c.reasons, NULL);
     map_free(&x->c.addrs, NULL);
     free(x);
+}
+
+/* resolve_seen - the last decision over TLS of the clients with failures,
+   and the clients whose last decision was in plaintext after TLS */
+static void resolve_seen(struct diagnose *d)
+{
+    const struct map_entry *e;
+    const struct seen *sn;
+    struct map_entry *ce;
+    struct diagnose_client *c = NULL;
+    size_t i;
+
+    for (i = 0; i < d->seen.cap; i++) {
+        if ((e = &d->seen.slots[i])->key == NULL || (sn = e->ptr) == NULL || !sn->has_tls)
+            continue;
+        if ((ce = map_find(&d->clients, e->key)) != NULL)
+            c = ce->ptr;
+        else if (sn->has_plain && sn->plain_max > sn->tls_max)
+            c = client(d, e->key);
+        else
+            continue;
+        if (c != NULL) {
+            c->has_tls = true;
+            c->tls_max = sn->tls_max;
+        }
+    }
+    map_free(&d->seen, free);
+    map_init(&d->seen);
 }
 
 /* diagnose_resolve - each address's failures to its client */
@@ -380,6 +431,7 @@ void diagnose_resolve(struct diagnose *d)
         if ((c = client(d, key)) != NULL && merge_fails(c, &x->c) != 0)
             d->n.oom = 1;
     }
+    resolve_seen(d);
     map_free(&d->fails, fail_free);
     map_free(&d->named, named_free);
     map_init(&d->fails);
@@ -552,6 +604,7 @@ void diagnose_free(struct diagnose *d)
     if (d == NULL)
         return;
     map_free(&d->clients, client_free);
+    map_free(&d->seen, free);
     map_free(&d->fails, fail_free);
     map_free(&d->named, named_free);
     mtafail_track_free(d->track);

@@ -31,10 +31,10 @@
  *	out of the diagnosis and counted. --since and --until apply as to
  *	the report.
  *
- *	Memory is proportional to the clients and to the distinct versions,
- *	ciphers, reasons (at most DIAGNOSE_REASONS_MAX each) and failure
- *	addresses (at most DIAGNOSE_ADDRS_MAX kept) of each; never to the
- *	lines.
+ *	Memory is proportional to the clients (a few bytes each; a timeline
+ *	only for the clients shown) and to the distinct versions, ciphers,
+ *	reasons (at most DIAGNOSE_REASONS_MAX each) and failure addresses
+ *	(at most DIAGNOSE_ADDRS_MAX kept) of each; never to the lines.
  *--*/
 #ifndef REPORT_DIAGNOSE_H
 #define REPORT_DIAGNOSE_H
@@ -67,8 +67,8 @@ struct diagnose_client {
     struct map addrs;                          /* failure addresses, at most DIAGNOSE_ADDRS_MAX */
     unsigned long long more_addrs;             /* failures from addresses not kept */
     /* Decision records: before the break ... */
-    bool has_tls;   /* pass one: any decision over TLS */
-    time_t tls_max; /* pass one: the last one */
+    bool has_tls;   /* any decision over TLS */
+    time_t tls_max; /* the last one */
     bool tls_before;
     time_t last_tls;        /* the last decision over TLS before the break */
     char *version, *cipher; /* its facts */
