@@ -26,9 +26,10 @@
  *	it, or AMBIGUOUS when records gave it two). diagnose_resolve()
  *	turns them into the fourth, clients (key -> struct diagnose_client),
  *	which holds only the clients to show: those with failures, and
- *	those whose last decision was in plaintext after one over TLS. Where two events share a second, the
- *	one kept as "first" or "last" is chosen by comparing their text, so
- *	the same inputs in any order give the same diagnosis.
+ *	those whose last decision was in plaintext after one over TLS.
+ *	Where two events share a second, the one kept as "first" or "last"
+ *	is chosen by comparing their text, so the same inputs in any order
+ *	give the same diagnosis.
  * DIAGNOSTICS
  *	When memory runs out the diagnosis is incomplete; diagnose_counts()
  *	says so, and so do the writers.
