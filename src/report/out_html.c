@@ -20,8 +20,9 @@
  *	as in colour, for a black and white print), the group table with
  *	the columns of the text report and a TOTAL row, a bar chart of the
  *	share over TLS per group, a stacked bar chart of the protocol
- *	versions per group, the version and cipher histograms, and the
- *	first malformed lines.
+ *	versions per group, the version and cipher histograms, with
+ *	--diagnose the diagnosis (one table per client, the rows of the
+ *	text section), and the first malformed lines.
  *
  *	Every value from the logs goes through out_safe() (non-printable
  *	bytes as \xHH) and then has &, <, >, " and ' replaced by character
@@ -43,6 +44,8 @@
 #include <json-c/json.h>
 
 /* Application. */
+#include "report/diag.h"
+#include "report/diagnose.h"
 #include "report/out.h"
 #include "report/whatif.h"
 
@@ -457,6 +460,55 @@ static int hists(struct html *h, const struct agg *a, struct map_entry **v)
     return rc;
 }
 
+/* diagnosis_row - one row of a client's table; the label without its colon */
+static void diagnosis_row(void *ctx, const char *label, const char *value)
+{
+    struct html *h = ctx;
+    size_t n = strlen(label);
+    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
+
+    fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
+    put_safe(h->fp, value, 0);
+    fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
+}
+
+/* diagnosis - --diagnose: the timeline, cause and remedy of each client */
+static int diagnosis(struct html *h, const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct diagnose_counts n;
+    struct diag_suites *suites;
+    size_t i, len;
+    int rc = 0;
+
+    if (d == NULL)
+        return 0;
+    diagnose_counts(d, &n);
+    if (diagnose_clients(d, &v, &len) != 0)
+        return -1;
+    fprintf(
+        h->fp,
+        "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
+        "failure lines refused; without a time stamp, left out: %llu failures, %llu decision records.</p>\n",
+        n.failures, n.bad_lines, n.untimed_fail, n.untimed_record);
+    if (len == 0)
+        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
+    if (n.oom)
+        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", h->fp);
+    suites = diag_suites_open();
+    for (i = 0; i < len; i++) {
+        fputs("<h3>", h->fp);
+        put(h, v[i]->key, 0);
+        fputs("</h3>\n<table>\n<tbody>\n", h->fp);
+        if (diagnose_rows(v[i], suites, diagnosis_row, h) != 0)
+            rc = -1;
+        fputs("</tbody>\n</table>\n", h->fp);
+    }
+    diag_suites_close(suites);
+    free(v);
+    return n.oom ? -1 : rc;
+}
+
 /* malformed - the first malformed lines */
 static void malformed(struct html *h, const struct agg *a)
 {
@@ -568,6 +620,8 @@ int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
         version_chart(&h, a, v);
         rc = hists(&h, a, v);
     }
+    if (rc == 0)
+        rc = diagnosis(&h, meta->diagnose);
     malformed(&h, a);
     if (whatif(&h, meta) != 0)
         rc = -1;
