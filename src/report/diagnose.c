@@ -122,6 +122,7 @@ static void client_init(struct diagnose_client *c)
     map_init(&c->versions);
     map_init(&c->ciphers);
     map_init(&c->refused);
+    map_init(&c->refused_rcpts);
 }
 
 /* client_free - one client's history */
@@ -136,6 +137,7 @@ static void client_free(void *p)
     map_free(&c->versions, NULL);
     map_free(&c->ciphers, NULL);
     map_free(&c->refused, NULL);
+    map_free(&c->refused_rcpts, NULL);
     free(c->version);
     free(c->cipher);
     free(c);
@@ -494,7 +496,7 @@ static int before(struct diagnose_client *c, const struct rec *r, time_t when)
 static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
 {
     char buf[DOMAIN_MAX + 1], addr[MTAFAIL_ADDR_MAX + 1];
-    const char *key, *dom = r->f[REC_RCPT_DOMAIN];
+    const char *key, *dom = r->f[REC_RCPT_DOMAIN], *rcpt = r->f[REC_RCPT];
     struct map_entry *e;
     struct diagnose_client *c;
     time_t brk;
@@ -517,7 +519,8 @@ static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
         c->rejected_after += IS(r->f[REC_ACTION], "reject");
         c->deferred_after += IS(r->f[REC_ACTION], "tempfail");
         if ((IS(r->f[REC_ACTION], "reject") || IS(r->f[REC_ACTION], "tempfail")) &&
-            bump(&c->refused, dom != NULL && *dom != 0 ? dom : "-", 1, DIAGNOSE_REASONS_MAX) != 0)
+            (bump(&c->refused, dom != NULL && *dom != 0 ? dom : "-", 1, DIAGNOSE_REASONS_MAX) != 0 ||
+             bump(&c->refused_rcpts, rcpt != NULL && *rcpt != 0 ? rcpt : "-", 1, DIAGNOSE_RCPTS_MAX) != 0))
             d->n.oom = 1;
     }
 }

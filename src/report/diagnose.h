@@ -49,6 +49,7 @@
 #include "tp_error.h"
 
 #define DIAGNOSE_REASONS_MAX 8 /* distinct reasons per client, then "(other)" */
+#define DIAGNOSE_RCPTS_MAX 8   /* refused recipients named per client, then "(other)" */
 #define DIAGNOSE_ADDRS_MAX   8 /* failure addresses listed per client */
 
 /* One client's timeline, as the writers see it. */
@@ -78,6 +79,7 @@ struct diagnose_client {
     time_t last_tls_after, first_plain_after;
     struct map
         refused; /* rcpt_domain -> plaintext recipients rejected or deferred, at most DIAGNOSE_REASONS_MAX */
+    struct map refused_rcpts; /* rcpt (as logged) -> the same, at most DIAGNOSE_RCPTS_MAX */
 };
 
 struct diagnose;

@@ -173,6 +173,8 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
     emit(r, c->failures > 0 ? "plaintext after the failure:" : "plaintext after last TLS:");
     keys(&r->sb, &c->refused, 1);
     emit(r, "refused recipient domains:");
+    keys(&r->sb, &c->refused_rcpts, 1);
+    emit(r, "refused recipients:");
 }
 
 /* diagnose_rows - one client's timeline as labelled rows */
@@ -381,6 +383,7 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     json_object_object_add(o, "rejected_after", json_object_new_uint64(c->rejected_after));
     json_object_object_add(o, "deferred_after", json_object_new_uint64(c->deferred_after));
     json_object_object_add(o, "refused_domains", jreasons(sb, &c->refused));
+    json_object_object_add(o, "refused_recipients", jreasons(sb, &c->refused_rcpts));
     json_object_object_add(o, "causes", jcauses(c, &im));
     return o;
 }

@@ -32,7 +32,7 @@
 /* The record's field names, in enum rec_field order. */
 static const char *const field_names[REC_NFIELDS] = {
     "instance",      "action",      "would",       "reason",      "mode",   "rcpt_domain",
-    "sender_domain", "client_addr", "client_name", "tls_version", "cipher", "suspected_tls_failure",
+    "sender_domain", "client_addr", "client_name", "tls_version", "cipher", "suspected_tls_failure", "rcpt",
 };
 
 /* recparse_is_record - decision or session, kv or json, by the first bytes */
@@ -54,7 +54,7 @@ enum rec_event recparse_is_record(const char *msg)
 
 /*
  * field_index - the rec_field named key (of length len), REC_SEQ for
- * seq, or -1. A record has some 28 keys and we want 13: the length and
+ * seq, or -1. A record has some 28 keys and we want 14: the length and
  * first byte rule out nearly every name without a string comparison.
  */
 static int field_index(const char *key, size_t len)
@@ -73,7 +73,10 @@ static int field_index(const char *key, size_t len)
     case 'm':
         return KEY_IS(key, len, "mode") ? REC_MODE : -1;
     case 'r':
-        return KEY_IS(key, len, "reason") ? REC_REASON : KEY_IS(key, len, "rcpt_domain") ? REC_RCPT_DOMAIN : -1;
+        return KEY_IS(key, len, "reason")        ? REC_REASON
+               : KEY_IS(key, len, "rcpt_domain") ? REC_RCPT_DOMAIN
+               : KEY_IS(key, len, "rcpt")        ? REC_RCPT
+                                                 : -1;
     case 's':
         return KEY_IS(key, len, "seq") ? REC_SEQ
                : KEY_IS(key, len, "sender_domain") ? REC_SENDER_DOMAIN
