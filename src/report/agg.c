@@ -23,6 +23,7 @@
 
 /* System library. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@
 
 /* Field of a record, or "" when absent: comparisons need no NULL test. */
 #define FIELD(r, i) ((r)->f[i] != NULL ? (r)->f[i] : "")
-#define IS(r, i, s) (strcmp(FIELD(r, i), (s)) == 0)
+/* The first byte rules out most values without a call to strcmp(). */
+#define IS(r, i, s) (FIELD(r, i)[0] == (s)[0] && strcmp(FIELD(r, i), (s)) == 0)
 
 static const char *const by_names[] = {"rcpt_domain", "sender_domain", "client_domain", "day"};
 
@@ -91,34 +93,59 @@ void agg_init(struct agg *a, enum agg_by by)
     counts_init(&a->total);
 }
 
+/*
+ * What one decision record adds to a counter set, worked out once: it is
+ * added to the totals and to its group, and each string comparison and
+ * hash here is paid for every record of the log.
+ */
+struct tally {
+    bool tls, rejected, deferred, downgrade, downgrade_accepted, exempt, would_reject;
+    const char *version, *cipher; /* cipher NULL: not counted */
+    uint64_t version_hash, cipher_hash;
+};
+
+/* tally_of - the counts of one decision record */
+static void tally_of(const struct rec *r, struct tally *t)
+{
+    t->version = FIELD(r, REC_TLS_VERSION);
+    t->tls = strcmp(t->version, "none") != 0;
+    t->rejected = IS(r, REC_ACTION, "reject");
+    t->deferred = IS(r, REC_ACTION, "tempfail");
+    t->downgrade = IS(r, REC_REASON, "downgrade");
+    t->downgrade_accepted = IS(r, REC_REASON, "downgrade_accepted");
+    t->exempt = IS(r, REC_REASON, "exempt");
+    t->would_reject = IS(r, REC_MODE, "monitor") && (IS(r, REC_WOULD, "reject") || IS(r, REC_WOULD, "tempfail"));
+    t->version_hash = map_hash(t->version);
+    t->cipher = t->tls ? r->f[REC_CIPHER] : NULL;
+    if (t->cipher != NULL)
+        t->cipher_hash = map_hash(t->cipher);
+}
+
 /* bump - one more in a histogram */
-static void bump(struct agg *a, struct map *m, const char *key)
+static void bump(struct agg *a, struct map *m, const char *key, uint64_t hash)
 {
     struct map_entry *e;
 
-    if ((e = map_get(m, key)) == NULL)
+    if ((e = map_get_hashed(m, key, hash)) == NULL)
         a->oom = 1;
     else
         e->count++;
 }
 
 /* count_decision - one recipient's decision */
-static void count_decision(struct agg *a, struct agg_counts *c, const struct rec *r)
+static void count_decision(struct agg *a, struct agg_counts *c, const struct tally *t)
 {
-    bool tls = !IS(r, REC_TLS_VERSION, "none");
-
     c->recipients++;
-    c->tls += tls;
-    c->rejected += IS(r, REC_ACTION, "reject");
-    c->deferred += IS(r, REC_ACTION, "tempfail");
-    c->downgrades += IS(r, REC_REASON, "downgrade");
-    c->downgrade_accepted += IS(r, REC_REASON, "downgrade_accepted");
-    c->exempt += IS(r, REC_REASON, "exempt");
-    c->would_reject +=
-        IS(r, REC_MODE, "monitor") && (IS(r, REC_WOULD, "reject") || IS(r, REC_WOULD, "tempfail"));
-    bump(a, &c->versions, FIELD(r, REC_TLS_VERSION));
-    if (tls && r->f[REC_CIPHER] != NULL)
-        bump(a, &c->ciphers, r->f[REC_CIPHER]);
+    c->tls += t->tls;
+    c->rejected += t->rejected;
+    c->deferred += t->deferred;
+    c->downgrades += t->downgrade;
+    c->downgrade_accepted += t->downgrade_accepted;
+    c->exempt += t->exempt;
+    c->would_reject += t->would_reject;
+    bump(a, &c->versions, t->version, t->version_hash);
+    if (t->cipher != NULL)
+        bump(a, &c->ciphers, t->cipher, t->cipher_hash);
 }
 
 /* count_session - one closed connection */
@@ -170,8 +197,10 @@ const char *agg_client_key(const struct rec *r, char *buf, size_t len)
     const char *name = r->f[REC_CLIENT_NAME];
     const char *reg;
 
-    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 && (reg = registered(name)) != NULL) {
-        snprintf(buf, len, "%s", reg);
+    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 && (reg = registered(name)) != NULL &&
+        strlen(reg) < len) {
+        /* A copy: the memo slot may be taken by the next name. */
+        strcpy(buf, reg);
         return buf;
     }
     return r->f[REC_CLIENT_ADDR];
@@ -240,10 +269,13 @@ void agg_record(struct agg *a, const struct rec *r, const char *day)
     if (key != NULL && (g = group(a, key)) == NULL)
         a->oom = 1;
     if (r->event == REC_DECISION) {
+        struct tally t;
+
+        tally_of(r, &t);
         a->decisions++;
-        count_decision(a, &a->total, r);
+        count_decision(a, &a->total, &t);
         if (g != NULL)
-            count_decision(a, g, r);
+            count_decision(a, g, &t);
     } else {
         a->sessions++;
         count_session(&a->total, r);

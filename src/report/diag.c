@@ -11,6 +11,12 @@
  *	int	diag_write(fp, d)
  *	struct json_object *diag_json(d)
  *	void	diag_free(d)
+ *
+ *	struct diag_suites *diag_suites_open()
+ *	void	diag_suites_close(suites)
+ *	void	diag_implies(suites, versions, ciphers, im)
+ *	const char *diag_imp_text(imp)
+ *	const char *diag_unknown_text(sb, cipher)
  * DESCRIPTION
  *	See diag.h. Times are the line's time stamp in the reader's time
  *	zone (TZ), "-" for a line without one. A cipher is looked up by
@@ -18,7 +24,8 @@
  *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
  *	is unknown, nothing is implied from the ciphers, and "unknown"
  *	says so. Only decision records count: session records name no
- *	recipient.
+ *	recipient. The implications are public: tlspolicy-report
+ *	--diagnose states them for its own timeline.
  * DIAGNOSTICS
  *	When memory runs out the facts are incomplete; diag_write() and
  *	diag_json() report it.
@@ -59,20 +66,16 @@ struct diag {
     int oom;
 };
 
-/* Implications, in output order. */
-enum { IMP_OLD_TLS, IMP_RSA_AUTH, IMP_RSA_KX, IMP_CBC, IMP_N };
-
-static const char *const imp_text[IMP_N] = {
+static const char *const imp_text[DIAG_IMP_N] = {
     "only TLS 1.0/1.1 seen: a server requiring TLSv1.2 or newer leaves no shared protocol",
     "only RSA-authenticated suites seen: an ECDSA-only server certificate leaves no shared cipher",
     "only static RSA key exchange seen: a server offering only forward-secret suites leaves no shared cipher",
     "only CBC/3DES suites seen: a server offering only AEAD suites (GCM, ChaCha20) leaves no shared cipher",
 };
 
-/* What one client's TLS facts imply. */
-struct diag_implies {
-    bool imp[IMP_N];
-    const char *unknown; /* a cipher OpenSSL does not know, or NULL */
+struct diag_suites {
+    SSL_CTX *ctx;
+    STACK_OF(SSL_CIPHER) * sk; /* NULL when OpenSSL failed: every cipher unknown */
 };
 
 /* diag_new - no clients yet */
@@ -198,57 +201,70 @@ static const SSL_CIPHER *cipher_find(STACK_OF(SSL_CIPHER) * sk, const char *name
 }
 
 /* implies_ciphers - what every cipher seen has in common */
-static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct diag_implies *im)
+static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers, struct diag_implies *im)
 {
     const SSL_CIPHER *sc;
     size_t i, n = 0;
 
-    im->imp[IMP_RSA_AUTH] = im->imp[IMP_RSA_KX] = im->imp[IMP_CBC] = true;
-    for (i = 0; i < c->ciphers.cap; i++) {
-        if (c->ciphers.slots[i].key == NULL)
+    im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = true;
+    for (i = 0; i < ciphers->cap; i++) {
+        if (ciphers->slots[i].key == NULL)
             continue;
-        if ((sc = cipher_find(sk, c->ciphers.slots[i].key)) == NULL) {
-            im->unknown = c->ciphers.slots[i].key;
+        if ((sc = cipher_find(sk, ciphers->slots[i].key)) == NULL) {
+            im->unknown = ciphers->slots[i].key;
             break;
         }
         n++;
-        im->imp[IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
-        im->imp[IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
-        im->imp[IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
+        im->imp[DIAG_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
+        im->imp[DIAG_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
+        im->imp[DIAG_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
     }
     if (n == 0 || im->unknown != NULL)
-        im->imp[IMP_RSA_AUTH] = im->imp[IMP_RSA_KX] = im->imp[IMP_CBC] = false;
+        im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = false;
 }
 
-/* implies - the implications of one client's TLS facts */
-static void implies(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct diag_implies *im)
+/* diag_implies - the implications of one client's TLS facts */
+void diag_implies(const struct diag_suites *suites, const struct map *versions, const struct map *ciphers,
+                  struct diag_implies *im)
 {
     size_t i;
     int rank;
 
     memset(im, 0, sizeof(*im));
-    im->imp[IMP_OLD_TLS] = c->versions.len > 0;
-    for (i = 0; i < c->versions.cap; i++)
-        if (c->versions.slots[i].key != NULL &&
-            ((rank = version_rank(c->versions.slots[i].key)) < 0 || rank >= 12))
-            im->imp[IMP_OLD_TLS] = false;
-    implies_ciphers(sk, c, im);
+    im->imp[DIAG_IMP_OLD_TLS] = versions->len > 0;
+    for (i = 0; i < versions->cap; i++)
+        if (versions->slots[i].key != NULL &&
+            ((rank = version_rank(versions->slots[i].key)) < 0 || rank >= 12))
+            im->imp[DIAG_IMP_OLD_TLS] = false;
+    implies_ciphers(suites != NULL ? suites->sk : NULL, ciphers, im);
 }
 
-/* suites_open - every suite OpenSSL knows; NULL when that fails */
-static SSL_CTX *suites_open(STACK_OF(SSL_CIPHER) * *sk)
+/* diag_imp_text - one implication as a sentence */
+const char *diag_imp_text(enum diag_imp imp)
 {
-    SSL_CTX *ctx;
+    return imp_text[imp];
+}
 
-    if ((ctx = SSL_CTX_new(TLS_method())) == NULL)
-        return NULL;
-    SSL_CTX_set_security_level(ctx, 0);
-    if (SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL") != 1) {
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    *sk = SSL_CTX_get_ciphers(ctx);
-    return ctx;
+/* diag_suites_open - every suite OpenSSL knows, at security level 0 */
+struct diag_suites *diag_suites_open(void)
+{
+    struct diag_suites *s = calloc(1, sizeof(*s));
+
+    if (s == NULL || (s->ctx = SSL_CTX_new(TLS_method())) == NULL)
+        return s;
+    SSL_CTX_set_security_level(s->ctx, 0);
+    if (SSL_CTX_set_cipher_list(s->ctx, "ALL:COMPLEMENTOFALL") == 1)
+        s->sk = SSL_CTX_get_ciphers(s->ctx);
+    return s;
+}
+
+/* diag_suites_close - release them */
+void diag_suites_close(struct diag_suites *s)
+{
+    if (s == NULL)
+        return;
+    SSL_CTX_free(s->ctx);
+    free(s);
 }
 
 /* changed - the clients that went from TLS to plaintext, sorted by key;
@@ -274,8 +290,8 @@ static int changed(const struct diag *d, struct map_entry ***out, size_t *n)
     return 0;
 }
 
-/* unknown_text - the implication of an unknown cipher */
-static const char *unknown_text(struct strbuf *sb, const char *cipher)
+/* diag_unknown_text - the implication of an unknown cipher */
+const char *diag_unknown_text(struct strbuf *sb, const char *cipher)
 {
     strbuf_reset(sb);
     strbuf_puts(sb, "unknown: cipher ");
@@ -318,7 +334,7 @@ static const char *safe(struct strbuf *sb, const char *value)
 }
 
 /* write_client - one client's entry of the text section */
-static int write_client(FILE *fp, STACK_OF(SSL_CIPHER) * sk, const struct map_entry *e, struct strbuf *sb)
+static int write_client(FILE *fp, const struct diag_suites *sk, const struct map_entry *e, struct strbuf *sb)
 {
     const struct diag_client *c = e->ptr;
     struct diag_implies im;
@@ -332,15 +348,15 @@ static int write_client(FILE *fp, STACK_OF(SSL_CIPHER) * sk, const struct map_en
     fprintf(fp, "    plaintext decisions: %llu, refused recipients: %llu\n", c->plaintext, c->refused);
     fprintf(fp, "    versions seen over TLS: %s\n", keys_or_oom(sb, &c->versions));
     fprintf(fp, "    ciphers seen over TLS:  %s\n", keys_or_oom(sb, &c->ciphers));
-    implies(sk, c, &im);
-    for (i = 0; i < IMP_N; i++) {
+    diag_implies(sk, &c->versions, &c->ciphers, &im);
+    for (i = 0; i < DIAG_IMP_N; i++) {
         if (im.imp[i]) {
             fprintf(fp, "%-20s %s\n", label, imp_text[i]);
             label = "";
         }
     }
     if (im.unknown != NULL) {
-        fprintf(fp, "%-20s %s\n", label, unknown_text(sb, im.unknown));
+        fprintf(fp, "%-20s %s\n", label, diag_unknown_text(sb, im.unknown));
         label = "";
     }
     if (*label != 0)
@@ -351,10 +367,9 @@ static int write_client(FILE *fp, STACK_OF(SSL_CIPHER) * sk, const struct map_en
 /* diag_write - the text section */
 int diag_write(FILE *fp, const struct diag *d)
 {
-    STACK_OF(SSL_CIPHER) *sk = NULL;
+    struct diag_suites *sk;
     struct map_entry **v;
     struct strbuf sb;
-    SSL_CTX *ctx;
     size_t i, n;
     int rc = 0;
 
@@ -364,7 +379,7 @@ int diag_write(FILE *fp, const struct diag *d)
         free(v);
         return d->oom ? -1 : 0;
     }
-    ctx = suites_open(&sk);
+    sk = diag_suites_open();
     strbuf_init(&sb);
     fprintf(fp, "\nTLS to plaintext (by client domain):\n");
     for (i = 0; i < n; i++)
@@ -373,7 +388,7 @@ int diag_write(FILE *fp, const struct diag *d)
     if (d->oom)
         fprintf(fp, "  (out of memory: the list is incomplete)\n");
     strbuf_free(&sb);
-    SSL_CTX_free(ctx);
+    diag_suites_close(sk);
     free(v);
     return d->oom ? -1 : rc;
 }
@@ -402,7 +417,8 @@ static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
 }
 
 /* jimplies - the implications as a JSON array of phrases */
-static struct json_object *jimplies(STACK_OF(SSL_CIPHER) * sk, const struct diag_client *c, struct strbuf *sb)
+static struct json_object *jimplies(const struct diag_suites *sk, const struct diag_client *c,
+                                    struct strbuf *sb)
 {
     struct json_object *arr = json_object_new_array();
     struct diag_implies im;
@@ -410,17 +426,17 @@ static struct json_object *jimplies(STACK_OF(SSL_CIPHER) * sk, const struct diag
 
     if (arr == NULL)
         return NULL;
-    implies(sk, c, &im);
-    for (i = 0; i < IMP_N; i++)
+    diag_implies(sk, &c->versions, &c->ciphers, &im);
+    for (i = 0; i < DIAG_IMP_N; i++)
         if (im.imp[i])
             json_object_array_add(arr, json_object_new_string(imp_text[i]));
     if (im.unknown != NULL)
-        json_object_array_add(arr, json_object_new_string(unknown_text(sb, im.unknown)));
+        json_object_array_add(arr, json_object_new_string(diag_unknown_text(sb, im.unknown)));
     return arr;
 }
 
 /* jclient - one client as a JSON object */
-static struct json_object *jclient(STACK_OF(SSL_CIPHER) * sk, const struct map_entry *e, struct strbuf *sb)
+static struct json_object *jclient(const struct diag_suites *sk, const struct map_entry *e, struct strbuf *sb)
 {
     const struct diag_client *c = e->ptr;
     struct json_object *o = json_object_new_object();
@@ -443,11 +459,10 @@ static struct json_object *jclient(STACK_OF(SSL_CIPHER) * sk, const struct map_e
 /* diag_json - the "diagnostics" array */
 struct json_object *diag_json(const struct diag *d)
 {
-    STACK_OF(SSL_CIPHER) *sk = NULL;
+    struct diag_suites *sk;
     struct json_object *arr;
     struct map_entry **v;
     struct strbuf sb;
-    SSL_CTX *ctx;
     size_t i, n;
 
     if (d == NULL || d->oom || changed(d, &v, &n) != 0)
@@ -456,12 +471,12 @@ struct json_object *diag_json(const struct diag *d)
         free(v);
         return arr;
     }
-    ctx = suites_open(&sk);
+    sk = diag_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < n; i++)
         json_object_array_add(arr, jclient(sk, v[i], &sb));
     strbuf_free(&sb);
-    SSL_CTX_free(ctx);
+    diag_suites_close(sk);
     free(v);
     return arr;
 }

@@ -23,13 +23,27 @@
 #ifndef REPORT_DIAG_H
 #define REPORT_DIAG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "report/map.h"
 #include "report/prefix.h"
 #include "report/recparse.h"
+#include "strbuf.h"
 
 struct diag;
 struct json_object;
+
+/* What TLS facts imply, in output order. */
+enum diag_imp { DIAG_IMP_OLD_TLS, DIAG_IMP_RSA_AUTH, DIAG_IMP_RSA_KX, DIAG_IMP_CBC, DIAG_IMP_N };
+
+struct diag_implies {
+    bool imp[DIAG_IMP_N];
+    const char *unknown; /* a cipher OpenSSL does not know (a key of the map), or NULL */
+};
+
+/* Every suite the linked OpenSSL knows, to look ciphers up in. */
+struct diag_suites;
 
 /* diag_new - empty diagnostics; NULL when memory runs out */
 struct diag *diag_new(void);
@@ -45,5 +59,20 @@ int diag_write(FILE *, const struct diag *);
 struct json_object *diag_json(const struct diag *);
 
 void diag_free(struct diag *);
+
+/* diag_suites_open - OpenSSL's suites; NULL when memory runs out */
+struct diag_suites *diag_suites_open(void);
+void diag_suites_close(struct diag_suites *);
+
+/* diag_implies - what every version and every cipher (the keys of the
+   maps) have in common; nothing about ciphers when one is unknown */
+void diag_implies(const struct diag_suites *, const struct map *versions, const struct map *ciphers,
+                  struct diag_implies *);
+
+/* diag_imp_text - one implication as a sentence */
+const char *diag_imp_text(enum diag_imp);
+
+/* diag_unknown_text - the sentence for an unknown cipher, in sb */
+const char *diag_unknown_text(struct strbuf *, const char *cipher);
 
 #endif

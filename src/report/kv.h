@@ -18,6 +18,17 @@
 #ifndef REPORT_KV_H
 #define REPORT_KV_H
 
+#include <stddef.h>
+
+struct kv_field {
+    char *key;
+    size_t keylen;
+    char *value; /* NULL when absent ("-") */
+};
+
+/* kv_field - as kv_next, the key's length too */
+int kv_field(char **cursor, struct kv_field *, const char **why);
+
 /*
  * kv_next - the next field at *cursor. Returns 1 with key and value
  * (value NULL when absent), 0 at the end of the record, -1 with *why set

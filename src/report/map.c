@@ -8,6 +8,8 @@
  *
  *	void	map_init(m)
  *	struct map_entry *map_get(m, key)
+ *	struct map_entry *map_get_hashed(m, key, hash)
+ *	uint64_t map_hash(key)
  *	struct map_entry *map_find(m, key)
  *	struct map_entry **map_sorted(m, by_count)
  *	void	map_free(m, free_ptr)
@@ -29,8 +31,8 @@
 
 #define MAP_INITIAL 16
 
-/* hash - FNV-1a, 64 bits */
-static uint64_t hash(const char *s)
+/* map_hash - FNV-1a, 64 bits */
+uint64_t map_hash(const char *s)
 {
     uint64_t h = 14695981039346656037ULL;
 
@@ -49,12 +51,13 @@ void map_init(struct map *m)
     m->len = 0;
 }
 
-/* probe - the slot holding key, or the empty slot where it belongs */
-static struct map_entry *probe(struct map_entry *slots, size_t cap, const char *key)
+/* probe - the slot holding key (hash h), or the empty slot where it belongs */
+static struct map_entry *probe(struct map_entry *slots, size_t cap, const char *key, uint64_t h)
 {
-    size_t i = (size_t) hash(key) & (cap - 1);
+    size_t i = (size_t) h & (cap - 1);
 
-    while (slots[i].key != NULL && strcmp(slots[i].key, key) != 0)
+    /* The stored hash spares the string comparison of every other key. */
+    while (slots[i].key != NULL && (slots[i].hash != h || strcmp(slots[i].key, key) != 0))
         i = (i + 1) & (cap - 1);
     return &slots[i];
 }
@@ -69,7 +72,7 @@ static int grow(struct map *m)
         return -1;
     for (i = 0; i < m->cap; i++)
         if (m->slots[i].key != NULL)
-            *probe(slots, cap, m->slots[i].key) = m->slots[i];
+            *probe(slots, cap, m->slots[i].key, m->slots[i].hash) = m->slots[i];
     free(m->slots);
     m->slots = slots;
     m->cap = cap;
@@ -83,22 +86,29 @@ struct map_entry *map_find(const struct map *m, const char *key)
 
     if (m->cap == 0)
         return NULL;
-    e = probe(m->slots, m->cap, key);
+    e = probe(m->slots, m->cap, key, map_hash(key));
     return e->key != NULL ? e : NULL;
 }
 
 /* map_get - the entry for key, added if new */
 struct map_entry *map_get(struct map *m, const char *key)
 {
+    return map_get_hashed(m, key, map_hash(key));
+}
+
+/* map_get_hashed - map_get with the key's map_hash() already known */
+struct map_entry *map_get_hashed(struct map *m, const char *key, uint64_t h)
+{
     struct map_entry *e;
 
     /* Half full at most, so that probing always ends at an empty slot. */
     if ((m->len + 1) * 2 > m->cap && grow(m) != 0)
         return NULL;
-    e = probe(m->slots, m->cap, key);
+    e = probe(m->slots, m->cap, key, h);
     if (e->key == NULL) {
         if ((e->key = strdup(key)) == NULL)
             return NULL;
+        e->hash = h;
         e->count = 0;
         e->ptr = NULL;
         m->len++;

@@ -15,11 +15,13 @@
 #define REPORT_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct map_entry {
     char *key;
     unsigned long long count;
     void *ptr;
+    uint64_t hash; /* map_hash(key) */
 };
 
 struct map {
@@ -32,6 +34,11 @@ void map_init(struct map *);
 /* map_get - the entry for key, added with count 0 and ptr NULL if new;
    NULL when memory runs out */
 struct map_entry *map_get(struct map *, const char *key);
+/* map_get_hashed - map_get when the caller knows map_hash(key): a value
+   counted in several maps is hashed once */
+struct map_entry *map_get_hashed(struct map *, const char *key, uint64_t hash);
+/* map_hash - the hash map_get uses */
+uint64_t map_hash(const char *key);
 /* map_find - the entry for key, or NULL */
 struct map_entry *map_find(const struct map *, const char *key);
 /* map_sorted - a new array of the entries' addresses; NULL on OOM or when

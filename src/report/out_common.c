@@ -8,12 +8,14 @@
  *
  *	void	out_safe(sb, value)
  *	void	out_hist(sb, map, eq, sep)
+ *	void	out_csv_field(fp, value, first)
  * DESCRIPTION
  *	See out.h.
  *--*/
 
 /* System library. */
 #include <stdlib.h>
+#include <string.h>
 
 /* Application. */
 #include "report/out.h"
@@ -51,4 +53,31 @@ void out_hist(struct strbuf *sb, const struct map *m, const char *eq, const char
         strbuf_printf(sb, "%s%llu", eq, v[i]->count);
     }
     free(v);
+}
+
+/* out_csv_field - one CSV field after a comma (none when first), quoted
+   when needed; a leading = + @ gets an apostrophe against formulas */
+void out_csv_field(FILE *fp, const char *value, bool first)
+{
+    const char *p;
+    bool quote =
+        strpbrk(value, ",\"") != NULL || *value == ' ' || (*value && value[strlen(value) - 1] == ' ');
+
+    if (!first)
+        fputc(',', fp);
+    if (*value == '=' || *value == '+' || *value == '@')
+        quote = true;
+    if (!quote) {
+        fputs(value, fp);
+        return;
+    }
+    fputc('"', fp);
+    if (*value == '=' || *value == '+' || *value == '@')
+        fputc('\'', fp);
+    for (p = value; *p; p++) {
+        if (*p == '"')
+            fputc('"', fp);
+        fputc(*p, fp);
+    }
+    fputc('"', fp);
 }

@@ -15,7 +15,9 @@
  *	apostrophe, so that a spreadsheet shows it instead of running it as
  *	a formula. The seq check is not in the CSV (it is a different
  *	table): it is in the text and json reports, and a warning on
- *	standard error names every instance with missing records.
+ *	standard error names every instance with missing records. With
+ *	--what-if the CSV is the forecast's list of changes instead
+ *	(whatif_csv()): one table per file.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -26,31 +28,7 @@
 
 /* Application. */
 #include "report/out.h"
-
-/* field - one CSV field, quoted when needed */
-static void field(FILE *fp, const char *value)
-{
-    const char *p;
-    bool quote =
-        strpbrk(value, ",\"") != NULL || *value == ' ' || (*value && value[strlen(value) - 1] == ' ');
-
-    fputc(',', fp);
-    if (*value == '=' || *value == '+' || *value == '@')
-        quote = true;
-    if (!quote) {
-        fputs(value, fp);
-        return;
-    }
-    fputc('"', fp);
-    if (*value == '=' || *value == '+' || *value == '@')
-        fputc('\'', fp);
-    for (p = value; *p; p++) {
-        if (*p == '"')
-            fputc('"', fp);
-        fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
+#include "report/whatif.h"
 
 /* row - one group or the total */
 static void row(FILE *fp, const char *kind, const char *name, const struct agg_counts *c, struct strbuf *sb)
@@ -60,7 +38,7 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
     fputs(kind, fp);
     strbuf_reset(sb);
     out_safe(sb, name);
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     fprintf(fp, ",%llu,%llu,", c->recipients, c->tls);
     if (share >= 0)
         fprintf(fp, "%.4f", share);
@@ -68,10 +46,10 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
             c->downgrade_accepted, c->would_reject, c->exempt, c->sessions, c->suspected);
     strbuf_reset(sb);
     out_hist(sb, &c->versions, "=", ";");
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     strbuf_reset(sb);
     out_hist(sb, &c->ciphers, "=", ";");
-    field(fp, strbuf_str(sb));
+    out_csv_field(fp, strbuf_str(sb), false);
     fputs("\r\n", fp);
 }
 
@@ -83,7 +61,8 @@ int out_csv(FILE *fp, const struct agg *a, const struct out_meta *meta)
     size_t i;
     int rc;
 
-    (void) meta;
+    if (meta->whatif != NULL)
+        return whatif_csv(fp, meta->whatif);
     if (a->groups.len > 0 && (v = map_sorted(&a->groups, 0)) == NULL)
         return -1;
     strbuf_init(&sb);

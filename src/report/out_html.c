@@ -20,8 +20,9 @@
  *	as in colour, for a black and white print), the group table with
  *	the columns of the text report and a TOTAL row, a bar chart of the
  *	share over TLS per group, a stacked bar chart of the protocol
- *	versions per group, the version and cipher histograms, and the
- *	first malformed lines.
+ *	versions per group, the version and cipher histograms, with
+ *	--diagnose the diagnosis (one table per client, the rows of the
+ *	text section), and the first malformed lines.
  *
  *	Every value from the logs goes through out_safe() (non-printable
  *	bytes as \xHH) and then has &, <, >, " and ' replaced by character
@@ -39,8 +40,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Libraries. */
+#include <json-c/json.h>
+
 /* Application. */
+#include "report/diag.h"
+#include "report/diagnose.h"
 #include "report/out.h"
+#include "report/whatif.h"
 
 #define CH_LABEL 230 /* chart: width of the group name column */
 #define CH_BAR   400 /* chart: width of 100% */
@@ -453,6 +460,55 @@ static int hists(struct html *h, const struct agg *a, struct map_entry **v)
     return rc;
 }
 
+/* diagnosis_row - one row of a client's table; the label without its colon */
+static void diagnosis_row(void *ctx, const char *label, const char *value)
+{
+    struct html *h = ctx;
+    size_t n = strlen(label);
+    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
+
+    fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
+    put_safe(h->fp, value, 0);
+    fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
+}
+
+/* diagnosis - --diagnose: the timeline, cause and remedy of each client */
+static int diagnosis(struct html *h, const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct diagnose_counts n;
+    struct diag_suites *suites;
+    size_t i, len;
+    int rc = 0;
+
+    if (d == NULL)
+        return 0;
+    diagnose_counts(d, &n);
+    if (diagnose_clients(d, &v, &len) != 0)
+        return -1;
+    fprintf(
+        h->fp,
+        "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
+        "failure lines refused; without a time stamp, left out: %llu failures, %llu decision records.</p>\n",
+        n.failures, n.bad_lines, n.untimed_fail, n.untimed_record);
+    if (len == 0)
+        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
+    if (n.oom)
+        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", h->fp);
+    suites = diag_suites_open();
+    for (i = 0; i < len; i++) {
+        fputs("<h3>", h->fp);
+        put(h, v[i]->key, 0);
+        fputs("</h3>\n<table>\n<tbody>\n", h->fp);
+        if (diagnose_rows(v[i], suites, diagnosis_row, h) != 0)
+            rc = -1;
+        fputs("</tbody>\n</table>\n", h->fp);
+    }
+    diag_suites_close(suites);
+    free(v);
+    return n.oom ? -1 : rc;
+}
+
 /* malformed - the first malformed lines */
 static void malformed(struct html *h, const struct agg *a)
 {
@@ -474,6 +530,77 @@ static void malformed(struct html *h, const struct agg *a)
     fputs("</tbody>\n</table>\n", h->fp);
 }
 
+/* json_num - a count from the forecast object */
+static unsigned long long json_num(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, key, &v) ? (unsigned long long) json_object_get_uint64(v) : 0;
+}
+
+/* json_table - an array of flat objects as a table, columns as named;
+   the strings were made printable when counted */
+static void json_table(struct html *h, struct json_object *o, const char *key, const char *const *cols)
+{
+    struct json_object *a, *row, *v;
+    size_t i, k;
+
+    if (!json_object_object_get_ex(o, key, &a) || json_object_array_length(a) == 0)
+        return;
+    fputs("<table>\n<thead><tr>", h->fp);
+    for (k = 0; cols[k] != NULL; k++)
+        fprintf(h->fp, "<th>%s</th>", cols[k]);
+    fputs("</tr></thead>\n<tbody>\n", h->fp);
+    for (i = 0; i < json_object_array_length(a); i++) {
+        row = json_object_array_get_idx(a, i);
+        fputs("<tr>", h->fp);
+        for (k = 0; cols[k] != NULL; k++) {
+            if (!json_object_object_get_ex(row, cols[k], &v)) {
+                fputs("<td></td>", h->fp);
+            } else if (json_object_is_type(v, json_type_string)) {
+                fputs("<td class=\"v\">", h->fp);
+                put_safe(h->fp, json_object_get_string(v), 0);
+                fputs("</td>", h->fp);
+            } else {
+                fprintf(h->fp, "<td class=\"n\">%llu</td>", (unsigned long long) json_object_get_uint64(v));
+            }
+        }
+        fputs("</tr>\n", h->fp);
+    }
+    fputs("</tbody>\n</table>\n", h->fp);
+}
+
+/* whatif - the forecast of --what-if, from its json form */
+static int whatif(struct html *h, const struct out_meta *meta)
+{
+    static const char *const tcols[] = {"change", "recipients", NULL};
+    static const char *const ccols[] = {"rcpt_domain", "change", "reason", "client", "sender", "recipients", NULL};
+    struct json_object *o, *v;
+
+    if (meta->whatif == NULL)
+        return 0;
+    if ((o = whatif_json(meta->whatif)) == NULL)
+        return -1;
+    fputs("<h2>What if ", h->fp);
+    if (json_object_object_get_ex(o, "config", &v))
+        put_safe(h->fp, json_object_get_string(v), 0);
+    fputs("</h2>\n<p>Configuration hash <b>", h->fp);
+    if (json_object_object_get_ex(o, "config_hash", &v))
+        put_safe(h->fp, json_object_get_string(v), 0);
+    fprintf(h->fp,
+            "</b>: %llu decision records re-evaluated, %llu changed; exempt only if authenticated "
+            "(not recorded), kept exempt: %llu; plaintext at level opportunistic whose fallback "
+            "history is not replayed: %llu (%llu downgrades kept).</p>\n",
+            json_num(o, "reevaluated"), json_num(o, "changed"), json_num(o, "exempt_auth_assumed"),
+            json_num(o, "fallback_not_replayed"), json_num(o, "downgrades_kept"));
+    json_table(h, o, "transitions", tcols);
+    json_table(h, o, "changes", ccols);
+    if (json_object_object_get_ex(o, "complete", &v) && !json_object_get_boolean(v))
+        fputs("<p>Out of memory: the forecast is incomplete.</p>\n", h->fp);
+    json_object_put(o);
+    return 0;
+}
+
 /* out_html - the whole document */
 int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
 {
@@ -493,7 +620,11 @@ int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
         version_chart(&h, a, v);
         rc = hists(&h, a, v);
     }
+    if (rc == 0)
+        rc = diagnosis(&h, meta->diagnose);
     malformed(&h, a);
+    if (whatif(&h, meta) != 0)
+        rc = -1;
     fputs("</body>\n</html>\n", fp);
     if (strbuf_failed(&h.sb))
         rc = -1;

@@ -25,6 +25,8 @@
 
 /* Application. */
 #include "report/diag.h"
+#include "report/diagnose.h"
+#include "report/whatif.h"
 #include "report/out.h"
 
 #define SCHEMA "tlspolicy-report/1"
@@ -194,6 +196,12 @@ int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
     json_object_object_add(doc, "total", counts(NULL, &a->total));
     if (meta->diag != NULL)
         json_object_object_add(doc, "diagnostics", diag_json(meta->diag));
+    if (meta->diagnose != NULL) {
+        json_object_object_add(doc, "diagnosis_input", diagnose_json_input(meta->diagnose));
+        json_object_object_add(doc, "diagnosis", diagnose_json(meta->diagnose));
+    }
+    if (meta->whatif != NULL)
+        json_object_object_add(doc, "what_if", whatif_json(meta->whatif));
     text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
     if (text != NULL)

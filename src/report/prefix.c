@@ -85,37 +85,69 @@ static int to_time(struct tm *tm, bool has_off, long off, time_t *when)
     return 0;
 }
 
-/* prefix_time_parse - RFC 3339 date or date-time */
-int prefix_time_parse(const char *s, const char **end, time_t *when, char day[24])
+/* stamp_parse - the fields of an RFC 3339 date or date-time, unchecked */
+static int stamp_parse(const char *s, const char **end, struct tm *tm, bool *has_off, long *off)
 {
-    struct tm tm;
-    long off = 0;
-    bool has_off = false;
     const char *p = s + 10;
 
-    memset(&tm, 0, sizeof(tm));
-    if ((tm.tm_year = digits(s, 4)) < 0 || s[4] != '-' || (tm.tm_mon = digits(s + 5, 2)) < 0 || s[7] != '-' ||
-        (tm.tm_mday = digits(s + 8, 2)) < 0)
+    memset(tm, 0, sizeof(*tm));
+    *has_off = false;
+    *off = 0;
+    if ((tm->tm_year = digits(s, 4)) < 0 || s[4] != '-' || (tm->tm_mon = digits(s + 5, 2)) < 0 ||
+        s[7] != '-' || (tm->tm_mday = digits(s + 8, 2)) < 0)
         return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    if ((s[10] == 'T' || s[10] == 't' || s[10] == ' ') && (tm.tm_hour = digits(s + 11, 2)) >= 0 &&
-        s[13] == ':' && (tm.tm_min = digits(s + 14, 2)) >= 0 && s[16] == ':' &&
-        (tm.tm_sec = digits(s + 17, 2)) >= 0) {
+    tm->tm_year -= 1900;
+    tm->tm_mon -= 1;
+    if ((s[10] == 'T' || s[10] == 't' || s[10] == ' ') && (tm->tm_hour = digits(s + 11, 2)) >= 0 &&
+        s[13] == ':' && (tm->tm_min = digits(s + 14, 2)) >= 0 && s[16] == ':' &&
+        (tm->tm_sec = digits(s + 17, 2)) >= 0) {
         p = s + 19;
         if (*p == '.' && isdigit((unsigned char) p[1]))
             for (p++; isdigit((unsigned char) *p); p++)
                 /* void */;
-        if (parse_offset(p, &p, &off) == 0)
-            has_off = true;
+        if (parse_offset(p, &p, off) == 0)
+            *has_off = true;
     } else {
-        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm->tm_hour = tm->tm_min = tm->tm_sec = 0;
     }
-    if (to_time(&tm, has_off, off, when) != 0)
+    *end = p;
+    return 0;
+}
+
+/* prefix_time_parse - RFC 3339 date or date-time */
+int prefix_time_parse(const char *s, const char **end, time_t *when, char day[24])
+{
+    struct tm tm;
+    long off;
+    bool has_off;
+
+    if (stamp_parse(s, end, &tm, &has_off, &off) != 0 || to_time(&tm, has_off, off, when) != 0)
         return -1;
     memcpy(day, s, 10);
     day[10] = 0;
-    *end = p;
+    return 0;
+}
+
+/* iso_time - an RFC 3339 stamp at the start of a line; Exim's
+   log_timezone puts the offset one space after it ("... +0100 ") */
+static int iso_time(const char *s, const char **end, struct prefix *out)
+{
+    struct tm tm;
+    long off;
+    bool has_off;
+    const char *p;
+
+    if (stamp_parse(s, end, &tm, &has_off, &off) != 0)
+        return -1;
+    if (!has_off && **end == ' ' && ((*end)[1] == '+' || (*end)[1] == '-') &&
+        parse_offset(*end + 1, &p, &off) == 0 && p == *end + 6 && *p == ' ') {
+        has_off = true;
+        *end = p;
+    }
+    if (to_time(&tm, has_off, off, &out->when) != 0)
+        return -1;
+    memcpy(out->day, s, 10);
+    out->day[10] = 0;
     return 0;
 }
 
@@ -147,24 +179,57 @@ static int traditional_year(const struct prefix_ctx *ctx, struct tm *tm)
     return now.tm_year;
 }
 
-/* traditional_time - "Mmm dd hh:mm:ss" (dd space-padded or not) */
-static int traditional_time(const struct prefix_ctx *ctx, const char *s, const char **end, struct prefix *out)
-{
-    struct tm tm;
-    struct tm probe;
+/*
+ * The last hour a traditional stamp named: its "Mmm dd hh" text, the
+ * instant of hh:00:00 and the day. Logs come in time order, so nearly
+ * every line falls in the hour of the line before, and mktime() (which
+ * consults the time zone each call) was a sixth of a report. Offsets
+ * change on the hour, so minutes and seconds are simply added. The
+ * report reads in one thread; the context does not change while it runs.
+ */
+static struct {
+    char key[10];
+    int year;
+    time_t base;
+    char day[24];
+} hour_memo;
 
+/* traditional_hour - the memo for "Mmm dd hh" at s, computed if new */
+static int traditional_hour(const struct prefix_ctx *ctx, const char *s)
+{
+    struct tm tm, probe;
+    time_t base;
+
+    if (memcmp(hour_memo.key, s, 9) == 0 && hour_memo.year == ctx->year)
+        return 0;
     memset(&tm, 0, sizeof(tm));
     if ((tm.tm_mon = month(s)) < 0 || s[3] != ' ')
         return -1;
     tm.tm_mday = s[4] == ' ' ? digits(s + 5, 1) : digits(s + 4, 2);
-    if (tm.tm_mday < 0 || s[6] != ' ' || (tm.tm_hour = digits(s + 7, 2)) < 0 || s[9] != ':' ||
-        (tm.tm_min = digits(s + 10, 2)) < 0 || s[12] != ':' || (tm.tm_sec = digits(s + 13, 2)) < 0)
+    if (tm.tm_mday < 0 || s[6] != ' ' || (tm.tm_hour = digits(s + 7, 2)) < 0)
         return -1;
     probe = tm;
     tm.tm_year = traditional_year(ctx, &probe);
-    if (to_time(&tm, false, 0, &out->when) != 0)
+    if (to_time(&tm, false, 0, &base) != 0)
         return -1;
-    snprintf(out->day, sizeof(out->day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    hour_memo.base = base;
+    snprintf(hour_memo.day, sizeof(hour_memo.day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+    memcpy(hour_memo.key, s, 9);
+    hour_memo.year = ctx->year;
+    return 0;
+}
+
+/* traditional_time - "Mmm dd hh:mm:ss" (dd space-padded or not) */
+static int traditional_time(const struct prefix_ctx *ctx, const char *s, const char **end, struct prefix *out)
+{
+    int min, sec;
+
+    if (s[9] != ':' || (min = digits(s + 10, 2)) < 0 || min > 59 || s[12] != ':' ||
+        (sec = digits(s + 13, 2)) < 0 || sec > 60 || traditional_hour(ctx, s) != 0)
+        return -1;
+    out->when = hour_memo.base + min * 60 + sec;
+    memcpy(out->day, hour_memo.day, sizeof(out->day));
     *end = s + 15;
     return 0;
 }
@@ -177,17 +242,35 @@ static const char *skip_token(const char *p)
     return sp != NULL && sp > p ? sp + 1 : NULL;
 }
 
+/* set_tag - program name and pid of a "prog[pid]" or "prog" tag */
+static void set_tag(struct prefix *out, const char *tag, size_t len)
+{
+    const char *br = memchr(tag, '[', len);
+
+    if (br != NULL && tag[len - 1] == ']') { /* len > 0: br is in it */
+        out->pid = br + 1;
+        out->pid_len = (size_t) (tag + len - 1 - out->pid);
+        len = (size_t) (br - tag);
+    }
+    out->tag = tag;
+    out->tag_len = len;
+}
+
 /* after_tag - the message after "HOST TAG: "; rest after HOST without a tag */
-static const char *after_tag(const char *p)
+static const char *after_tag(const char *p, struct prefix *out)
 {
     const char *host_end = skip_token(p), *colon;
 
     if (host_end == NULL)
         return NULL;
+    out->host = p;
+    out->host_len = (size_t) (host_end - 1 - p);
     /* The tag is "prog[pid]:" or "prog:", "postfix/x[pid]:" for Postfix. */
     colon = strstr(host_end, ": ");
-    if (colon != NULL && memchr(host_end, ' ', (size_t) (colon - host_end)) == NULL)
+    if (colon != NULL && memchr(host_end, ' ', (size_t) (colon - host_end)) == NULL) {
+        set_tag(out, host_end, (size_t) (colon - host_end));
         return colon + 2;
+    }
     return host_end;
 }
 
@@ -212,10 +295,22 @@ static const char *skip_sd(const char *p)
     return p;
 }
 
+/* nil_or - an RFC 5424 header field from tok to the space before next;
+   the NILVALUE "-" stays empty */
+static void nil_or(const char **field, size_t *len, const char *tok, const char *next)
+{
+    size_t n = (size_t) (next - 1 - tok);
+
+    if (n == 1 && *tok == '-')
+        return;
+    *field = tok;
+    *len = n;
+}
+
 /* rfc5424 - "1 TIME HOST APP PROCID MSGID SD MSG" after the priority */
 static bool rfc5424(const char *p, struct prefix *out)
 {
-    const char *end;
+    const char *end, *tok[4];
     int i;
 
     if (p[0] != '1' || p[1] != ' ')
@@ -229,10 +324,15 @@ static bool rfc5424(const char *p, struct prefix *out)
     } else {
         return false;
     }
-    for (i = 0; i < 4 && p != NULL; i++) /* HOST APP PROCID MSGID */
+    for (i = 0; i < 4 && p != NULL; i++) { /* HOST APP PROCID MSGID */
+        tok[i] = p;
         p = skip_token(p);
+    }
     if (p == NULL || (p = skip_sd(p)) == NULL)
         return false;
+    nil_or(&out->host, &out->host_len, tok[0], tok[1]);
+    nil_or(&out->tag, &out->tag_len, tok[1], tok[2]);
+    nil_or(&out->pid, &out->pid_len, tok[2], tok[3]);
     if (*p == ' ')
         p++;
     if (strncmp(p, "\xef\xbb\xbf", 3) == 0) /* the BOM RFC 5424 allows */
@@ -247,18 +347,25 @@ static bool stamped(const struct prefix_ctx *ctx, const char *p, struct prefix *
     const char *end, *msg;
 
     if (isdigit((unsigned char) *p)) {
-        if (prefix_time_parse(p, &end, &out->when, out->day) != 0)
+        if (iso_time(p, &end, out) != 0)
             return false;
     } else if (traditional_time(ctx, p, &end, out) != 0) {
         return false;
     }
-    if (*end != ' ' || (msg = after_tag(end + 1)) == NULL) {
+    if (*end != ' ' || (msg = after_tag(end + 1, out)) == NULL) {
         out->day[0] = 0;
         return false;
     }
     out->has_time = true;
     out->msg = msg;
     return true;
+}
+
+/* no_source - forget a host, tag and pid read from a shape that failed */
+static void no_source(struct prefix *out)
+{
+    out->host = out->tag = out->pid = "";
+    out->host_len = out->tag_len = out->pid_len = 0;
 }
 
 /* prefix_parse - split a line into its time and its message */
@@ -271,6 +378,7 @@ void prefix_parse(const struct prefix_ctx *ctx, const char *line, struct prefix 
     out->has_time = false;
     out->when = 0;
     out->day[0] = 0;
+    no_source(out);
     if (*p == '<') {
         for (p++, pri = 0; isdigit((unsigned char) *p) && pri < 1000; p++)
             pri = pri * 10 + (*p - '0');
@@ -281,9 +389,11 @@ void prefix_parse(const struct prefix_ctx *ctx, const char *line, struct prefix 
             return;
         out->has_time = false;
         out->day[0] = 0;
+        no_source(out);
     }
     if (!stamped(ctx, p, out)) {
         out->has_time = false;
         out->day[0] = 0;
+        no_source(out);
     }
 }

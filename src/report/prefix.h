@@ -19,6 +19,16 @@
  *	the current year, or the previous one when that would put the line
  *	more than a month into the future (a December log read in January).
  *	The day of a line is its date as written, the logging host's day.
+ *
+ *	Who wrote the line: the logging host, the program name (the tag
+ *	without "[pid]", "postfix/smtpd" for Postfix) and the process id,
+ *	each pointing into the line with its length, and empty (length 0)
+ *	where the shape has none. A stamped line whose second word does not
+ *	end in ":" has no tag: its host is the first word after the time
+ *	(Exim's own log, "2026-11-22 14:31:52 TLS error ...", has no host:
+ *	that word starts the message). Exim's "log_timezone" writes the
+ *	offset one space after the time ("14:31:52 +0100"); it is read as
+ *	the offset.
  *--*/
 #ifndef REPORT_PREFIX_H
 #define REPORT_PREFIX_H
@@ -35,7 +45,9 @@ struct prefix {
     const char *msg; /* into the line */
     bool has_time;
     time_t when;
-    char day[24]; /* "YYYY-MM-DD", or "" */
+    char day[24];                 /* "YYYY-MM-DD", or "" */
+    const char *host, *tag, *pid; /* into the line, not terminated */
+    size_t host_len, tag_len, pid_len;
 };
 
 /* prefix_parse - split line into time and message; never fails */

@@ -32,7 +32,7 @@
 /* The record's field names, in enum rec_field order. */
 static const char *const field_names[REC_NFIELDS] = {
     "instance",      "action",      "would",       "reason",      "mode",   "rcpt_domain",
-    "sender_domain", "client_addr", "client_name", "tls_version", "cipher", "suspected_tls_failure",
+    "sender_domain", "client_addr", "client_name", "tls_version", "cipher", "suspected_tls_failure", "rcpt",
 };
 
 /* recparse_is_record - decision or session, kv or json, by the first bytes */
@@ -49,21 +49,46 @@ enum rec_event recparse_is_record(const char *msg)
     return REC_NONE;
 }
 
-/* field_index - the rec_field named key (of length len), or -1 */
+/* KEY_IS - key (of length len) is the literal name */
+#define KEY_IS(key, len, name) ((len) == sizeof(name) - 1 && memcmp((key), (name), (len)) == 0)
+
+/*
+ * field_index - the rec_field named key (of length len), REC_SEQ for
+ * seq, or -1. A record has some 28 keys and we want 14: the length and
+ * first byte rule out nearly every name without a string comparison.
+ */
 static int field_index(const char *key, size_t len)
 {
-    static size_t lens[REC_NFIELDS];
-    int i;
-
-    /* A record has some 28 keys and we want 12: comparing lengths first
-       spares nearly every string comparison (the parser's hot spot). */
-    if (lens[0] == 0)
-        for (i = 0; i < REC_NFIELDS; i++)
-            lens[i] = strlen(field_names[i]);
-    for (i = 0; i < REC_NFIELDS; i++)
-        if (lens[i] == len && memcmp(field_names[i], key, len) == 0)
-            return i;
-    return -1;
+    switch (key[0]) {
+    case 'a':
+        return KEY_IS(key, len, "action") ? REC_ACTION : -1;
+    case 'c':
+        if (len != 11)
+            return KEY_IS(key, len, "cipher") ? REC_CIPHER : -1;
+        return KEY_IS(key, len, "client_addr") ? REC_CLIENT_ADDR
+               : KEY_IS(key, len, "client_name") ? REC_CLIENT_NAME
+                                                 : -1;
+    case 'i':
+        return KEY_IS(key, len, "instance") ? REC_INSTANCE : -1;
+    case 'm':
+        return KEY_IS(key, len, "mode") ? REC_MODE : -1;
+    case 'r':
+        return KEY_IS(key, len, "reason")        ? REC_REASON
+               : KEY_IS(key, len, "rcpt_domain") ? REC_RCPT_DOMAIN
+               : KEY_IS(key, len, "rcpt")        ? REC_RCPT
+                                                 : -1;
+    case 's':
+        return KEY_IS(key, len, "seq") ? REC_SEQ
+               : KEY_IS(key, len, "sender_domain") ? REC_SENDER_DOMAIN
+               : KEY_IS(key, len, "suspected_tls_failure") ? REC_SUSPECTED
+                                                           : -1;
+    case 't':
+        return KEY_IS(key, len, "tls_version") ? REC_TLS_VERSION : -1;
+    case 'w':
+        return KEY_IS(key, len, "would") ? REC_WOULD : -1;
+    default:
+        return -1;
+    }
 }
 
 /* parse_seq - a decimal seq from 1 to 2^64-1 */
@@ -104,31 +129,23 @@ static int check_required(const struct rec *r, bool have_seq, const char **why)
 static int parse_kv(char *msg, struct rec *r, const char **why)
 {
     unsigned seen = 0;
-    bool have_seq = false, saw_seq = false;
-    char *key, *value;
+    bool have_seq = false;
+    struct kv_field f;
     int rc, i;
 
-    while ((rc = kv_next(&msg, &key, &value, why)) > 0) {
-        size_t len = strlen(key);
-
-        if (len == 3 && memcmp(key, "seq", 3) == 0) {
-            if (saw_seq) {
-                *why = "repeated field seq";
-                return -1;
-            }
-            saw_seq = true;
-            have_seq = parse_seq(value, &r->seq) == 0;
-            continue;
-        }
-        if ((i = field_index(key, len)) < 0)
+    while ((rc = kv_field(&msg, &f, why)) > 0) {
+        if ((i = field_index(f.key, f.keylen)) < 0)
             continue;
         /* The writer quotes every '=' and space: a second reason= is forged. */
         if (seen & (1u << i)) {
-            *why = "repeated field";
+            *why = i == REC_SEQ ? "repeated field seq" : "repeated field";
             return -1;
         }
         seen |= 1u << i;
-        r->f[i] = value;
+        if (i == REC_SEQ)
+            have_seq = parse_seq(f.value, &r->seq) == 0;
+        else
+            r->f[i] = f.value;
     }
     return rc < 0 ? -1 : check_required(r, have_seq, why);
 }

@@ -34,7 +34,9 @@ enum rec_field {
     REC_TLS_VERSION,
     REC_CIPHER,
     REC_SUSPECTED,
-    REC_NFIELDS
+    REC_RCPT, /* the address, for --diagnose: as logged (hashed, domain only) */
+    REC_NFIELDS,
+    REC_SEQ = REC_NFIELDS /* seq is a number: struct rec keeps it apart */
 };
 
 struct json_object;

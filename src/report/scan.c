@@ -48,8 +48,11 @@ static void scan_line(struct scan *s, const char *file, struct input_line *line)
 
     s->agg->lines++;
     prefix_parse(&s->pctx, line->text, &px);
-    if (recparse_is_record(px.msg) == REC_NONE)
+    if (recparse_is_record(px.msg) == REC_NONE) {
+        if (s->diagnose != NULL && !line->too_long && !line->has_nul)
+            diagnose_line(s->diagnose, &px);
         return;
+    }
     if (line->too_long || line->has_nul) {
         agg_malformed(s->agg, file, line->lineno, line->too_long ? "line too long" : "NUL byte in line");
         return;
@@ -64,6 +67,7 @@ static void scan_line(struct scan *s, const char *file, struct input_line *line)
             agg_record(s->agg, &r, px.day);
             whatif_record(s->whatif, &r);
             diag_record(s->diag, &r, &px);
+            diagnose_record(s->diagnose, &r, &px);
         }
     }
     recparse_clear(&r);

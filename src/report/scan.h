@@ -12,6 +12,9 @@
  *	the period. Both are counted. The seq check and the malformed count
  *	cover every line read, whatever its time: a record left out by the
  *	period is not lost, and a broken line is a problem of the input.
+ *	With --diagnose, every line that is not a record also goes to
+ *	diagnose_line() (the MTA's handshake failures), and every record of
+ *	the period to diagnose_record().
  *--*/
 #ifndef REPORT_SCAN_H
 #define REPORT_SCAN_H
@@ -21,6 +24,7 @@
 
 #include "report/agg.h"
 #include "report/diag.h"
+#include "report/diagnose.h"
 #include "report/prefix.h"
 #include "report/whatif.h"
 #include "tp_error.h"
@@ -30,8 +34,9 @@ struct scan {
     bool has_since, has_until;
     time_t since, until;
     struct agg *agg;
-    struct whatif *whatif; /* --what-if, or NULL */
-    struct diag *diag;     /* TLS to plaintext, or NULL */
+    struct whatif *whatif;     /* --what-if, or NULL */
+    struct diag *diag;         /* TLS to plaintext, or NULL */
+    struct diagnose *diagnose; /* --diagnose, or NULL */
 };
 
 /* scan_file - read path ("-": stdin) into s->agg; 0, or -1 with err set */

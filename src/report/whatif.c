@@ -9,7 +9,6 @@
  *	struct whatif *whatif_open(path, prog)
  *	void	whatif_keep(w, msg)
  *	void	whatif_record(w, rec)
- *	int	whatif_write(fp, w)
  *	void	whatif_free(w)
  * DESCRIPTION
  *	See whatif.h. recparse keeps only the fields the aggregation needs,
@@ -40,8 +39,8 @@
  *	out_safe() (so they hold no tab), joined by tabs.
  * DIAGNOSTICS
  *	whatif_open() prints every configuration error as FILE:LINE: message.
- *	When memory runs out the counts are incomplete; whatif_write() says
- *	so and returns -1.
+ *	When memory runs out the counts are incomplete (w->oom); the
+ *	writers (whatif_out.c) say so.
  *--*/
 
 /* System library. */
@@ -59,6 +58,7 @@
 #include "report/map.h"
 #include "report/out.h"
 #include "report/whatif.h"
+#include "report/whatif_impl.h"
 #include "strbuf.h"
 
 /* The record fields the facts are rebuilt from. */
@@ -75,21 +75,6 @@ static const char *const wi_names[F_N] = {
 };
 
 #define ADDR_BUF 600 /* "x@" and a domain as long as a kv value may be */
-
-struct whatif {
-    const char *path;
-    struct config *cfg;
-    struct strbuf kept;               /* the last kv decision record */
-    bool have_kept;
-    unsigned long long decisions, changed;
-    unsigned long long auth_assumed;  /* exempt only by the placeholder auth */
-    unsigned long long fb_unknown;    /* plaintext at opportunistic, fallback on */
-    unsigned long long fb_kept;       /* of them, recorded downgrades kept */
-    struct map transitions;           /* "old -> new" -> count */
-    struct map by_rcpt;               /* rcpt_domain \t change ... -> count */
-    struct map by_client;             /* client \t change ... -> count */
-    int oom;
-};
 
 /* One re-evaluated record. */
 struct wi_case {
@@ -445,91 +430,6 @@ void whatif_record(struct whatif *w, const struct rec *r)
     }
     session_facts_clear(&c.sf);
     rcpt_facts_clear(&c.rf);
-}
-
-/* write_transitions - the count of each change, most frequent first */
-static int write_transitions(FILE *fp, const struct whatif *w)
-{
-    struct map_entry **v;
-    size_t i;
-
-    if ((v = map_sorted(&w->transitions, 1)) == NULL)
-        return -1;
-    fprintf(fp, "\n  Changes:\n");
-    for (i = 0; i < w->transitions.len; i++)
-        fprintf(fp, "    %-50s %10llu\n", v[i]->key, v[i]->count);
-    free(v);
-    return 0;
-}
-
-/* next_field - the text up to the next tab, NUL-terminated in place */
-static char *next_field(char **p)
-{
-    char *start = *p, *tab = strchr(start, '\t');
-
-    if (tab != NULL) {
-        *tab = 0;
-        *p = tab + 1;
-    } else {
-        *p = start + strlen(start);
-    }
-    return start;
-}
-
-/* write_rows - one listing: a heading per first field, a row per change */
-static int write_rows(FILE *fp, const struct map *m, const char *title, const char *other)
-{
-    struct map_entry **v;
-    char *copy, *p, *group, *prev = NULL, *f[4];
-    size_t i, k;
-
-    if ((v = map_sorted(m, 0)) == NULL)
-        return -1;
-    fprintf(fp, "\n  Changes by %s:\n", title);
-    for (i = 0; i < m->len; i++, free(prev), prev = copy) {
-        if ((p = copy = strdup(v[i]->key)) == NULL) {
-            free(prev);
-            free(v);
-            return -1;
-        }
-        group = next_field(&p);
-        for (k = 0; k < 4; k++)
-            f[k] = next_field(&p);
-        if (prev == NULL || strcmp(prev, group) != 0)
-            fprintf(fp, "    %s\n", group);
-        fprintf(fp, "      %6llu  %s  %s  %s %s  sender %s\n", v[i]->count, f[0], f[1], other, f[2], f[3]);
-    }
-    free(prev);
-    free(v);
-    return 0;
-}
-
-/* whatif_write - the forecast, after the report */
-int whatif_write(FILE *fp, const struct whatif *w)
-{
-    struct strbuf path;
-    int rc = 0;
-
-    strbuf_init(&path);
-    out_safe(&path, w->path);
-    fprintf(fp, "\nWhat if %s (config %s):\n", strbuf_str(&path), w->cfg->hash);
-    strbuf_free(&path);
-    fprintf(fp, "  decision records re-evaluated: %llu, unchanged: %llu, changed: %llu\n", w->decisions,
-            w->decisions - w->changed, w->changed);
-    fprintf(fp, "  exempt only if authenticated (not recorded), kept exempt: %llu\n", w->auth_assumed);
-    fprintf(fp, "  plaintext at level opportunistic, fallback history not replayed: %llu (%llu downgrades kept)\n",
-            w->fb_unknown, w->fb_kept);
-    if (w->changed == 0) {
-        fprintf(fp, "  No decision would change.\n");
-    } else if (write_transitions(fp, w) != 0 || write_rows(fp, &w->by_rcpt, "rcpt_domain", "from") != 0 ||
-               write_rows(fp, &w->by_client, "client", "to") != 0) {
-        rc = -1;
-    }
-    if (w->oom) {
-        fprintf(fp, "  (out of memory: the forecast is incomplete)\n");
-        rc = -1;
-    }
-    return rc;
 }
 
 /* whatif_free - the configuration and the counts */

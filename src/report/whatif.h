@@ -30,6 +30,7 @@
 #include "report/recparse.h"
 
 struct whatif;
+struct json_object;
 
 /* whatif_open - load path; NULL after printing FILE:LINE errors on stderr */
 struct whatif *whatif_open(const char *path, const char *prog);
@@ -43,6 +44,12 @@ void whatif_record(struct whatif *, const struct rec *);
 
 /* whatif_write - the "What if" section; 0, or -1 when memory ran out */
 int whatif_write(FILE *, const struct whatif *);
+
+/* whatif_json - the json report's "what_if" object; NULL on OOM */
+struct json_object *whatif_json(const struct whatif *);
+
+/* whatif_csv - -f csv with --what-if: the changes instead of the groups */
+int whatif_csv(FILE *, const struct whatif *);
 
 void whatif_free(struct whatif *);
 

@@ -151,6 +151,142 @@ t_match "html hostile: cipher escaped" '>&lt;script&gt;c&lt;/script&gt;&quot;&#3
 t_match "html hostile: file name escaped" '>[^<]*&lt;script&gt;x\.log</td><td class="n">3</td>' "$h"
 t_match "html hostile: unknown version charted as other" '<title>other: 1 of 1</title>' "$h"
 
+# --diagnose: the MTA's handshake failures joined with the records per
+# client, placed by time. The Postfix and Sendmail lines in data/diagnose-*
+# have the exact shape a real Postfix 3.7.11 and Sendmail 8.17.1.9 logged
+# under OpenSSL 3.0 (an ECDSA P-384-only server, a client offering only
+# RSA-authenticated suites; a TLS 1.0 client against a TLSv1.2 floor).
+# mx1 and mx2 are two hosts; mx2's failure of the partner comes first.
+DX="diagnose-mx1.log diagnose-mx2.log"
+golden diagnose.txt --diagnose $DX
+golden diagnose.json -f json --diagnose $DX
+golden diagnose.html -f html --diagnose $DX
+html_check diagnose "$tmp/diagnose.html"
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose.txt")
+# client_block NAME - one client's rows of the text section in $dx
+client_block() { printf '%s\n' "$dx" | awk -v c="  $1" '$0 == c { f = 1; next } /^  [^ ]/ { f = 0 } f'; }
+p=$(client_block partner.example)
+t_match "diagnose: the partner's last TLS facts before its first failure" \
+    '^    last TLS: +2026-11-20T10:00:02\+0000 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384$' "$p"
+t_match "diagnose: first failure on mx2, joined by address (Postfix logged unknown[192.0.2.11])" \
+    '^    first failure: +2026-11-21T08:30:00\+0000 postfix on mx2, 192.0.2.11: no shared cipher$' "$p"
+t_match "diagnose: failures of both hosts counted" '^    failures: +2 \(no shared cipher 2\)$' "$p"
+t_match "diagnose: refused and deferred after the failure" \
+    '^    plaintext after the failure: +3, first 2026-11-21T08:30:10\+0000; rejected 1, deferred 1$' "$p"
+t_match "diagnose: the refused recipients' domain" '^    refused recipient domains: +gdpr\.example 2$' "$p"
+t_match "diagnose: TLS again after the fix" '^    TLS after the failure: +1, last 2026-11-22T12:00:00\+0000$' "$p"
+t_match "diagnose: RSA-only, now no shared cipher: the RSA certificate remedy" \
+    '^    remedy: +serve an RSA certificate beside the ECDSA one \(Postfix smtpd_tls_chain_files, Sendmail a second confSERVER_CERT' "$p"
+p=$(client_block staticrsa.example)
+t_match "diagnose: static RSA: RSA certificate and kRSA both named" \
+    'our server no longer offers an RSA certificate.*our server stopped offering kRSA suites' "$(printf '%s' "$p" | tr '\n' ' ')"
+p=$(client_block oldcorp.example)
+t_match "diagnose: TLS 1.0 client, now unsupported protocol: the protocol floor" \
+    '^    cause: +last used only TLS 1.0/1.1, now fails with a protocol error: our protocol floor locks it out$' "$p"
+t_eq "diagnose: TLS 1.0 client: one cause only" 1 "$(printf '%s\n' "$p" | grep -c '^    cause:')"
+t_match "diagnose: TLS 1.3 before, no shared cipher now: unknown, with the facts needed" \
+    '^    cause: +unknown: what it last negotiated does not explain the failure; facts needed' "$(client_block tls13.example)"
+p=$(client_block 198.51.100.20)
+t_match "diagnose: failures but no records: still shown" '^    failures: +2 \(no shared cipher 2\)$' "$p"
+t_match "diagnose: failures but no records: cause unknown" '^    cause: +unknown: no decision over TLS before the first failure' "$p"
+t_nomatch "diagnose: failures but no records: no remedy" 'remedy:' "$p"
+t_match "diagnose: a lost connection alone: no reason, unknown" \
+    '^    cause: +unknown: no OpenSSL reason was logged' "$(client_block lostconn.example)"
+p=$(client_block nofail.example)
+t_match "diagnose: TLS then plaintext, no failure: listed" '^    plaintext after last TLS: +1, first ' "$p"
+t_match "diagnose: no failure: no cause invented" '^    cause: +none known: no handshake failure in the MTA logs read$' "$p"
+t_nomatch "diagnose: a TLS-only client is not listed" 'good\.example' "$dx"
+t_match "diagnose: Postfix's own TLS client failure is not counted" '^  read: 8 handshake failures, 0 failure lines refused' "$dx"
+t_nomatch "diagnose: the old section is replaced" '^TLS to plaintext' "$(cat "$tmp/diagnose.txt")"
+j=$(cat "$tmp/diagnose.json")
+t_match "diagnose json: causes by pattern" '"pattern": "rsa_certificate"' "$j"
+blk=$(printf '%s\n' "$j" | sed -n '/"diagnosis": \[/,$p' |
+    awk '/"client": "nofail\.example"/ { f = 1 } f && /"client": / && !/nofail/ { f = 0 } f')
+t_match "diagnose json: no failure, no cause" '"causes":\[\]' "$(printf '%s' "$blk" | tr -d ' \n')"
+t_match "diagnose json: the old array is kept" '"diagnostics": \[' "$j"
+
+# Time order, not read order: hosts reversed, one stream, gzip'd on a pipe,
+# and a redirected file all give the same diagnosis.
+(cd "$DATA" && "$R" --year 2026 --diagnose diagnose-mx2.log diagnose-mx1.log) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/rev.txt"
+t_eq "diagnose: files in the other order, same diagnosis" "$dx" "$(cat "$tmp/rev.txt")"
+(cd "$DATA" && cat diagnose-mx2.log diagnose-mx1.log) | "$R" --year 2026 --diagnose 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/pipe.txt"
+t_eq "diagnose: one stream on stdin (a pipe, read twice), same diagnosis" "$dx" "$(cat "$tmp/pipe.txt")"
+(cd "$DATA" && cat diagnose-mx1.log diagnose-mx2.log) | gzip -c >"$tmp/dx.gz"
+gzip -dc "$tmp/dx.gz" | gzip -c | "$R" --year 2026 --diagnose - 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/gzpipe.txt"
+t_eq "diagnose: gzip on a pipe, same diagnosis" "$dx" "$(cat "$tmp/gzpipe.txt")"
+"$R" --year 2026 --diagnose <"$tmp/dx.gz" 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/redir.txt"
+t_eq "diagnose: redirected gzip file, same diagnosis" "$dx" "$(cat "$tmp/redir.txt")"
+(cd "$DATA" && "$R" --year 2026 --since 2026-11-21T09:00:00+00:00 --diagnose $DX) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/since.txt"
+t_match "diagnose --since: the first failure in the period" \
+    '^    first failure: +2026-11-21T09:00:00\+0000 postfix on mx1, 192.0.2.10: no shared cipher$' "$(cat "$tmp/since.txt")"
+t_match "diagnose --since: TLS facts before the period are not used" \
+    '^    last TLS: +none before the first failure$' "$(cat "$tmp/since.txt")"
+
+# Sendmail: the reason from accept failed=, or from its OpenSSL line when
+# that says "unknown"; a name "(may be forged)" is not used.
+golden diagnose_sendmail.txt --diagnose diagnose-sendmail.log
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_sendmail.txt")
+t_match "sendmail: RSA certificate remedy" 'our server no longer offers an RSA certificate' "$(client_block partner-sm.example)"
+p=$(client_block 192.0.2.31)
+t_match "sendmail: forged name not used, reason from the OpenSSL line" \
+    '^    first failure: +2026-11-21T09:10:00\+0000 sendmail on smx, 192.0.2.31: unsupported protocol$' "$p"
+t_match "sendmail: TLS 1.1 client: protocol floor" 'our protocol floor locks it out' "$p"
+t_nomatch "sendmail: no client named after the forged name" 'forged\.example' "$dx"
+
+# Exim's mainlog, failures and no records at all: every failure still
+# diagnosed, cause unknown; errors after the handshake (recv) are not
+# handshake failures; a HELO imitating the end of the line names no client.
+golden diagnose_exim.txt --diagnose diagnose-exim.log
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_exim.txt")
+t_match "exim: failures read" '^  read: 5 handshake failures, 0 failure lines refused' "$dx"
+t_match "exim: name, HELO and port" '^    failures: +2 \(no shared cipher 2\)$' "$(client_block partner.example)"
+t_match "exim: the address after the forged HELO" '^  192\.0\.2\.42$' "$dx"
+t_nomatch "exim: the forged address is nobody" '10\.0\.0\.1|192\.0\.2\.41' "$dx"
+t_eq "exim: no records, no remedy" 0 "$(printf '%s\n' "$dx" | grep -c 'remedy:')"
+
+# Records but no failures: a client gone to plaintext is listed, no cause
+# is invented; a client that went back to TLS is not listed.
+golden diagnose_records.txt --by client_domain --diagnose downgrade.log
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_records.txt")
+t_eq "records only: no cause but 'none known'" "$(printf '%s\n' "$dx" | grep -c '^    cause:')" \
+    "$(printf '%s\n' "$dx" | grep -c '^    cause: *none known')"
+t_eq "records only: no remedy" 0 "$(printf '%s\n' "$dx" | grep -c 'remedy:')"
+t_nomatch "records only: a client back on TLS is not listed" 'pphosted' "$dx"
+(cd "$DATA" && "$R" --year 2026 --diagnose cat.log) 2>/dev/null | sed -n '/^Diagnosis/,$p' >"$tmp/cat.txt"
+t_match "diagnose: records without a time stamp are left out and counted" \
+    'left out: 0 failures, [1-9][0-9]* decision records$' "$(cat "$tmp/cat.txt")"
+(cd "$DATA" && "$R" --diagnose -f csv downgrade.log) >/dev/null 2>&1
+t_eq "diagnose with -f csv: usage error" 2 $?
+
+# Hostile MTA lines: refused (counted), escaped, never a forged client.
+{
+    printf 'Nov 21 09:00:00 mx postfix/smtpd[1]: SSL_accept error from ev\033[2Jil.example[192.0.2.1]: -1\n'
+    printf 'Nov 21 09:00:01 mx postfix/smtpd[2]: SSL_accept error from <script>.example[192.0.2.2]: -1\n'
+    printf 'Nov 21 09:00:02 mx postfix/smtpd[3]: SSL_accept error from a.example[::ffff:999.1.1.1]: -1\n'
+    printf 'Nov 21 09:00:03 mx postfix/smtpd[4]: SSL_accept error from \n'
+    printf 'Nov 21 09:00:04 mx postfix/smtpd[5]: SSL_accept error from x.example[192.0.2.5]: -1\000tail\n'
+    printf 'Nov 21 09:00:05 mx sm-mta[6]: STARTTLS=server, error: accept failed=-1, reason=x, SSL_error=1, errno=0, retry=-1, relay=a.example [192.0.2.6] and more\n'
+    printf 'Nov 21 09:00:06 mx sm-mta[7]: STARTTLS=server, error: accept failed=-1, reason=x, SSL_error=1, errno=0, retry=-1, relay=ev\033il [192.0.2.7]\n'
+    printf 'Nov 21 09:00:07 mx postfix/smtpd[8]: SSL_accept error from h.example[192.0.2.8]: -1\n'
+    printf 'Nov 21 09:00:07 mx postfix/smtpd[8]: warning: TLS library problem: error:1:SSL routines::<script>"&\047\033[31m:x.c:1:\n'
+    printf 'Nov 21 09:00:08 mx exim[9]: TLS error on connection from (</td><script>) [192.0.2.9] (SSL_accept): <b>x</b>\033]0;t\007\n'
+    printf 'Nov 21 09:00:09 mx postfix/smtpd[10]: SSL_accept error from %s.example[192.0.2.10]: -1\n' "$(head -c 300 /dev/zero | tr '\000' a)"
+    printf 'Nov 21 09:00:10 mx exim[11]: TLS error on connection from [192.0.2.11] (SSL_accept): %s\n' "$(head -c 70000 /dev/zero | tr '\000' r)"
+} >"$tmp/hostile-mta.log"
+"$R" --year 2026 --diagnose "$tmp/hostile-mta.log" >"$tmp/hm.txt" 2>&1; rc=$?
+t_eq "hostile MTA lines: exit 0" 0 "$rc"
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/hm.txt")
+t_match "hostile MTA lines: the bad ones refused and counted" '^  read: 2 handshake failures, 7 failure lines refused' "$dx"
+t_nomatch "hostile MTA lines: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/hm.txt")"
+t_match "hostile MTA lines: reason shown escaped" '192\.0\.2\.8: <script>"&.\\x1b\[31m$' "$dx"
+t_nomatch "hostile MTA lines: no client from a refused line" '192\.0\.2\.(1|2|5|6|7|10|11)$' "$dx"
+"$R" --year 2026 --diagnose -f html "$tmp/hostile-mta.log" >"$tmp/hm.html" 2>/dev/null
+html_check "hostile MTA lines" "$tmp/hm.html"
+t_match "html hostile MTA: reason escaped" '&lt;b&gt;x&lt;/b&gt;\\x1b\]0;t\\x07' "$(cat "$tmp/hm.html")"
+"$R" --year 2026 --diagnose -f json "$tmp/hostile-mta.log" >"$tmp/hm.json" 2>/dev/null
+t_match "json hostile MTA: refused lines counted" '"refused_lines": 7' "$(cat "$tmp/hm.json")"
+t_nomatch "json hostile MTA: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/hm.json")"
+
 # Exit status and usage errors.
 "$R" -f html "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f html: exit 0" 0 $?
 "$R" -f pdf "$DATA/trad.log" >/dev/null 2>&1; t_eq "-f pdf: usage error" 2 $?
@@ -274,7 +410,25 @@ RUNS
     t_eq "what-if: config error, exit 2" 2 "$rc"
     t_match "what-if: config error as FILE:LINE" '^wbad.conf:4: min_tls_version' "$(cat "$tmp/wbad.err")"
     t_eq "what-if: config error, no report" "" "$(cat "$tmp/wbad.out")"
-    "$R" -f json --what-if "$tmp/wb.conf" "$tmp/w-kv-full.log" >/dev/null 2>&1; t_eq "what-if with -f json: usage error (text only)" 2 $?
+    # The same forecast as json and csv: goldens, and the counts agree with the text.
+    for f in json csv; do
+        (cd "$tmp" && "$R" -f $f --what-if wb.conf w-kv-full.log) >"$tmp/whatif.$f" 2>"$tmp/whatif.$f.err"
+        t_eq "what-if -f $f: exit 0" 0 $?
+        [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/whatif.$f" "$GOLD/whatif.$f"
+        if d=$(diff -u "$GOLD/whatif.$f" "$tmp/whatif.$f"); then t_ok "golden whatif.$f"; else t_bad "golden whatif.$f" "$d"; fi
+    done
+    t_match "what-if json: changed as in the text" '"changed": 6,' "$(cat "$tmp/whatif.json")"
+    t_eq "what-if json: one change object per rcpt_domain row" 6 "$(grep -c '"rcpt_domain":' "$tmp/whatif.json")"
+    t_eq "what-if csv: header and one row per rcpt_domain row" 7 "$(wc -l <"$tmp/whatif.csv")"
+    t_match "what-if csv: the !kRSA change" '^bank.example,accept -> reject,cipher: AES256-GCM-SHA384 \(policy bank\),rsa.bankpartner.example\[192.0.2.40\],bankpartner.example,1' "$(cat "$tmp/whatif.csv")"
+    (cd "$tmp" && "$R" -f html --what-if wb.conf w-kv-full.log) >"$tmp/whatif.html" 2>/dev/null
+    t_eq "what-if -f html: exit 0" 0 $?
+    html_check "what-if" "$tmp/whatif.html"
+    t_eq "what-if html: a row per transition and change (3 + 6)" 9 \
+        "$(sed -n '/<h2>What if/,$p' "$tmp/whatif.html" | grep -c '^<tr><td')"
+    t_match "what-if html: the cert_mismatch reason, escaped" \
+        '<td class="v">cert_mismatch: subject mx.partner-out.example, issuer Partner CA\+12 \(policy partner\)</td>' \
+        "$(cat "$tmp/whatif.html")"
 fi
 
 t_done

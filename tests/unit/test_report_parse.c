@@ -8,7 +8,8 @@
  *	backslashes) written by record_kv_value() read back identical with
  *	kv_next(), and text the writer cannot produce is refused. seqset:
  *	out-of-order arrival, merges, duplicates and extreme numbers.
- *	prefix: one named case per log shape.
+ *	prefix: one named case per log shape, and the host, program name
+ *	and pid of each.
  *--*/
 
 /* System library. */
@@ -157,6 +158,11 @@ static void test_prefix(void **state)
         {"pri traditional", "<30>Nov 22 14:31:52 h p[1]: m", "m", "2026-11-22", 1795357912},
         {"bare", "event=decision seq=1", "event=decision seq=1", "", -1},
         {"bad date", "Feb 30 14:31:52 h p: m", "Feb 30 14:31:52 h p: m", "", -1},
+        /* The hour memo: a refused date must not leave its hour behind. */
+        {"same hour after a bad date", "Nov 22 14:59:59 h p: m", "m", "2026-11-22", 1795359599},
+        {"next hour", "Nov 22 15:00:00 h p: m", "m", "2026-11-22", 1795359600},
+        {"bad minute", "Nov 22 15:60:00 h p: m", "Nov 22 15:60:00 h p: m", "", -1},
+        {"leap second", "Nov 22 15:59:60 h p: m", "m", "2026-11-22", 1795363200},
         {"bad pri", "<999>1 x", "<999>1 x", "", -1},
     };
     struct prefix_ctx ctx = {2026, 0};
@@ -175,14 +181,53 @@ static void test_prefix(void **state)
     }
 }
 
+/* test_prefix_source - host, tag and pid, and Exim's stamps */
+static void test_prefix_source(void **state)
+{
+    static const struct {
+        const char *name, *line, *host, *tag, *pid, *msg;
+        long long when;
+    } cases[] = {
+        {"traditional", "Nov 22 14:31:52 mx1 postfix/smtpd[5265]: m", "mx1", "postfix/smtpd", "5265", "m",
+         1795357912},
+        {"service prefix", "Nov 22 14:31:52 mx postfix/submission/smtpd[7]: m", "mx",
+         "postfix/submission/smtpd", "7", "m", 1795357912},
+        {"no pid", "Nov 22 14:31:52 mx kernel: m", "mx", "kernel", "", "m", 1795357912},
+        {"rfc3339", "2026-11-22T14:31:52+00:00 mx sm-mta[42]: m", "mx", "sm-mta", "42", "m", 1795357912},
+        {"rfc5424", "<22>1 2026-11-22T14:31:52Z mx exim 99 - - m", "mx", "exim", "99", "m", 1795357912},
+        {"rfc5424 nil", "<22>1 2026-11-22T14:31:52Z - - - - - m", "", "", "", "m", 1795357912},
+        {"exim mainlog", "2026-11-22 14:31:52 TLS error on x: y", "TLS", "", "", "error on x: y", 1795357912},
+        {"exim log_timezone", "2026-11-22 14:31:52 +0100 TLS error", "TLS", "", "", "error", 1795354312},
+        {"bare", "event=decision", "", "", "", "event=decision", -1},
+    };
+    struct prefix_ctx ctx = {2026, 0};
+    struct prefix px;
+    size_t i;
+    char host[64], tag[64], pid[64];
+
+    (void) state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    for (i = 0; i < N(cases); i++) {
+        prefix_parse(&ctx, cases[i].line, &px);
+        snprintf(host, sizeof(host), "%.*s", (int) px.host_len, px.host);
+        snprintf(tag, sizeof(tag), "%.*s", (int) px.tag_len, px.tag);
+        snprintf(pid, sizeof(pid), "%.*s", (int) px.pid_len, px.pid);
+        if (strcmp(host, cases[i].host) != 0 || strcmp(tag, cases[i].tag) != 0 ||
+            strcmp(pid, cases[i].pid) != 0 || strcmp(px.msg, cases[i].msg) != 0 ||
+            (cases[i].when < 0 ? px.has_time : (!px.has_time || (long long) px.when != cases[i].when)))
+            fail_msg("case \"%s\": host \"%s\" tag \"%s\" pid \"%s\" msg \"%s\" time %lld", cases[i].name,
+                     host, tag, pid, px.msg, px.has_time ? (long long) px.when : -1LL);
+    }
+}
+
 /* main - run the tests */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kv_roundtrip),
-        cmocka_unit_test(test_kv_refused),
-        cmocka_unit_test(test_seqset),
-        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_kv_roundtrip),  cmocka_unit_test(test_kv_refused),
+        cmocka_unit_test(test_seqset),        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_prefix_source),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

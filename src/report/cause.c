@@ -1,0 +1,149 @@
+/*++
+ * NAME
+ *	cause 3
+ * SUMMARY
+ *	--diagnose: the cause of a client's handshake failures, and a remedy
+ * SYNOPSIS
+ *	#include "report/cause.h"
+ *
+ *	size_t	cause_find(client, implies, out)
+ * DESCRIPTION
+ *	See cause.h. The rules are a table of predicates walked in order,
+ *	as a policy is a list of requirements: adding a pattern is adding
+ *	one predicate and one row. The reasons are OpenSSL's own strings
+ *	(ERR_reason_error_string), the same in OpenSSL 1.0 to 3.
+ *--*/
+
+/* System library. */
+#include <stdbool.h>
+#include <string.h>
+
+/* Application. */
+#include "report/cause.h"
+
+/* What a failure's reason says, as far as the rules go. */
+enum reason_class { REASON_NONE, REASON_NO_SHARED_CIPHER, REASON_PROTOCOL, REASON_OTHER };
+
+/* What the rules look at. */
+struct facts {
+    enum reason_class reason;
+    bool tls_before; /* a decision over TLS before the first failure */
+    const struct diag_implies *im;
+};
+
+/* classify - the class of an OpenSSL reason ("" when none was logged) */
+static enum reason_class classify(const char *reason)
+{
+    static const char *const protocol[] = {"unsupported protocol", "version too low",
+                                           "no protocols available"};
+    size_t i;
+
+    if (*reason == 0)
+        return REASON_NONE;
+    if (strcmp(reason, "no shared cipher") == 0)
+        return REASON_NO_SHARED_CIPHER;
+    for (i = 0; i < sizeof(protocol) / sizeof(protocol[0]); i++)
+        if (strcmp(reason, protocol[i]) == 0)
+            return REASON_PROTOCOL;
+    return REASON_OTHER;
+}
+
+/* Predicates: one per pattern. */
+
+/* rsa_certificate - RSA-authenticated only, now no shared cipher */
+static bool rsa_certificate(const struct facts *f)
+{
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH];
+}
+
+/* static_rsa - static-RSA key exchange only, now no shared cipher */
+static bool static_rsa(const struct facts *f)
+{
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_KX];
+}
+
+/* cbc_removed - CBC/3DES only, now no shared cipher */
+static bool cbc_removed(const struct facts *f)
+{
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_CBC];
+}
+
+/* protocol_floor - TLS 1.0/1.1 only, now a protocol error */
+static bool protocol_floor(const struct facts *f)
+{
+    return f->reason == REASON_PROTOCOL && f->im->imp[DIAG_IMP_OLD_TLS];
+}
+
+static const struct rule {
+    bool (*holds)(const struct facts *);
+    struct cause cause;
+} rules[] = {
+    {rsa_certificate,
+     {"rsa_certificate",
+      "last negotiated only RSA-authenticated suites, now fails with \"no shared cipher\": our server no "
+      "longer "
+      "offers an RSA certificate",
+      "serve an RSA certificate beside the ECDSA one (Postfix smtpd_tls_chain_files, Sendmail a second "
+      "confSERVER_CERT, Exim a list in tls_certificate and tls_privatekey)"}},
+    {static_rsa,
+     {"static_rsa",
+      "last used only static-RSA key exchange, now fails with \"no shared cipher\": our server stopped "
+      "offering "
+      "kRSA suites",
+      "offer the static-RSA suites it used again (no !kRSA in the server's cipher list), or ask it to "
+      "support "
+      "ECDHE"}},
+    {cbc_removed,
+     {"cbc_removed",
+      "last used only CBC/3DES suites, now fails with \"no shared cipher\": our server's cipher list dropped "
+      "them",
+      "add the CBC suites it used to the server's cipher list again (Postfix tls_*_cipherlist, Sendmail "
+      "CipherList, Exim tls_require_ciphers), or ask it to support AES-GCM or ChaCha20"}},
+    {protocol_floor,
+     {"protocol_floor",
+      "last used only TLS 1.0/1.1, now fails with a protocol error: our protocol floor locks it out",
+      "allow TLSv1/TLSv1.1 for this client (Postfix smtpd_tls_protocols, Sendmail ServerSSLOptions, Exim "
+      "openssl_options; with OpenSSL 3 also @SECLEVEL=0 in the cipher list) or ask it to upgrade"}},
+};
+
+/* unknown - the one cause when no pattern holds: why, and what would tell */
+static struct cause unknown(const struct facts *f)
+{
+    struct cause c = {"unknown", NULL, NULL};
+
+    if (f->reason == REASON_NONE)
+        c.cause =
+            "unknown: no OpenSSL reason was logged for its failures (the client closed the connection); "
+            "facts needed: OpenSSL's reason (Postfix logs it as \"TLS library problem\", Sendmail at "
+            "LogLevel 10 and above)";
+    else if (f->reason == REASON_OTHER)
+        c.cause = "unknown: not a known pattern of this reason and these facts";
+    else if (!f->tls_before)
+        c.cause =
+            "unknown: no decision over TLS before the first failure in the records read; facts needed: "
+            "what it negotiated before (tlspolicyd's records from before the change), or the suites and "
+            "protocol versions it offers";
+    else
+        c.cause = "unknown: what it last negotiated does not explain the failure; facts needed: the suites, "
+                  "groups and protocol versions it offers (its profile in tlspolicy-probe)";
+    return c;
+}
+
+/* cause_find - every pattern that holds, else one "unknown" */
+size_t cause_find(const struct diagnose_client *c, const struct diag_implies *im, struct cause *out)
+{
+    struct facts f;
+    size_t i, n = 0;
+
+    if (c->failures == 0)
+        return 0; /* no failure logged: no cause to name */
+    f.reason = classify(c->reason);
+    f.tls_before = c->tls_before;
+    f.im = im;
+    for (i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < CAUSE_MAX; i++)
+        if (rules[i].holds(&f))
+            out[n++] = rules[i].cause;
+    if (n == 0)
+        out[n++] = unknown(&f);
+    return n;
+}

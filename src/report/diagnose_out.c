@@ -1,0 +1,432 @@
+/*++
+ * NAME
+ *	diagnose_out 3
+ * SUMMARY
+ *	--diagnose: the diagnosis as text rows and as JSON
+ * SYNOPSIS
+ *	#include "report/out.h"
+ *
+ *	int	diagnose_rows(client, suites, fn, ctx)
+ *	int	diagnose_write(fp, d)
+ *	struct json_object *diagnose_json(d)
+ *	struct json_object *diagnose_json_input(d)
+ * DESCRIPTION
+ *	diagnose_rows() turns one client's timeline into labelled rows, in
+ *	the order of the story: the TLS facts before the break and what
+ *	they imply, the failures, what followed, then cause and remedy.
+ *	The text section and the html page print the same rows, so they
+ *	cannot drift apart. Values from the logs go through out_safe().
+ *	Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's time zone.
+ * DIAGNOSTICS
+ *	Returns -1 (NULL for JSON) when memory runs out.
+ *--*/
+
+/* System library. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Libraries. */
+#include <json-c/json.h>
+
+/* Application. */
+#include "report/cause.h"
+#include "report/diag.h"
+#include "report/diagnose.h"
+#include "report/out.h"
+
+#define TIME_MAX  32
+#define NO_REASON "(none logged)"
+
+/* fmt_time - a time stamp as text */
+static const char *fmt_time(time_t when, char *buf)
+{
+    struct tm tm;
+
+    if (localtime_r(&when, &tm) == NULL || strftime(buf, TIME_MAX, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+        strcpy(buf, "-");
+    return buf;
+}
+
+/* reason_of - a reason as shown */
+static const char *reason_of(const char *reason)
+{
+    return *reason ? reason : NO_REASON;
+}
+
+/* keys - the keys of a map joined by ", " (by count when by_count), "-" when empty */
+static void keys(struct strbuf *sb, const struct map *m, int by_count)
+{
+    struct map_entry **v;
+    size_t i;
+
+    if (m->len == 0) {
+        strbuf_puts(sb, "-");
+        return;
+    }
+    if ((v = map_sorted(m, by_count)) == NULL) {
+        sb->failed = true;
+        return;
+    }
+    for (i = 0; i < m->len; i++) {
+        strbuf_puts(sb, i > 0 ? ", " : "");
+        out_safe(sb, *v[i]->key ? v[i]->key : NO_REASON);
+        if (by_count)
+            strbuf_printf(sb, " %llu", v[i]->count);
+    }
+    free(v);
+}
+
+/* Rows of one client, with a buffer for their values. */
+struct rows {
+    diagnose_row_fn fn;
+    void *ctx;
+    struct strbuf sb;
+    char t[TIME_MAX];
+};
+
+/* emit - one row from the buffer, which is then reset */
+static void emit(struct rows *r, const char *label)
+{
+    r->fn(r->ctx, label, strbuf_str(&r->sb));
+    strbuf_reset(&r->sb);
+}
+
+/* rows_facts - the TLS facts before the break and what they imply */
+static void rows_facts(struct rows *r, const struct diagnose_client *c, const struct diag_implies *im)
+{
+    const char *label = "implies:";
+    int i;
+
+    if (c->tls_before) {
+        strbuf_printf(&r->sb, "%s ", fmt_time(c->last_tls, r->t));
+        out_safe(&r->sb, c->version);
+        strbuf_puts(&r->sb, " ");
+        out_safe(&r->sb, c->cipher);
+    } else {
+        strbuf_puts(&r->sb, c->failures > 0 ? "none before the first failure" : "none");
+    }
+    emit(r, "last TLS:");
+    keys(&r->sb, &c->versions, 0);
+    emit(r, "versions seen over TLS:");
+    keys(&r->sb, &c->ciphers, 0);
+    emit(r, "ciphers seen over TLS:");
+    for (i = 0; i < DIAG_IMP_N; i++) {
+        if (im->imp[i]) {
+            strbuf_puts(&r->sb, diag_imp_text((enum diag_imp) i));
+            emit(r, label);
+            label = "";
+        }
+    }
+    if (im->unknown != NULL) {
+        diag_unknown_text(&r->sb, im->unknown);
+        emit(r, label);
+        label = "";
+    }
+    if (*label != 0) {
+        strbuf_puts(&r->sb, c->versions.len > 0 ? "none" : "-");
+        emit(r, label);
+    }
+}
+
+/* rows_failures - the first failure, how many and why, from where */
+static void rows_failures(struct rows *r, const struct diagnose_client *c)
+{
+    if (c->failures == 0) {
+        strbuf_puts(&r->sb, "none in the MTA logs read");
+        emit(r, "first failure:");
+        return;
+    }
+    strbuf_printf(&r->sb, "%s %s", fmt_time(c->first_fail, r->t), mtafail_mta_name(c->first_mta));
+    if (c->first_host[0] != 0) {
+        strbuf_puts(&r->sb, " on ");
+        out_safe(&r->sb, c->first_host);
+    }
+    strbuf_printf(&r->sb, ", %s: ", c->first_addr);
+    out_safe(&r->sb, reason_of(c->first_reason));
+    emit(r, "first failure:");
+    strbuf_printf(&r->sb, "%llu (", c->failures);
+    keys(&r->sb, &c->reasons, 1);
+    strbuf_puts(&r->sb, ")");
+    emit(r, "failures:");
+    keys(&r->sb, &c->addrs, 0);
+    if (c->more_addrs > 0)
+        strbuf_printf(&r->sb, " (and %llu failures from other addresses)", c->more_addrs);
+    emit(r, "failure addresses:");
+    strbuf_puts(&r->sb, fmt_time(c->last_fail, r->t));
+    emit(r, "last failure:");
+}
+
+/* rows_after - what followed the break */
+static void rows_after(struct rows *r, const struct diagnose_client *c)
+{
+    if (c->failures > 0) {
+        strbuf_printf(&r->sb, "%llu", c->tls_after);
+        if (c->tls_after > 0)
+            strbuf_printf(&r->sb, ", last %s", fmt_time(c->last_tls_after, r->t));
+        emit(r, "TLS after the failure:");
+    }
+    strbuf_printf(&r->sb, "%llu", c->plain_after);
+    if (c->plain_after > 0)
+        strbuf_printf(&r->sb, ", first %s; rejected %llu, deferred %llu",
+                      fmt_time(c->first_plain_after, r->t), c->rejected_after, c->deferred_after);
+    emit(r, c->failures > 0 ? "plaintext after the failure:" : "plaintext after last TLS:");
+    keys(&r->sb, &c->refused, 1);
+    emit(r, "refused recipient domains:");
+    keys(&r->sb, &c->refused_rcpts, 1);
+    emit(r, "refused recipients:");
+}
+
+/* diagnose_rows - one client's timeline as labelled rows */
+int diagnose_rows(const struct diagnose_client *c, const struct diag_suites *suites, diagnose_row_fn fn,
+                  void *ctx)
+{
+    struct rows r;
+    struct diag_implies im;
+    struct cause causes[CAUSE_MAX];
+    size_t i, n;
+    int rc;
+
+    r.fn = fn;
+    r.ctx = ctx;
+    strbuf_init(&r.sb);
+    diag_implies(suites, &c->versions, &c->ciphers, &im);
+    rows_facts(&r, c, &im);
+    rows_failures(&r, c);
+    rows_after(&r, c);
+    n = cause_find(c, &im, causes);
+    for (i = 0; i < n; i++) {
+        strbuf_puts(&r.sb, causes[i].cause);
+        emit(&r, "cause:");
+        if (causes[i].remedy != NULL) {
+            strbuf_puts(&r.sb, causes[i].remedy);
+            emit(&r, "remedy:");
+        }
+    }
+    if (n == 0) {
+        strbuf_puts(&r.sb, "none known: no handshake failure in the MTA logs read");
+        emit(&r, "cause:");
+    }
+    rc = strbuf_failed(&r.sb) ? -1 : 0;
+    strbuf_free(&r.sb);
+    return rc;
+}
+
+/* text_row - one row of the text section */
+static void text_row(void *ctx, const char *label, const char *value)
+{
+    fprintf(ctx, "    %-29s %s\n", label, value);
+}
+
+/* diagnose_write - the text section */
+int diagnose_write(FILE *fp, const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct diagnose_counts n;
+    struct diag_suites *suites;
+    struct strbuf sb;
+    size_t i, len;
+    int rc = 0;
+
+    diagnose_counts(d, &n);
+    if (diagnose_clients(d, &v, &len) != 0)
+        return -1;
+    fprintf(fp, "\nDiagnosis (by client domain):\n");
+    fprintf(fp,
+            "  read: %llu handshake failures, %llu failure lines refused; without a time stamp, left out: "
+            "%llu failures, %llu decision records\n",
+            n.failures, n.bad_lines, n.untimed_fail, n.untimed_record);
+    if (len == 0)
+        fprintf(fp, "  (no client with a handshake failure or gone from TLS to plaintext)\n");
+    suites = diag_suites_open();
+    strbuf_init(&sb);
+    for (i = 0; i < len; i++) {
+        strbuf_reset(&sb);
+        out_safe(&sb, v[i]->key);
+        fprintf(fp, "  %s\n", strbuf_str(&sb));
+        if (diagnose_rows(v[i], suites, text_row, fp) != 0)
+            rc = -1;
+    }
+    if (n.oom)
+        fprintf(fp, "  (out of memory: the diagnosis is incomplete)\n");
+    rc |= strbuf_failed(&sb) ? -1 : 0;
+    strbuf_free(&sb);
+    diag_suites_close(suites);
+    free(v);
+    return n.oom ? -1 : rc;
+}
+
+/* jstr - a JSON string of a log value, escaped as out_safe does */
+static struct json_object *jstr(struct strbuf *sb, const char *value)
+{
+    strbuf_reset(sb);
+    out_safe(sb, value);
+    return strbuf_failed(sb) ? NULL : json_object_new_string(strbuf_str(sb));
+}
+
+/* jtime - a time stamp, or null */
+static struct json_object *jtime(bool has, time_t when)
+{
+    char t[TIME_MAX];
+
+    return has ? json_object_new_string(fmt_time(when, t)) : NULL;
+}
+
+/* jkeys - the keys of a map, sorted, as an array */
+static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
+{
+    struct json_object *arr = json_object_new_array();
+    struct map_entry **v;
+    size_t i;
+
+    if (arr == NULL || m->len == 0 || (v = map_sorted(m, 0)) == NULL)
+        return arr;
+    for (i = 0; i < m->len; i++)
+        json_object_array_add(arr, jstr(sb, v[i]->key));
+    free(v);
+    return arr;
+}
+
+/* jreasons - {"key": count, ...}, most frequent first (reasons, refused domains) */
+static struct json_object *jreasons(struct strbuf *sb, const struct map *m)
+{
+    struct json_object *o = json_object_new_object();
+    struct map_entry **v;
+    size_t i;
+
+    if (o == NULL || m->len == 0 || (v = map_sorted(m, 1)) == NULL)
+        return o;
+    for (i = 0; i < m->len; i++) {
+        strbuf_reset(sb);
+        out_safe(sb, reason_of(v[i]->key));
+        json_object_object_add(o, strbuf_str(sb), json_object_new_uint64(v[i]->count));
+    }
+    free(v);
+    return o;
+}
+
+/* jfirst - the first failure, or null */
+static struct json_object *jfirst(struct strbuf *sb, const struct diagnose_client *c)
+{
+    struct json_object *o;
+
+    if (c->failures == 0 || (o = json_object_new_object()) == NULL)
+        return NULL;
+    json_object_object_add(o, "time", jtime(true, c->first_fail));
+    json_object_object_add(o, "mta", json_object_new_string(mtafail_mta_name(c->first_mta)));
+    json_object_object_add(o, "host", jstr(sb, c->first_host));
+    json_object_object_add(o, "address", json_object_new_string(c->first_addr));
+    json_object_object_add(o, "reason", c->first_reason[0] ? jstr(sb, c->first_reason) : NULL);
+    return o;
+}
+
+/* jimplies - the implications as phrases */
+static struct json_object *jimplies(struct strbuf *sb, const struct diag_implies *im)
+{
+    struct json_object *arr = json_object_new_array();
+    int i;
+
+    for (i = 0; arr != NULL && i < DIAG_IMP_N; i++)
+        if (im->imp[i])
+            json_object_array_add(arr, json_object_new_string(diag_imp_text((enum diag_imp) i)));
+    if (arr != NULL && im->unknown != NULL) {
+        strbuf_reset(sb);
+        json_object_array_add(arr, json_object_new_string(diag_unknown_text(sb, im->unknown)));
+    }
+    return arr;
+}
+
+/* jcauses - [{"pattern", "cause", "remedy"}, ...] */
+static struct json_object *jcauses(const struct diagnose_client *c, const struct diag_implies *im)
+{
+    struct json_object *arr = json_object_new_array(), *o;
+    struct cause causes[CAUSE_MAX];
+    size_t i, n = cause_find(c, im, causes);
+
+    for (i = 0; arr != NULL && i < n && (o = json_object_new_object()) != NULL; i++) {
+        json_object_object_add(o, "pattern", json_object_new_string(causes[i].pattern));
+        json_object_object_add(o, "cause", json_object_new_string(causes[i].cause));
+        json_object_object_add(o, "remedy",
+                               causes[i].remedy ? json_object_new_string(causes[i].remedy) : NULL);
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+/* jclient - one client's timeline */
+static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *suites,
+                                   const struct diagnose_client *c)
+{
+    struct json_object *o = json_object_new_object();
+    struct diag_implies im;
+
+    if (o == NULL)
+        return NULL;
+    diag_implies(suites, &c->versions, &c->ciphers, &im);
+    json_object_object_add(o, "client", jstr(sb, c->key));
+    json_object_object_add(o, "last_tls_time", jtime(c->tls_before, c->last_tls));
+    json_object_object_add(o, "last_tls_version", c->tls_before ? jstr(sb, c->version) : NULL);
+    json_object_object_add(o, "last_cipher", c->tls_before ? jstr(sb, c->cipher) : NULL);
+    json_object_object_add(o, "versions_seen", jkeys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", jkeys(sb, &c->ciphers));
+    json_object_object_add(o, "implications", jimplies(sb, &im));
+    json_object_object_add(o, "failures", json_object_new_uint64(c->failures));
+    json_object_object_add(o, "first_failure", jfirst(sb, c));
+    json_object_object_add(o, "last_failure_time", jtime(c->failures > 0, c->last_fail));
+    json_object_object_add(o, "reasons", jreasons(sb, &c->reasons));
+    json_object_object_add(o, "failure_addresses", jkeys(sb, &c->addrs));
+    json_object_object_add(o, "failures_from_other_addresses", json_object_new_uint64(c->more_addrs));
+    json_object_object_add(o, "tls_after", json_object_new_uint64(c->tls_after));
+    json_object_object_add(o, "last_tls_after_time", jtime(c->tls_after > 0, c->last_tls_after));
+    json_object_object_add(o, "plaintext_after", json_object_new_uint64(c->plain_after));
+    json_object_object_add(o, "first_plaintext_after_time", jtime(c->plain_after > 0, c->first_plain_after));
+    json_object_object_add(o, "rejected_after", json_object_new_uint64(c->rejected_after));
+    json_object_object_add(o, "deferred_after", json_object_new_uint64(c->deferred_after));
+    json_object_object_add(o, "refused_domains", jreasons(sb, &c->refused));
+    json_object_object_add(o, "refused_recipients", jreasons(sb, &c->refused_rcpts));
+    json_object_object_add(o, "causes", jcauses(c, &im));
+    return o;
+}
+
+/* diagnose_json - the "diagnosis" array */
+struct json_object *diagnose_json(const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct json_object *arr;
+    struct diag_suites *suites;
+    struct strbuf sb;
+    struct diagnose_counts n;
+    size_t i, len;
+
+    diagnose_counts(d, &n);
+    if (n.oom || diagnose_clients(d, &v, &len) != 0)
+        return NULL;
+    if ((arr = json_object_new_array()) == NULL || len == 0) {
+        free(v);
+        return arr;
+    }
+    suites = diag_suites_open();
+    strbuf_init(&sb);
+    for (i = 0; i < len; i++)
+        json_object_array_add(arr, jclient(&sb, suites, v[i]));
+    strbuf_free(&sb);
+    diag_suites_close(suites);
+    free(v);
+    return arr;
+}
+
+/* diagnose_json_input - the "diagnosis_input" object */
+struct json_object *diagnose_json_input(const struct diagnose *d)
+{
+    struct json_object *o = json_object_new_object();
+    struct diagnose_counts n;
+
+    if (o == NULL)
+        return NULL;
+    diagnose_counts(d, &n);
+    json_object_object_add(o, "failures", json_object_new_uint64(n.failures));
+    json_object_object_add(o, "refused_lines", json_object_new_uint64(n.bad_lines));
+    json_object_object_add(o, "failures_without_time", json_object_new_uint64(n.untimed_fail));
+    json_object_object_add(o, "records_without_time", json_object_new_uint64(n.untimed_record));
+    return o;
+}
