@@ -91,9 +91,18 @@ e2e_ec_cert() {
 }
 
 # pf_start RELAY_DOMAINS - write main.cf/master.cf in $tmp/pf and start
-# Postfix on 127.0.0.1:$SMTP_PORT with tlspolicyd on $MILTER_PORT as its milter
+# Postfix on 127.0.0.1:$SMTP_PORT with tlspolicyd on $MILTER_PORT as its
+# milter. It logs to $tmp/maillog; with PF_SYSLOG=1, which only
+# rs_e2e_start sets (tests/e2e/rsyslog.sh, inside the private /dev where
+# /dev/log is the test's own rsyslogd), with syslog(3) as in production.
 pf_start() {
     pf="$tmp/pf"
+    if [ "${PF_SYSLOG:-}" = 1 ] && [ "${RS_NAMESPACE:-}" != 1 ]; then
+        echo "PF_SYSLOG=1 outside the namespace of rs_reexec: refused" >"$tmp/postfix-start.log"
+        return 1
+    fi
+    maillog="$tmp/maillog"
+    [ "${PF_SYSLOG:-}" = 1 ] && maillog=""
     mkdir -p "$pf" "$tmp/queue" "$tmp/data" || return 1
     chown postfix "$tmp/data"
     cat >"$pf/main.cf" <<EOF
@@ -117,7 +126,7 @@ alias_maps =
 alias_database =
 biff = no
 smtputf8_enable = no
-maillog_file = $tmp/maillog
+maillog_file = $maillog
 maillog_file_prefixes = /tmp
 smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions =
@@ -162,17 +171,27 @@ scache    unix - - n - 1 scache
 tlsmgr    unix - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 EOF
-    # With maillog_file set Postfix logs through its postlogd into $tmp/maillog;
-    # no_syslog keeps even a stray syslog(3) call away from the machine's logs.
-    no_syslog postfix -c "$pf" start >"$tmp/postfix-start.log" 2>&1 || return 1
+    pf_ctl start >"$tmp/postfix-start.log" 2>&1 || return 1
     wait_listen "$SMTP_PORT" up
+}
+
+# pf_ctl ARGS... - the postfix command for this instance. With maillog_file
+# set Postfix logs through its postlogd into $tmp/maillog, and no_syslog
+# keeps even a stray syslog(3) call away from the machine's logs; with
+# PF_SYSLOG=1 the master and its daemons must reach the test's /dev/log.
+pf_ctl() {
+    if [ "${PF_SYSLOG:-}" = 1 ]; then
+        postfix -c "$tmp/pf" "$@"
+    else
+        no_syslog postfix -c "$tmp/pf" "$@"
+    fi
 }
 
 # pf_set PARAM=VALUE... - change main.cf and reload: the master tells its
 # idle smtpd processes to exit, and new connections get new ones
 pf_set() {
     postconf -c "$tmp/pf" -e "$@" >>"$tmp/postfix-start.log" 2>&1 &&
-        no_syslog postfix -c "$tmp/pf" reload >>"$tmp/postfix-start.log" 2>&1
+        pf_ctl reload >>"$tmp/postfix-start.log" 2>&1
 }
 
 # pf_served_key - the public key of the certificate our Postfix presents

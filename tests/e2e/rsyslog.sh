@@ -40,7 +40,12 @@
 #   $RS_OUT/local3.log       local3.*, template RSYSLOG_FileFormat (RFC 3339)
 #   $RS_OUT/local3.trad.log  local3.*, RSYSLOG_TraditionalFileFormat
 #   $RS_OUT/local3.prio.log  local3.*, "facility.severity tag msg"
-#   $RS_OUT/other.log        everything else (*.*;local3.none)
+#   $RS_OUT/mail.log         mail.*, RSYSLOG_FileFormat: Debian 12's
+#                            /var/log/mail.log, where Postfix and tlspolicyd
+#                            (its default facility) meet
+#   $RS_OUT/mail.trad.log    mail.*, RSYSLOG_TraditionalFileFormat (the
+#                            mail.log of older releases)
+#   $RS_OUT/other.log        everything else (*.*;local3.none;mail.none)
 
 # rsyslogd itself: the installed one (package rsyslog) if there is one,
 # else Debian's rsyslog .deb unpacked (rs_find_rsyslogd, like Sendmail in
@@ -127,6 +132,32 @@ rs_reexec() {
         unshare -m --propagation private bash "$@"
 }
 
+# rs_outer SCRIPT [ARGS...] - the whole outer run of a test that runs in a
+# namespace of its own: SCRIPT again there (rs_reexec), its counts added,
+# then the checks that nothing of it is left running and that the
+# machine's /dev/log is as it was; ends with t_done (its status)
+rs_outer() {
+    start=$(date +%s)
+    t_need unshare
+    [ "$(id -u)" = 0 ] || t_bad "running as root" "mount namespaces need root"
+    [ "$t_fail" -eq 0 ] || { t_done; return; }
+    before=$(rs_devlog_state)
+    rs_reexec "$@"; rc=$?
+    rs_add_counts || t_bad "the test ran in its own mount namespace" "exit status $rc, no counts left"
+    left=$(rs_ns_leftovers)
+    if [ -n "$left" ]; then
+        # shellcheck disable=SC2086
+        t_bad "nothing of the test left running" "$(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
+        # shellcheck disable=SC2086
+        kill -KILL $left 2>/dev/null      # only processes of the test's own namespace, by pid
+    else
+        t_ok "nothing of the test left running"
+    fi
+    t_eq "the machine's /dev/log is unchanged ($before)" "$before" "$(rs_devlog_state)"
+    echo "# run time $(( $(date +%s) - start )) s"
+    t_done
+}
+
 # rs_counts - the inner run's end: leave its counts for the outer run
 rs_counts() {
     [ -n "${RS_COUNTS:-}" ] && echo "$t_pass $t_fail" >"$RS_COUNTS"
@@ -208,7 +239,9 @@ template(name="prio" type="string" string="%syslogfacility-text%.%syslogseverity
 local3.*          action(type="omfile" file="$RS_OUT/local3.log" template="RSYSLOG_FileFormat")
 local3.*          action(type="omfile" file="$RS_OUT/local3.trad.log" template="RSYSLOG_TraditionalFileFormat")
 local3.*          action(type="omfile" file="$RS_OUT/local3.prio.log" template="prio")
-*.*;local3.none   action(type="omfile" file="$RS_OUT/other.log" template="RSYSLOG_FileFormat")
+mail.*            action(type="omfile" file="$RS_OUT/mail.log" template="RSYSLOG_FileFormat")
+mail.*            action(type="omfile" file="$RS_OUT/mail.trad.log" template="RSYSLOG_TraditionalFileFormat")
+*.*;local3.none;mail.none action(type="omfile" file="$RS_OUT/other.log" template="RSYSLOG_FileFormat")
 EOF
     rs_find_rsyslogd || return 1
     # shellcheck disable=SC2086
@@ -246,10 +279,12 @@ rs_td_start() {
     wait_listen "$MILTER_PORT" up
 }
 
-# rs_e2e_start CONF RELAY_DOMAINS - e2e_start (tests/e2e/lib.sh) inside the
-# namespace of rs_reexec: private /dev, rsyslogd, then tlspolicyd (after
-# rsyslogd: it connects to /dev/log when it starts) and Postfix. Installs
-# rs_cleanup. Returns 1 after reporting a failure.
+# rs_e2e_start CONF RELAY_DOMAINS [syslog] - e2e_start (tests/e2e/lib.sh)
+# inside the namespace of rs_reexec: private /dev, rsyslogd, then
+# tlspolicyd (after rsyslogd: it connects to /dev/log when it starts) and
+# Postfix. Postfix logs to $tmp/maillog; with "syslog" through our /dev/log
+# as in production (facility mail: $RS_OUT/mail.log). Installs rs_cleanup.
+# Returns 1 after reporting a failure.
 rs_e2e_start() {
     before=$t_fail
     t_need postfix swaks openssl unshare mount
@@ -269,8 +304,11 @@ rs_e2e_start() {
     printf '%s\n' "$1" >"$tmp/td.conf"
     rs_td_start "$tmp/td.conf" || { t_bad "tlspolicyd starts" "$(tail -n 20 "$tmp/td.log")"; return 1; }
     t_ok "tlspolicyd starts on port $MILTER_PORT"
-    # pf_start runs Postfix under no_syslog: inside our namespace that covers
-    # our /dev/log for Postfix alone; it logs to $tmp/maillog.
+    # Without PF_SYSLOG pf_start runs Postfix under no_syslog: inside our
+    # namespace that covers our /dev/log for Postfix alone; it logs to
+    # $tmp/maillog. With it Postfix's syslog(3) reaches our rsyslogd.
+    # shellcheck disable=SC2034 # read by pf_start and pf_ctl (tests/e2e/lib.sh)
+    [ "${3:-}" = syslog ] && PF_SYSLOG=1
     pf_start "$2" || { t_bad "postfix starts" "$(tail -n 30 "$tmp/postfix-start.log" "$tmp/maillog" 2>&1)"; return 1; }
     t_ok "postfix starts on port $SMTP_PORT"
 }

@@ -34,25 +34,7 @@ TD_IDENT=tlspolicyd-t
 
 # ---- outside: run the test in its own namespace, then check the machine
 if ! rs_inside; then
-    start=$(date +%s)
-    t_need unshare
-    [ "$(id -u)" = 0 ] || t_bad "running as root" "mount namespaces need root"
-    [ "$t_fail" -eq 0 ] || { t_done; exit; }
-    before=$(rs_devlog_state)
-    rs_reexec "$0" "$@"; rc=$?
-    rs_add_counts || t_bad "the test ran in its own mount namespace" "exit status $rc, no counts left"
-    left=$(rs_ns_leftovers)
-    if [ -n "$left" ]; then
-        # shellcheck disable=SC2086
-        t_bad "nothing of the test left running" "$(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)")"
-        # shellcheck disable=SC2086
-        kill -KILL $left 2>/dev/null      # only processes of the test's own namespace, by pid
-    else
-        t_ok "nothing of the test left running"
-    fi
-    t_eq "the machine's /dev/log is unchanged ($before)" "$before" "$(rs_devlog_state)"
-    echo "# run time $(( $(date +%s) - start )) s"
-    t_done
+    rs_outer "$0" "$@"
     exit
 fi
 
