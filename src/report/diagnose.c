@@ -12,7 +12,7 @@
  *	void	diagnose_record(d, rec, prefix)
  *	void	diagnose_file_end(d)
  *	void	diagnose_resolve(d)
- *	int	diagnose_rescan(d, path, err)
+ *	int	diagnose_rescan(d, fd, name, err)
  *	int	diagnose_clients(d, out, n)
  *	void	diagnose_counts(d, counts)
  *	bool	diagnose_oom(d)
@@ -542,7 +542,7 @@ static void rescan_line(struct diagnose *d, struct input_line *line)
 }
 
 /* diagnose_rescan - pass two over one input */
-int diagnose_rescan(struct diagnose *d, const char *path, struct tp_error *err)
+int diagnose_rescan(struct diagnose *d, int fd, const char *name, struct tp_error *err)
 {
     struct input *in;
     struct input_line line;
@@ -550,7 +550,7 @@ int diagnose_rescan(struct diagnose *d, const char *path, struct tp_error *err)
 
     if (d->clients.len == 0)
         return 0; /* no client has a break: nothing to place */
-    if ((in = input_open(path, err)) == NULL)
+    if ((in = input_open_fd(fd, name, err)) == NULL)
         return -1;
     while ((rc = input_next(in, &line, err)) > 0)
         rescan_line(d, &line);

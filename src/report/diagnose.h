@@ -99,8 +99,9 @@ void diagnose_file_end(struct diagnose *);
 /* diagnose_resolve - join failures to clients, fix each break */
 void diagnose_resolve(struct diagnose *);
 
-/* diagnose_rescan - pass two over one input; 0, or -1 with err set */
-int diagnose_rescan(struct diagnose *, const char *path, struct tp_error *err);
+/* diagnose_rescan - pass two over one input, a seekable descriptor at
+   the offset pass one began (see input_open_fd); 0, or -1 with err set */
+int diagnose_rescan(struct diagnose *, int fd, const char *name, struct tp_error *err);
 
 /* diagnose_clients - the clients to show, sorted by key, in a new array
    *out of *n (NULL when none); 0, or -1 when memory runs out */

@@ -216,6 +216,26 @@ gzip -dc "$tmp/dx.gz" | gzip -c | "$R" --year 2026 --diagnose - 2>&1 | sed -n '/
 t_eq "diagnose: gzip on a pipe, same diagnosis" "$dx" "$(cat "$tmp/gzpipe.txt")"
 "$R" --year 2026 --diagnose <"$tmp/dx.gz" 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/redir.txt"
 t_eq "diagnose: redirected gzip file, same diagnosis" "$dx" "$(cat "$tmp/redir.txt")"
+# Inputs that cannot be reopened: process substitution (/dev/fd/N, a
+# pipe), /dev/stdin as a pipe and a named FIFO are copied in pass one;
+# before, pass two read nothing from them (every client "last TLS: none")
+# or hung reopening the FIFO: timeout makes a hang fail.
+if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+    (cd "$DATA" && timeout 20 bash -c '"$0" --year 2026 --diagnose <(cat diagnose-mx1.log diagnose-mx2.log)' "$R") 2>&1 |
+        sed -n '/^Diagnosis/,$p' >"$tmp/procsub.txt"
+    t_eq "diagnose: process substitution, same diagnosis" "$dx" "$(cat "$tmp/procsub.txt")"
+    (cd "$DATA" && cat diagnose-mx1.log diagnose-mx2.log | timeout 20 "$R" --year 2026 --diagnose /dev/stdin) 2>&1 |
+        sed -n '/^Diagnosis/,$p' >"$tmp/devstdin.txt"
+    t_eq "diagnose: /dev/stdin as a pipe, same diagnosis" "$dx" "$(cat "$tmp/devstdin.txt")"
+    mkfifo "$tmp/fifo"
+    (cd "$DATA" && cat diagnose-mx1.log diagnose-mx2.log >"$tmp/fifo") &
+    timeout 20 "$R" --year 2026 --diagnose "$tmp/fifo" >"$tmp/fifo.out" 2>&1; rc=$?
+    wait
+    t_eq "diagnose: a FIFO: exit 0, no hang" 0 "$rc"
+    t_eq "diagnose: a FIFO, same diagnosis" "$dx" "$(sed -n '/^Diagnosis/,$p' "$tmp/fifo.out")"
+else
+    t_bad "diagnose: bash and timeout are installed" "bash or timeout not found"
+fi
 (cd "$DATA" && "$R" --year 2026 --since 2026-11-21T09:00:00+00:00 --diagnose $DX) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/since.txt"
 t_match "diagnose --since: the first failure in the period" \
     '^    first failure: +2026-11-21T09:00:00\+0000 postfix on mx1, 192.0.2.10: no shared cipher$' "$(cat "$tmp/since.txt")"
