@@ -51,6 +51,7 @@
 #define DIAGNOSE_REASONS_MAX 8 /* distinct reasons per client, then "(other)" */
 #define DIAGNOSE_RCPTS_MAX 8   /* refused recipients named per client, then "(other)" */
 #define DIAGNOSE_ADDRS_MAX   8 /* failure addresses listed per client */
+#define DIAGNOSE_CLIENTS_MAX 100 /* clients shown, most failures first */
 
 /* One client's timeline, as the writers see it. */
 struct diagnose_client {
@@ -62,8 +63,10 @@ struct diagnose_client {
     char first_host[MTAFAIL_HOST_MAX + 1];
     char first_addr[MTAFAIL_ADDR_MAX + 1];
     char first_reason[MTAFAIL_REASON_MAX + 1]; /* "" when none was logged */
-    time_t reason_time;                        /* the first failure with a reason */
+    time_t reason_time;                        /* the failure with the most telling reason */
     char reason[MTAFAIL_REASON_MAX + 1];       /* its reason; "" when none had one */
+    unsigned long long closed;                 /* closed after STARTTLS, no handshake failure */
+    time_t first_closed;
     struct map reasons;                        /* reason ("" none logged) -> failures */
     struct map addrs;                          /* failure addresses, at most DIAGNOSE_ADDRS_MAX */
     unsigned long long more_addrs;             /* failures from addresses not kept */
@@ -113,6 +116,8 @@ struct diagnose_counts {
     unsigned long long bad_lines;      /* started like a failure, refused */
     unsigned long long untimed_fail;   /* failures without a time stamp */
     unsigned long long untimed_record; /* decision records without a time stamp */
+    unsigned long long closed;         /* connections closed after STARTTLS, with a time stamp */
+    unsigned long long not_shown;      /* clients beyond DIAGNOSE_CLIENTS_MAX */
     int oom;
 };
 void diagnose_counts(const struct diagnose *, struct diagnose_counts *);

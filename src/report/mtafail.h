@@ -71,6 +71,8 @@ struct mtafail {
     char name[MTAFAIL_NAME_MAX + 1];     /* the client's verified name, or "" */
     char addr[MTAFAIL_ADDR_MAX + 1];     /* the client's address */
     char reason[MTAFAIL_REASON_MAX + 1]; /* OpenSSL's reason, or "" */
+    bool lib_reason;                     /* reason is the TLS library's own text */
+    bool closed;                         /* not a failure: closed after STARTTLS */
 };
 
 enum mtafail_kind {

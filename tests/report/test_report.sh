@@ -190,13 +190,21 @@ p=$(client_block 198.51.100.20)
 t_match "diagnose: failures but no records: still shown" '^    failures: +2 \(no shared cipher 2\)$' "$p"
 t_match "diagnose: failures but no records: cause unknown" '^    cause: +unknown: no decision over TLS before the first failure' "$p"
 t_nomatch "diagnose: failures but no records: no remedy" 'remedy:' "$p"
-t_match "diagnose: a lost connection alone: no reason, unknown" \
-    '^    cause: +unknown: no OpenSSL reason was logged' "$(client_block lostconn.example)"
+# A "lost connection after STARTTLS" without an SSL_accept line before it
+# followed a handshake that worked (Postfix logs every failed one): not a
+# failure, a close, with its own cause.
+p=$(client_block lostconn.example)
+t_match "diagnose: a lost connection alone: counted as a close" '^    closed after STARTTLS: +1, first 2026-11-21T10:00:00\+0000$' "$p"
+t_match "diagnose: a lost connection alone: no failure" '^    first failure: +none in the MTA logs read$' "$p"
+t_match "diagnose: a lost connection alone: the certificate is not accepted" \
+    '^    cause: +the client completed the TLS handshake and then closed the connection: it probably does not accept our certificate' "$p"
+t_match "diagnose: a lost connection alone: check the chain and name" '^    remedy: +check the certificate chain and name' "$p"
+t_nomatch "diagnose: a lost connection alone: no OpenSSL reason asked for" "OpenSSL's reason" "$p"
 p=$(client_block nofail.example)
 t_match "diagnose: TLS then plaintext, no failure: listed" '^    plaintext after last TLS: +1, first ' "$p"
 t_match "diagnose: no failure: no cause invented" '^    cause: +none known: no handshake failure in the MTA logs read$' "$p"
 t_nomatch "diagnose: a TLS-only client is not listed" 'good\.example' "$dx"
-t_match "diagnose: Postfix's own TLS client failure is not counted" '^  read: 8 handshake failures, 0 failure lines refused' "$dx"
+t_match "diagnose: Postfix's own TLS client failure is not counted" '^  read: 7 handshake failures, 1 closed after STARTTLS, 0 failure lines refused' "$dx"
 t_nomatch "diagnose: the old section is replaced" '^TLS to plaintext' "$(cat "$tmp/diagnose.txt")"
 j=$(cat "$tmp/diagnose.json")
 t_match "diagnose json: causes by pattern" '"pattern": "rsa_certificate"' "$j"
@@ -258,7 +266,7 @@ t_nomatch "sendmail: no client named after the forged name" 'forged\.example' "$
 # handshake failures; a HELO imitating the end of the line names no client.
 golden diagnose_exim.txt --diagnose diagnose-exim.log
 dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_exim.txt")
-t_match "exim: failures read" '^  read: 5 handshake failures, 0 failure lines refused' "$dx"
+t_match "exim: failures read" '^  read: 5 handshake failures, 0 closed after STARTTLS, 0 failure lines refused' "$dx"
 t_match "exim: name, HELO and port" '^    failures: +2 \(no shared cipher 2\)$' "$(client_block partner.example)"
 t_match "exim: the address after the forged HELO" '^  192\.0\.2\.42$' "$dx"
 t_nomatch "exim: the forged address is nobody" '10\.0\.0\.1|192\.0\.2\.41' "$dx"
@@ -296,7 +304,7 @@ t_eq "diagnose with -f csv: usage error" 2 $?
 "$R" --year 2026 --diagnose "$tmp/hostile-mta.log" >"$tmp/hm.txt" 2>&1; rc=$?
 t_eq "hostile MTA lines: exit 0" 0 "$rc"
 dx=$(sed -n '/^Diagnosis/,$p' "$tmp/hm.txt")
-t_match "hostile MTA lines: the bad ones refused and counted" '^  read: 2 handshake failures, 7 failure lines refused' "$dx"
+t_match "hostile MTA lines: the bad ones refused and counted" '^  read: 2 handshake failures, 0 closed after STARTTLS, 7 failure lines refused' "$dx"
 t_nomatch "hostile MTA lines: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/hm.txt")"
 t_match "hostile MTA lines: reason shown escaped" '192\.0\.2\.8: <script>"&.\\x1b\[31m$' "$dx"
 t_nomatch "hostile MTA lines: no client from a refused line" '192\.0\.2\.(1|2|5|6|7|10|11)$' "$dx"
