@@ -20,13 +20,16 @@
  * DESCRIPTION
  *	See diagnose.h. During pass one, three maps: seen (client key ->
  *	struct seen, the times of its last decisions over TLS and in
- *	plaintext: a few bytes for every client), failures by address
- *	(address -> struct fail, whose name key is the client the MTA
- *	named) and named addresses (address -> the client key records gave
- *	it, or AMBIGUOUS when records gave it two). diagnose_resolve()
- *	turns them into the fourth, clients (key -> struct diagnose_client),
- *	which holds only the clients to show: those with failures, and
- *	those whose last decision was in plaintext after one over TLS.
+ *	plaintext: a few bytes for every client), failures by fail key
+ *	(the name the MTA vouched for, an IPv4 address or an IPv6 /64 ->
+ *	struct fail, a few hundred bytes without maps) and named addresses
+ *	(address -> the client key records gave it, or AMBIGUOUS when
+ *	records gave it two). diagnose_resolve() joins the failures per
+ *	client and turns the DIAGNOSE_CLIENTS_MAX with the most into the
+ *	fourth map, clients (key -> struct diagnose_client), which holds
+ *	only the clients to show: those with failures or closes after
+ *	STARTTLS, and those whose last decision was in plaintext after one
+ *	over TLS.
  *	Where two events share a second, the one kept as "first" or "last"
  *	is chosen by comparing their text, so the same inputs in any order
  *	give the same diagnosis.

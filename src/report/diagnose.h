@@ -31,10 +31,14 @@
  *	out of the diagnosis and counted. --since and --until apply as to
  *	the report.
  *
- *	Memory is proportional to the clients (a few bytes each; a timeline
- *	only for the clients shown) and to the distinct versions, ciphers,
- *	reasons (at most DIAGNOSE_REASONS_MAX each) and failure addresses
- *	(at most DIAGNOSE_ADDRS_MAX kept) of each; never to the lines.
+ *	Failures without a name the MTA vouches for are keyed by IPv4
+ *	address or IPv6 /64 (as tlspolicyd's fallback keys), so one host
+ *	cannot make a key per connection from its /64. Memory is
+ *	proportional to those keys and the clients (a few hundred bytes
+ *	each; a timeline only for the DIAGNOSE_CLIENTS_MAX clients shown)
+ *	and to the distinct versions, ciphers, reasons (at most
+ *	DIAGNOSE_REASONS_MAX each) and failure addresses (at most
+ *	DIAGNOSE_ADDRS_MAX kept) of those shown; never to the lines.
  *--*/
 #ifndef REPORT_DIAGNOSE_H
 #define REPORT_DIAGNOSE_H
