@@ -11,7 +11,8 @@
  *	See cause.h. The rules are a table of predicates walked in order,
  *	as a policy is a list of requirements: adding a pattern is adding
  *	one predicate and one row. The reasons are OpenSSL's own strings
- *	(ERR_reason_error_string), the same in OpenSSL 1.0 to 3.
+ *	(ERR_reason_error_string), the same in OpenSSL 1.0 to 3, and
+ *	GnuTLS's (gnutls_strerror) for Exim built with GnuTLS.
  *--*/
 
 /* System library. */
@@ -22,30 +23,53 @@
 #include "report/cause.h"
 
 /* What a failure's reason says, as far as the rules go. */
-enum reason_class { REASON_NONE, REASON_NO_SHARED_CIPHER, REASON_PROTOCOL, REASON_OTHER };
+enum reason_class { REASON_NONE, REASON_NO_SHARED_CIPHER, REASON_PROTOCOL, REASON_SIGALG, REASON_OTHER };
 
 /* What the rules look at. */
 struct facts {
     enum reason_class reason;
     bool tls_before; /* a decision over TLS before the first failure */
     const struct diag_implies *im;
+    const struct diagnose_client *c;
 };
 
-/* classify - the class of an OpenSSL reason ("" when none was logged) */
+/* OpenSSL's reason strings, and GnuTLS's (gnutls_strerror(), Exim built
+   with GnuTLS, as Debian's exim4 is), by class. */
+static const struct reason_text {
+    const char *text;
+    enum reason_class class;
+} reason_texts[] = {
+    {"no shared cipher", REASON_NO_SHARED_CIPHER},
+    {"No supported cipher suites have been found.", REASON_NO_SHARED_CIPHER},
+    {"Could not negotiate a supported cipher suite.", REASON_NO_SHARED_CIPHER},
+    {"unsupported protocol", REASON_PROTOCOL},
+    {"version too low", REASON_PROTOCOL},
+    {"no protocols available", REASON_PROTOCOL},
+    {"A packet with illegal or unsupported version was received.", REASON_PROTOCOL},
+    /* OpenSSL 3 against a TLS 1.0/1.1 client at security level 1 and up:
+       the SHA-1 signatures those versions need are refused (alert 80). */
+    {"no suitable signature algorithm", REASON_SIGALG},
+};
+
+/* classify - the class of a reason ("" when none was logged) */
 static enum reason_class classify(const char *reason)
 {
-    static const char *const protocol[] = {"unsupported protocol", "version too low",
-                                           "no protocols available"};
     size_t i;
 
     if (*reason == 0)
         return REASON_NONE;
-    if (strcmp(reason, "no shared cipher") == 0)
-        return REASON_NO_SHARED_CIPHER;
-    for (i = 0; i < sizeof(protocol) / sizeof(protocol[0]); i++)
-        if (strcmp(reason, protocol[i]) == 0)
-            return REASON_PROTOCOL;
+    for (i = 0; i < sizeof(reason_texts) / sizeof(reason_texts[0]); i++)
+        if (strcmp(reason, reason_texts[i].text) == 0)
+            return reason_texts[i].class;
     return REASON_OTHER;
+}
+
+/* cause_reason_known - a reason of a class the rules look at */
+bool cause_reason_known(const char *reason)
+{
+    enum reason_class c = classify(reason);
+
+    return c != REASON_NONE && c != REASON_OTHER;
 }
 
 /* Predicates: one per pattern. */
@@ -72,6 +96,12 @@ static bool cbc_removed(const struct facts *f)
 static bool protocol_floor(const struct facts *f)
 {
     return f->reason == REASON_PROTOCOL && f->im->imp[DIAG_IMP_OLD_TLS];
+}
+
+/* security_level - TLS 1.0/1.1 only, now no signature algorithm OpenSSL 3 allows */
+static bool security_level(const struct facts *f)
+{
+    return f->reason == REASON_SIGALG && f->im->imp[DIAG_IMP_OLD_TLS];
 }
 
 static const struct rule {
@@ -104,7 +134,21 @@ static const struct rule {
       "last used only TLS 1.0/1.1, now fails with a protocol error: our protocol floor locks it out",
       "allow TLSv1/TLSv1.1 for this client (Postfix smtpd_tls_protocols, Sendmail ServerSSLOptions, Exim "
       "openssl_options; with OpenSSL 3 also @SECLEVEL=0 in the cipher list) or ask it to upgrade"}},
+    {security_level,
+     {"security_level",
+      "last used only TLS 1.0/1.1, now fails with \"no suitable signature algorithm\": OpenSSL 3's default "
+      "security level refuses the SHA-1 signatures TLS 1.0/1.1 need",
+      "allow TLSv1/TLSv1.1 and SHA-1 signatures for this client: @SECLEVEL=0 in the server's cipher list "
+      "(Postfix tls_*_cipherlist, Sendmail CipherList, Exim tls_require_ciphers) with TLSv1 allowed, or ask it "
+      "to upgrade to TLS 1.2"}},
 };
+
+/* The pattern of connections closed after STARTTLS without a failure. */
+static const struct cause closed_cause = {
+    "closed_after_handshake",
+    "the client completed the TLS handshake and then closed the connection: it probably does not accept our "
+    "certificate (name, chain or DANE/MTA-STS)",
+    "check the certificate chain and name the client expects (and TLSA/MTA-STS records)"};
 
 /* unknown - the one cause when no pattern holds: why, and what would tell */
 static struct cause unknown(const struct facts *f)
@@ -112,10 +156,8 @@ static struct cause unknown(const struct facts *f)
     struct cause c = {"unknown", NULL, NULL};
 
     if (f->reason == REASON_NONE)
-        c.cause =
-            "unknown: no OpenSSL reason was logged for its failures (the client closed the connection); "
-            "facts needed: OpenSSL's reason (Postfix logs it as \"TLS library problem\", Sendmail at "
-            "LogLevel 10 and above)";
+        c.cause = "unknown: no reason was logged for its failed handshakes; facts needed: the TLS library's "
+                  "reason (Postfix logs it as \"TLS library problem\", Sendmail at LogLevel 10 and above)";
     else if (f->reason == REASON_OTHER)
         c.cause = "unknown: not a known pattern of this reason and these facts";
     else if (!f->tls_before)
@@ -135,15 +177,18 @@ size_t cause_find(const struct diagnose_client *c, const struct diag_implies *im
     struct facts f;
     size_t i, n = 0;
 
-    if (c->failures == 0)
-        return 0; /* no failure logged: no cause to name */
-    f.reason = classify(c->reason);
-    f.tls_before = c->tls_before;
-    f.im = im;
-    for (i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < CAUSE_MAX; i++)
-        if (rules[i].holds(&f))
-            out[n++] = rules[i].cause;
-    if (n == 0)
-        out[n++] = unknown(&f);
-    return n;
+    if (c->failures > 0) {
+        f.reason = classify(c->reason);
+        f.tls_before = c->tls_before;
+        f.im = im;
+        f.c = c;
+        for (i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < CAUSE_MAX - 1; i++)
+            if (rules[i].holds(&f))
+                out[n++] = rules[i].cause;
+        if (n == 0)
+            out[n++] = unknown(&f);
+    }
+    if (c->closed > 0) /* a handshake that worked: its own pattern */
+        out[n++] = closed_cause;
+    return n; /* none: nothing logged says why it stopped using TLS */
 }

@@ -12,7 +12,7 @@
  *	void	diagnose_record(d, rec, prefix)
  *	void	diagnose_file_end(d)
  *	void	diagnose_resolve(d)
- *	int	diagnose_rescan(d, path, err)
+ *	int	diagnose_rescan(d, fd, name, err)
  *	int	diagnose_clients(d, out, n)
  *	void	diagnose_counts(d, counts)
  *	bool	diagnose_oom(d)
@@ -20,13 +20,16 @@
  * DESCRIPTION
  *	See diagnose.h. During pass one, three maps: seen (client key ->
  *	struct seen, the times of its last decisions over TLS and in
- *	plaintext: a few bytes for every client), failures by address
- *	(address -> struct fail, whose name key is the client the MTA
- *	named) and named addresses (address -> the client key records gave
- *	it, or AMBIGUOUS when records gave it two). diagnose_resolve()
- *	turns them into the fourth, clients (key -> struct diagnose_client),
- *	which holds only the clients to show: those with failures, and
- *	those whose last decision was in plaintext after one over TLS.
+ *	plaintext: a few bytes for every client), failures by fail key
+ *	(the name the MTA vouched for, an IPv4 address or an IPv6 /64 ->
+ *	struct fail, a few hundred bytes without maps) and named addresses
+ *	(address -> the client key records gave it, or AMBIGUOUS when
+ *	records gave it two). diagnose_resolve() joins the failures per
+ *	client and turns the DIAGNOSE_CLIENTS_MAX with the most into the
+ *	fourth map, clients (key -> struct diagnose_client), which holds
+ *	only the clients to show: those with failures or closes after
+ *	STARTTLS, and those whose last decision was in plaintext after one
+ *	over TLS.
  *	Where two events share a second, the one kept as "first" or "last"
  *	is chosen by comparing their text, so the same inputs in any order
  *	give the same diagnosis.
@@ -36,19 +39,37 @@
  *--*/
 
 /* System library. */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Application. */
 #include "domain_map.h"
 #include "report/agg.h"
+#include "report/cause.h"
 #include "report/diagnose.h"
 #include "report/input.h"
 
-/* The failures of one address, before it is joined to a client. */
+/* The failures of one fail key (see diagnose.h) in pass one, then of one
+   client while diagnose_resolve() joins them. Small, without maps until a
+   second reason shows up: hostile input can make one per line. */
 struct fail {
-    char name_key[DOMAIN_MAX + 1]; /* client key of the first name the MTA vouched for, or "" */
-    struct diagnose_client c;      /* only the failure fields */
+    char *name_key;                /* client key of the first name the MTA vouched for, or NULL */
+    unsigned long long failures;   /* handshake failures */
+    unsigned long long addr_n;     /* of them from addr */
+    unsigned long long closed;     /* closed after STARTTLS without a failure */
+    time_t first_fail, last_fail, reason_time, first_closed;
+    enum mtafail_mta first_mta;
+    int rank; /* of reason: see reason_rank() */
+    bool has_tls;                  /* resolve: the client's last decision over TLS */
+    time_t tls_max;
+    char first_host[MTAFAIL_HOST_MAX + 1];
+    char first_addr[MTAFAIL_ADDR_MAX + 1];
+    char addr[MTAFAIL_ADDR_MAX + 1]; /* the first address read */
+    char first_reason[MTAFAIL_REASON_MAX + 1];
+    char reason[MTAFAIL_REASON_MAX + 1]; /* the most telling one, see reason_rank() */
+    struct map *reasons;                 /* NULL while every failure had first_reason */
 };
 
 /* What pass one keeps of every client's decisions. */
@@ -60,7 +81,7 @@ struct seen {
 struct diagnose {
     struct map clients; /* key -> struct diagnose_client (after pass one) */
     struct map seen;    /* key -> struct seen (pass one) */
-    struct map fails;   /* address -> struct fail (pass one) */
+    struct map fails;   /* fail key -> struct fail (pass one) */
     struct map named;   /* address -> client key (char *) or AMBIGUOUS (pass one) */
     struct mtafail_track *track;
     struct prefix_ctx pctx;
@@ -184,14 +205,72 @@ static bool earlier(time_t a_when, const char *a_text, time_t b_when, const char
     return a_when != b_when ? a_when < b_when : strcmp(a_text, b_text) < 0;
 }
 
-/* merge_fails - add the failures of src into dst */
-static int merge_fails(struct diagnose_client *dst, const struct diagnose_client *src)
+/* reason_rank - how much a reason tells: a class the causes know (3), the
+   TLS library's own text (2), the MTA's words such as "lost connection"
+   or an errno text (1), none (0). The cause is the earliest of the best. */
+static int reason_rank(const char *reason, bool lib)
+{
+    if (*reason == 0)
+        return 0;
+    if (cause_reason_known(reason))
+        return 3;
+    return lib ? 2 : 1;
+}
+
+/* fail_free - the failures of one key */
+static void fail_free(void *p)
+{
+    struct fail *x = p;
+
+    if (x == NULL)
+        return;
+    if (x->reasons != NULL)
+        map_free(x->reasons, NULL);
+    free(x->reasons);
+    free(x->name_key);
+    free(x);
+}
+
+/* merge_reasons - the reason counts of src into dst, before dst's first_reason changes */
+static int merge_reasons(struct fail *dst, const struct fail *src)
 {
     size_t i;
     int rc = 0;
 
+    if (dst->reasons == NULL && dst->failures > 0 &&
+        (src->reasons != NULL || strcmp(dst->first_reason, src->first_reason) != 0)) {
+        if ((dst->reasons = malloc(sizeof(*dst->reasons))) == NULL)
+            return -1;
+        map_init(dst->reasons);
+        rc = bump(dst->reasons, dst->first_reason, dst->failures, DIAGNOSE_REASONS_MAX);
+    }
+    if (dst->reasons == NULL && src->reasons != NULL) { /* dst has none yet */
+        if ((dst->reasons = malloc(sizeof(*dst->reasons))) == NULL)
+            return -1;
+        map_init(dst->reasons);
+    }
+    if (dst->reasons == NULL)
+        return rc;
+    if (src->reasons == NULL)
+        return rc | bump(dst->reasons, src->first_reason, src->failures, DIAGNOSE_REASONS_MAX);
+    for (i = 0; i < src->reasons->cap; i++)
+        if (src->reasons->slots[i].key != NULL)
+            rc |= bump(dst->reasons, src->reasons->slots[i].key, src->reasons->slots[i].count,
+                       DIAGNOSE_REASONS_MAX);
+    return rc;
+}
+
+/* merge_fail - add the failures and closes of src into dst */
+static int merge_fail(struct fail *dst, const struct fail *src)
+{
+    int rc = 0;
+
+    if (src->closed > 0 && (dst->closed == 0 || src->first_closed < dst->first_closed))
+        dst->first_closed = src->first_closed;
+    dst->closed += src->closed;
     if (src->failures == 0)
         return 0;
+    rc = merge_reasons(dst, src);
     if (dst->failures == 0 || earlier(src->first_fail, src->first_addr, dst->first_fail, dst->first_addr) ||
         (src->first_fail == dst->first_fail && strcmp(src->first_addr, dst->first_addr) == 0 &&
          strcmp(src->first_reason, dst->first_reason) < 0)) {
@@ -203,40 +282,40 @@ static int merge_fails(struct diagnose_client *dst, const struct diagnose_client
     }
     if (dst->failures == 0 || src->last_fail > dst->last_fail)
         dst->last_fail = src->last_fail;
-    if (src->reason[0] != 0 &&
-        (dst->reason[0] == 0 || earlier(src->reason_time, src->reason, dst->reason_time, dst->reason))) {
+    if (dst->failures == 0 || src->rank > dst->rank ||
+        (src->rank == dst->rank && earlier(src->reason_time, src->reason, dst->reason_time, dst->reason))) {
+        dst->rank = src->rank;
         dst->reason_time = src->reason_time;
         memcpy(dst->reason, src->reason, sizeof(dst->reason));
     }
-    dst->failures += src->failures;
-    dst->more_addrs += src->more_addrs;
-    for (i = 0; i < src->reasons.cap; i++)
-        if (src->reasons.slots[i].key != NULL)
-            rc |= bump(&dst->reasons, src->reasons.slots[i].key, src->reasons.slots[i].count,
-                       DIAGNOSE_REASONS_MAX);
-    for (i = 0; i < src->addrs.cap; i++) {
-        if (src->addrs.slots[i].key == NULL)
-            continue;
-        if (map_find(&dst->addrs, src->addrs.slots[i].key) == NULL && dst->addrs.len >= DIAGNOSE_ADDRS_MAX)
-            dst->more_addrs += src->addrs.slots[i].count;
-        else
-            rc |= bump(&dst->addrs, src->addrs.slots[i].key, src->addrs.slots[i].count, DIAGNOSE_ADDRS_MAX);
+    if (dst->failures == 0) {
+        memcpy(dst->addr, src->addr, sizeof(dst->addr));
+        dst->addr_n = src->addr_n;
+    } else if (strcmp(dst->addr, src->addr) == 0) {
+        dst->addr_n += src->addr_n;
     }
+    dst->failures += src->failures;
     return rc;
 }
 
-/* one_failure - a failure as a history of its own, to merge */
-static void one_failure(struct diagnose_client *one, const struct mtafail *f)
+/* one_failure - a failure (or a close after STARTTLS) as failures of their own, to merge */
+static void one_failure(struct fail *one, const struct mtafail *f)
 {
-    client_init(one);
-    one->failures = 1;
-    one->first_fail = one->last_fail = f->when;
+    memset(one, 0, sizeof(*one));
+    if (f->closed) {
+        one->closed = 1;
+        one->first_closed = f->when;
+        return;
+    }
+    one->failures = one->addr_n = 1;
+    one->first_fail = one->last_fail = one->reason_time = f->when;
     one->first_mta = f->mta;
     memcpy(one->first_host, f->host, sizeof(one->first_host));
     memcpy(one->first_addr, f->addr, sizeof(one->first_addr));
+    memcpy(one->addr, f->addr, sizeof(one->addr));
     memcpy(one->first_reason, f->reason, sizeof(one->first_reason));
     memcpy(one->reason, f->reason, sizeof(one->reason));
-    one->reason_time = f->when;
+    one->rank = reason_rank(f->reason, f->lib_reason);
 }
 
 /* name_key - the client key of the name and address the MTA logged */
@@ -253,14 +332,37 @@ static void name_key(const struct mtafail *f, char *buf)
         buf[0] = 0;
 }
 
+/* fail_key - where pass one counts a failure: the name the MTA vouched
+   for, else an IPv4 address or the /64 of an IPv6 one (as tlspolicyd's
+   fallback keys: one host may use a whole /64, and a hostile one could
+   make a key per connection) */
+static const char *fail_key(const struct mtafail *f, char *buf)
+{
+    unsigned char bin[16];
+    char text[MTAFAIL_ADDR_MAX + 1];
+
+    if (f->name[0] != 0) {
+        name_key(f, buf);
+        if (buf[0] != 0)
+            return buf;
+    }
+    if (inet_pton(AF_INET6, f->addr, bin) != 1 || inet_ntop(AF_INET6, bin, text, sizeof(text)) == NULL)
+        return f->addr;
+    memset(bin + 8, 0, 8);
+    if (inet_ntop(AF_INET6, bin, text, sizeof(text)) == NULL)
+        return f->addr;
+    snprintf(buf, DOMAIN_MAX + 1, "%s/64", text);
+    return buf;
+}
+
 /* on_failure - one failure from the joiner (pass one) */
 static void on_failure(void *ctx, const struct mtafail *f)
 {
     struct diagnose *d = ctx;
-    struct diagnose_client one;
+    char buf[DOMAIN_MAX + 1], nk[DOMAIN_MAX + 1];
+    struct fail one;
     struct map_entry *e;
     struct fail *x;
-    int rc;
 
     if (!f->has_time) {
         d->n.untimed_fail++;
@@ -268,25 +370,24 @@ static void on_failure(void *ctx, const struct mtafail *f)
     }
     if (!in_period(d, f->when))
         return;
-    if ((e = map_get(&d->fails, f->addr)) == NULL ||
+    if ((e = map_get(&d->fails, fail_key(f, buf))) == NULL ||
         (e->ptr == NULL && (e->ptr = calloc(1, sizeof(*x))) == NULL)) {
         d->n.oom = 1;
         return;
     }
     x = e->ptr;
-    if (x->c.failures == 0)
-        client_init(&x->c);
-    if (x->name_key[0] == 0 && f->name[0] != 0)
-        name_key(f, x->name_key);
+    if (x->name_key == NULL && f->name[0] != 0) {
+        name_key(f, nk);
+        if (nk[0] != 0 && (x->name_key = strdup(nk)) == NULL)
+            d->n.oom = 1;
+    }
     one_failure(&one, f);
-    rc = bump(&one.reasons, f->reason, 1, DIAGNOSE_REASONS_MAX);
-    rc |= bump(&one.addrs, f->addr, 1, DIAGNOSE_ADDRS_MAX);
-    rc |= merge_fails(&x->c, &one);
-    map_free(&one.reasons, NULL);
-    map_free(&one.addrs, NULL);
-    if (rc != 0)
+    if (merge_fail(x, &one) != 0)
         d->n.oom = 1;
-    d->n.failures++;
+    if (f->closed)
+        d->n.closed++;
+    else
+        d->n.failures++;
 }
 
 /* diagnose_line - a line that is not a record (pass one) */
@@ -376,67 +477,154 @@ static void named_free(void *p)
         free(p);
 }
 
-/* fail_free - the failures of one address */
-static void fail_free(void *p)
+/* joined - the failures of client key, created on first use; NULL on OOM */
+static struct fail *joined(struct diagnose *d, struct map *m, const char *key)
 {
-    struct fail *x = p;
+    struct map_entry *e;
 
-    map_free(&x->c.reasons, NULL);
-    map_free(&x->c.addrs, NULL);
-    free(x);
+    if ((e = map_get(m, key)) == NULL || (e->ptr == NULL && (e->ptr = calloc(1, sizeof(struct fail))) == NULL)) {
+        d->n.oom = 1;
+        return NULL;
+    }
+    return e->ptr;
 }
 
-/* resolve_seen - the last decision over TLS of the clients with failures,
+/* client_of - the client of a fail key's failures: the one records give
+   its address, else the name the MTA vouched for, else its one address,
+   else the key itself (an IPv4 address, an IPv6 /64) */
+static const char *client_of(const struct diagnose *d, const char *fkey, const struct fail *x)
+{
+    const struct map_entry *nm = map_find(&d->named, x->addr);
+
+    if (nm != NULL && nm->ptr != NULL && nm->ptr != AMBIGUOUS)
+        return nm->ptr; /* the records know this address: their client */
+    if (x->name_key != NULL)
+        return x->name_key;
+    return x->addr_n == x->failures && x->addr[0] != 0 ? x->addr : fkey;
+}
+
+/* join_seen - the last decision over TLS of the clients with failures,
    and the clients whose last decision was in plaintext after TLS */
-static void resolve_seen(struct diagnose *d)
+static void join_seen(struct diagnose *d, struct map *m)
 {
     const struct map_entry *e;
     const struct seen *sn;
-    struct map_entry *ce;
-    struct diagnose_client *c = NULL;
+    struct map_entry *je;
+    struct fail *x;
     size_t i;
 
     for (i = 0; i < d->seen.cap; i++) {
         if ((e = &d->seen.slots[i])->key == NULL || (sn = e->ptr) == NULL || !sn->has_tls)
             continue;
-        if ((ce = map_find(&d->clients, e->key)) != NULL)
-            c = ce->ptr;
+        if ((je = map_find(m, e->key)) != NULL)
+            x = je->ptr;
         else if (sn->has_plain && sn->plain_max > sn->tls_max)
-            c = client(d, e->key);
+            x = joined(d, m, e->key);
         else
             continue;
-        if (c != NULL) {
-            c->has_tls = true;
-            c->tls_max = sn->tls_max;
+        if (x != NULL) {
+            x->has_tls = true;
+            x->tls_max = sn->tls_max;
         }
     }
-    map_free(&d->seen, free);
-    map_init(&d->seen);
 }
 
-/* diagnose_resolve - each address's failures to its client */
-void diagnose_resolve(struct diagnose *d)
+/* by_failures - qsort: most failures (then closes) first, then by key */
+static int by_failures(const void *a, const void *b)
 {
-    struct map_entry *e, *nm;
+    const struct map_entry *ea = *(struct map_entry *const *) a, *eb = *(struct map_entry *const *) b;
+    const struct fail *x = ea->ptr, *y = eb->ptr;
+
+    if (x->failures != y->failures)
+        return x->failures > y->failures ? -1 : 1;
+    if (x->closed != y->closed)
+        return x->closed > y->closed ? -1 : 1;
+    return strcmp(ea->key, eb->key);
+}
+
+/* show - a joined client becomes one to show */
+static void show(struct diagnose *d, const char *key, struct fail *x)
+{
     struct diagnose_client *c;
+    size_t i;
+
+    if ((c = client(d, key)) == NULL)
+        return;
+    c->failures = x->failures;
+    c->first_fail = x->first_fail;
+    c->last_fail = x->last_fail;
+    c->first_mta = x->first_mta;
+    memcpy(c->first_host, x->first_host, sizeof(c->first_host));
+    memcpy(c->first_addr, x->first_addr, sizeof(c->first_addr));
+    memcpy(c->first_reason, x->first_reason, sizeof(c->first_reason));
+    memcpy(c->reason, x->reason, sizeof(c->reason));
+    c->reason_time = x->reason_time;
+    c->closed = x->closed;
+    c->first_closed = x->first_closed;
+    c->has_tls = x->has_tls;
+    c->tls_max = x->tls_max;
+    if (x->failures > 0 && x->reasons == NULL && bump(&c->reasons, x->first_reason, x->failures, 1) != 0)
+        d->n.oom = 1;
+    for (i = 0; x->reasons != NULL && i < x->reasons->cap; i++)
+        if (x->reasons->slots[i].key != NULL &&
+            bump(&c->reasons, x->reasons->slots[i].key, x->reasons->slots[i].count, DIAGNOSE_REASONS_MAX) != 0)
+            d->n.oom = 1;
+}
+
+/* show_addrs - the failure addresses of the clients shown */
+static void show_addrs(struct diagnose *d)
+{
+    const struct map_entry *e, *ce;
     const struct fail *x;
-    const char *key;
+    struct diagnose_client *c;
     size_t i;
 
     for (i = 0; i < d->fails.cap; i++) {
-        if ((e = &d->fails.slots[i])->key == NULL || (x = e->ptr) == NULL)
+        if ((e = &d->fails.slots[i])->key == NULL || (x = e->ptr) == NULL || x->failures == 0 ||
+            (ce = map_find(&d->clients, client_of(d, e->key, x))) == NULL || (c = ce->ptr) == NULL)
             continue;
-        nm = map_find(&d->named, e->key);
-        if (nm != NULL && nm->ptr != NULL && nm->ptr != AMBIGUOUS)
-            key = nm->ptr; /* the records know this address: their client */
-        else
-            key = x->name_key[0] != 0 ? x->name_key : e->key;
-        if ((c = client(d, key)) != NULL && merge_fails(c, &x->c) != 0)
+        c->more_addrs += x->failures - x->addr_n;
+        if (map_find(&c->addrs, x->addr) == NULL && c->addrs.len >= DIAGNOSE_ADDRS_MAX)
+            c->more_addrs += x->addr_n;
+        else if (bump(&c->addrs, x->addr, x->addr_n, DIAGNOSE_ADDRS_MAX) != 0)
             d->n.oom = 1;
     }
-    resolve_seen(d);
+}
+
+/* diagnose_resolve - the failures to their clients; the clients to show */
+void diagnose_resolve(struct diagnose *d)
+{
+    struct map m;
+    struct map_entry *e, **v;
+    struct fail *x;
+    size_t i;
+
+    map_init(&m);
+    for (i = 0; i < d->fails.cap; i++) {
+        if ((e = &d->fails.slots[i])->key == NULL || e->ptr == NULL)
+            continue;
+        if ((x = joined(d, &m, client_of(d, e->key, e->ptr))) != NULL && merge_fail(x, e->ptr) != 0)
+            d->n.oom = 1;
+    }
+    join_seen(d, &m);
+    if (m.len > 0 && (v = map_sorted(&m, 0)) != NULL) {
+        qsort(v, m.len, sizeof(*v), by_failures);
+        for (i = 0; i < m.len; i++) {
+            if (i < DIAGNOSE_CLIENTS_MAX)
+                show(d, v[i]->key, v[i]->ptr);
+            else
+                d->n.not_shown++;
+        }
+        free(v);
+    } else if (m.len > 0) {
+        d->n.oom = 1;
+    }
+    show_addrs(d);
+    map_free(&m, fail_free);
+    map_free(&d->seen, free);
     map_free(&d->fails, fail_free);
     map_free(&d->named, named_free);
+    map_init(&d->seen);
     map_init(&d->fails);
     map_init(&d->named);
 }
@@ -447,9 +635,11 @@ static bool anchor(const struct diagnose_client *c, time_t *when)
 {
     if (c->failures > 0)
         *when = c->first_fail;
+    else if (c->closed > 0)
+        *when = c->first_closed;
     else if (c->has_tls)
         *when = c->tls_max + 1;
-    return c->failures > 0 || c->has_tls;
+    return c->failures > 0 || c->closed > 0 || c->has_tls;
 }
 
 /* set_str - replace *dst with a copy of src */
@@ -542,7 +732,7 @@ static void rescan_line(struct diagnose *d, struct input_line *line)
 }
 
 /* diagnose_rescan - pass two over one input */
-int diagnose_rescan(struct diagnose *d, const char *path, struct tp_error *err)
+int diagnose_rescan(struct diagnose *d, int fd, const char *name, struct tp_error *err)
 {
     struct input *in;
     struct input_line line;
@@ -550,7 +740,7 @@ int diagnose_rescan(struct diagnose *d, const char *path, struct tp_error *err)
 
     if (d->clients.len == 0)
         return 0; /* no client has a break: nothing to place */
-    if ((in = input_open(path, err)) == NULL)
+    if ((in = input_open_fd(fd, name, err)) == NULL)
         return -1;
     while ((rc = input_next(in, &line, err)) > 0)
         rescan_line(d, &line);
@@ -561,10 +751,23 @@ int diagnose_rescan(struct diagnose *d, const char *path, struct tp_error *err)
 /* shown - a client with a break worth showing */
 static bool shown(const struct diagnose_client *c)
 {
-    return c->failures > 0 || c->plain_after > 0;
+    return c->failures > 0 || c->closed > 0 || c->plain_after > 0;
 }
 
-/* diagnose_clients - the clients with failures or gone to plaintext, by key */
+/* most_failures - qsort: most failures, then closes, first; then by key */
+static int most_failures(const void *a, const void *b)
+{
+    const struct diagnose_client *x = (*(struct map_entry *const *) a)->ptr,
+                                 *y = (*(struct map_entry *const *) b)->ptr;
+
+    if (x->failures != y->failures)
+        return x->failures > y->failures ? -1 : 1;
+    if (x->closed != y->closed)
+        return x->closed > y->closed ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* diagnose_clients - the clients with failures or gone to plaintext, most failures first */
 int diagnose_clients(const struct diagnose *d, const struct diagnose_client ***out, size_t *n)
 {
     struct map_entry **v;
@@ -576,6 +779,12 @@ int diagnose_clients(const struct diagnose *d, const struct diagnose_client ***o
         return 0;
     if ((v = map_sorted(&d->clients, 0)) == NULL)
         return -1;
+    for (i = 0; i < d->clients.len; i++) /* client() makes one per entry, or runs out */
+        if (v[i]->ptr == NULL) {
+            free(v);
+            return -1;
+        }
+    qsort(v, d->clients.len, sizeof(*v), most_failures);
     /* The array of entry pointers becomes the array of client pointers,
        in place: entry i is read before slot i is written. */
     *out = (const struct diagnose_client **) v;

@@ -31,10 +31,14 @@
  *	out of the diagnosis and counted. --since and --until apply as to
  *	the report.
  *
- *	Memory is proportional to the clients (a few bytes each; a timeline
- *	only for the clients shown) and to the distinct versions, ciphers,
- *	reasons (at most DIAGNOSE_REASONS_MAX each) and failure addresses
- *	(at most DIAGNOSE_ADDRS_MAX kept) of each; never to the lines.
+ *	Failures without a name the MTA vouches for are keyed by IPv4
+ *	address or IPv6 /64 (as tlspolicyd's fallback keys), so one host
+ *	cannot make a key per connection from its /64. Memory is
+ *	proportional to those keys and the clients (a few hundred bytes
+ *	each; a timeline only for the DIAGNOSE_CLIENTS_MAX clients shown)
+ *	and to the distinct versions, ciphers, reasons (at most
+ *	DIAGNOSE_REASONS_MAX each) and failure addresses (at most
+ *	DIAGNOSE_ADDRS_MAX kept) of those shown; never to the lines.
  *--*/
 #ifndef REPORT_DIAGNOSE_H
 #define REPORT_DIAGNOSE_H
@@ -51,6 +55,7 @@
 #define DIAGNOSE_REASONS_MAX 8 /* distinct reasons per client, then "(other)" */
 #define DIAGNOSE_RCPTS_MAX 8   /* refused recipients named per client, then "(other)" */
 #define DIAGNOSE_ADDRS_MAX   8 /* failure addresses listed per client */
+#define DIAGNOSE_CLIENTS_MAX 100 /* clients shown, most failures first */
 
 /* One client's timeline, as the writers see it. */
 struct diagnose_client {
@@ -62,8 +67,10 @@ struct diagnose_client {
     char first_host[MTAFAIL_HOST_MAX + 1];
     char first_addr[MTAFAIL_ADDR_MAX + 1];
     char first_reason[MTAFAIL_REASON_MAX + 1]; /* "" when none was logged */
-    time_t reason_time;                        /* the first failure with a reason */
+    time_t reason_time;                        /* the failure with the most telling reason */
     char reason[MTAFAIL_REASON_MAX + 1];       /* its reason; "" when none had one */
+    unsigned long long closed;                 /* closed after STARTTLS, no handshake failure */
+    time_t first_closed;
     struct map reasons;                        /* reason ("" none logged) -> failures */
     struct map addrs;                          /* failure addresses, at most DIAGNOSE_ADDRS_MAX */
     unsigned long long more_addrs;             /* failures from addresses not kept */
@@ -99,8 +106,9 @@ void diagnose_file_end(struct diagnose *);
 /* diagnose_resolve - join failures to clients, fix each break */
 void diagnose_resolve(struct diagnose *);
 
-/* diagnose_rescan - pass two over one input; 0, or -1 with err set */
-int diagnose_rescan(struct diagnose *, const char *path, struct tp_error *err);
+/* diagnose_rescan - pass two over one input, a seekable descriptor at
+   the offset pass one began (see input_open_fd); 0, or -1 with err set */
+int diagnose_rescan(struct diagnose *, int fd, const char *name, struct tp_error *err);
 
 /* diagnose_clients - the clients to show, sorted by key, in a new array
    *out of *n (NULL when none); 0, or -1 when memory runs out */
@@ -112,6 +120,8 @@ struct diagnose_counts {
     unsigned long long bad_lines;      /* started like a failure, refused */
     unsigned long long untimed_fail;   /* failures without a time stamp */
     unsigned long long untimed_record; /* decision records without a time stamp */
+    unsigned long long closed;         /* connections closed after STARTTLS, with a time stamp */
+    unsigned long long not_shown;      /* clients beyond DIAGNOSE_CLIENTS_MAX */
     int oom;
 };
 void diagnose_counts(const struct diagnose *, struct diagnose_counts *);

@@ -132,6 +132,10 @@ static void rows_facts(struct rows *r, const struct diagnose_client *c, const st
 /* rows_failures - the first failure, how many and why, from where */
 static void rows_failures(struct rows *r, const struct diagnose_client *c)
 {
+    if (c->closed > 0) {
+        strbuf_printf(&r->sb, "%llu, first %s", c->closed, fmt_time(c->first_closed, r->t));
+        emit(r, "closed after STARTTLS:");
+    }
     if (c->failures == 0) {
         strbuf_puts(&r->sb, "none in the MTA logs read");
         emit(r, "first failure:");
@@ -160,17 +164,19 @@ static void rows_failures(struct rows *r, const struct diagnose_client *c)
 /* rows_after - what followed the break */
 static void rows_after(struct rows *r, const struct diagnose_client *c)
 {
-    if (c->failures > 0) {
+    if (c->failures > 0 || c->closed > 0) {
         strbuf_printf(&r->sb, "%llu", c->tls_after);
         if (c->tls_after > 0)
             strbuf_printf(&r->sb, ", last %s", fmt_time(c->last_tls_after, r->t));
-        emit(r, "TLS after the failure:");
+        emit(r, c->failures > 0 ? "TLS after the failure:" : "TLS after first close:");
     }
     strbuf_printf(&r->sb, "%llu", c->plain_after);
     if (c->plain_after > 0)
         strbuf_printf(&r->sb, ", first %s; rejected %llu, deferred %llu",
                       fmt_time(c->first_plain_after, r->t), c->rejected_after, c->deferred_after);
-    emit(r, c->failures > 0 ? "plaintext after the failure:" : "plaintext after last TLS:");
+    emit(r, c->failures > 0  ? "plaintext after the failure:"
+            : c->closed > 0 ? "plaintext after first close:"
+                            : "plaintext after last TLS:");
     keys(&r->sb, &c->refused, 1);
     emit(r, "refused recipient domains:");
     keys(&r->sb, &c->refused_rcpts, 1);
@@ -233,9 +239,9 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
         return -1;
     fprintf(fp, "\nDiagnosis (by client domain):\n");
     fprintf(fp,
-            "  read: %llu handshake failures, %llu failure lines refused; without a time stamp, left out: "
-            "%llu failures, %llu decision records\n",
-            n.failures, n.bad_lines, n.untimed_fail, n.untimed_record);
+            "  read: %llu handshake failures, %llu closed after STARTTLS, %llu failure lines refused; without a "
+            "time stamp, left out: %llu failures, %llu decision records\n",
+            n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
     if (len == 0)
         fprintf(fp, "  (no client with a handshake failure or gone from TLS to plaintext)\n");
     suites = diag_suites_open();
@@ -247,6 +253,8 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
         if (diagnose_rows(v[i], suites, text_row, fp) != 0)
             rc = -1;
     }
+    if (n.not_shown > 0)
+        fprintf(fp, "  ... and %llu more clients\n", n.not_shown);
     if (n.oom)
         fprintf(fp, "  (out of memory: the diagnosis is incomplete)\n");
     rc |= strbuf_failed(&sb) ? -1 : 0;
@@ -373,6 +381,8 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     json_object_object_add(o, "failures", json_object_new_uint64(c->failures));
     json_object_object_add(o, "first_failure", jfirst(sb, c));
     json_object_object_add(o, "last_failure_time", jtime(c->failures > 0, c->last_fail));
+    json_object_object_add(o, "closed_after_starttls", json_object_new_uint64(c->closed));
+    json_object_object_add(o, "first_closed_time", jtime(c->closed > 0, c->first_closed));
     json_object_object_add(o, "reasons", jreasons(sb, &c->reasons));
     json_object_object_add(o, "failure_addresses", jkeys(sb, &c->addrs));
     json_object_object_add(o, "failures_from_other_addresses", json_object_new_uint64(c->more_addrs));
@@ -425,8 +435,10 @@ struct json_object *diagnose_json_input(const struct diagnose *d)
         return NULL;
     diagnose_counts(d, &n);
     json_object_object_add(o, "failures", json_object_new_uint64(n.failures));
+    json_object_object_add(o, "closed_after_starttls", json_object_new_uint64(n.closed));
     json_object_object_add(o, "refused_lines", json_object_new_uint64(n.bad_lines));
     json_object_object_add(o, "failures_without_time", json_object_new_uint64(n.untimed_fail));
     json_object_object_add(o, "records_without_time", json_object_new_uint64(n.untimed_record));
+    json_object_object_add(o, "clients_not_shown", json_object_new_uint64(n.not_shown));
     return o;
 }

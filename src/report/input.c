@@ -7,6 +7,7 @@
  *	#include "report/input.h"
  *
  *	struct input *input_open(path, err)
+ *	struct input *input_open_fd(fd, name, err)
  *	int	input_next(in, line, err)
  *	void	input_close(in)
  * DESCRIPTION
@@ -110,6 +111,38 @@ struct input *input_open(const char *path, struct tp_error *err)
         return NULL;
     }
     gzbuffer(in->gz, INPUT_BLOCK);
+    return in;
+}
+
+/* input_open_fd - read a seekable descriptor from its current offset */
+struct input *input_open_fd(int fd, const char *name, struct tp_error *err)
+{
+    struct input *in;
+    unsigned char magic[2];
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    bool gz = at >= 0 && pread(fd, magic, sizeof(magic), at) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    int copy;
+
+    if ((in = calloc(1, sizeof(*in))) != NULL)
+        in->fd = -1;
+    if (in == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL || (in->name = strdup(name)) == NULL) {
+        tp_error_set(err, name, 0, "out of memory");
+        input_close(in);
+        return NULL;
+    }
+    strbuf_init(&in->line);
+    /* A dup shares the offset: the caller seeks it back for a second pass. */
+    if ((copy = dup(fd)) < 0 || (gz && (in->gz = gzdopen(copy, "rb")) == NULL)) {
+        tp_error_set(err, name, 0, "%s", strerror(errno ? errno : ENOMEM));
+        if (copy >= 0)
+            close(copy);
+        input_close(in);
+        return NULL;
+    }
+    if (gz)
+        gzbuffer(in->gz, INPUT_BLOCK);
+    else
+        in->fd = copy;
     return in;
 }
 

@@ -36,6 +36,9 @@ struct input_line {
 
 /* input_open - path, or "-" for stdin; NULL with err set */
 struct input *input_open(const char *path, struct tp_error *err);
+/* input_open_fd - a seekable descriptor (left open) from its current
+   offset, named name in errors; NULL with err set */
+struct input *input_open_fd(int fd, const char *name, struct tp_error *err);
 /* input_next - 1 with a line, 0 at the end, -1 on a read error (err set) */
 int input_next(struct input *, struct input_line *, struct tp_error *err);
 /* input_close - release everything */

@@ -11,8 +11,10 @@
  *	Command line, then every input through scan_file() into one
  *	struct agg, then one writer. See tlspolicy-report(1). With
  *	--diagnose the inputs are read a second time (diagnose.h says
- *	why); standard input is first copied to an unlinked temporary
- *	file unless it is a file already, so it can be read again.
+ *	why), through descriptors opened once: a regular file (standard
+ *	input too) is seeked back to where pass one began, anything else
+ *	(a pipe, <(...), a FIFO) is first copied to an unlinked temporary
+ *	file, which both passes read.
  * DIAGNOSTICS
  *	Exit 0 when the report was written from every input, 1 when an
  *	input could not be read (the report covers the others) or the
@@ -21,10 +23,13 @@
 
 /* System library. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,9 +215,9 @@ static int write_all(int fd, const char *buf, size_t n)
     return 0;
 }
 
-/* spool - copy standard input to an unlinked temporary file and make
-   that standard input; 0, or -1 with errno set */
-static int spool(void)
+/* spool - copy src to an unlinked temporary file, at offset 0; its
+   descriptor, or -1 with errno set */
+static int spool(int src)
 {
     const char *dir = getenv("TMPDIR");
     char path[4096], buf[65536];
@@ -223,85 +228,161 @@ static int spool(void)
     if ((fd = mkstemp(path)) < 0)
         return -1;
     unlink(path);
-    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+    while ((n = read(src, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || write_all(fd, buf, (size_t) n) != 0)
             break;
     }
-    if (n != 0 || dup2(fd, STDIN_FILENO) < 0 || lseek(STDIN_FILENO, 0, SEEK_SET) < 0) {
+    if (n != 0 || lseek(fd, 0, SEEK_SET) < 0) {
         saved = errno;
         close(fd);
         errno = saved;
         return -1;
     }
-    close(fd);
-    return 0;
+    return fd;
 }
 
-/* stdin_again - make standard input readable twice; *start is where to
-   seek back to. 0, or -1 after a message. */
-static int stdin_again(char **files, off_t *start)
+/* An input of --diagnose, open for both passes. */
+struct twice {
+    int fd;      /* -1 when it could not be opened */
+    off_t start; /* where pass one began */
+};
+
+/* open_twice - an input that pass two reads exactly as pass one did: a
+   regular file stays open and is seeked back, so a log rotated between
+   the passes cannot change it; anything else (a pipe, a FIFO, a device)
+   is copied first, as reopening it would read nothing or block. 0, or
+   -1 with err set. */
+static int open_twice(const char *path, struct twice *tw, struct tp_error *err)
 {
-    for (; *files != NULL && strcmp(*files, "-") != 0; files++)
-        /* void */;
-    if (*files == NULL)
+    struct stat st;
+    const char *what = "";
+    int src, saved;
+
+    tw->fd = -1;
+    tw->start = 0;
+    src = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (src < 0 || fstat(src, &st) != 0)
+        goto fail;
+    if (S_ISREG(st.st_mode) && (tw->start = lseek(src, 0, SEEK_CUR)) >= 0) {
+        tw->fd = src;
         return 0;
-    /* A regular file (a redirection) seeks; a pipe is copied once. */
-    if ((*start = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
-        return 0;
-    *start = 0;
-    if (spool() == 0)
-        return 0;
-    fprintf(stderr, "%s: --diagnose: copying standard input to a temporary file: %s\n", PROG,
-            strerror(errno));
+    }
+    tw->start = 0;
+    what = "copying to a temporary file: ";
+    if ((tw->fd = spool(src)) < 0)
+        goto fail;
+    close(src);
+    return 0;
+fail:
+    saved = errno;
+    if (src >= 0)
+        close(src);
+    tp_error_set(err, path, 0, "%s%s", what, strerror(saved));
+    tw->fd = -1;
     return -1;
 }
 
+/* input_name - an input as named in messages and the report */
+static const char *input_name(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "(stdin)" : path;
+}
+
+/* more_files - as many descriptors as the system allows: --diagnose
+   keeps every input open between its passes */
+static void more_files(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* report_error - one input's error on stderr */
+static void report_error(const char *what, const struct tp_error *err)
+{
+    char msg[TP_ERROR_MSG_MAX + TP_ERROR_FILE_MAX + 16];
+
+    tp_error_format(err, msg, sizeof(msg));
+    fprintf(stderr, "%s: %s%s\n", PROG, what, msg);
+}
+
 /* diagnose_pass - the second pass of --diagnose over the inputs read well */
-static int diagnose_pass(struct diagnose *dx, char **files, const bool *failed, off_t start)
+static int diagnose_pass(struct diagnose *dx, char **files, struct twice *tw, const bool *failed)
 {
     struct tp_error err;
-    char msg[TP_ERROR_MSG_MAX + TP_ERROR_FILE_MAX + 16];
-    int status = 0;
+    int i, status = 0;
 
     diagnose_resolve(dx);
-    for (; *files != NULL; files++, failed++) {
-        if (*failed)
+    for (i = 0; files[i] != NULL; i++) {
+        if (failed[i])
             continue;
-        if (strcmp(*files, "-") == 0 && lseek(STDIN_FILENO, start, SEEK_SET) < 0) {
-            fprintf(stderr, "%s: --diagnose: standard input: %s\n", PROG, strerror(errno));
+        if (lseek(tw[i].fd, tw[i].start, SEEK_SET) < 0) {
+            tp_error_set(&err, input_name(files[i]), 0, "%s", strerror(errno));
+            report_error("--diagnose: ", &err);
             status = 1;
-        } else if (diagnose_rescan(dx, *files, &err) != 0) {
-            tp_error_format(&err, msg, sizeof(msg));
-            fprintf(stderr, "%s: --diagnose: %s\n", PROG, msg);
+        } else if (diagnose_rescan(dx, tw[i].fd, input_name(files[i]), &err) != 0) {
+            report_error("--diagnose: ", &err);
             status = 1;
         }
     }
     return status;
 }
 
-/* read_inputs - pass one over every input, then --diagnose's pass two;
-   failed has a flag per input. 0, or 1 when an input could not be read */
-static int read_inputs(struct options *o, char **files, bool *failed)
+/* read_twice - --diagnose: pass one over every input, then pass two */
+static int read_twice(struct options *o, char **files, bool *failed)
 {
     struct tp_error err;
-    char msg[TP_ERROR_MSG_MAX + TP_ERROR_FILE_MAX + 16];
-    off_t start = 0;
-    int i, status = 0;
+    struct twice *tw;
+    int i, n, rc, status = 0;
 
-    if (o->diagnose && stdin_again(files, &start) != 0)
+    for (n = 0; files[n] != NULL; n++)
+        /* void */;
+    if ((tw = calloc((size_t) n + 1, sizeof(*tw))) == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
         return 1;
-    for (i = 0; files[i] != NULL; i++) {
-        if (scan_file(&o->scan, files[i], &err) != 0) {
-            tp_error_format(&err, msg, sizeof(msg));
-            fprintf(stderr, "%s: %s\n", PROG, msg);
+    }
+    more_files();
+    for (i = 0; i < n; i++) {
+        if (open_twice(files[i], &tw[i], &err) == 0)
+            rc = scan_input(&o->scan, input_open_fd(tw[i].fd, input_name(files[i]), &err),
+                            input_name(files[i]), &err);
+        else
+            rc = -1;
+        if (rc != 0) {
+            report_error("", &err);
             status = failed[i] = 1; /* pass two skips it: its error is told once */
         }
         diagnose_file_end(o->scan.diagnose);
     }
-    if (o->diagnose && diagnose_pass(o->scan.diagnose, files, failed, start) != 0)
+    if (diagnose_pass(o->scan.diagnose, files, tw, failed) != 0)
         status = 1;
+    for (i = 0; i < n; i++)
+        if (tw[i].fd >= 0)
+            close(tw[i].fd);
+    free(tw);
+    return status;
+}
+
+/* read_inputs - every input into the report (twice with --diagnose);
+   failed has a flag per input. 0, or 1 when an input could not be read */
+static int read_inputs(struct options *o, char **files, bool *failed)
+{
+    struct tp_error err;
+    int i, status = 0;
+
+    if (o->diagnose)
+        return read_twice(o, files, failed);
+    for (i = 0; files[i] != NULL; i++) {
+        if (scan_file(&o->scan, files[i], &err) != 0) {
+            report_error("", &err);
+            status = failed[i] = 1;
+        }
+    }
     return status;
 }
 

@@ -161,15 +161,21 @@ static bool postfix_smtpd(const struct prefix *px)
     return false;
 }
 
-/* postfix_client - "NAME[ADDR]" at s; *end after the ']' */
+/* postfix_client - "NAME[ADDR]", "NAME[ADDR]:PORT" (smtpd_client_port_logging)
+   or "[ADDR]:PORT" (tlsproxy for postscreen: no name) at s; *end after it */
 static bool postfix_client(const char *s, const char **end, struct mtafail *out)
 {
     const char *lb = strchr(s, '['), *rb;
+    size_t port;
 
     if (lb == NULL || (rb = strchr(lb, ']')) == NULL)
         return false;
-    if (!set_name(out, s, (size_t) (lb - s)) || !set_addr(out, lb + 1, (size_t) (rb - lb - 1)))
+    out->name[0] = 0;
+    if ((lb > s && !set_name(out, s, (size_t) (lb - s))) || !set_addr(out, lb + 1, (size_t) (rb - lb - 1)))
         return false;
+    port = rb[1] == ':' ? strspn(rb + 2, "0123456789") : 0;
+    if (port > 0 && port <= 5 && (rb[2 + port] == 0 || rb[2 + port] == ':'))
+        rb += 1 + port;
     *end = rb + 1;
     return true;
 }
@@ -190,11 +196,13 @@ static enum mtafail_kind postfix_line(const char *msg, struct mtafail *out)
             set_reason(out, p, strlen(p));
         return MTAFAIL_START;
     }
-    if (STARTS(msg, "warning: TLS library problem: "))
+    if (STARTS(msg, "warning: TLS library problem: ")) {
+        out->lib_reason = true;
         return mtafail_openssl_reason(SKIP(msg, "warning: TLS library problem: "), out->reason,
                                       sizeof(out->reason)) == 0
                    ? MTAFAIL_REASON
                    : MTAFAIL_BAD;
+    }
     if (STARTS(msg, "lost connection after STARTTLS from "))
         return postfix_client(SKIP(msg, "lost connection after STARTTLS from "), &p, out) && *p == 0
                    ? MTAFAIL_LOST
@@ -247,8 +255,10 @@ static enum mtafail_kind sendmail_accept(const char *p, struct mtafail *out)
         end = strchr(reason, ',');
     out->reason[0] = 0;
     /* "unknown": OpenSSL's queue was empty; the error lines may tell. */
-    if (end != NULL && !(end - reason == 7 && strncmp(reason, "unknown", 7) == 0))
+    if (end != NULL && !(end - reason == 7 && strncmp(reason, "unknown", 7) == 0)) {
         set_reason(out, reason, (size_t) (end - reason));
+        out->lib_reason = true; /* ERR_reason_error_string() */
+    }
     return MTAFAIL_START;
 }
 
@@ -265,8 +275,10 @@ static enum mtafail_kind sendmail_line(const char *msg, struct mtafail *out)
     msg = SKIP(msg, "STARTTLS=server");
     if (STARTS(msg, ", error: accept failed="))
         return sendmail_accept(msg, out);
-    if (STARTS(msg, ": ") && mtafail_openssl_reason(SKIP(msg, ": "), out->reason, sizeof(out->reason)) == 0)
+    if (STARTS(msg, ": ") && mtafail_openssl_reason(SKIP(msg, ": "), out->reason, sizeof(out->reason)) == 0) {
+        out->lib_reason = true;
         return MTAFAIL_REASON;
+    }
     return MTAFAIL_NONE;
 }
 
@@ -333,6 +345,13 @@ static enum mtafail_kind exim_line(const char *text, struct mtafail *out)
         return MTAFAIL_BAD;
     for (lb = rb; lb > text && lb[-1] != '['; lb--)
         /* the address */;
+    /* log_selector +incoming_interface: " I=[OUR ADDR]:PORT" follows the client's */
+    if (lb - text >= 4 && memcmp(lb - 4, " I=[", 4) == 0) {
+        if ((rb = exim_addr_end(text, lb - 4)) == NULL)
+            return MTAFAIL_BAD;
+        for (lb = rb; lb > text && lb[-1] != '['; lb--)
+            /* the client's address */;
+    }
     if (lb == text || !set_addr(out, lb, (size_t) (rb - lb)))
         return MTAFAIL_BAD;
     lb--;
@@ -343,7 +362,10 @@ static enum mtafail_kind exim_line(const char *text, struct mtafail *out)
         if (sp == NULL || sp >= lb || !set_name(out, text, (size_t) (sp - text)))
             return MTAFAIL_BAD;
     }
-    if (mtafail_openssl_reason(rest, out->reason, sizeof(out->reason)) != 0)
+    /* OpenSSL's error string, or GnuTLS's text: the library's words either way */
+    out->lib_reason = mtafail_openssl_reason(rest, out->reason, sizeof(out->reason)) == 0 ||
+                      strncmp(op, " (gnutls_handshake): ", 21) == 0;
+    if (out->reason[0] == 0)
         set_reason(out, rest, strlen(rest));
     return MTAFAIL_DONE;
 }
@@ -355,6 +377,7 @@ enum mtafail_kind mtafail_parse(const struct prefix *px, struct mtafail *out)
     enum mtafail_kind k;
 
     out->name[0] = out->addr[0] = out->reason[0] = 0;
+    out->lib_reason = out->closed = false;
     if (postfix_smtpd(px))
         return postfix_line(msg, out);
     if ((k = sendmail_line(msg, out)) != MTAFAIL_NONE)
@@ -474,7 +497,7 @@ void mtafail_track_line(struct mtafail_track *t, const struct prefix *px)
         /* OpenSSL's first error is the cause; later ones follow from it. */
         if (p != NULL && !p->lib_reason) {
             snprintf(p->f.reason, sizeof(p->f.reason), "%s", f.reason);
-            p->lib_reason = true;
+            p->lib_reason = p->f.lib_reason = true;
         }
         return;
     }
@@ -483,6 +506,9 @@ void mtafail_track_line(struct mtafail_track *t, const struct prefix *px)
     t->bad += k == MTAFAIL_BAD;
     if (k == MTAFAIL_START || (k == MTAFAIL_LOST && p == NULL) || k == MTAFAIL_DONE) {
         stamp(&f, px);
+        /* Postfix logs "SSL_accept error" for every failed handshake: a
+           lost connection without one came after a handshake that worked. */
+        f.closed = k == MTAFAIL_LOST;
         if (k == MTAFAIL_START && !(f.mta == MTAFAIL_SENDMAIL && f.reason[0] != 0))
             hold(t, has_src ? src : NULL, &f);
         else

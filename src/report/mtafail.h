@@ -15,8 +15,12 @@
  *	"SSL_accept error from NAME[ADDR]: -1", then "warning: TLS library
  *	problem: error:0A0000C1:SSL routines::no shared cipher:FILE:LINE:"
  *	with OpenSSL's reason, then "lost connection after STARTTLS from
- *	NAME[ADDR]". The last one alone (the client hung up before its
- *	first handshake message) is a failure without a reason.
+ *	NAME[ADDR]". NAME[ADDR]:PORT (smtpd_client_port_logging) and
+ *	tlsproxy's "[ADDR]:PORT" (no name) are read too. Postfix logs an
+ *	SSL_accept line for every failed handshake, so a lost connection
+ *	line alone followed a handshake that worked: it is emitted with
+ *	closed set, not as a failure (the client rejected what it saw,
+ *	typically our certificate).
  *
  *	Sendmail (any program name): "STARTTLS=server, error: accept
  *	failed=-1, reason=no shared cipher, SSL_error=1, errno=0,
@@ -28,7 +32,9 @@
  *	Exim (syslog, or its own mainlog with or without "[pid]"): "TLS
  *	error on connection from NAME (HELO) [ADDR]:PORT (SSL_accept):
  *	error:0A0000C1:SSL routines::no shared cipher" (or
- *	"(gnutls_handshake): TEXT"), one line.
+ *	"(gnutls_handshake): TEXT"), one line; with log_selector
+ *	+incoming_interface, " I=[OUR ADDR]:PORT" before the operation is
+ *	skipped.
  *
  *	The client's name is kept only when the MTA vouches for it: not
  *	Postfix's "unknown", not a Sendmail name "(may be forged)", never
@@ -71,6 +77,8 @@ struct mtafail {
     char name[MTAFAIL_NAME_MAX + 1];     /* the client's verified name, or "" */
     char addr[MTAFAIL_ADDR_MAX + 1];     /* the client's address */
     char reason[MTAFAIL_REASON_MAX + 1]; /* OpenSSL's reason, or "" */
+    bool lib_reason;                     /* reason is the TLS library's own text */
+    bool closed;                         /* not a failure: closed after STARTTLS */
 };
 
 enum mtafail_kind {

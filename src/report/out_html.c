@@ -489,8 +489,9 @@ static int diagnosis(struct html *h, const struct diagnose *d)
     fprintf(
         h->fp,
         "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
-        "failure lines refused; without a time stamp, left out: %llu failures, %llu decision records.</p>\n",
-        n.failures, n.bad_lines, n.untimed_fail, n.untimed_record);
+        "connections closed after STARTTLS, %llu failure lines refused; without a time stamp, left out: %llu "
+        "failures, %llu decision records.</p>\n",
+        n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
     if (len == 0)
         fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
     if (n.oom)
@@ -504,6 +505,8 @@ static int diagnosis(struct html *h, const struct diagnose *d)
             rc = -1;
         fputs("</tbody>\n</table>\n", h->fp);
     }
+    if (n.not_shown > 0)
+        fprintf(h->fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
     diag_suites_close(suites);
     free(v);
     return n.oom ? -1 : rc;

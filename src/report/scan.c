@@ -7,6 +7,7 @@
  *	#include "report/scan.h"
  *
  *	int	scan_file(s, path, err)
+ *	int	scan_input(s, in, file, err)
  * DESCRIPTION
  *	See scan.h. Lines are handled one at a time and forgotten, so the
  *	size of the input does not matter.
@@ -76,12 +77,16 @@ static void scan_line(struct scan *s, const char *file, struct input_line *line)
 /* scan_file - every line of one file */
 int scan_file(struct scan *s, const char *path, struct tp_error *err)
 {
-    struct input *in;
+    return scan_input(s, input_open(path, err), strcmp(path, "-") == 0 ? "(stdin)" : path, err);
+}
+
+/* scan_input - every line of an open input, closed after */
+int scan_input(struct scan *s, struct input *in, const char *file, struct tp_error *err)
+{
     struct input_line line;
-    const char *file = strcmp(path, "-") == 0 ? "(stdin)" : path;
     int rc;
 
-    if ((in = input_open(path, err)) == NULL)
+    if (in == NULL)
         return -1;
     s->agg->files++;
     while ((rc = input_next(in, &line, err)) > 0)

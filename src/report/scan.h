@@ -25,6 +25,7 @@
 #include "report/agg.h"
 #include "report/diag.h"
 #include "report/diagnose.h"
+#include "report/input.h"
 #include "report/prefix.h"
 #include "report/whatif.h"
 #include "tp_error.h"
@@ -41,5 +42,8 @@ struct scan {
 
 /* scan_file - read path ("-": stdin) into s->agg; 0, or -1 with err set */
 int scan_file(struct scan *, const char *path, struct tp_error *err);
+/* scan_input - read in (from input_open*, NULL when that failed: err is
+   set) as the file named file, then close it; 0, or -1 with err set */
+int scan_input(struct scan *, struct input *in, const char *file, struct tp_error *err);
 
 #endif

@@ -246,7 +246,7 @@ printf '%s\n' "$diag" | sed 's/^/#   /'
 # registered domain: the client is its address.
 t_eq "Postfix named 127.0.0.1 localhost" localhost "$name"
 t_eq "diagnosis: every line placed in time, one failure read" \
-    "  read: 1 handshake failures, 0 failure lines refused; without a time stamp, left out: 0 failures, 0 decision records" \
+    "  read: 1 handshake failures, 0 closed after STARTTLS, 0 failure lines refused; without a time stamp, left out: 0 failures, 0 decision records" \
     "$(printf '%s\n' "$diag" | grep '^  read: ')"
 t_eq "diagnosis: one client, 127.0.0.1 (the certificate checks are no incident)" "  127.0.0.1" \
     "$(printf '%s\n' "$diag" | sed -n '/^Diagnosis (by client domain):$/,$p' | grep -E '^  [^ ]' | grep -v '^  read: ')"

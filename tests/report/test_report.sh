@@ -190,13 +190,21 @@ p=$(client_block 198.51.100.20)
 t_match "diagnose: failures but no records: still shown" '^    failures: +2 \(no shared cipher 2\)$' "$p"
 t_match "diagnose: failures but no records: cause unknown" '^    cause: +unknown: no decision over TLS before the first failure' "$p"
 t_nomatch "diagnose: failures but no records: no remedy" 'remedy:' "$p"
-t_match "diagnose: a lost connection alone: no reason, unknown" \
-    '^    cause: +unknown: no OpenSSL reason was logged' "$(client_block lostconn.example)"
+# A "lost connection after STARTTLS" without an SSL_accept line before it
+# followed a handshake that worked (Postfix logs every failed one): not a
+# failure, a close, with its own cause.
+p=$(client_block lostconn.example)
+t_match "diagnose: a lost connection alone: counted as a close" '^    closed after STARTTLS: +1, first 2026-11-21T10:00:00\+0000$' "$p"
+t_match "diagnose: a lost connection alone: no failure" '^    first failure: +none in the MTA logs read$' "$p"
+t_match "diagnose: a lost connection alone: the certificate is not accepted" \
+    '^    cause: +the client completed the TLS handshake and then closed the connection: it probably does not accept our certificate' "$p"
+t_match "diagnose: a lost connection alone: check the chain and name" '^    remedy: +check the certificate chain and name' "$p"
+t_nomatch "diagnose: a lost connection alone: no OpenSSL reason asked for" "OpenSSL's reason" "$p"
 p=$(client_block nofail.example)
 t_match "diagnose: TLS then plaintext, no failure: listed" '^    plaintext after last TLS: +1, first ' "$p"
 t_match "diagnose: no failure: no cause invented" '^    cause: +none known: no handshake failure in the MTA logs read$' "$p"
 t_nomatch "diagnose: a TLS-only client is not listed" 'good\.example' "$dx"
-t_match "diagnose: Postfix's own TLS client failure is not counted" '^  read: 8 handshake failures, 0 failure lines refused' "$dx"
+t_match "diagnose: Postfix's own TLS client failure is not counted" '^  read: 7 handshake failures, 1 closed after STARTTLS, 0 failure lines refused' "$dx"
 t_nomatch "diagnose: the old section is replaced" '^TLS to plaintext' "$(cat "$tmp/diagnose.txt")"
 j=$(cat "$tmp/diagnose.json")
 t_match "diagnose json: causes by pattern" '"pattern": "rsa_certificate"' "$j"
@@ -216,6 +224,26 @@ gzip -dc "$tmp/dx.gz" | gzip -c | "$R" --year 2026 --diagnose - 2>&1 | sed -n '/
 t_eq "diagnose: gzip on a pipe, same diagnosis" "$dx" "$(cat "$tmp/gzpipe.txt")"
 "$R" --year 2026 --diagnose <"$tmp/dx.gz" 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/redir.txt"
 t_eq "diagnose: redirected gzip file, same diagnosis" "$dx" "$(cat "$tmp/redir.txt")"
+# Inputs that cannot be reopened: process substitution (/dev/fd/N, a
+# pipe), /dev/stdin as a pipe and a named FIFO are copied in pass one;
+# before, pass two read nothing from them (every client "last TLS: none")
+# or hung reopening the FIFO: timeout makes a hang fail.
+if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+    (cd "$DATA" && timeout 20 bash -c '"$0" --year 2026 --diagnose <(cat diagnose-mx1.log diagnose-mx2.log)' "$R") 2>&1 |
+        sed -n '/^Diagnosis/,$p' >"$tmp/procsub.txt"
+    t_eq "diagnose: process substitution, same diagnosis" "$dx" "$(cat "$tmp/procsub.txt")"
+    (cd "$DATA" && cat diagnose-mx1.log diagnose-mx2.log | timeout 20 "$R" --year 2026 --diagnose /dev/stdin) 2>&1 |
+        sed -n '/^Diagnosis/,$p' >"$tmp/devstdin.txt"
+    t_eq "diagnose: /dev/stdin as a pipe, same diagnosis" "$dx" "$(cat "$tmp/devstdin.txt")"
+    mkfifo "$tmp/fifo"
+    (cd "$DATA" && cat diagnose-mx1.log diagnose-mx2.log >"$tmp/fifo") &
+    timeout 20 "$R" --year 2026 --diagnose "$tmp/fifo" >"$tmp/fifo.out" 2>&1; rc=$?
+    wait
+    t_eq "diagnose: a FIFO: exit 0, no hang" 0 "$rc"
+    t_eq "diagnose: a FIFO, same diagnosis" "$dx" "$(sed -n '/^Diagnosis/,$p' "$tmp/fifo.out")"
+else
+    t_bad "diagnose: bash and timeout are installed" "bash or timeout not found"
+fi
 (cd "$DATA" && "$R" --year 2026 --since 2026-11-21T09:00:00+00:00 --diagnose $DX) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/since.txt"
 t_match "diagnose --since: the first failure in the period" \
     '^    first failure: +2026-11-21T09:00:00\+0000 postfix on mx1, 192.0.2.10: no shared cipher$' "$(cat "$tmp/since.txt")"
@@ -238,11 +266,76 @@ t_nomatch "sendmail: no client named after the forged name" 'forged\.example' "$
 # handshake failures; a HELO imitating the end of the line names no client.
 golden diagnose_exim.txt --diagnose diagnose-exim.log
 dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_exim.txt")
-t_match "exim: failures read" '^  read: 5 handshake failures, 0 failure lines refused' "$dx"
+t_match "exim: failures read" '^  read: 7 handshake failures, 0 closed after STARTTLS, 0 failure lines refused' "$dx"
+# log_selector +incoming_interface: the client's address, not our I=[...]
+t_match "exim: I=[our address] is not the client" '^  other\.example$' "$dx"
+t_match "exim: I= without a name: the client's address" '^  203\.0\.113\.9$' "$dx"
+t_nomatch "exim: our I= address is nobody" '^  192\.0\.2\.1$' "$dx"
 t_match "exim: name, HELO and port" '^    failures: +2 \(no shared cipher 2\)$' "$(client_block partner.example)"
 t_match "exim: the address after the forged HELO" '^  192\.0\.2\.42$' "$dx"
 t_nomatch "exim: the forged address is nobody" '10\.0\.0\.1|192\.0\.2\.41' "$dx"
 t_eq "exim: no records, no remedy" 0 "$(printf '%s\n' "$dx" | grep -c 'remedy:')"
+
+# OpenSSL 3 refuses a TLS 1.0 client with "no suitable signature
+# algorithm" (alert 80): the security level pattern, not unknown.
+(cd "$DATA" && "$R" --year 2026 --diagnose diagnose-tls10.log) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/tls10.txt"
+p=$(dx=$(cat "$tmp/tls10.txt"); client_block old.example)
+t_match "TLS 1.0 and no suitable signature algorithm: security_level" \
+    '^    cause: +last used only TLS 1\.0/1\.1, now fails with "no suitable signature algorithm": OpenSSL 3' "$p"
+t_match "TLS 1.0 and no suitable signature algorithm: @SECLEVEL=0 remedy" '^    remedy: .*@SECLEVEL=0' "$p"
+
+# Postfix's tlsproxy (postscreen) names no client and logs a port; smtpd
+# with smtpd_client_port_logging=yes logs NAME[ADDR]:PORT.
+{
+    cat "$DATA/diagnose-tlsproxy.log"
+    echo 'Nov 21 09:00:02 mx1 postfix/smtpd[4]: SSL_accept error from mx.port.example[192.0.2.7]:41234: -1'
+    echo 'Nov 21 09:00:02 mx1 postfix/smtpd[4]: warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:x.c:1:'
+    echo 'Nov 21 09:00:02 mx1 postfix/smtpd[4]: lost connection after STARTTLS from mx.port.example[192.0.2.7]:41234'
+} >"$tmp/ports.log"
+dx=$("$R" --year 2026 --diagnose "$tmp/ports.log" 2>&1 | sed -n '/^Diagnosis/,$p')
+t_match "tlsproxy and port logging: three failures, none refused" \
+    '^  read: 3 handshake failures, 0 closed after STARTTLS, 0 failure lines refused' "$dx"
+t_match "tlsproxy: [ADDR]:PORT is the address" '^    first failure: +2026-11-21T09:00:00\+0000 postfix on mx1, 192\.0\.2\.5: no shared cipher$' \
+    "$(client_block 192.0.2.5)"
+t_match "port logging: NAME[ADDR]:PORT, its reason" '^    failures: +1 \(no shared cipher 1\)$' "$(client_block port.example)"
+
+# The reason behind the cause: OpenSSL's, not the "lost connection" or
+# errno text of an earlier failure.
+cat >"$tmp/reason.log" <<'LOG'
+Nov 20 10:00:02 mx1 tlspolicyd[77]: event=decision seq=1 instance=d1 config=0123456789ab qid=- action=accept would=- reason=tls_ok policy=gdpr level=required mode=enforce rcpt=a@gdpr.example rcpt_domain=gdpr.example sender=s@r.example sender_domain=r.example client_addr=192.0.2.70 client_name=mx.r.example helo=mx.r.example tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 cert_verified=no cert_subject=- cert_issuer=- fallback_key=- deferrals=- reply=-
+Nov 21 08:00:00 mx1 postfix/smtpd[2000]: SSL_accept error from mx.r.example[192.0.2.70]: lost connection
+Nov 21 08:30:00 mx1 postfix/smtpd[2001]: SSL_accept error from mx.r.example[192.0.2.70]: Connection reset by peer
+Nov 21 09:00:00 mx1 postfix/smtpd[2002]: SSL_accept error from mx.r.example[192.0.2.70]: -1
+Nov 21 09:00:00 mx1 postfix/smtpd[2002]: warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:x.c:1:
+LOG
+dx=$("$R" --year 2026 --diagnose "$tmp/reason.log" 2>&1 | sed -n '/^Diagnosis/,$p')
+p=$(client_block r.example)
+t_match "reason: the first failure is still the first" '^    first failure: +2026-11-21T08:00:00\+0000 postfix on mx1, 192\.0\.2\.70: lost connection$' "$p"
+t_match "reason: OpenSSL's reason, not lost connection, gives the cause" '^    cause: +last negotiated only RSA-authenticated suites' "$p"
+
+# GnuTLS (Exim on Debian) says "no shared cipher" its own way.
+cat >"$tmp/gnutls.log" <<'LOG'
+2026-11-20 10:00:02 tlspolicyd[77]: event=decision seq=1 instance=d1 config=0123456789ab qid=- action=accept would=- reason=tls_ok policy=gdpr level=required mode=enforce rcpt=a@gdpr.example rcpt_domain=gdpr.example sender=s@g.example sender_domain=g.example client_addr=192.0.2.71 client_name=mx.g.example helo=mx.g.example tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 cert_verified=no cert_subject=- cert_issuer=- fallback_key=- deferrals=- reply=-
+2026-11-21 09:00:00 TLS error on connection from mx.g.example [192.0.2.71]:41234 (gnutls_handshake): No supported cipher suites have been found.
+LOG
+dx=$("$R" --year 2026 --diagnose "$tmp/gnutls.log" 2>&1 | sed -n '/^Diagnosis/,$p')
+t_match "GnuTLS: No supported cipher suites is no shared cipher" '^    cause: +last negotiated only RSA-authenticated suites' "$(client_block g.example)"
+
+# Bounded: failures from 250 distinct IPv6 /64s and 3 addresses of one
+# /64 (one client, shown as the /64); at most 100 clients listed, the one
+# with the most failures first, the others counted.
+awk 'BEGIN {
+    for (i = 1; i <= 250; i++)
+        printf "Nov 21 09:00:00 mx1 postfix/smtpd[%d]: SSL_accept error from unknown[2001:db8:0:%x::1]: -1\n", i, i;
+    for (i = 1; i <= 3; i++)
+        printf "Nov 21 09:00:01 mx1 postfix/smtpd[9%d]: SSL_accept error from unknown[2001:db8:ffff:1::%d]: -1\n", i, i;
+}' >"$tmp/flood.log"
+dx=$("$R" --year 2026 --diagnose "$tmp/flood.log" 2>&1 | sed -n '/^Diagnosis/,$p')
+t_eq "flood: 100 clients listed" 100 "$(printf '%s\n' "$dx" | grep -c '^  [0-9a-f]')"
+t_match "flood: the others counted" '^  \.\.\. and 151 more clients$' "$dx"
+t_eq "flood: one /64 with three addresses, first" "  2001:db8:ffff:1::/64" "$(printf '%s\n' "$dx" | grep '^  [0-9a-f]' | head -n 1)"
+t_match "flood: the /64's first address, the others counted" '^    failure addresses: +2001:db8:ffff:1::1 \(and 2 failures from other addresses\)$' "$(client_block 2001:db8:ffff:1::/64)"
+t_match "flood json: clients_not_shown" '"clients_not_shown": 151' "$("$R" --year 2026 -f json --diagnose "$tmp/flood.log" 2>/dev/null)"
 
 # Records but no failures: a client gone to plaintext is listed, no cause
 # is invented; a client that went back to TLS is not listed.
@@ -276,7 +369,7 @@ t_eq "diagnose with -f csv: usage error" 2 $?
 "$R" --year 2026 --diagnose "$tmp/hostile-mta.log" >"$tmp/hm.txt" 2>&1; rc=$?
 t_eq "hostile MTA lines: exit 0" 0 "$rc"
 dx=$(sed -n '/^Diagnosis/,$p' "$tmp/hm.txt")
-t_match "hostile MTA lines: the bad ones refused and counted" '^  read: 2 handshake failures, 7 failure lines refused' "$dx"
+t_match "hostile MTA lines: the bad ones refused and counted" '^  read: 2 handshake failures, 0 closed after STARTTLS, 7 failure lines refused' "$dx"
 t_nomatch "hostile MTA lines: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/hm.txt")"
 t_match "hostile MTA lines: reason shown escaped" '192\.0\.2\.8: <script>"&.\\x1b\[31m$' "$dx"
 t_nomatch "hostile MTA lines: no client from a refused line" '192\.0\.2\.(1|2|5|6|7|10|11)$' "$dx"

@@ -110,9 +110,21 @@ static void test_postfix(void **state)
          "2026-11-23T21:10:04+00:00 mx postfix/submission/smtpd[9]: SSL_accept error from "
          "unknown[192.0.2.11]: 0",
          MTAFAIL_START, "postfix", "", "192.0.2.11", ""},
-        {"postscreen's tlsproxy",
-         "Nov 23 21:10:04 mx postfix/tlsproxy[9]: SSL_accept error from unknown[192.0.2.12]: -1",
+        {"postscreen's tlsproxy: no name, a port (postscreen passes \"[ADDR]:PORT\")",
+         "Nov 23 21:10:04 mx postfix/tlsproxy[9]: SSL_accept error from [192.0.2.12]:54321: -1",
          MTAFAIL_START, "postfix", "", "192.0.2.12", ""},
+        {"tlsproxy, IPv6 with a port",
+         "Nov 23 21:10:04 mx postfix/tlsproxy[9]: SSL_accept error from [2001:db8::7]:25123: -1",
+         MTAFAIL_START, "postfix", "", "2001:db8::7", ""},
+        {"smtpd_client_port_logging=yes",
+         "Nov 23 21:10:04 mx postfix/smtpd[9]: SSL_accept error from a.example[192.0.2.13]:41234: -1",
+         MTAFAIL_START, "postfix", "a.example", "192.0.2.13", ""},
+        {"smtpd_client_port_logging=yes, lost connection",
+         "Nov 23 21:10:04 mx postfix/smtpd[9]: lost connection after STARTTLS from a.example[192.0.2.13]:41234",
+         MTAFAIL_LOST, "postfix", "a.example", "192.0.2.13", ""},
+        {"a port with text after it",
+         "Nov 23 21:10:04 mx postfix/smtpd[9]: lost connection after STARTTLS from a.example[192.0.2.13]:41x",
+         MTAFAIL_BAD, NULL, NULL, NULL, NULL},
         {"lost connection detail",
          "Nov 23 21:10:04 mx postfix/smtpd[9]: SSL_accept error from a.example[192.0.2.1]: lost connection",
          MTAFAIL_START, "postfix", "a.example", "192.0.2.1", "lost connection"},
@@ -188,6 +200,18 @@ static void test_exim(void **state)
          "2026-11-22 14:31:52 TLS error on connection from mail.partner.example [192.0.2.10] (SSL_accept): "
          "error:0A0000C1:SSL routines::no shared cipher",
          MTAFAIL_DONE, "exim", "mail.partner.example", "192.0.2.10", "no shared cipher"},
+        {"log_selector +incoming_interface: the client's address, not I=",
+         "2026-11-21 09:00:00 TLS error on connection from mail.other.example (helo.x) [198.51.100.7]:41234 "
+         "I=[192.0.2.1]:25 (SSL_accept): error:0A0000C1:SSL routines::no shared cipher",
+         MTAFAIL_DONE, "exim", "mail.other.example", "198.51.100.7", "no shared cipher"},
+        {"+incoming_interface without a name",
+         "2026-11-21 09:00:01 TLS error on connection from [203.0.113.9]:41235 I=[192.0.2.1]:25 "
+         "(SSL_accept): error:0A0000C1:SSL routines::no shared cipher",
+         MTAFAIL_DONE, "exim", "", "203.0.113.9", "no shared cipher"},
+        {"+incoming_interface, IPv6 interface",
+         "2026-11-21 09:00:01 TLS error on connection from [2001:db8::9]:41235 I=[2001:db8::1]:25 "
+         "(gnutls_handshake): No supported cipher suites have been found.",
+         MTAFAIL_DONE, "exim", "", "2001:db8::9", "No supported cipher suites have been found."},
         {"helo only and port",
          "2026-11-22 14:31:52 TLS error on connection from (mx.helo.example) [192.0.2.10]:41234 "
          "(SSL_accept): "
@@ -234,8 +258,8 @@ static void test_hostile(void **state)
         {"no closing bracket",
          "Nov 23 21:10:04 mx postfix/smtpd[1]: SSL_accept error from a.example[192.0.2.1: -1", MTAFAIL_BAD,
          NULL, NULL, NULL, NULL},
-        {"empty name", "Nov 23 21:10:04 mx postfix/smtpd[1]: lost connection after STARTTLS from [192.0.2.1]",
-         MTAFAIL_BAD, NULL, NULL, NULL, NULL},
+        {"empty name: no name", "Nov 23 21:10:04 mx postfix/smtpd[1]: lost connection after STARTTLS from [192.0.2.1]",
+         MTAFAIL_LOST, "postfix", "", "192.0.2.1", ""},
         {"empty label",
          "Nov 23 21:10:04 mx postfix/smtpd[1]: lost connection after STARTTLS from a..b[192.0.2.1]",
          MTAFAIL_BAD, NULL, NULL, NULL, NULL},
@@ -378,9 +402,13 @@ static void test_track_postfix(void **state)
     assert_string_equal(s.v[1].addr, "192.0.2.3");
     assert_string_equal(s.v[1].reason, "");
     assert_string_equal(s.v[1].host, "mx2");
-    /* a lost connection alone is a failure without a reason */
+    /* a lost connection alone followed a handshake that worked: a close, not a failure */
     assert_string_equal(s.v[2].addr, "192.0.2.4");
     assert_string_equal(s.v[2].reason, "");
+    assert_true(s.v[2].closed);
+    assert_false(s.v[0].closed || s.v[1].closed || s.v[3].closed);
+    assert_true(s.v[0].lib_reason && s.v[3].lib_reason);
+    assert_false(s.v[1].lib_reason);
     /* pid 11 had no further line: the flush ends it */
     assert_string_equal(s.v[3].addr, "192.0.2.2");
     assert_string_equal(s.v[3].reason, "unsupported protocol");
