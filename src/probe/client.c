@@ -37,7 +37,9 @@
 #include <string.h>
 
 /* Libraries. */
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 /* Application. */
@@ -218,6 +220,24 @@ static int has_group(const SSL_CIPHER *c)
            kx == NID_kx_dhe_psk;
 }
 
+/*
+ * dhe_group - the finite field group of a TLS <= 1.2 DHE key exchange:
+ * OpenSSL does not count it as negotiated (the server chose it alone), so
+ * it is read from the server's key share, by name when OpenSSL recognises
+ * the prime (RFC 3526, RFC 7919), else left empty.
+ */
+static void dhe_group(SSL *ssl, char *buf, size_t len)
+{
+    EVP_PKEY *key = NULL;
+
+    buf[0] = 0;
+    if (SSL_get_peer_tmp_key(ssl, &key) == 1 &&
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, buf, len, NULL) != 1)
+        buf[0] = 0;
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+}
+
 /* client_outcome - version, cipher and group of the completed handshake on ssl */
 void client_outcome(SSL *ssl, struct probe_result *r)
 {
@@ -228,6 +248,10 @@ void client_outcome(SSL *ssl, struct probe_result *r)
     r->verdict = PROBE_OK;
     snprintf(r->version, sizeof(r->version), "%s", SSL_get_version(ssl));
     snprintf(r->cipher, sizeof(r->cipher), "%s", c ? SSL_CIPHER_get_name(c) : "");
+    if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe) {
+        dhe_group(ssl, r->group, sizeof(r->group));
+        return;
+    }
     if (c != NULL && has_group(c) && (nid = SSL_get_negotiated_group(ssl)) != 0)
         group = SSL_group_to_name(ssl, nid);
     snprintf(r->group, sizeof(r->group), "%s", group ? group : "");

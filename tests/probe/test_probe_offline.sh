@@ -238,4 +238,24 @@ stanzas=$(printf 'Nov 22 14:31:52 mx tlspolicyd[7]: %s\n%s\n%s\nother program li
 t_eq "--profile-from-record -: one profile per distinct sender and suite" 1 \
     "$(printf '%s\n' "$stanzas" | grep -c '^    name = ')"
 
+# ---- 10. the offline server has DH parameters, as MTAs do
+cat >"$tmp/dhe.conf" <<'CONF'
+profiles = (
+  { name = "dhe-only-tls12"; note = "TLS 1.2 with finite field DHE suites only";
+    min_version = "TLSv1.2"; max_version = "TLSv1.2";
+    ciphers = "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-SHA"; }
+);
+CONF
+out=$("$P" --profiles "$tmp/dhe.conf" -f json "${RSA[@]}"); rc=$?
+t_eq "DHE only against RSA: exit 0" 0 "$rc"
+result "RSA" dhe-only-tls12 true TLSv1.2 DHE-RSA-AES256-GCM-SHA384
+t_eq "DHE: the group is the server's RFC 3526 prime" modp_2048 "$(jfield dhe-only-tls12 group)"
+
+# ---- 11. an encrypted key is refused, never asked for
+openssl pkey -in "$tmp/rsa.key" -aes256 -passout pass:secret -out "$tmp/enc.key" 2>"$tmp/enc.log" ||
+    t_bad "encrypted key made" "$(cat "$tmp/enc.log")"
+err=$(timeout 20 "$P" --profiles "$PROFILES" --cert "$tmp/rsa.pem" --key "$tmp/enc.key" 2>&1 </dev/null >/dev/null)
+t_eq "encrypted key: exit 2" 2 $?
+t_eq "encrypted key: not supported" "tlspolicy-probe: --key $tmp/enc.key: encrypted key: not supported" "$err"
+
 t_done
