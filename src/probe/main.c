@@ -327,6 +327,16 @@ static struct probe_result *select_results(const struct options *o, const struct
     return r;
 }
 
+/* results_free - the results and what each owns */
+static void results_free(struct probe_result *r, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        strbuf_free(&r[i].dropped);
+    free(r);
+}
+
 /* run_offline - every profile against the server of the command line */
 static void run_offline(const struct options *o, struct probe_result *r, size_t n)
 {
@@ -392,7 +402,7 @@ int main(int argc, char **argv)
         run_offline(&o, r, n);
     write_output(&o, r, n);
     status = exit_status(r, n);
-    free(r);
+    results_free(r, n);
     profiles_free(&ps);
     return status;
 }
