@@ -19,8 +19,9 @@
  *	Exit 0 when every profile marked must_pass succeeded, 1 when one
  *	failed, 2 on a usage or setup error: bad flags, an unreadable
  *	certificate or key, settings OpenSSL refuses, a broken profiles
- *	file (FILE:LINE: message), or a live probe that could not reach
- *	the TLS handshake.
+ *	file (FILE:LINE: message), a live probe that could not reach
+ *	the TLS handshake, or a must_pass profile this OpenSSL cannot
+ *	offer (named on stderr: not tested is not succeeded).
  *--*/
 
 /* System library. */
@@ -367,18 +368,28 @@ static void write_output(const struct options *o, const struct probe_result *r, 
     }
 }
 
-/* exit_status - 2 when a profile could not be run, 1 when a must-pass one failed, else 0 */
+/*
+ * exit_status - 2 when a profile could not be run, or one that must pass
+ * is not testable here (the gate cannot vouch for it: each is named on
+ * stderr); 1 when a must-pass one failed; else 0
+ */
 static int exit_status(const struct probe_result *r, size_t n)
 {
     int status = 0;
     size_t i;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i++)
+        if (r[i].verdict == PROBE_UNTESTABLE && r[i].profile->must_pass) {
+            fprintf(stderr, "%s: profile %s must pass but is not testable here: %s\n", PROG,
+                    r[i].profile->name, r[i].error);
+            status = EXIT_USAGE;
+        }
+    for (i = 0; i < n && status == 0; i++)
         if (r[i].verdict == PROBE_ERROR)
-            return EXIT_USAGE;
+            status = EXIT_USAGE;
+    for (i = 0; i < n && status == 0; i++)
         if (r[i].verdict == PROBE_FAIL && r[i].profile->must_pass)
             status = EXIT_FAILED;
-    }
     return status;
 }
 

@@ -128,7 +128,7 @@ profiles = (
   { name = "p256-only-tls13"; note = "TLS 1.3 with secp256r1 only";
     min_version = "TLSv1.3"; groups = "secp256r1"; },
   { name = "legacy-only"; note = "suites this OpenSSL cannot offer at all";
-    max_version = "TLSv1.2"; ciphers = "RC4-SHA:DES-CBC3-SHA"; }
+    max_version = "TLSv1.2"; ciphers = "RC4-SHA:DES-CBC3-SHA"; must_pass = false; }
 );
 CONF
 out=$("$P" --profiles "$tmp/extra.conf" -f json "${P384[@]}"); rc=$?
@@ -140,7 +140,20 @@ t_eq "P-384: p256-only-tls13 group" secp256r1 "$(jfield p256-only-tls13 group)"
 t_eq "not testable: ok is null" null "$(jfield legacy-only ok)"
 t_eq "not testable: result" "not testable" "$(jfield legacy-only result)"
 t_match "not testable: says why" "none of its TLS 1\.2 suites" "$(jfield legacy-only error)"
-t_eq "not testable: counted as neither pass nor fail (exit 0)" 0 "$rc"
+t_eq "not testable, must_pass = false: counted as neither pass nor fail (exit 0)" 0 "$rc"
+sed 's/must_pass = false; }/}/' "$tmp/extra.conf" >"$tmp/extra-must.conf"
+out=$("$P" --profiles "$tmp/extra-must.conf" -f json "${P384[@]}" 2>"$tmp/must.err"); rc=$?
+t_eq "not testable, must_pass: exit 2 (the gate cannot vouch for it)" 2 "$rc"
+t_eq "not testable, must_pass: still reported as not testable" "not testable" "$(jfield legacy-only result)"
+t_eq "not testable, must_pass: named on stderr" \
+    "tlspolicy-probe: profile legacy-only must pass but is not testable here: this OpenSSL can offer none of its TLS 1.2 suites" \
+    "$(cat "$tmp/must.err")"
+"$P" --profiles "$tmp/extra-must.conf" "${P384[@]}" --ciphers ECDHE-ECDSA-AES256-SHA --profile p256-p384-tls12 \
+    >/dev/null 2>&1
+t_eq "a must_pass failure alone: exit 1" 1 $?
+"$P" --profiles "$tmp/extra-must.conf" "${P384[@]}" --ciphers ECDHE-ECDSA-AES256-SHA --profile p256-p384-tls12 \
+    --profile legacy-only >/dev/null 2>&1
+t_eq "not testable, must_pass, beside a must_pass failure: exit 2 wins" 2 $?
 text=$("$P" --profiles "$tmp/extra.conf" "${P384[@]}")
 t_match "text: not testable row" "^legacy-only +not testable +- +- +- " "$text"
 t_match "text: dropped suites named" "^legacy-only: not offered, this OpenSSL lacks them: RC4-SHA DES-CBC3-SHA$" "$text"
