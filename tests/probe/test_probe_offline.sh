@@ -290,4 +290,50 @@ t_eq "40 unknown suites: every one listed as dropped" 40 \
 t_eq "the last dropped suite is named whole" NO-SUCH-SUITE-40 \
     "$(printf '%s\n' "$out" | jq -r '.[] | select(.profile == "bogus-then-aes") | .dropped[39]')"
 
+# ---- 13. --profile-from-record: IANA names, refused clients, unique names
+stanza=$("$P" --profile-from-record 'tls_version=TLSv1.2 cipher=TLS_RSA_WITH_AES_128_CBC_SHA client_name=a.example'); rc=$?
+t_eq "IANA suite name: exit 0" 0 "$rc"
+t_match "IANA suite name: turned into OpenSSL's" '^    ciphers = "AES128-SHA";$' "$stanza"
+t_match "IANA suite name: the record's name kept in the comment" \
+    '^# From a tlspolicyd record: a\.example negotiated TLSv1\.2 with TLS_RSA_WITH_AES_128_CBC_SHA \(OpenSSL: AES128-SHA\)\.$' "$stanza"
+printf 'profiles = (\n%s\n);\n' "$stanza" >"$tmp/iana.conf"
+out=$("$P" --profiles "$tmp/iana.conf" -f json "${RSA[@]}"); rc=$?
+t_eq "IANA profile against RSA: tested and passed (exit 0)" 0 "$rc"
+result "RSA" from-a.example true TLSv1.2 AES128-SHA
+usage2 "a client_name that is not a host name" \
+    "^tlspolicy-probe: --profile-from-record: client_name is not a host name or address$" \
+    --profile-from-record 'tls_version=TLSv1.2 cipher=AES128-SHA client_name=a/b.example'
+long=mail-outbound-relay-cluster-node-01.eu-west-1.example-hosted
+cut=from-$long.com
+stanzas=$(printf '%s\n' "tls_version=TLSv1.2 cipher=AES128-SHA client_name=x-2" \
+    "tls_version=TLSv1.2 cipher=AES256-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=AES256-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=ECDHE-RSA-AES128-GCM-SHA256 client_name=$long.com" \
+    "tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 client_name=$long.com" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=$long.net" |
+    "$P" --profile-from-record -); rc=$?
+t_eq "records on stdin: exit 0" 0 "$rc"
+t_eq "records on stdin: exact names, a numeric suffix on collision, cut to 64 with the suffix" \
+    "from-x-2 from-x from-x-3 ${cut:0:64} ${cut:0:62}-2 ${cut:0:62}-3" \
+    "$(printf '%s\n' "$stanzas" | sed -n 's/^    name = "\(.*\)";$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+t_eq "records on stdin: the full client name in the note" 1 \
+    "$(printf '%s\n' "$stanzas" | grep -c "note = \"tlspolicyd record: $long.net negotiated")"
+printf 'profiles = (\n%s\n);\n' "$(printf '%s\n' "$stanzas" | sed 's/^}$/},/' | sed '$ s/},/}/')" >"$tmp/stdin.conf"
+"$P" --profiles "$tmp/stdin.conf" "${RSA[@]}" >/dev/null 2>"$tmp/stdin.err"
+t_eq "records on stdin: the profiles load together (no duplicate name), all pass" "0 " "$? $(cat "$tmp/stdin.err")"
+stanzas=$(printf '%s\n' "tls_version=TLSv1.2 cipher=AES128-SHA client_name=ok.example" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=bad!name" | "$P" --profile-from-record - 2>"$tmp/bad.err")
+t_eq "records on stdin, one with a bad client_name: exit 2" 2 $?
+t_eq "records on stdin: the bad one named on stderr" \
+    "tlspolicy-probe: --profile-from-record -: line 2: client_name is not a host name or address" "$(cat "$tmp/bad.err")"
+t_eq "records on stdin: the good one still printed" 1 "$(printf '%s\n' "$stanzas" | grep -c '^    name = "from-ok.example";$')"
+awk 'BEGIN { for (i = 0; i < 40000; i++)
+    printf "tls_version=TLSv1.2 cipher=AES128-SHA client_name=h%d.example client_addr=10.0.%d.%d\n", i, i / 256, i % 256 }' \
+    >"$tmp/many.txt"
+start=$(date +%s)
+n=$("$P" --profile-from-record - <"$tmp/many.txt" | grep -c '^    name = ')
+t_eq "40000 senders: 40000 profiles" 40000 "$n"
+t_eq "40000 senders: in under 3 s (no quadratic name check)" yes "$([ $(($(date +%s) - start)) -lt 3 ] && echo yes)"
+
 t_done
