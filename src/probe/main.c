@@ -27,6 +27,7 @@
 /* System library. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +444,8 @@ int main(int argc, char **argv)
     size_t n, i;
     int status;
 
+    /* A server that resets the connection must give an EPIPE, not kill us without a word. */
+    signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv, &o);
     if (o.from_record) {
         status = from_record(o.from_record);
