@@ -386,7 +386,8 @@ const char *cipher_set_openssl_name(const struct cipher_set *set, const char *ci
     /* The hash slot says only that the name is there: which member it
        belongs to is a scan, done once per record, not per decision. */
     for (i = 0; i < set->n; i++)
-        if (strcmp(set->names[i], cipher_name) == 0 || (set->iana[i] && strcmp(set->iana[i], cipher_name) == 0))
+        if (strcmp(set->names[i], cipher_name) == 0 ||
+            (set->iana[i] && strcmp(set->iana[i], cipher_name) == 0))
             return set->names[i];
     return NULL;
 }

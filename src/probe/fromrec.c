@@ -103,7 +103,9 @@ static int client(struct fromrec *f, const struct facts *x, char *why, size_t le
         snprintf(f->client, sizeof(f->client), "%s", name[0] ? name : addr);
     /* Cut to the longest profile name: main.c makes cut names unique. */
     snprintf(f->name, sizeof(f->name), "from-%.*s", PROFILES_NAME_MAX - 5,
-             name[0] ? name : addr[0] ? addr : "record");
+             name[0]   ? name
+             : addr[0] ? addr
+                       : "record");
     /* ':' of an IPv6 address is not a profile name byte. */
     for (char *p = f->name; *p; p++)
         if (*p == ':')
@@ -222,10 +224,9 @@ void fromrec_print(FILE *fp, const struct fromrec *f)
     fprintf(fp, "# From a tlspolicyd record: %s negotiated %s with %s", client, v, f->recorded);
     if (strcmp(f->recorded, f->cipher) != 0)
         fprintf(fp, " (OpenSSL: %s)", f->cipher);
-    fprintf(fp,
-            ".\n"
-            "# One negotiated suite is a lower bound of what the sender offers:\n"
-            "# this profile is conservative (see tlspolicy-probe(1)).\n");
+    fprintf(fp, ".\n"
+                "# One negotiated suite is a lower bound of what the sender offers:\n"
+                "# this profile is conservative (see tlspolicy-probe(1)).\n");
     fprintf(fp, "{\n    name = \"%s\";\n", f->name);
     fprintf(fp, "    note = \"tlspolicyd record: %s negotiated %s %s\";\n", client, v, f->cipher);
     fprintf(fp, "    min_version = \"%s\";\n    max_version = \"%s\";\n", v, v);

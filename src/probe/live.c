@@ -210,10 +210,11 @@ static int read_line(struct smtp *s, char *line, size_t size, const char **why)
             return -1;
         }
         while ((n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0)) < 0 &&
-               (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(s->fd, POLLIN, s->deadline) == 0)))
+               (errno == EINTR ||
+                ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(s->fd, POLLIN, s->deadline) == 0)))
             continue;
         if (n <= 0) {
-            *why = n == 0                ? "connection closed by the server"
+            *why = n == 0               ? "connection closed by the server"
                    : errno == ETIMEDOUT ? "timed out"
                                         : strerror(errno);
             return -1;

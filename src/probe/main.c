@@ -264,7 +264,8 @@ static void unique_name(struct map *names, struct fromrec *f)
     snprintf(base, sizeof(base), "%s", f->name);
     for (k = e->count < 2 ? 2 : e->count;; k++) {
         snprintf(suffix, sizeof(suffix), "-%llu", k);
-        cut = strlen(base) + strlen(suffix) > PROFILES_NAME_MAX ? PROFILES_NAME_MAX - strlen(suffix) : strlen(base);
+        cut = strlen(base) + strlen(suffix) > PROFILES_NAME_MAX ? PROFILES_NAME_MAX - strlen(suffix)
+                                                                : strlen(base);
         snprintf(f->name, sizeof(f->name), "%.*s%s", (int) cut, base, suffix);
         if ((e = map_get(names, f->name)) == NULL)
             setup_error("out of memory");
