@@ -14,6 +14,7 @@
  *	struct cipher_set *cipher_set_from_ciphersuites(str, err)
  *	bool	cipher_set_contains(set, cipher_name)
  *	size_t	cipher_set_size(set)
+ *	const char *cipher_set_openssl_name(set, cipher_name)
  *	void	cipher_set_walk(set, fn, arg)
  *	void	cipher_set_free(set)
  *	bool	tlsinfo_is_tls13_suite(cipher_name)
@@ -373,6 +374,22 @@ bool cipher_set_contains(const struct cipher_set *set, const char *cipher_name)
 size_t cipher_set_size(const struct cipher_set *set)
 {
     return set ? set->n : 0;
+}
+
+/* cipher_set_openssl_name - a member's OpenSSL name, from either of its names */
+const char *cipher_set_openssl_name(const struct cipher_set *set, const char *cipher_name)
+{
+    size_t i;
+
+    if (!cipher_set_contains(set, cipher_name))
+        return NULL;
+    /* The hash slot says only that the name is there: which member it
+       belongs to is a scan, done once per record, not per decision. */
+    for (i = 0; i < set->n; i++)
+        if (strcmp(set->names[i], cipher_name) == 0 ||
+            (set->iana[i] && strcmp(set->iana[i], cipher_name) == 0))
+            return set->names[i];
+    return NULL;
 }
 
 /* cipher_set_walk - each OpenSSL name, most preferred first */

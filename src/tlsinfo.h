@@ -63,6 +63,10 @@ bool cipher_set_contains(const struct cipher_set *, const char *cipher_name);
 
 size_t cipher_set_size(const struct cipher_set *);
 
+/* The OpenSSL name of a member named by its OpenSSL or IANA name; NULL
+   when it is not a member. */
+const char *cipher_set_openssl_name(const struct cipher_set *, const char *cipher_name);
+
 /* Calls fn for each OpenSSL name in the set, in OpenSSL's preference order. */
 void cipher_set_walk(const struct cipher_set *, void (*fn)(const char *name, void *arg), void *arg);
 

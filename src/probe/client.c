@@ -37,21 +37,22 @@
 #include <string.h>
 
 /* Libraries. */
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 /* Application. */
 #include "probe/client.h"
 #include "probe/sslerr.h"
-
-#define ITEM_MAX 128
+#include "strbuf.h"
 
 /* What a profile's list is tested with: one item alone on a scratch context. */
 typedef int (*item_test)(SSL_CTX *, const char *item);
 
-/* A profile's list being filtered: the usable items, and the dropped ones. */
+/* A profile's list being filtered: the usable items, as long as the list is. */
 struct filter {
-    char kept[1024];
+    struct strbuf kept;
     size_t positive; /* kept items that select something (not "!X", "@X") */
 };
 
@@ -98,44 +99,53 @@ static int test_group(SSL_CTX *scratch, const char *item)
     return SSL_CTX_set1_groups_list(scratch, item) == 1;
 }
 
-/* append - add text to a bounded space-separated list */
-static void append(char *list, size_t len, const char *sep, const char *text)
+/* append - add an item to a growing list */
+static void append(struct strbuf *list, const char *sep, const char *item, size_t len)
 {
-    size_t used = strlen(list);
-
-    snprintf(list + used, len - used, "%s%s", used ? sep : "", text);
+    if (list->len > 0)
+        strbuf_puts(list, sep);
+    strbuf_putn(list, item, len);
 }
 
 /*
  * filter_list - keep the items of an OpenSSL list that work here. The
  * separators are those OpenSSL accepts (':', ',' and blanks). Operators
  * ("!X", "-X", "+X") and "@" directives select nothing by themselves
- * and are kept as written.
+ * and are kept as written. Both lists grow with the profile's: a suite
+ * cut off would be neither offered nor reported. -1 (kept freed) when
+ * memory runs out.
  */
-static void filter_list(const char *list, item_test test, struct filter *f, struct probe_result *r)
+static int filter_list(const char *list, item_test test, struct filter *f, struct probe_result *r)
 {
     SSL_CTX *scratch = SSL_CTX_new(TLS_client_method());
-    char item[ITEM_MAX];
+    struct strbuf item;
     size_t n;
 
-    f->kept[0] = 0;
+    strbuf_init(&f->kept);
+    strbuf_init(&item);
     f->positive = 0;
     for (; *list; list += n) {
         list += strspn(list, ":, ");
         if ((n = strcspn(list, ":, ")) == 0)
             break;
-        snprintf(item, sizeof(item), "%.*s", (int) n, list);
-        if (strchr("!-+@", item[0]) != NULL) {
-            append(f->kept, sizeof(f->kept), ":", item);
-        } else if (scratch != NULL && test(scratch, item)) {
-            append(f->kept, sizeof(f->kept), ":", item);
+        strbuf_reset(&item);
+        strbuf_putn(&item, list, n);
+        if (strchr("!-+@", list[0]) != NULL) {
+            append(&f->kept, ":", list, n);
+        } else if (scratch != NULL && test(scratch, strbuf_str(&item))) {
+            append(&f->kept, ":", list, n);
             f->positive++;
         } else {
-            append(r->dropped, sizeof(r->dropped), " ", item);
+            append(&r->dropped, " ", list, n);
         }
     }
     ERR_clear_error();
     SSL_CTX_free(scratch);
+    n = strbuf_failed(&item) || strbuf_failed(&f->kept) || strbuf_failed(&r->dropped);
+    strbuf_free(&item);
+    if (n)
+        strbuf_free(&f->kept);
+    return n ? -1 : 0;
 }
 
 /* set_versions - the profile's protocol range */
@@ -145,29 +155,48 @@ static int set_versions(SSL_CTX *ctx, const struct probe_profile *p)
            SSL_CTX_set_max_proto_version(ctx, probe_openssl_version(p->max_version)) == 1;
 }
 
+/* out_of_memory - the result says so; frees ctx */
+static SSL_CTX *out_of_memory(SSL_CTX *ctx, struct probe_result *r)
+{
+    r->verdict = PROBE_ERROR;
+    snprintf(r->error, sizeof(r->error), "out of memory");
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
 /* set_lists - suites, TLS 1.3 suites and groups, each filtered; NULL ctx when none remain */
 static SSL_CTX *set_lists(SSL_CTX *ctx, const struct probe_profile *p, struct probe_result *r)
 {
     struct filter f;
+    int ok;
 
     if (p->ciphers != NULL) {
-        filter_list(p->ciphers, test_cipher, &f, r);
-        if (f.positive == 0 || SSL_CTX_set_cipher_list(ctx, f.kept) != 1)
+        if (filter_list(p->ciphers, test_cipher, &f, r) < 0)
+            return out_of_memory(ctx, r);
+        ok = f.positive > 0 && SSL_CTX_set_cipher_list(ctx, strbuf_str(&f.kept)) == 1;
+        strbuf_free(&f.kept);
+        if (!ok)
             return untestable(ctx, r, "%s", "this OpenSSL can offer none of its TLS 1.2 suites");
     }
     if (p->ciphersuites != NULL) {
-        filter_list(p->ciphersuites, test_suite, &f, r);
+        if (filter_list(p->ciphersuites, test_suite, &f, r) < 0)
+            return out_of_memory(ctx, r);
         /* None left only disables TLS 1.3; the check of what remains decides. */
-        if (SSL_CTX_set_ciphersuites(ctx, f.positive ? f.kept : "") != 1)
-            return untestable(ctx, r, "this OpenSSL refuses its TLS 1.3 suites: %s", p->ciphersuites);
+        ok = SSL_CTX_set_ciphersuites(ctx, f.positive ? strbuf_str(&f.kept) : "") == 1;
+        strbuf_free(&f.kept);
+        if (!ok)
+            return untestable(ctx, r, "this OpenSSL refuses its TLS 1.3 suites: %.200s", p->ciphersuites);
     }
     if (p->groups != NULL) {
-        filter_list(p->groups, test_group, &f, r);
-        if (f.positive == 0 || SSL_CTX_set1_groups_list(ctx, f.kept) != 1)
+        if (filter_list(p->groups, test_group, &f, r) < 0)
+            return out_of_memory(ctx, r);
+        ok = f.positive > 0 && SSL_CTX_set1_groups_list(ctx, strbuf_str(&f.kept)) == 1;
+        strbuf_free(&f.kept);
+        if (!ok)
             return untestable(ctx, r, "%s", "this OpenSSL has none of its groups");
     }
     if (p->sigalgs != NULL && SSL_CTX_set1_sigalgs_list(ctx, p->sigalgs) != 1)
-        return untestable(ctx, r, "this OpenSSL refuses its signature algorithms: %s", p->sigalgs);
+        return untestable(ctx, r, "this OpenSSL refuses its signature algorithms: %.200s", p->sigalgs);
     return ctx;
 }
 
@@ -218,6 +247,24 @@ static int has_group(const SSL_CIPHER *c)
            kx == NID_kx_dhe_psk;
 }
 
+/*
+ * dhe_group - the finite field group of a TLS <= 1.2 DHE key exchange:
+ * OpenSSL does not count it as negotiated (the server chose it alone), so
+ * it is read from the server's key share, by name when OpenSSL recognises
+ * the prime (RFC 3526, RFC 7919), else left empty.
+ */
+static void dhe_group(SSL *ssl, char *buf, size_t len)
+{
+    EVP_PKEY *key = NULL;
+
+    buf[0] = 0;
+    if (SSL_get_peer_tmp_key(ssl, &key) == 1 &&
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, buf, len, NULL) != 1)
+        buf[0] = 0;
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+}
+
 /* client_outcome - version, cipher and group of the completed handshake on ssl */
 void client_outcome(SSL *ssl, struct probe_result *r)
 {
@@ -228,6 +275,10 @@ void client_outcome(SSL *ssl, struct probe_result *r)
     r->verdict = PROBE_OK;
     snprintf(r->version, sizeof(r->version), "%s", SSL_get_version(ssl));
     snprintf(r->cipher, sizeof(r->cipher), "%s", c ? SSL_CIPHER_get_name(c) : "");
+    if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe) {
+        dhe_group(ssl, r->group, sizeof(r->group));
+        return;
+    }
     if (c != NULL && has_group(c) && (nid = SSL_get_negotiated_group(ssl)) != 0)
         group = SSL_group_to_name(ssl, nid);
     snprintf(r->group, sizeof(r->group), "%s", group ? group : "");

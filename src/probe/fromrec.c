@@ -8,6 +8,7 @@
  *
  *	int	fromrec_parse(line, facts, why, len)
  *	void	fromrec_print(fp, facts)
+ *	void	fromrec_cleanup()
  * DESCRIPTION
  *	The line is read the way tlspolicy-report reads it (prefix.c,
  *	recparse.c); a line that is not a record is read as bare kv fields,
@@ -15,11 +16,14 @@
  *
  *	The record's values come from the network (a client chooses its
  *	name's DNS, a forger can write any line to syslog): the version must
- *	be one tlspolicyd.conf names, the suite a plain OpenSSL or IANA name,
- *	and the client is reduced to the bytes a host name or address uses,
- *	before any of them goes into the printed configuration text.
+ *	be one tlspolicyd.conf names, the suite a plain OpenSSL or IANA name
+ *	(an IANA name is printed as OpenSSL's: a cipher string knows only
+ *	those), and the client name and address must be made of the bytes
+ *	a host name or address uses, before any of them goes into the
+ *	printed configuration text; a record that fails is refused whole.
  * DIAGNOSTICS
- *	why: "no tls_version field", "SSLv3 cannot be offered", ...
+ *	why: "no tls_version field", "SSLv3 cannot be offered",
+ *	"client_name is not a host name or address", ...
  *--*/
 
 /* System library. */
@@ -35,6 +39,9 @@
 
 #define HOSTCHARS  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_"
 #define SUITECHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+/* Every suite of this OpenSSL, to turn IANA names into OpenSSL's. */
+static struct cipher_set *all_suites;
 
 /* The fields read from a line, pointing into it or into its json. */
 struct facts {
@@ -67,30 +74,66 @@ static int bare_fields(char *msg, struct facts *x)
     return rc;
 }
 
-/* client - "NAME [ADDR]" or "ADDR" of the sender, reduced to host name bytes */
-static void client(struct fromrec *f, const struct facts *x)
+/* host_value - a client_name or client_addr made of host name bytes, or "" for none; -1 with why */
+static int host_value(const char *key, const char *v, char *out, size_t size, char *why, size_t len)
 {
-    char name[64] = "", addr[64] = "";
-
+    out[0] = 0;
     /* "unknown" is Postfix's word for a name that did not verify. */
-    if (!absent(x->name) && strcmp(x->name, "unknown") != 0 && strspn(x->name, HOSTCHARS) == strlen(x->name))
-        snprintf(name, sizeof(name), "%s", x->name);
-    if (!absent(x->addr) && strspn(x->addr, HOSTCHARS) == strlen(x->addr))
-        snprintf(addr, sizeof(addr), "%s", x->addr);
+    if (absent(v) || strcmp(v, "unknown") == 0)
+        return 0;
+    if (strspn(v, HOSTCHARS) != strlen(v) || strlen(v) >= size) {
+        snprintf(why, len, "%s is not a host name or address", key);
+        return -1;
+    }
+    snprintf(out, size, "%s", v);
+    return 0;
+}
+
+/* client - "NAME [ADDR]" or "ADDR" of the sender; -1 with why when either is not a host's */
+static int client(struct fromrec *f, const struct facts *x, char *why, size_t len)
+{
+    char name[FROMREC_HOST_MAX + 1], addr[FROMREC_ADDR_MAX];
+
+    if (host_value("client_name", x->name, name, sizeof(name), why, len) < 0 ||
+        host_value("client_addr", x->addr, addr, sizeof(addr), why, len) < 0)
+        return -1;
     if (name[0] && addr[0])
         snprintf(f->client, sizeof(f->client), "%s [%s]", name, addr);
     else
         snprintf(f->client, sizeof(f->client), "%s", name[0] ? name : addr);
-    snprintf(f->name, sizeof(f->name), "from-%s", name[0] ? name : addr[0] ? addr : "record");
+    /* Cut to the longest profile name: main.c makes cut names unique. */
+    snprintf(f->name, sizeof(f->name), "from-%.*s", PROFILES_NAME_MAX - 5,
+             name[0]   ? name
+             : addr[0] ? addr
+                       : "record");
     /* ':' of an IPv6 address is not a profile name byte. */
     for (char *p = f->name; *p; p++)
         if (*p == ':')
             *p = '-';
+    return 0;
 }
 
-/* check - the facts make a profile; 0, or -1 with why */
+/* openssl_name - OpenSSL's name of a suite named either way, NULL when OpenSSL lacks it */
+static const char *openssl_name(const char *cipher)
+{
+    struct tp_error err;
+
+    /* Every suite this OpenSSL has, under both names: built once. */
+    if (all_suites == NULL)
+        all_suites = cipher_set_from_ciphers("ALL:COMPLEMENTOFALL", &err);
+    return cipher_set_openssl_name(all_suites, cipher);
+}
+
+/*
+ * check - the facts make a profile; 0, or -1 with why. An IANA name is
+ * turned into OpenSSL's, which is what a cipher string takes; a name
+ * this OpenSSL does not know is kept as written, and the profile is then
+ * reported as not testable by the probe.
+ */
 static int check(const struct facts *x, struct fromrec *f, char *why, size_t len)
 {
+    const char *name;
+
     if (absent(x->cipher)) {
         snprintf(why, len, "no cipher field");
         return -1;
@@ -109,7 +152,10 @@ static int check(const struct facts *x, struct fromrec *f, char *why, size_t len
                  tlsinfo_version_name(f->version));
         return -1;
     }
-    snprintf(f->cipher, sizeof(f->cipher), "%s", x->cipher);
+    /* TLS 1.3 suites have one name; OpenSSL's set of them is another list. */
+    name = f->version == TLS_V_TLS13 ? NULL : openssl_name(x->cipher);
+    snprintf(f->recorded, sizeof(f->recorded), "%s", x->cipher);
+    snprintf(f->cipher, sizeof(f->cipher), "%s", name ? name : x->cipher);
     return 0;
 }
 
@@ -126,7 +172,8 @@ static int from_facts(const struct facts *x, struct fromrec *f, char *why, size_
         snprintf(why, len, "the session was not encrypted");
         return 1;
     }
-    client(f, x);
+    if (client(f, x, why, len) < 0)
+        return -1;
     return check(x, f, why, len);
 }
 
@@ -174,14 +221,22 @@ void fromrec_print(FILE *fp, const struct fromrec *f)
     const char *v = tlsinfo_version_name(f->version);
     const char *client = f->client[0] ? f->client : "a sender";
 
-    fprintf(fp,
-            "# From a tlspolicyd record: %s negotiated %s with %s.\n"
-            "# One negotiated suite is a lower bound of what the sender offers:\n"
-            "# this profile is conservative (see tlspolicy-probe(1)).\n",
-            client, v, f->cipher);
+    fprintf(fp, "# From a tlspolicyd record: %s negotiated %s with %s", client, v, f->recorded);
+    if (strcmp(f->recorded, f->cipher) != 0)
+        fprintf(fp, " (OpenSSL: %s)", f->cipher);
+    fprintf(fp, ".\n"
+                "# One negotiated suite is a lower bound of what the sender offers:\n"
+                "# this profile is conservative (see tlspolicy-probe(1)).\n");
     fprintf(fp, "{\n    name = \"%s\";\n", f->name);
     fprintf(fp, "    note = \"tlspolicyd record: %s negotiated %s %s\";\n", client, v, f->cipher);
     fprintf(fp, "    min_version = \"%s\";\n    max_version = \"%s\";\n", v, v);
     fprintf(fp, "    %s = \"%s\";\n", f->version == TLS_V_TLS13 ? "ciphersuites" : "ciphers", f->cipher);
     fprintf(fp, "    must_pass = true;\n}\n");
+}
+
+/* fromrec_cleanup - release the suite names fromrec_parse() looked up */
+void fromrec_cleanup(void)
+{
+    cipher_set_free(all_suites);
+    all_suites = NULL;
 }

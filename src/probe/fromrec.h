@@ -17,12 +17,16 @@
 /* Application. */
 #include "probe/profiles.h"
 
+#define FROMREC_HOST_MAX 253 /* a DNS name */
+#define FROMREC_ADDR_MAX 64  /* an IPv6 address with a zone */
+
 /* What a record says about one sender; every field safe to print in a libconfig string. */
 struct fromrec {
-    char name[PROFILES_NAME_MAX + 1]; /* from-CLIENT */
-    char client[128];                 /* "NAME [ADDR]", "ADDR" or "" */
+    char name[PROFILES_NAME_MAX + 1]; /* from-CLIENT, cut to fit */
+    char client[FROMREC_HOST_MAX + FROMREC_ADDR_MAX + 4]; /* "NAME [ADDR]", "ADDR" or "" */
     enum tls_version version;
-    char cipher[64];
+    char cipher[64];   /* OpenSSL's name */
+    char recorded[64]; /* as the record wrote it (OpenSSL or IANA name) */
 };
 
 /*
@@ -35,5 +39,8 @@ int fromrec_parse(const char *line, struct fromrec *f, char *why, size_t len);
 
 /* fromrec_print - the profile as a libconfig group to paste into the profiles list */
 void fromrec_print(FILE *fp, const struct fromrec *f);
+
+/* fromrec_cleanup - release the suite names fromrec_parse() looked up */
+void fromrec_cleanup(void);
 
 #endif

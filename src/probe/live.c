@@ -18,10 +18,16 @@
  *	handshake is followed by QUIT, so the server logs an orderly end
  *	rather than a lost connection.
  *
- *	Every read and write has the timeout; a handshake that times out
- *	is a failure (a sender would give up too), a connection or SMTP
- *	dialogue that fails before TLS is an error: it says nothing about
- *	the server's TLS.
+ *	The timeout is a deadline for the whole profile: connect, greeting,
+ *	EHLO, STARTTLS, handshake and QUIT together. The socket is
+ *	non-blocking and every wait is a poll() on the time that remains,
+ *	so a server that drips its greeting a byte a second cannot stretch
+ *	it. A handshake that runs out of time is a failure (a sender would
+ *	give up too); a connection or SMTP dialogue that fails before TLS
+ *	is an error: it says nothing about the server's TLS.
+ *
+ *	A reply is accepted only when each of its lines carries the same
+ *	code: "554-no" then "220 ok" is not a greeting.
  *
  *	Replies are read line by line and nothing is read past the 220 to
  *	STARTTLS: bytes there would be plaintext injected ahead of TLS
@@ -34,7 +40,6 @@
 /* System library. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -44,7 +49,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Libraries. */
@@ -60,11 +65,12 @@
 #define LINE_MAX_SMTP   1024 /* RFC 5321: 512 per reply line; twice that is generous */
 #define REPLY_LINES_MAX 100
 
-/* A plaintext SMTP connection: the socket and the bytes read but not yet used. */
+/* A plaintext SMTP connection: the socket, the bytes read but not yet used, the deadline. */
 struct smtp {
     int fd;
     char buf[LINE_MAX_SMTP];
     size_t len;
+    long long deadline;
 };
 
 /* pre_tls - an error before TLS: the result says why, the verdict is ERROR; returns -1 */
@@ -119,44 +125,49 @@ static void printable(char *s)
             *s = '?';
 }
 
-/* wait_connect - finish a non-blocking connect within the timeout */
-static int wait_connect(int fd, int timeout)
+/* now_ms - a monotonic clock in milliseconds */
+static long long now_ms(void)
 {
-    struct pollfd pfd = {fd, POLLOUT, 0};
-    socklen_t len = sizeof(int);
-    int rc, soerr = 0;
+    struct timespec ts;
 
-    while ((rc = poll(&pfd, 1, timeout * 1000)) < 0 && errno == EINTR)
-        continue;
-    if (rc == 0)
-        errno = ETIMEDOUT;
-    if (rc <= 0)
-        return -1;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0) {
-        errno = soerr ? soerr : errno;
-        return -1;
-    }
-    return 0;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* connect_one - a connected blocking socket whose reads and writes time out, or -1 */
-static int connect_one(const struct addrinfo *ai, int timeout)
+/* wait_fd - until fd is ready for events or the deadline passes; 0 ready, -1 with errno */
+static int wait_fd(int fd, short events, long long deadline)
 {
-    struct timeval tv = {timeout, 0};
-    int fd, flags, saved;
+    struct pollfd pfd = {fd, events, 0};
+    long long left;
+    int rc;
 
-    if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
+    do {
+        if ((left = deadline - now_ms()) <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        rc = poll(&pfd, 1, left > 3600000 ? 3600000 : (int) left);
+    } while ((rc < 0 && errno == EINTR) || rc == 0);
+    return rc < 0 ? -1 : 0;
+}
+
+/* connect_one - a connected non-blocking socket, or -1 with errno */
+static int connect_one(const struct addrinfo *ai, long long deadline)
+{
+    socklen_t len = sizeof(int);
+    int fd, soerr = 0, saved;
+
+    if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol)) < 0)
         return -1;
-    flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        return fd;
+    if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) < 0)
         goto fail;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
-        (errno != EINPROGRESS || wait_connect(fd, timeout) < 0))
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
         goto fail;
-    if (fcntl(fd, F_SETFL, flags) < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-        goto fail;
-    return fd;
+    if (soerr == 0)
+        return fd;
+    errno = soerr;
 fail:
     saved = errno;
     close(fd);
@@ -164,8 +175,8 @@ fail:
     return -1;
 }
 
-/* connect_target - the first address of the target that answers; -1 with r set */
-static int connect_target(const struct live_target *t, struct probe_result *r)
+/* connect_target - the first address of the target that answers in time; -1 with r set */
+static int connect_target(const struct live_target *t, long long deadline, struct probe_result *r)
 {
     struct addrinfo hints, *res, *ai;
     int fd = -1, rc, saved = 0;
@@ -179,11 +190,11 @@ static int connect_target(const struct live_target *t, struct probe_result *r)
         return -1;
     }
     for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-        if ((fd = connect_one(ai, t->timeout)) < 0)
+        if ((fd = connect_one(ai, deadline)) < 0)
             saved = errno;
     freeaddrinfo(res);
     if (fd < 0)
-        pre_tls(r, "connect %s:%s: %s", t->host, t->port, strerror(saved));
+        pre_tls(r, "connect %s:%s: %s", t->host, t->port, saved == ETIMEDOUT ? "timed out" : strerror(saved));
     return fd;
 }
 
@@ -198,12 +209,14 @@ static int read_line(struct smtp *s, char *line, size_t size, const char **why)
             *why = "reply line too long";
             return -1;
         }
-        while ((n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0)) < 0 && errno == EINTR)
+        while ((n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0)) < 0 &&
+               (errno == EINTR ||
+                ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(s->fd, POLLIN, s->deadline) == 0)))
             continue;
         if (n <= 0) {
-            *why = n == 0            ? "connection closed by the server"
-                   : errno == EAGAIN ? "timed out"
-                                     : strerror(errno);
+            *why = n == 0               ? "connection closed by the server"
+                   : errno == ETIMEDOUT ? "timed out"
+                                        : strerror(errno);
             return -1;
         }
         s->len += (size_t) n;
@@ -220,11 +233,12 @@ static int read_line(struct smtp *s, char *line, size_t size, const char **why)
 
 /*
  * read_reply - one (multi-line) reply: its code, its last line, and
- * whether a line announces STARTTLS; -1 with why for a broken reply
+ * whether a line announces STARTTLS; -1 with why for a broken reply,
+ * including one whose lines carry different codes (RFC 5321 4.2.1)
  */
 static int read_reply(struct smtp *s, int *code, char *last, size_t size, int *starttls, const char **why)
 {
-    char line[LINE_MAX_SMTP];
+    char line[LINE_MAX_SMTP], first[4] = "";
     int i;
 
     for (i = 0; i < REPLY_LINES_MAX; i++) {
@@ -235,7 +249,15 @@ static int read_reply(struct smtp *s, int *code, char *last, size_t size, int *s
             *why = "not an SMTP reply";
             return -1;
         }
-        if (starttls && strncasecmp(line + 4, "STARTTLS", 8) == 0 && (line[12] == 0 || line[12] == ' '))
+        if (i == 0)
+            memcpy(first, line, 3);
+        else if (memcmp(first, line, 3) != 0) {
+            *why = "the lines of one reply carry different codes";
+            return -1;
+        }
+        /* A bare "250" has no text: line + 4 would be past its end. */
+        if (starttls && line[3] != 0 && strncasecmp(line + 4, "STARTTLS", 8) == 0 &&
+            (line[12] == 0 || line[12] == ' '))
             *starttls = 1;
         if (line[3] != '-') {
             *code = atoi(line);
@@ -256,11 +278,12 @@ static int send_line(struct smtp *s, const char *cmd, const char **why)
 
     for (; off < len; off += (size_t) n)
         if ((n = send(s->fd, buf + off, len - off, MSG_NOSIGNAL)) < 0) {
-            if (errno == EINTR) {
+            if (errno == EINTR ||
+                ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(s->fd, POLLOUT, s->deadline) == 0)) {
                 n = 0;
                 continue;
             }
-            *why = errno == EAGAIN ? "timed out" : strerror(errno);
+            *why = errno == ETIMEDOUT ? "timed out" : strerror(errno);
             return -1;
         }
     return 0;
@@ -285,9 +308,9 @@ static void ehlo_command(int fd, char *buf, size_t size)
 }
 
 /* smtp_starttls - greeting, EHLO, STARTTLS; 0 when the server waits for our ClientHello */
-static int smtp_starttls(int fd, struct probe_result *r)
+static int smtp_starttls(int fd, long long deadline, struct probe_result *r)
 {
-    struct smtp s = {fd, "", 0};
+    struct smtp s = {fd, "", 0, deadline};
     char last[LINE_MAX_SMTP], ehlo[80];
     const char *why = NULL;
     int code = 0, starttls = 0;
@@ -316,8 +339,9 @@ static int is_address(const char *host)
     return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
-/* tls_handshake - the profile's handshake on the connected socket */
-static void tls_handshake(SSL_CTX *cctx, int fd, const struct live_target *t, struct probe_result *r)
+/* tls_handshake - the profile's handshake on the connected socket, within the deadline */
+static void tls_handshake(SSL_CTX *cctx, int fd, const struct live_target *t, long long deadline,
+                          struct probe_result *r)
 {
     enum handshake_state st = HS_PENDING;
     SSL *ssl;
@@ -330,12 +354,19 @@ static void tls_handshake(SSL_CTX *cctx, int fd, const struct live_target *t, st
         return;
     }
     SSL_set_connect_state(ssl);
-    /* Blocking with a receive timeout: "want read" means the timeout expired. */
-    handshake_step(ssl, &st, r->client_error, sizeof(r->client_error));
-    if (st == HS_PENDING)
-        snprintf(r->client_error, sizeof(r->client_error), "timed out after %d s", t->timeout);
+    /* Non-blocking: each "want" waits for the socket, never past the deadline. */
+    for (handshake_step(ssl, &st, r->client_error, sizeof(r->client_error)); st == HS_PENDING;
+         handshake_step(ssl, &st, r->client_error, sizeof(r->client_error)))
+        if (wait_fd(fd, SSL_want_write(ssl) ? POLLOUT : POLLIN, deadline) < 0) {
+            if (errno == ETIMEDOUT)
+                snprintf(r->client_error, sizeof(r->client_error), "timed out after %d s", t->timeout);
+            else
+                snprintf(r->client_error, sizeof(r->client_error), "%s", strerror(errno));
+            break;
+        }
     if (st == HS_DONE) {
         client_outcome(ssl, r);
+        /* Best effort and never waited for: the result is known. */
         SSL_write(ssl, "QUIT\r\n", 6);
         SSL_shutdown(ssl);
     } else {
@@ -350,14 +381,16 @@ static void tls_handshake(SSL_CTX *cctx, int fd, const struct live_target *t, st
 void live_probe(const struct live_target *t, const struct probe_profile *p, struct probe_result *r)
 {
     SSL_CTX *cctx;
+    long long deadline;
     int fd;
 
     /* A profile this OpenSSL cannot offer costs the server no connection. */
     if ((cctx = client_ctx_new(p, r)) == NULL)
         return;
-    if ((fd = connect_target(t, r)) >= 0) {
-        if (!t->starttls || smtp_starttls(fd, r) == 0)
-            tls_handshake(cctx, fd, t, r);
+    deadline = now_ms() + (long long) t->timeout * 1000;
+    if ((fd = connect_target(t, deadline, r)) >= 0) {
+        if (!t->starttls || smtp_starttls(fd, deadline, r) == 0)
+            tls_handshake(cctx, fd, t, deadline, r);
         close(fd);
     }
     SSL_CTX_free(cctx);

@@ -21,7 +21,7 @@ struct live_target {
     char host[256];
     char port[8];
     bool starttls; /* SMTP STARTTLS first; else TLS at once */
-    int timeout;   /* seconds, per connect, read or write */
+    int timeout;   /* seconds for one profile, connect to QUIT */
 };
 
 /* live_target_parse - HOST, HOST:PORT, [ADDR] or [ADDR]:PORT; port 25 by default */

@@ -19,13 +19,15 @@
  *	Exit 0 when every profile marked must_pass succeeded, 1 when one
  *	failed, 2 on a usage or setup error: bad flags, an unreadable
  *	certificate or key, settings OpenSSL refuses, a broken profiles
- *	file (FILE:LINE: message), or a live probe that could not reach
- *	the TLS handshake.
+ *	file (FILE:LINE: message), a live probe that could not reach
+ *	the TLS handshake, or a must_pass profile this OpenSSL cannot
+ *	offer (named on stderr: not tested is not succeeded).
  *--*/
 
 /* System library. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@
 #include "probe/out.h"
 #include "probe/profiles.h"
 #include "probe/server.h"
+#include "report/map.h"
 
 #define PROG         "tlspolicy-probe"
 #define EXIT_FAILED  1
@@ -226,48 +229,89 @@ static void parse_args(int argc, char **argv, struct options *o)
         usage(err.msg);
 }
 
-/* seen_before - the same sender's same facts were printed already */
-static bool seen_before(struct fromrec *done, size_t n, struct fromrec *f)
+/* seen_before - the same sender's same facts were printed already; else they are now */
+static bool seen_before(struct map *seen, const struct fromrec *f)
 {
-    size_t i, same_name = 0;
+    char key[sizeof(f->client) + sizeof(f->cipher) + 16];
+    struct map_entry *e;
 
-    for (i = 0; i < n; i++) {
-        if (strcmp(done[i].client, f->client) == 0 && done[i].version == f->version &&
-            strcmp(done[i].cipher, f->cipher) == 0)
-            return true;
-        if (strncmp(done[i].name, f->name, strlen(f->name)) == 0)
-            same_name++;
-    }
-    /* Profile names must be unique in a file: the second is NAME-2. */
-    if (same_name > 0 && strlen(f->name) + 8 < sizeof(f->name))
-        snprintf(f->name + strlen(f->name), sizeof(f->name) - strlen(f->name), "-%zu", same_name + 1);
-    return false;
+    snprintf(key, sizeof(key), "%s\t%s\t%s", f->client, tlsinfo_version_name(f->version), f->cipher);
+    if ((e = map_get(seen, key)) == NULL)
+        setup_error("out of memory");
+    return e->count++ > 0;
 }
 
-/* from_stdin - one profile per distinct sender and suite in the records on stdin */
+/*
+ * unique_name - profile names must be unique in a file: a name taken
+ * already becomes NAME-2, NAME-3, ..., the name cut so that the suffix
+ * fits. Exact matches only ("from-x" is not "from-x-2"); the base's entry
+ * remembers the next suffix to try, so many senders cut to one name
+ * cost no rescans.
+ */
+static void unique_name(struct map *names, struct fromrec *f)
+{
+    char base[sizeof(f->name)], suffix[24];
+    struct map_entry *e;
+    unsigned long long k;
+    size_t cut;
+
+    if ((e = map_get(names, f->name)) == NULL)
+        setup_error("out of memory");
+    if (e->count == 0) {
+        e->count = 1;
+        return;
+    }
+    snprintf(base, sizeof(base), "%s", f->name);
+    for (k = e->count < 2 ? 2 : e->count;; k++) {
+        snprintf(suffix, sizeof(suffix), "-%llu", k);
+        cut = strlen(base) + strlen(suffix) > PROFILES_NAME_MAX ? PROFILES_NAME_MAX - strlen(suffix)
+                                                                : strlen(base);
+        snprintf(f->name, sizeof(f->name), "%.*s%s", (int) cut, base, suffix);
+        if ((e = map_get(names, f->name)) == NULL)
+            setup_error("out of memory");
+        if (e->count == 0) {
+            e->count = 1;
+            break;
+        }
+    }
+    /* map_get may have moved the table: look the base up again. */
+    map_find(names, base)->count = k + 1;
+}
+
+/*
+ * from_stdin - one profile per distinct sender and suite in the records
+ * on stdin. Lines that are not records, and plaintext records, are
+ * skipped; a record that cannot become a profile is named on stderr and
+ * makes the exit status 2, after the others are printed.
+ */
 static int from_stdin(void)
 {
-    struct fromrec *done = NULL, f, *grown;
-    size_t n = 0, cap = 0, linecap = 0;
+    struct map seen, names;
+    struct fromrec f;
+    size_t n = 0, lineno = 0, refused = 0, linecap = 0;
     char *line = NULL, why[256];
+    int rc;
 
+    map_init(&seen);
+    map_init(&names);
     while (getline(&line, &linecap, stdin) > 0) {
-        if (fromrec_parse(line, &f, why, sizeof(why)) != 0 || seen_before(done, n, &f))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            if ((grown = realloc(done, cap * sizeof(*done))) == NULL)
-                setup_error("out of memory");
-            done = grown;
+        lineno++;
+        if ((rc = fromrec_parse(line, &f, why, sizeof(why))) < 0) {
+            fprintf(stderr, "%s: --profile-from-record -: line %zu: %s\n", PROG, lineno, why);
+            refused++;
         }
-        done[n++] = f;
+        if (rc != 0 || seen_before(&seen, &f))
+            continue;
+        unique_name(&names, &f);
         fromrec_print(stdout, &f);
+        n++;
     }
     free(line);
-    free(done);
-    if (n == 0)
+    map_free(&seen, NULL);
+    map_free(&names, NULL);
+    if (n == 0 && refused == 0)
         setup_error("--profile-from-record -: no record on standard input shows a TLS session");
-    return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+    return fflush(stdout) == 0 && refused == 0 ? 0 : EXIT_USAGE;
 }
 
 /* from_record - --profile-from-record: print the profile, exit */
@@ -279,6 +323,7 @@ static int from_record(const char *arg)
     if (strcmp(arg, "-") == 0)
         return from_stdin();
     if (fromrec_parse(arg, &f, why, sizeof(why)) != 0) {
+        fromrec_cleanup();
         snprintf(msg, sizeof(msg), "--profile-from-record: %s", why);
         setup_error(msg);
     }
@@ -327,6 +372,16 @@ static struct probe_result *select_results(const struct options *o, const struct
     return r;
 }
 
+/* results_free - the results and what each owns */
+static void results_free(struct probe_result *r, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        strbuf_free(&r[i].dropped);
+    free(r);
+}
+
 /* run_offline - every profile against the server of the command line */
 static void run_offline(const struct options *o, struct probe_result *r, size_t n)
 {
@@ -357,18 +412,28 @@ static void write_output(const struct options *o, const struct probe_result *r, 
     }
 }
 
-/* exit_status - 2 when a profile could not be run, 1 when a must-pass one failed, else 0 */
+/*
+ * exit_status - 2 when a profile could not be run, or one that must pass
+ * is not testable here (the gate cannot vouch for it: each is named on
+ * stderr); 1 when a must-pass one failed; else 0
+ */
 static int exit_status(const struct probe_result *r, size_t n)
 {
     int status = 0;
     size_t i;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i++)
+        if (r[i].verdict == PROBE_UNTESTABLE && r[i].profile->must_pass) {
+            fprintf(stderr, "%s: profile %s must pass but is not testable here: %s\n", PROG,
+                    r[i].profile->name, r[i].error);
+            status = EXIT_USAGE;
+        }
+    for (i = 0; i < n && status == 0; i++)
         if (r[i].verdict == PROBE_ERROR)
-            return EXIT_USAGE;
+            status = EXIT_USAGE;
+    for (i = 0; i < n && status == 0; i++)
         if (r[i].verdict == PROBE_FAIL && r[i].profile->must_pass)
             status = EXIT_FAILED;
-    }
     return status;
 }
 
@@ -380,9 +445,14 @@ int main(int argc, char **argv)
     size_t n, i;
     int status;
 
+    /* A server that resets the connection must give an EPIPE, not kill us without a word. */
+    signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv, &o);
-    if (o.from_record)
-        return from_record(o.from_record);
+    if (o.from_record) {
+        status = from_record(o.from_record);
+        fromrec_cleanup();
+        return status;
+    }
     load_profiles(o.profiles, &ps);
     r = select_results(&o, &ps, &n);
     if (o.connect)
@@ -392,7 +462,7 @@ int main(int argc, char **argv)
         run_offline(&o, r, n);
     write_output(&o, r, n);
     status = exit_status(r, n);
-    free(r);
+    results_free(r, n);
     profiles_free(&ps);
     return status;
 }

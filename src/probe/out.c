@@ -114,8 +114,9 @@ int out_text(FILE *fp, const struct probe_result *r, size_t n)
                 W_VERSION, dash(r[i].version), wc, dash(r[i].cipher), W_GROUP, dash(r[i].group), why);
     }
     for (i = 0; i < n; i++)
-        if (r[i].dropped[0])
-            fprintf(fp, "%s: not offered, this OpenSSL lacks them: %s\n", r[i].profile->name, r[i].dropped);
+        if (r[i].dropped.len > 0)
+            fprintf(fp, "%s: not offered, this OpenSSL lacks them: %s\n", r[i].profile->name,
+                    strbuf_str(&r[i].dropped));
     summary(fp, r, n);
     return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
 }
@@ -130,15 +131,13 @@ static struct json_object *str(const char *s)
 static struct json_object *dropped(const char *list)
 {
     struct json_object *a = json_object_new_array();
-    char item[PROBE_TEXT_MAX];
     size_t len;
 
     for (; a && *list; list += len) {
         list += strspn(list, " ");
         if ((len = strcspn(list, " ")) == 0)
             break;
-        snprintf(item, sizeof(item), "%.*s", (int) len, list);
-        json_object_array_add(a, json_object_new_string(item));
+        json_object_array_add(a, json_object_new_string_len(list, (int) len));
     }
     return a;
 }
@@ -161,7 +160,7 @@ static struct json_object *object(const struct probe_result *r)
     json_object_object_add(o, "error", str(r->error));
     json_object_object_add(o, "client_error", str(r->client_error));
     json_object_object_add(o, "must_pass", json_object_new_boolean(r->profile->must_pass));
-    json_object_object_add(o, "dropped", dropped(r->dropped));
+    json_object_object_add(o, "dropped", dropped(strbuf_str(&r->dropped)));
     json_object_object_add(o, "note", str(r->profile->note));
     return o;
 }

@@ -24,6 +24,7 @@
 #include <openssl/tls1.h>
 
 /* Application. */
+#include "strbuf.h"
 #include "tlsinfo.h"
 
 /* One client profile of the profiles file. */
@@ -58,7 +59,7 @@ struct probe_result {
     char group[32];
     char error[PROBE_TEXT_MAX];        /* the server's reason, else the client's */
     char client_error[PROBE_TEXT_MAX]; /* what the client saw (the alert) */
-    char dropped[PROBE_TEXT_MAX];      /* offered items this OpenSSL lacks */
+    struct strbuf dropped;             /* offered items this OpenSSL lacks, space-separated */
 };
 
 /* probe_openssl_version - the OpenSSL constant of a version; 0 (OpenSSL's default) for none */

@@ -16,6 +16,14 @@
  *	ECDSA one serve clients that offer only RSA-authenticated suites.
  *	Two certificates of one type would silently replace each other,
  *	so that is refused.
+ *
+ *	The server has OpenSSL's built-in DH parameters (sized to the
+ *	certificate's key), as Postfix, Exim and openssl s_server have:
+ *	without them a sender offering only DHE suites would fail here and
+ *	succeed against the real MTA.
+ *
+ *	An encrypted private key is refused, never asked for: the probe
+ *	runs in automation, where a pass phrase prompt would block.
  * DIAGNOSTICS
  *	NULL with err set to the file or option and OpenSSL's reason.
  *--*/
@@ -54,11 +62,22 @@ static const char *key_type_name(int id)
     return id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_EC ? "ECDSA" : OBJ_nid2sn(id);
 }
 
+/* no_passphrase - the pass phrase callback: none is given, and it says it was asked */
+static int no_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+    (void) buf;
+    (void) size;
+    (void) rwflag;
+    *(int *) asked = 1;
+    return -1;
+}
+
 /* load_key - key i, which must belong to certificate i (just loaded) */
 static SSL_CTX *load_key(SSL_CTX *ctx, const struct server_opts *o, size_t i, struct tp_error *err)
 {
     char why[PROBE_TEXT_MAX];
     EVP_PKEY *key = NULL;
+    int encrypted = 0;
     FILE *fp;
 
     if ((fp = fopen(o->key[i], "r")) == NULL) {
@@ -66,8 +85,14 @@ static SSL_CTX *load_key(SSL_CTX *ctx, const struct server_opts *o, size_t i, st
         SSL_CTX_free(ctx);
         return NULL;
     }
-    key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+    key = PEM_read_PrivateKey(fp, NULL, no_passphrase, &encrypted);
     fclose(fp);
+    if (key == NULL && encrypted) {
+        ERR_clear_error();
+        tp_error_set(err, NULL, 0, "--key %s: encrypted key: not supported", o->key[i]);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     if (key == NULL) {
         sslerr_take(why, sizeof(why), "no PEM key");
         tp_error_set(err, NULL, 0, "--key %s: no private key could be read (%s)", o->key[i], why);
@@ -147,6 +172,8 @@ SSL_CTX *server_ctx_new(const struct server_opts *o, struct tp_error *err)
     ERR_clear_error();
     if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
         return fail(ctx, err, "server", "context");
+    if (SSL_CTX_set_dh_auto(ctx, 1) != 1)
+        return fail(ctx, err, "server", "DH parameters");
     for (i = 0; i < o->ncert; i++)
         if ((ctx = load_pair(ctx, o, i, types, err)) == NULL)
             return NULL;

@@ -128,7 +128,7 @@ profiles = (
   { name = "p256-only-tls13"; note = "TLS 1.3 with secp256r1 only";
     min_version = "TLSv1.3"; groups = "secp256r1"; },
   { name = "legacy-only"; note = "suites this OpenSSL cannot offer at all";
-    max_version = "TLSv1.2"; ciphers = "RC4-SHA:DES-CBC3-SHA"; }
+    max_version = "TLSv1.2"; ciphers = "RC4-SHA:DES-CBC3-SHA"; must_pass = false; }
 );
 CONF
 out=$("$P" --profiles "$tmp/extra.conf" -f json "${P384[@]}"); rc=$?
@@ -140,7 +140,20 @@ t_eq "P-384: p256-only-tls13 group" secp256r1 "$(jfield p256-only-tls13 group)"
 t_eq "not testable: ok is null" null "$(jfield legacy-only ok)"
 t_eq "not testable: result" "not testable" "$(jfield legacy-only result)"
 t_match "not testable: says why" "none of its TLS 1\.2 suites" "$(jfield legacy-only error)"
-t_eq "not testable: counted as neither pass nor fail (exit 0)" 0 "$rc"
+t_eq "not testable, must_pass = false: counted as neither pass nor fail (exit 0)" 0 "$rc"
+sed 's/must_pass = false; }/}/' "$tmp/extra.conf" >"$tmp/extra-must.conf"
+out=$("$P" --profiles "$tmp/extra-must.conf" -f json "${P384[@]}" 2>"$tmp/must.err"); rc=$?
+t_eq "not testable, must_pass: exit 2 (the gate cannot vouch for it)" 2 "$rc"
+t_eq "not testable, must_pass: still reported as not testable" "not testable" "$(jfield legacy-only result)"
+t_eq "not testable, must_pass: named on stderr" \
+    "tlspolicy-probe: profile legacy-only must pass but is not testable here: this OpenSSL can offer none of its TLS 1.2 suites" \
+    "$(cat "$tmp/must.err")"
+"$P" --profiles "$tmp/extra-must.conf" "${P384[@]}" --ciphers ECDHE-ECDSA-AES256-SHA --profile p256-p384-tls12 \
+    >/dev/null 2>&1
+t_eq "a must_pass failure alone: exit 1" 1 $?
+"$P" --profiles "$tmp/extra-must.conf" "${P384[@]}" --ciphers ECDHE-ECDSA-AES256-SHA --profile p256-p384-tls12 \
+    --profile legacy-only >/dev/null 2>&1
+t_eq "not testable, must_pass, beside a must_pass failure: exit 2 wins" 2 $?
 text=$("$P" --profiles "$tmp/extra.conf" "${P384[@]}")
 t_match "text: not testable row" "^legacy-only +not testable +- +- +- " "$text"
 t_match "text: dropped suites named" "^legacy-only: not offered, this OpenSSL lacks them: RC4-SHA DES-CBC3-SHA$" "$text"
@@ -237,5 +250,90 @@ stanzas=$(printf 'Nov 22 14:31:52 mx tlspolicyd[7]: %s\n%s\n%s\nother program li
     "$P" --profile-from-record -)
 t_eq "--profile-from-record -: one profile per distinct sender and suite" 1 \
     "$(printf '%s\n' "$stanzas" | grep -c '^    name = ')"
+
+# ---- 10. the offline server has DH parameters, as MTAs do
+cat >"$tmp/dhe.conf" <<'CONF'
+profiles = (
+  { name = "dhe-only-tls12"; note = "TLS 1.2 with finite field DHE suites only";
+    min_version = "TLSv1.2"; max_version = "TLSv1.2";
+    ciphers = "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-SHA"; }
+);
+CONF
+out=$("$P" --profiles "$tmp/dhe.conf" -f json "${RSA[@]}"); rc=$?
+t_eq "DHE only against RSA: exit 0" 0 "$rc"
+result "RSA" dhe-only-tls12 true TLSv1.2 DHE-RSA-AES256-GCM-SHA384
+t_eq "DHE: the group is the server's RFC 3526 prime" modp_2048 "$(jfield dhe-only-tls12 group)"
+
+# ---- 11. an encrypted key is refused, never asked for
+openssl pkey -in "$tmp/rsa.key" -aes256 -passout pass:secret -out "$tmp/enc.key" 2>"$tmp/enc.log" ||
+    t_bad "encrypted key made" "$(cat "$tmp/enc.log")"
+err=$(timeout 20 "$P" --profiles "$PROFILES" --cert "$tmp/rsa.pem" --key "$tmp/enc.key" 2>&1 </dev/null >/dev/null)
+t_eq "encrypted key: exit 2" 2 $?
+t_eq "encrypted key: not supported" "tlspolicy-probe: --key $tmp/enc.key: encrypted key: not supported" "$err"
+
+# ---- 12. a long cipher list is offered whole: its last suite is the one the server takes
+long="ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:DHE-DSS-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-CCM8:ECDHE-ECDSA-AES256-CCM:DHE-RSA-AES256-CCM8:DHE-RSA-AES256-CCM:ECDHE-ECDSA-ARIA256-GCM-SHA384:ECDHE-ARIA256-GCM-SHA384:DHE-DSS-ARIA256-GCM-SHA384:DHE-RSA-ARIA256-GCM-SHA384:ADH-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DHE-DSS-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES128-CCM:DHE-RSA-AES128-CCM8:DHE-RSA-AES128-CCM:ECDHE-ECDSA-ARIA128-GCM-SHA256:ECDHE-ARIA128-GCM-SHA256:DHE-DSS-ARIA128-GCM-SHA256:DHE-RSA-ARIA128-GCM-SHA256:ADH-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:DHE-RSA-AES256-SHA256:DHE-DSS-AES256-SHA256:ECDHE-ECDSA-CAMELLIA256-SHA384:ECDHE-RSA-CAMELLIA256-SHA384:DHE-RSA-CAMELLIA256-SHA256:DHE-DSS-CAMELLIA256-SHA256:ADH-AES256-SHA256:ADH-CAMELLIA256-SHA256:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA256:DHE-DSS-AES128-SHA256:ECDHE-ECDSA-CAMELLIA128-SHA256:ECDHE-RSA-CAMELLIA128-SHA256:DHE-RSA-CAMELLIA128-SHA256:DHE-DSS-CAMELLIA128-SHA256:ADH-AES128-SHA256:ADH-CAMELLIA128-SHA256:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:DHE-RSA-AES256-SHA:DHE-DSS-AES256-SHA:DHE-RSA-CAMELLIA256-SHA:DHE-DSS-CAMELLIA256-SHA:AECDH-AES256-SHA:ADH-AES256-SHA:ADH-CAMELLIA256-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:DHE-DSS-AES128-SHA:DHE-RSA-CAMELLIA128-SHA:DHE-DSS-CAMELLIA128-SHA:AECDH-AES128-SHA:ADH-AES128-SHA:ADH-CAMELLIA128-SHA:AES256-GCM-SHA384:AES256-CCM8:AES256-CCM:ARIA256-GCM-SHA384:AES128-GCM-SHA256:AES128-CCM8:AES128-CCM:ARIA128-GCM-SHA256:AES256-SHA256:CAMELLIA256-SHA256:AES128-SHA256:CAMELLIA128-SHA256:AES256-SHA:CAMELLIA256-SHA:CAMELLIA128-SHA:AES128-SHA"
+bogus=$(for i in $(seq 1 40); do printf 'NO-SUCH-SUITE-%02d:' "$i"; done)
+cat >"$tmp/long.conf" <<CONF
+profiles = (
+  { name = "long"; min_version = "TLSv1.2"; max_version = "TLSv1.2"; ciphers = "$long"; },
+  { name = "bogus-then-aes"; max_version = "TLSv1.2"; ciphers = "${bogus}AES128-SHA"; }
+);
+CONF
+t_eq "long list: longer than the old 1024-byte buffer" yes "$([ ${#long} -gt 1024 ] && echo yes)"
+out=$("$P" --profiles "$tmp/long.conf" -f json "${RSA[@]}" --ciphers AES128-SHA); rc=$?
+t_eq "long list against --ciphers AES128-SHA: exit 0" 0 "$rc"
+result "RSA, AES128-SHA only" long true TLSv1.2 AES128-SHA
+result "RSA, AES128-SHA only" bogus-then-aes true TLSv1.2 AES128-SHA
+t_eq "40 unknown suites: every one listed as dropped" 40 \
+    "$(printf '%s\n' "$out" | jq '.[] | select(.profile == "bogus-then-aes") | .dropped | length')"
+t_eq "the last dropped suite is named whole" NO-SUCH-SUITE-40 \
+    "$(printf '%s\n' "$out" | jq -r '.[] | select(.profile == "bogus-then-aes") | .dropped[39]')"
+
+# ---- 13. --profile-from-record: IANA names, refused clients, unique names
+stanza=$("$P" --profile-from-record 'tls_version=TLSv1.2 cipher=TLS_RSA_WITH_AES_128_CBC_SHA client_name=a.example'); rc=$?
+t_eq "IANA suite name: exit 0" 0 "$rc"
+t_match "IANA suite name: turned into OpenSSL's" '^    ciphers = "AES128-SHA";$' "$stanza"
+t_match "IANA suite name: the record's name kept in the comment" \
+    '^# From a tlspolicyd record: a\.example negotiated TLSv1\.2 with TLS_RSA_WITH_AES_128_CBC_SHA \(OpenSSL: AES128-SHA\)\.$' "$stanza"
+printf 'profiles = (\n%s\n);\n' "$stanza" >"$tmp/iana.conf"
+out=$("$P" --profiles "$tmp/iana.conf" -f json "${RSA[@]}"); rc=$?
+t_eq "IANA profile against RSA: tested and passed (exit 0)" 0 "$rc"
+result "RSA" from-a.example true TLSv1.2 AES128-SHA
+usage2 "a client_name that is not a host name" \
+    "^tlspolicy-probe: --profile-from-record: client_name is not a host name or address$" \
+    --profile-from-record 'tls_version=TLSv1.2 cipher=AES128-SHA client_name=a/b.example'
+long=mail-outbound-relay-cluster-node-01.eu-west-1.example-hosted
+cut=from-$long.com
+stanzas=$(printf '%s\n' "tls_version=TLSv1.2 cipher=AES128-SHA client_name=x-2" \
+    "tls_version=TLSv1.2 cipher=AES256-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=AES256-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=x" \
+    "tls_version=TLSv1.2 cipher=ECDHE-RSA-AES128-GCM-SHA256 client_name=$long.com" \
+    "tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 client_name=$long.com" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=$long.net" |
+    "$P" --profile-from-record -); rc=$?
+t_eq "records on stdin: exit 0" 0 "$rc"
+t_eq "records on stdin: exact names, a numeric suffix on collision, cut to 64 with the suffix" \
+    "from-x-2 from-x from-x-3 ${cut:0:64} ${cut:0:62}-2 ${cut:0:62}-3" \
+    "$(printf '%s\n' "$stanzas" | sed -n 's/^    name = "\(.*\)";$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+t_eq "records on stdin: the full client name in the note" 1 \
+    "$(printf '%s\n' "$stanzas" | grep -c "note = \"tlspolicyd record: $long.net negotiated")"
+printf 'profiles = (\n%s\n);\n' "$(printf '%s\n' "$stanzas" | sed 's/^}$/},/' | sed '$ s/},/}/')" >"$tmp/stdin.conf"
+"$P" --profiles "$tmp/stdin.conf" "${RSA[@]}" >/dev/null 2>"$tmp/stdin.err"
+t_eq "records on stdin: the profiles load together (no duplicate name), all pass" "0 " "$? $(cat "$tmp/stdin.err")"
+stanzas=$(printf '%s\n' "tls_version=TLSv1.2 cipher=AES128-SHA client_name=ok.example" \
+    "tls_version=TLSv1.2 cipher=AES128-SHA client_name=bad!name" | "$P" --profile-from-record - 2>"$tmp/bad.err")
+t_eq "records on stdin, one with a bad client_name: exit 2" 2 $?
+t_eq "records on stdin: the bad one named on stderr" \
+    "tlspolicy-probe: --profile-from-record -: line 2: client_name is not a host name or address" "$(cat "$tmp/bad.err")"
+t_eq "records on stdin: the good one still printed" 1 "$(printf '%s\n' "$stanzas" | grep -c '^    name = "from-ok.example";$')"
+awk 'BEGIN { for (i = 0; i < 40000; i++)
+    printf "tls_version=TLSv1.2 cipher=AES128-SHA client_name=h%d.example client_addr=10.0.%d.%d\n", i, i / 256, i % 256 }' \
+    >"$tmp/many.txt"
+start=$(date +%s)
+n=$("$P" --profile-from-record - <"$tmp/many.txt" | grep -c '^    name = ')
+t_eq "40000 senders: 40000 profiles" 40000 "$n"
+t_eq "40000 senders: in under 3 s (no quadratic name check)" yes "$([ $(($(date +%s) - start)) -lt 3 ] && echo yes)"
 
 t_done

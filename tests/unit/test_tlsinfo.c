@@ -503,6 +503,28 @@ static const struct {
 };
 
 /* test_is_tls13_suite - suite names, not prefixes */
+/* The OpenSSL name of a member, whichever of its names is asked for. */
+static void test_set_openssl_name(void **state)
+{
+    struct tp_error err;
+    struct cipher_set *set = cipher_set_from_ciphers("ALL:COMPLEMENTOFALL", &err);
+    struct cipher_set *tls13 = cipher_set_from_ciphersuites("TLS_AES_128_GCM_SHA256", &err);
+
+    (void) state;
+    assert_non_null(set);
+    assert_string_equal(cipher_set_openssl_name(set, "TLS_RSA_WITH_AES_128_CBC_SHA"), "AES128-SHA");
+    assert_string_equal(cipher_set_openssl_name(set, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+                        "ECDHE-RSA-AES256-GCM-SHA384");
+    assert_string_equal(cipher_set_openssl_name(set, "AES128-SHA"), "AES128-SHA");
+    assert_null(cipher_set_openssl_name(set, "TLS_RSA_WITH_AES_128_CBC"));
+    assert_null(cipher_set_openssl_name(set, "TLS_AES_128_GCM_SHA256"));
+    assert_null(cipher_set_openssl_name(NULL, "AES128-SHA"));
+    assert_non_null(tls13);
+    assert_string_equal(cipher_set_openssl_name(tls13, "TLS_AES_128_GCM_SHA256"), "TLS_AES_128_GCM_SHA256");
+    cipher_set_free(set);
+    cipher_set_free(tls13);
+}
+
 static void test_is_tls13_suite(void **state)
 {
     size_t i;
@@ -525,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_set_walk_order),
         cmocka_unit_test(test_set_walk_all_members),
         cmocka_unit_test(test_set_null),
+        cmocka_unit_test(test_set_openssl_name),
         cmocka_unit_test(test_is_tls13_suite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
