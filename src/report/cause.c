@@ -86,10 +86,17 @@ static bool static_rsa(const struct facts *f)
     return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_KX];
 }
 
-/* cbc_removed - CBC/3DES only, now no shared cipher */
+/* cbc_removed - CBC/3DES only, now no shared cipher; not when they were
+   all 3DES/RC4, whose pattern says why adding them back may not work */
 static bool cbc_removed(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_CBC];
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_CBC] && !f->im->imp[DIAG_IMP_LEGACY];
+}
+
+/* legacy_removed - 3DES/RC4 only, now no shared cipher */
+static bool legacy_removed(const struct facts *f)
+{
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_LEGACY];
 }
 
 /* protocol_floor - TLS 1.0/1.1 only, now a protocol error */
@@ -129,6 +136,12 @@ static const struct rule {
       "them",
       "add the CBC suites it used to the server's cipher list again (Postfix tls_*_cipherlist, Sendmail "
       "CipherList, Exim tls_require_ciphers), or ask it to support AES-GCM or ChaCha20"}},
+    {legacy_removed,
+     {"legacy_removed",
+      "last used only 3DES/RC4 suites, now fails with \"no shared cipher\": our server no longer offers them "
+      "(an OpenSSL 3 as Debian 12 builds it has neither)",
+      "ask it to support AES (GCM, or at least CBC) suites; the server can offer 3DES/RC4 again only with an "
+      "OpenSSL built with them and @SECLEVEL=0 in its cipher list"}},
     {protocol_floor,
      {"protocol_floor",
       "last used only TLS 1.0/1.1, now fails with a protocol error: our protocol floor locks it out",
@@ -165,6 +178,10 @@ static struct cause unknown(const struct facts *f)
             "unknown: no decision over TLS before the first failure in the records read; facts needed: "
             "what it negotiated before (tlspolicyd's records from before the change), or the suites and "
             "protocol versions it offers";
+    else if (f->im->unknown != NULL)
+        c.cause = "unknown: a cipher it negotiated is unknown to this OpenSSL, so its facts imply nothing; "
+                  "facts needed: the suites, groups and protocol versions it offers (its profile in "
+                  "tlspolicy-probe)";
     else
         c.cause = "unknown: what it last negotiated does not explain the failure; facts needed: the suites, "
                   "groups and protocol versions it offers (its profile in tlspolicy-probe)";

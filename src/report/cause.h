@@ -41,7 +41,7 @@
 #include "report/diag.h"
 #include "report/diagnose.h"
 
-#define CAUSE_MAX 5
+#define CAUSE_MAX 8 /* every rule, the closed pattern, and room */
 
 struct cause {
     const char *pattern; /* "rsa_certificate", ..., "unknown" */

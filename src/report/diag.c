@@ -71,6 +71,28 @@ static const char *const imp_text[DIAG_IMP_N] = {
     "only RSA-authenticated suites seen: an ECDSA-only server certificate leaves no shared cipher",
     "only static RSA key exchange seen: a server offering only forward-secret suites leaves no shared cipher",
     "only CBC/3DES suites seen: a server offering only AEAD suites (GCM, ChaCha20) leaves no shared cipher",
+    "only 3DES/RC4 suites seen: a server whose OpenSSL lacks them (OpenSSL 3 as Debian 12 builds it) leaves no "
+    "shared cipher",
+};
+
+/*
+ * Suites a client may still offer that the linked OpenSSL may not know at
+ * all (Debian 12's OpenSSL 3 has neither 3DES nor RC4): their properties,
+ * so that what a client last negotiated implies something even then. By
+ * OpenSSL name and standard (IANA) name.
+ */
+static const struct legacy_suite {
+    const char *name, *std;
+    bool rsa_auth, rsa_kx;
+} legacy_suites[] = {
+    {"DES-CBC3-SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", true, true},
+    {"EDH-RSA-DES-CBC3-SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", true, false},
+    {"ECDHE-RSA-DES-CBC3-SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", true, false},
+    {"ECDHE-ECDSA-DES-CBC3-SHA", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", false, false},
+    {"RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA", true, true},
+    {"RC4-MD5", "TLS_RSA_WITH_RC4_128_MD5", true, true},
+    {"ECDHE-RSA-RC4-SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA", true, false},
+    {"ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", false, false},
 };
 
 struct diag_suites {
@@ -200,27 +222,57 @@ static const SSL_CIPHER *cipher_find(STACK_OF(SSL_CIPHER) * sk, const char *name
     return NULL;
 }
 
+/* legacy_find - a suite of the legacy table by either name, or NULL */
+static const struct legacy_suite *legacy_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(legacy_suites) / sizeof(legacy_suites[0]); i++)
+        if (strcmp(legacy_suites[i].name, name) == 0 || strcmp(legacy_suites[i].std, name) == 0)
+            return &legacy_suites[i];
+    return NULL;
+}
+
+/* implies_one - fold one cipher's properties in; false when unknown */
+static bool implies_one(STACK_OF(SSL_CIPHER) * sk, const char *name, struct diag_implies *im)
+{
+    const SSL_CIPHER *sc;
+    const struct legacy_suite *ls;
+
+    /* OpenSSL first: a build that has 3DES knows it better than we do. */
+    if ((sc = cipher_find(sk, name)) != NULL) {
+        im->imp[DIAG_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
+        im->imp[DIAG_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
+        im->imp[DIAG_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
+        im->imp[DIAG_IMP_LEGACY] &= legacy_find(name) != NULL;
+        return true;
+    }
+    if ((ls = legacy_find(name)) == NULL)
+        return false;
+    im->imp[DIAG_IMP_RSA_AUTH] &= ls->rsa_auth;
+    im->imp[DIAG_IMP_RSA_KX] &= ls->rsa_kx;
+    return true; /* CBC/3DES and legacy: true of every suite in the table */
+}
+
 /* implies_ciphers - what every cipher seen has in common */
 static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers, struct diag_implies *im)
 {
-    const SSL_CIPHER *sc;
     size_t i, n = 0;
 
     im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = true;
+    im->imp[DIAG_IMP_LEGACY] = true;
     for (i = 0; i < ciphers->cap; i++) {
         if (ciphers->slots[i].key == NULL)
             continue;
-        if ((sc = cipher_find(sk, ciphers->slots[i].key)) == NULL) {
+        if (!implies_one(sk, ciphers->slots[i].key, im)) {
             im->unknown = ciphers->slots[i].key;
             break;
         }
         n++;
-        im->imp[DIAG_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
-        im->imp[DIAG_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
-        im->imp[DIAG_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
     }
     if (n == 0 || im->unknown != NULL)
-        im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = false;
+        im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] =
+            im->imp[DIAG_IMP_LEGACY] = false;
 }
 
 /* diag_implies - the implications of one client's TLS facts */

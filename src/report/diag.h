@@ -35,7 +35,11 @@ struct diag;
 struct json_object;
 
 /* What TLS facts imply, in output order. */
-enum diag_imp { DIAG_IMP_OLD_TLS, DIAG_IMP_RSA_AUTH, DIAG_IMP_RSA_KX, DIAG_IMP_CBC, DIAG_IMP_N };
+enum diag_imp {
+    DIAG_IMP_OLD_TLS, DIAG_IMP_RSA_AUTH, DIAG_IMP_RSA_KX, DIAG_IMP_CBC,
+    DIAG_IMP_LEGACY, /* only 3DES/RC4: suites OpenSSL 3 builds may lack */
+    DIAG_IMP_N
+};
 
 struct diag_implies {
     bool imp[DIAG_IMP_N];

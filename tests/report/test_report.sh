@@ -276,6 +276,17 @@ t_match "exim: the address after the forged HELO" '^  192\.0\.2\.42$' "$dx"
 t_nomatch "exim: the forged address is nobody" '10\.0\.0\.1|192\.0\.2\.41' "$dx"
 t_eq "exim: no records, no remedy" 0 "$(printf '%s\n' "$dx" | grep -c 'remedy:')"
 
+# Suites this OpenSSL lacks (3DES, RC4; by OpenSSL or IANA name) still
+# imply their properties; a cipher nobody knows implies nothing, and the
+# cause says so instead of blaming the facts.
+golden diagnose_legacy.txt --diagnose diagnose-legacy.log
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_legacy.txt")
+t_match "3DES only: legacy_removed" '^    cause: +last used only 3DES/RC4 suites' "$(client_block old.example)"
+t_nomatch "3DES only: not 'add the CBC suites again'" 'add the CBC suites' "$(client_block old.example)"
+t_match "RC4 by IANA name: legacy_removed" '^    cause: +last used only 3DES/RC4 suites' "$(client_block rc4.example)"
+t_match "RC4 by IANA name: RSA authentication implied" 'only RSA-authenticated suites seen' "$(client_block rc4.example)"
+t_match "unknown cipher: said so" '^    cause: +unknown: a cipher it negotiated is unknown to this OpenSSL' "$(client_block odd.example)"
+
 # OpenSSL 3 refuses a TLS 1.0 client with "no suitable signature
 # algorithm" (alert 80): the security level pattern, not unknown.
 (cd "$DATA" && "$R" --year 2026 --diagnose diagnose-tls10.log) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/tls10.txt"
