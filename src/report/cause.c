@@ -74,10 +74,18 @@ bool cause_reason_known(const char *reason)
 
 /* Predicates: one per pattern. */
 
-/* rsa_certificate - RSA-authenticated only, now no shared cipher */
+/* rsa_certificate - RSA-authenticated only, now no shared cipher, and no
+   client negotiated an RSA-authenticated suite since */
 static bool rsa_certificate(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH];
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH] && !f->c->rsa_after;
+}
+
+/* rsa_elsewhere - the same, but some client did since: the records refute
+   "no RSA certificate" for at least one server */
+static bool rsa_elsewhere(const struct facts *f)
+{
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH] && f->c->rsa_after;
 }
 
 /* static_rsa - static-RSA key exchange only, now no shared cipher */
@@ -122,6 +130,14 @@ static const struct rule {
       "offers an RSA certificate",
       "serve an RSA certificate beside the ECDSA one (Postfix smtpd_tls_chain_files, Sendmail a second "
       "confSERVER_CERT, Exim a list in tls_certificate and tls_privatekey)"}},
+    {rsa_elsewhere,
+     {"rsa_certificate",
+      "last negotiated only RSA-authenticated suites, now fails with \"no shared cipher\"; but while it kept "
+      "failing, clients negotiated RSA-authenticated suites: an RSA certificate is still offered somewhere, "
+      "probably not by the server that logged the failure",
+      "make the server that logged the failure serve an RSA certificate beside the ECDSA one (Postfix "
+      "smtpd_tls_chain_files, Sendmail a second confSERVER_CERT, Exim a list in tls_certificate and "
+      "tls_privatekey)"}},
     {static_rsa,
      {"static_rsa",
       "last used only static-RSA key exchange, now fails with \"no shared cipher\": our server stopped "

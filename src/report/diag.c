@@ -13,6 +13,7 @@
  *	void	diag_free(d)
  *
  *	struct diag_suites *diag_suites_open()
+ *	bool	diag_rsa_auth(suites, name)
  *	void	diag_suites_close(suites)
  *	void	diag_implies(suites, versions, ciphers, im)
  *	const char *diag_imp_text(imp)
@@ -252,6 +253,17 @@ static bool implies_one(STACK_OF(SSL_CIPHER) * sk, const char *name, struct diag
     im->imp[DIAG_IMP_RSA_AUTH] &= ls->rsa_auth;
     im->imp[DIAG_IMP_RSA_KX] &= ls->rsa_kx;
     return true; /* CBC/3DES and legacy: true of every suite in the table */
+}
+
+/* diag_rsa_auth - one suite's authentication */
+bool diag_rsa_auth(const struct diag_suites *suites, const char *name)
+{
+    const SSL_CIPHER *sc = cipher_find(suites != NULL ? suites->sk : NULL, name);
+    const struct legacy_suite *ls;
+
+    if (sc != NULL)
+        return SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
+    return (ls = legacy_find(name)) != NULL && ls->rsa_auth;
 }
 
 /* implies_ciphers - what every cipher seen has in common */

@@ -68,6 +68,10 @@ void diag_free(struct diag *);
 struct diag_suites *diag_suites_open(void);
 void diag_suites_close(struct diag_suites *);
 
+/* diag_rsa_auth - the suite called name is RSA-authenticated (as far as
+   OpenSSL or the table of suites it may lack knows) */
+bool diag_rsa_auth(const struct diag_suites *, const char *name);
+
 /* diag_implies - what every version and every cipher (the keys of the
    maps) have in common; nothing about ciphers when one is unknown */
 void diag_implies(const struct diag_suites *, const struct map *versions, const struct map *ciphers,

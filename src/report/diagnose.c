@@ -50,6 +50,7 @@
 #include "report/cause.h"
 #include "report/diagnose.h"
 #include "report/input.h"
+#include "report/seqset.h"
 
 /* The failures of one fail key (see diagnose.h) in pass one, then of one
    client while diagnose_resolve() joins them. Small, without maps until a
@@ -88,6 +89,11 @@ struct diagnose {
     bool has_since, has_until;
     time_t since, until;
     struct diagnose_counts n;
+    struct diag_suites *suites; /* to look ciphers up in, opened on first use */
+    struct map rsa_memo;        /* cipher -> count 1: not RSA-authenticated, 2: it is */
+    struct seqset rsa_minutes;  /* minutes (from 1970, + 1) with a decision over
+                                   an RSA-authenticated suite: bounded by the
+                                   period's length, never by the lines */
 };
 
 static char ambiguous_mark;
@@ -108,6 +114,8 @@ struct diagnose *diagnose_new(void)
     map_init(&d->seen);
     map_init(&d->fails);
     map_init(&d->named);
+    map_init(&d->rsa_memo);
+    seqset_init(&d->rsa_minutes);
     if ((d->track = mtafail_track_new(on_failure, d)) == NULL) {
         free(d);
         return NULL;
@@ -436,6 +444,58 @@ static void note_named(struct diagnose *d, const char *addr, const char *key)
     }
 }
 
+/* minute - the rsa_minutes number of a time stamp (times before 1970: 0) */
+static unsigned long long minute(time_t when)
+{
+    return when < 0 ? 0 : (unsigned long long) when / 60 + 1;
+}
+
+/* note_rsa - the minute of a decision, of any client, over an RSA-authenticated suite */
+static void note_rsa(struct diagnose *d, const char *cipher, time_t when)
+{
+    struct map_entry *e;
+
+    if (cipher == NULL || minute(when) == 0)
+        return;
+    if ((e = map_get(&d->rsa_memo, cipher)) == NULL) {
+        d->n.oom = 1;
+        return;
+    }
+    if (e->count == 0) {
+        if (d->suites == NULL)
+            d->suites = diag_suites_open();
+        e->count = diag_rsa_auth(d->suites, cipher) ? 2 : 1;
+    }
+    if (e->count == 2 && seqset_add(&d->rsa_minutes, minute(when)) != 0)
+        d->n.oom = 1;
+}
+
+/* rsa_between - an RSA-authenticated decision in a minute strictly between
+   those of two time stamps */
+static bool rsa_between(const struct seqset *s, time_t from, time_t to)
+{
+    unsigned long long a = minute(from), b = minute(to);
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->v[i].hi > a && s->v[i].lo < b)
+            return true;
+    return false;
+}
+
+/* mark_rsa_after - the shown clients that kept failing while some client
+   (any: one MX may still serve the certificate) negotiated an
+   RSA-authenticated suite; a later return of RSA (the fix) refutes nothing */
+static void mark_rsa_after(struct diagnose *d)
+{
+    struct diagnose_client *c;
+    size_t i;
+
+    for (i = 0; i < d->clients.cap; i++)
+        if (d->clients.slots[i].key != NULL && (c = d->clients.slots[i].ptr) != NULL)
+            c->rsa_after = c->failures > 0 && rsa_between(&d->rsa_minutes, c->first_fail, c->last_fail);
+}
+
 /* diagnose_record - a decision record of the period (pass one) */
 void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefix *px)
 {
@@ -463,6 +523,7 @@ void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefi
         if (!sn->has_tls || px->when > sn->tls_max)
             sn->tls_max = px->when;
         sn->has_tls = true;
+        note_rsa(d, r->f[REC_CIPHER], px->when);
     } else {
         if (!sn->has_plain || px->when > sn->plain_max)
             sn->plain_max = px->when;
@@ -620,6 +681,7 @@ void diagnose_resolve(struct diagnose *d)
         d->n.oom = 1;
     }
     show_addrs(d);
+    mark_rsa_after(d);
     map_free(&m, fail_free);
     map_free(&d->seen, free);
     map_free(&d->fails, fail_free);
@@ -820,6 +882,9 @@ void diagnose_free(struct diagnose *d)
     map_free(&d->seen, free);
     map_free(&d->fails, fail_free);
     map_free(&d->named, named_free);
+    map_free(&d->rsa_memo, NULL);
+    seqset_free(&d->rsa_minutes);
+    diag_suites_close(d->suites);
     mtafail_track_free(d->track);
     free(d);
 }

@@ -87,6 +87,10 @@ struct diagnose_client {
     struct map
         refused; /* rcpt_domain -> plaintext recipients rejected or deferred, at most DIAGNOSE_REASONS_MAX */
     struct map refused_rcpts; /* rcpt (as logged) -> the same, at most DIAGNOSE_RCPTS_MAX */
+    /* Some client's decision over an RSA-authenticated suite in a minute
+       between this client's first and last failure: while it kept failing,
+       an RSA certificate was still offered somewhere. */
+    bool rsa_after;
 };
 
 struct diagnose;

@@ -287,6 +287,19 @@ t_match "RC4 by IANA name: legacy_removed" '^    cause: +last used only 3DES/RC4
 t_match "RC4 by IANA name: RSA authentication implied" 'only RSA-authenticated suites seen' "$(client_block rc4.example)"
 t_match "unknown cipher: said so" '^    cause: +unknown: a cipher it negotiated is unknown to this OpenSSL' "$(client_block odd.example)"
 
+# rsa_certificate is not claimed outright when the records refute it: an
+# RSA-authenticated decision (any client) between a client's first and
+# last failure means some server still offers an RSA certificate; RSA
+# back only after the last failure (the fix) refutes nothing.
+golden diagnose_rsa_elsewhere.txt --diagnose diagnose-rsa-elsewhere.log
+dx=$(sed -n '/^Diagnosis/,$p' "$tmp/diagnose_rsa_elsewhere.txt")
+t_match "RSA offered while it kept failing: said so" \
+    '^    cause: .*but while it kept failing, clients negotiated RSA-authenticated suites' "$(client_block old.example)"
+t_match "RSA offered while it kept failing: remedy names the server that logged it" \
+    '^    remedy: +make the server that logged the failure serve an RSA certificate' "$(client_block old.example)"
+t_match "RSA back only after the last failure: the plain cause" \
+    '^    cause: .*"no shared cipher": our server no longer offers an RSA certificate$' "$(client_block fixed.example)"
+
 # OpenSSL 3 refuses a TLS 1.0 client with "no suitable signature
 # algorithm" (alert 80): the security level pattern, not unknown.
 (cd "$DATA" && "$R" --year 2026 --diagnose diagnose-tls10.log) 2>&1 | sed -n '/^Diagnosis/,$p' >"$tmp/tls10.txt"
