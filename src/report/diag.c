@@ -457,29 +457,6 @@ int diag_write(FILE *fp, const struct diag *d)
     return d->oom ? -1 : rc;
 }
 
-/* jstr - a JSON string of a log value, escaped as out_safe does */
-static struct json_object *jstr(struct strbuf *sb, const char *value)
-{
-    strbuf_reset(sb);
-    out_safe(sb, value);
-    return strbuf_failed(sb) ? NULL : json_object_new_string(strbuf_str(sb));
-}
-
-/* jkeys - the keys of a map, sorted, as a JSON array */
-static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
-{
-    struct json_object *arr = json_object_new_array();
-    struct map_entry **v;
-    size_t i;
-
-    if (arr == NULL || m->len == 0 || (v = map_sorted(m, 0)) == NULL)
-        return arr;
-    for (i = 0; i < m->len; i++)
-        json_object_array_add(arr, jstr(sb, v[i]->key));
-    free(v);
-    return arr;
-}
-
 /* jimplies - the implications as a JSON array of phrases */
 static struct json_object *jimplies(const struct diag_suites *sk, const struct diag_client *c,
                                     struct strbuf *sb)
@@ -507,15 +484,15 @@ static struct json_object *jclient(const struct diag_suites *sk, const struct ma
 
     if (o == NULL)
         return NULL;
-    json_object_object_add(o, "client", jstr(sb, e->key));
+    json_object_object_add(o, "client", out_json_str(sb, e->key));
     json_object_object_add(o, "last_tls_time", json_object_new_string(c->last_tls));
-    json_object_object_add(o, "last_tls_version", jstr(sb, c->version));
-    json_object_object_add(o, "last_cipher", jstr(sb, c->cipher));
+    json_object_object_add(o, "last_tls_version", out_json_str(sb, c->version));
+    json_object_object_add(o, "last_cipher", out_json_str(sb, c->cipher));
     json_object_object_add(o, "first_plaintext_time", json_object_new_string(c->first_plain));
     json_object_object_add(o, "plaintext_decisions", json_object_new_uint64(c->plaintext));
     json_object_object_add(o, "refused_recipients", json_object_new_uint64(c->refused));
-    json_object_object_add(o, "versions_seen", jkeys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", jkeys(sb, &c->ciphers));
+    json_object_object_add(o, "versions_seen", out_json_keys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", out_json_keys(sb, &c->ciphers));
     json_object_object_add(o, "implications", jimplies(sk, c, sb));
     return o;
 }

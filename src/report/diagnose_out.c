@@ -264,35 +264,12 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
     return n.oom ? -1 : rc;
 }
 
-/* jstr - a JSON string of a log value, escaped as out_safe does */
-static struct json_object *jstr(struct strbuf *sb, const char *value)
-{
-    strbuf_reset(sb);
-    out_safe(sb, value);
-    return strbuf_failed(sb) ? NULL : json_object_new_string(strbuf_str(sb));
-}
-
 /* jtime - a time stamp, or null */
 static struct json_object *jtime(bool has, time_t when)
 {
     char t[TIME_MAX];
 
     return has ? json_object_new_string(fmt_time(when, t)) : NULL;
-}
-
-/* jkeys - the keys of a map, sorted, as an array */
-static struct json_object *jkeys(struct strbuf *sb, const struct map *m)
-{
-    struct json_object *arr = json_object_new_array();
-    struct map_entry **v;
-    size_t i;
-
-    if (arr == NULL || m->len == 0 || (v = map_sorted(m, 0)) == NULL)
-        return arr;
-    for (i = 0; i < m->len; i++)
-        json_object_array_add(arr, jstr(sb, v[i]->key));
-    free(v);
-    return arr;
 }
 
 /* jreasons - {"key": count, ...}, most frequent first (reasons, refused domains) */
@@ -322,9 +299,9 @@ static struct json_object *jfirst(struct strbuf *sb, const struct diagnose_clien
         return NULL;
     json_object_object_add(o, "time", jtime(true, c->first_fail));
     json_object_object_add(o, "mta", json_object_new_string(mtafail_mta_name(c->first_mta)));
-    json_object_object_add(o, "host", jstr(sb, c->first_host));
+    json_object_object_add(o, "host", out_json_str(sb, c->first_host));
     json_object_object_add(o, "address", json_object_new_string(c->first_addr));
-    json_object_object_add(o, "reason", c->first_reason[0] ? jstr(sb, c->first_reason) : NULL);
+    json_object_object_add(o, "reason", c->first_reason[0] ? out_json_str(sb, c->first_reason) : NULL);
     return o;
 }
 
@@ -371,12 +348,12 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     if (o == NULL)
         return NULL;
     diag_implies(suites, &c->versions, &c->ciphers, &im);
-    json_object_object_add(o, "client", jstr(sb, c->key));
+    json_object_object_add(o, "client", out_json_str(sb, c->key));
     json_object_object_add(o, "last_tls_time", jtime(c->tls_before, c->last_tls));
-    json_object_object_add(o, "last_tls_version", c->tls_before ? jstr(sb, c->version) : NULL);
-    json_object_object_add(o, "last_cipher", c->tls_before ? jstr(sb, c->cipher) : NULL);
-    json_object_object_add(o, "versions_seen", jkeys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", jkeys(sb, &c->ciphers));
+    json_object_object_add(o, "last_tls_version", c->tls_before ? out_json_str(sb, c->version) : NULL);
+    json_object_object_add(o, "last_cipher", c->tls_before ? out_json_str(sb, c->cipher) : NULL);
+    json_object_object_add(o, "versions_seen", out_json_keys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", out_json_keys(sb, &c->ciphers));
     json_object_object_add(o, "implications", jimplies(sb, &im));
     json_object_object_add(o, "failures", json_object_new_uint64(c->failures));
     json_object_object_add(o, "first_failure", jfirst(sb, c));
@@ -384,7 +361,7 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     json_object_object_add(o, "closed_after_starttls", json_object_new_uint64(c->closed));
     json_object_object_add(o, "first_closed_time", jtime(c->closed > 0, c->first_closed));
     json_object_object_add(o, "reasons", jreasons(sb, &c->reasons));
-    json_object_object_add(o, "failure_addresses", jkeys(sb, &c->addrs));
+    json_object_object_add(o, "failure_addresses", out_json_keys(sb, &c->addrs));
     json_object_object_add(o, "failures_from_other_addresses", json_object_new_uint64(c->more_addrs));
     json_object_object_add(o, "tls_after", json_object_new_uint64(c->tls_after));
     json_object_object_add(o, "last_tls_after_time", jtime(c->tls_after > 0, c->last_tls_after));

@@ -48,6 +48,11 @@ void out_hist(struct strbuf *, const struct map *, const char *eq, const char *s
 /* out_csv_field - one RFC 4180 field, after a comma unless first */
 void out_csv_field(FILE *, const char *value, bool first);
 
+/* out_json_str - value made printable, as a JSON string; NULL on OOM */
+struct json_object *out_json_str(struct strbuf *, const char *value);
+/* out_json_keys - a map's keys, sorted, as a JSON array of out_json_str() */
+struct json_object *out_json_keys(struct strbuf *, const struct map *);
+
 /* Writers: 0, or -1 when memory runs out (the caller checks ferror). */
 int out_text(FILE *, const struct agg *, const struct out_meta *);
 int out_json(FILE *, const struct agg *, const struct out_meta *);

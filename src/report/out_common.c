@@ -9,6 +9,8 @@
  *	void	out_safe(sb, value)
  *	void	out_hist(sb, map, eq, sep)
  *	void	out_csv_field(fp, value, first)
+ *	struct json_object *out_json_str(sb, value)
+ *	struct json_object *out_json_keys(sb, map)
  * DESCRIPTION
  *	See out.h.
  *--*/
@@ -16,6 +18,9 @@
 /* System library. */
 #include <stdlib.h>
 #include <string.h>
+
+/* Libraries. */
+#include <json-c/json.h>
 
 /* Application. */
 #include "report/out.h"
@@ -80,4 +85,27 @@ void out_csv_field(FILE *fp, const char *value, bool first)
         fputc(*p, fp);
     }
     fputc('"', fp);
+}
+
+/* out_json_str - a value from the logs as a JSON string, made printable */
+struct json_object *out_json_str(struct strbuf *sb, const char *value)
+{
+    strbuf_reset(sb);
+    out_safe(sb, value);
+    return strbuf_failed(sb) ? NULL : json_object_new_string(strbuf_str(sb));
+}
+
+/* out_json_keys - the keys of a map, sorted, as a JSON array of out_json_str()s */
+struct json_object *out_json_keys(struct strbuf *sb, const struct map *m)
+{
+    struct json_object *arr = json_object_new_array();
+    struct map_entry **v;
+    size_t i;
+
+    if (arr == NULL || m->len == 0 || (v = map_sorted(m, 0)) == NULL)
+        return arr;
+    for (i = 0; i < m->len; i++)
+        json_object_array_add(arr, out_json_str(sb, v[i]->key));
+    free(v);
+    return arr;
 }
