@@ -8,11 +8,8 @@
  *
  *	struct diagnose *diagnose_new()
  *	void	diagnose_period(d, pctx, has_since, since, has_until, until)
- *	void	diagnose_line(d, prefix)
  *	void	diagnose_record(d, rec, prefix)
- *	void	diagnose_file_end(d)
  *	void	diagnose_resolve(d)
- *	int	diagnose_rescan(d, fd, name, err)
  *	int	diagnose_clients(d, out, n)
  *	void	diagnose_counts(d, counts)
  *	bool	diagnose_oom(d)
@@ -30,6 +27,8 @@
  *	only the clients to show: those with failures or closes after
  *	STARTTLS, and those whose last decision was in plaintext after one
  *	over TLS.
+ *	The failure lines are read in diagnose_fail.c, pass two in
+ *	diagnose_rescan.c.
  *	Where two events share a second, the one kept as "first" or "last"
  *	is chosen by comparing their text, so the same inputs in any order
  *	give the same diagnosis.
@@ -47,61 +46,16 @@
 /* Application. */
 #include "domain_map.h"
 #include "report/agg.h"
-#include "report/cause.h"
 #include "report/diagnose.h"
+#include "report/diagnose_impl.h"
 #include "report/input.h"
 #include "report/seqset.h"
 
-/* The failures of one fail key (see diagnose.h) in pass one, then of one
-   client while diagnose_resolve() joins them. Small, without maps until a
-   second reason shows up: hostile input can make one per line. */
-struct fail {
-    char *name_key;                /* client key of the first name the MTA vouched for, or NULL */
-    unsigned long long failures;   /* handshake failures */
-    unsigned long long addr_n;     /* of them from addr */
-    unsigned long long closed;     /* closed after STARTTLS without a failure */
-    time_t first_fail, last_fail, reason_time, first_closed;
-    enum mtafail_mta first_mta;
-    int rank; /* of reason: see reason_rank() */
-    bool has_tls;                  /* resolve: the client's last decision over TLS */
-    time_t tls_max;
-    char first_host[MTAFAIL_HOST_MAX + 1];
-    char first_addr[MTAFAIL_ADDR_MAX + 1];
-    char addr[MTAFAIL_ADDR_MAX + 1]; /* the first address read */
-    char first_reason[MTAFAIL_REASON_MAX + 1];
-    char reason[MTAFAIL_REASON_MAX + 1]; /* the most telling one, see reason_rank() */
-    struct map *reasons;                 /* NULL while every failure had first_reason */
-};
 
-/* What pass one keeps of every client's decisions. */
-struct seen {
-    bool has_tls, has_plain;
-    time_t tls_max, plain_max; /* the last decision over TLS, in plaintext */
-};
-
-struct diagnose {
-    struct map clients; /* key -> struct diagnose_client (after pass one) */
-    struct map seen;    /* key -> struct seen (pass one) */
-    struct map fails;   /* fail key -> struct fail (pass one) */
-    struct map named;   /* address -> client key (char *) or AMBIGUOUS (pass one) */
-    struct mtafail_track *track;
-    struct prefix_ctx pctx;
-    bool has_since, has_until;
-    time_t since, until;
-    struct diagnose_counts n;
-    struct diag_suites *suites; /* to look ciphers up in, opened on first use */
-    struct map rsa_memo;        /* cipher -> count 1: not RSA-authenticated, 2: it is */
-    struct seqset rsa_minutes;  /* minutes (from 1970, + 1) with a decision over
-                                   an RSA-authenticated suite: bounded by the
-                                   period's length, never by the lines */
-};
 
 static char ambiguous_mark;
 
-#define AMBIGUOUS  ((void *) &ambiguous_mark)
-#define IS(s, lit) ((s) != NULL && strcmp((s), (lit)) == 0)
-
-static void on_failure(void *, const struct mtafail *);
+#define AMBIGUOUS ((void *) &ambiguous_mark)
 
 /* diagnose_new - empty */
 struct diagnose *diagnose_new(void)
@@ -116,7 +70,7 @@ struct diagnose *diagnose_new(void)
     map_init(&d->named);
     map_init(&d->rsa_memo);
     seqset_init(&d->rsa_minutes);
-    if ((d->track = mtafail_track_new(on_failure, d)) == NULL) {
+    if ((d->track = mtafail_track_new(diagnose_on_failure, d)) == NULL) {
         free(d);
         return NULL;
     }
@@ -136,8 +90,8 @@ void diagnose_period(struct diagnose *d, const struct prefix_ctx *pctx, bool has
     d->until = until;
 }
 
-/* in_period - a time stamp inside --since/--until */
-static bool in_period(const struct diagnose *d, time_t when)
+/* diagnose_in_period - a time stamp inside --since/--until */
+bool diagnose_in_period(const struct diagnose *d, time_t when)
 {
     return !(d->has_since && when < d->since) && !(d->has_until && when >= d->until);
 }
@@ -192,8 +146,8 @@ static struct diagnose_client *client(struct diagnose *d, const char *key)
     return e->ptr;
 }
 
-/* bump - add n to key in a map of at most max keys (then to "(other)") */
-static int bump(struct map *m, const char *key, unsigned long long n, size_t max)
+/* diagnose_bump - add n to key in a map of at most max keys (then to "(other)") */
+int diagnose_bump(struct map *m, const char *key, unsigned long long n, size_t max)
 {
     struct map_entry *e = map_find(m, key);
 
@@ -207,214 +161,9 @@ static int bump(struct map *m, const char *key, unsigned long long n, size_t max
     return 0;
 }
 
-/* earlier - a's first failure comes before b's: by time, then by text */
-static bool earlier(time_t a_when, const char *a_text, time_t b_when, const char *b_text)
-{
-    return a_when != b_when ? a_when < b_when : strcmp(a_text, b_text) < 0;
-}
-
-/* reason_rank - how much a reason tells: a class the causes know (3), the
-   TLS library's own text (2), the MTA's words such as "lost connection"
-   or an errno text (1), none (0). The cause is the earliest of the best. */
-static int reason_rank(const char *reason, bool lib)
-{
-    if (*reason == 0)
-        return 0;
-    if (cause_reason_known(reason))
-        return 3;
-    return lib ? 2 : 1;
-}
-
-/* fail_free - the failures of one key */
-static void fail_free(void *p)
-{
-    struct fail *x = p;
-
-    if (x == NULL)
-        return;
-    if (x->reasons != NULL)
-        map_free(x->reasons, NULL);
-    free(x->reasons);
-    free(x->name_key);
-    free(x);
-}
-
-/* merge_reasons - the reason counts of src into dst, before dst's first_reason changes */
-static int merge_reasons(struct fail *dst, const struct fail *src)
-{
-    size_t i;
-    int rc = 0;
-
-    if (dst->reasons == NULL && dst->failures > 0 &&
-        (src->reasons != NULL || strcmp(dst->first_reason, src->first_reason) != 0)) {
-        if ((dst->reasons = malloc(sizeof(*dst->reasons))) == NULL)
-            return -1;
-        map_init(dst->reasons);
-        rc = bump(dst->reasons, dst->first_reason, dst->failures, DIAGNOSE_REASONS_MAX);
-    }
-    if (dst->reasons == NULL && src->reasons != NULL) { /* dst has none yet */
-        if ((dst->reasons = malloc(sizeof(*dst->reasons))) == NULL)
-            return -1;
-        map_init(dst->reasons);
-    }
-    if (dst->reasons == NULL)
-        return rc;
-    if (src->reasons == NULL)
-        return rc | bump(dst->reasons, src->first_reason, src->failures, DIAGNOSE_REASONS_MAX);
-    for (i = 0; i < src->reasons->cap; i++)
-        if (src->reasons->slots[i].key != NULL)
-            rc |= bump(dst->reasons, src->reasons->slots[i].key, src->reasons->slots[i].count,
-                       DIAGNOSE_REASONS_MAX);
-    return rc;
-}
-
-/* merge_fail - add the failures and closes of src into dst */
-static int merge_fail(struct fail *dst, const struct fail *src)
-{
-    int rc = 0;
-
-    if (src->closed > 0 && (dst->closed == 0 || src->first_closed < dst->first_closed))
-        dst->first_closed = src->first_closed;
-    dst->closed += src->closed;
-    if (src->failures == 0)
-        return 0;
-    rc = merge_reasons(dst, src);
-    if (dst->failures == 0 || earlier(src->first_fail, src->first_addr, dst->first_fail, dst->first_addr) ||
-        (src->first_fail == dst->first_fail && strcmp(src->first_addr, dst->first_addr) == 0 &&
-         strcmp(src->first_reason, dst->first_reason) < 0)) {
-        dst->first_fail = src->first_fail;
-        dst->first_mta = src->first_mta;
-        memcpy(dst->first_host, src->first_host, sizeof(dst->first_host));
-        memcpy(dst->first_addr, src->first_addr, sizeof(dst->first_addr));
-        memcpy(dst->first_reason, src->first_reason, sizeof(dst->first_reason));
-    }
-    if (dst->failures == 0 || src->last_fail > dst->last_fail)
-        dst->last_fail = src->last_fail;
-    if (dst->failures == 0 || src->rank > dst->rank ||
-        (src->rank == dst->rank && earlier(src->reason_time, src->reason, dst->reason_time, dst->reason))) {
-        dst->rank = src->rank;
-        dst->reason_time = src->reason_time;
-        memcpy(dst->reason, src->reason, sizeof(dst->reason));
-    }
-    if (dst->failures == 0) {
-        memcpy(dst->addr, src->addr, sizeof(dst->addr));
-        dst->addr_n = src->addr_n;
-    } else if (strcmp(dst->addr, src->addr) == 0) {
-        dst->addr_n += src->addr_n;
-    }
-    dst->failures += src->failures;
-    return rc;
-}
-
-/* one_failure - a failure (or a close after STARTTLS) as failures of their own, to merge */
-static void one_failure(struct fail *one, const struct mtafail *f)
-{
-    memset(one, 0, sizeof(*one));
-    if (f->closed) {
-        one->closed = 1;
-        one->first_closed = f->when;
-        return;
-    }
-    one->failures = one->addr_n = 1;
-    one->first_fail = one->last_fail = one->reason_time = f->when;
-    one->first_mta = f->mta;
-    memcpy(one->first_host, f->host, sizeof(one->first_host));
-    memcpy(one->first_addr, f->addr, sizeof(one->first_addr));
-    memcpy(one->addr, f->addr, sizeof(one->addr));
-    memcpy(one->first_reason, f->reason, sizeof(one->first_reason));
-    memcpy(one->reason, f->reason, sizeof(one->reason));
-    one->rank = reason_rank(f->reason, f->lib_reason);
-}
-
-/* name_key - the client key of the name and address the MTA logged */
-static void name_key(const struct mtafail *f, char *buf)
-{
-    struct rec r;
-    const char *key;
-
-    memset(&r, 0, sizeof(r));
-    r.f[REC_CLIENT_NAME] = f->name;
-    r.f[REC_CLIENT_ADDR] = f->addr;
-    key = agg_client_key(&r, buf, DOMAIN_MAX + 1);
-    if (key != buf) /* the address: not a name key */
-        buf[0] = 0;
-}
-
-/* fail_key - where pass one counts a failure: the name the MTA vouched
-   for, else an IPv4 address or the /64 of an IPv6 one (as tlspolicyd's
-   fallback keys: one host may use a whole /64, and a hostile one could
-   make a key per connection) */
-static const char *fail_key(const struct mtafail *f, char *buf)
-{
-    unsigned char bin[16];
-    char text[MTAFAIL_ADDR_MAX + 1];
-
-    if (f->name[0] != 0) {
-        name_key(f, buf);
-        if (buf[0] != 0)
-            return buf;
-    }
-    if (inet_pton(AF_INET6, f->addr, bin) != 1 || inet_ntop(AF_INET6, bin, text, sizeof(text)) == NULL)
-        return f->addr;
-    memset(bin + 8, 0, 8);
-    if (inet_ntop(AF_INET6, bin, text, sizeof(text)) == NULL)
-        return f->addr;
-    snprintf(buf, DOMAIN_MAX + 1, "%s/64", text);
-    return buf;
-}
-
-/* on_failure - one failure from the joiner (pass one) */
-static void on_failure(void *ctx, const struct mtafail *f)
-{
-    struct diagnose *d = ctx;
-    char buf[DOMAIN_MAX + 1], nk[DOMAIN_MAX + 1];
-    struct fail one;
-    struct map_entry *e;
-    struct fail *x;
-
-    if (!f->has_time) {
-        d->n.untimed_fail++;
-        return;
-    }
-    if (!in_period(d, f->when))
-        return;
-    if ((e = map_get(&d->fails, fail_key(f, buf))) == NULL ||
-        (e->ptr == NULL && (e->ptr = calloc(1, sizeof(*x))) == NULL)) {
-        d->n.oom = 1;
-        return;
-    }
-    x = e->ptr;
-    if (x->name_key == NULL && f->name[0] != 0) {
-        name_key(f, nk);
-        if (nk[0] != 0 && (x->name_key = strdup(nk)) == NULL)
-            d->n.oom = 1;
-    }
-    one_failure(&one, f);
-    if (merge_fail(x, &one) != 0)
-        d->n.oom = 1;
-    if (f->closed)
-        d->n.closed++;
-    else
-        d->n.failures++;
-}
-
-/* diagnose_line - a line that is not a record (pass one) */
-void diagnose_line(struct diagnose *d, const struct prefix *px)
-{
-    if (d != NULL)
-        mtafail_track_line(d->track, px);
-}
-
-/* diagnose_file_end - no failure waits across files: their order is free */
-void diagnose_file_end(struct diagnose *d)
-{
-    if (d != NULL)
-        mtafail_track_flush(d->track);
-}
-
-/* record_key - the client key of a record, an address in inet_ntop form;
+/* diagnose_record_key - the client key of a record, an address in inet_ntop form;
    NULL when it has none. buf holds DOMAIN_MAX + 1 bytes. */
-static const char *record_key(const struct rec *r, char *buf, char *addr)
+const char *diagnose_record_key(const struct rec *r, char *buf, char *addr)
 {
     const char *key = agg_client_key(r, buf, DOMAIN_MAX + 1), *raw = r->f[REC_CLIENT_ADDR];
 
@@ -510,7 +259,7 @@ void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefi
         d->n.untimed_record++;
         return;
     }
-    if ((key = record_key(r, buf, addr)) == NULL)
+    if ((key = diagnose_record_key(r, buf, addr)) == NULL)
         return;
     note_named(d, addr, key);
     if ((e = map_get(&d->seen, key)) == NULL ||
@@ -624,11 +373,11 @@ static void show(struct diagnose *d, const char *key, struct fail *x)
     c->first_closed = x->first_closed;
     c->has_tls = x->has_tls;
     c->tls_max = x->tls_max;
-    if (x->failures > 0 && x->reasons == NULL && bump(&c->reasons, x->first_reason, x->failures, 1) != 0)
+    if (x->failures > 0 && x->reasons == NULL && diagnose_bump(&c->reasons, x->first_reason, x->failures, 1) != 0)
         d->n.oom = 1;
     for (i = 0; x->reasons != NULL && i < x->reasons->cap; i++)
         if (x->reasons->slots[i].key != NULL &&
-            bump(&c->reasons, x->reasons->slots[i].key, x->reasons->slots[i].count, DIAGNOSE_REASONS_MAX) != 0)
+            diagnose_bump(&c->reasons, x->reasons->slots[i].key, x->reasons->slots[i].count, DIAGNOSE_REASONS_MAX) != 0)
             d->n.oom = 1;
 }
 
@@ -647,7 +396,7 @@ static void show_addrs(struct diagnose *d)
         c->more_addrs += x->failures - x->addr_n;
         if (map_find(&c->addrs, x->addr) == NULL && c->addrs.len >= DIAGNOSE_ADDRS_MAX)
             c->more_addrs += x->addr_n;
-        else if (bump(&c->addrs, x->addr, x->addr_n, DIAGNOSE_ADDRS_MAX) != 0)
+        else if (diagnose_bump(&c->addrs, x->addr, x->addr_n, DIAGNOSE_ADDRS_MAX) != 0)
             d->n.oom = 1;
     }
 }
@@ -664,7 +413,7 @@ void diagnose_resolve(struct diagnose *d)
     for (i = 0; i < d->fails.cap; i++) {
         if ((e = &d->fails.slots[i])->key == NULL || e->ptr == NULL)
             continue;
-        if ((x = joined(d, &m, client_of(d, e->key, e->ptr))) != NULL && merge_fail(x, e->ptr) != 0)
+        if ((x = joined(d, &m, client_of(d, e->key, e->ptr))) != NULL && diagnose_merge_fail(x, e->ptr) != 0)
             d->n.oom = 1;
     }
     join_seen(d, &m);
@@ -682,132 +431,13 @@ void diagnose_resolve(struct diagnose *d)
     }
     show_addrs(d);
     mark_rsa_after(d);
-    map_free(&m, fail_free);
+    map_free(&m, diagnose_fail_free);
     map_free(&d->seen, free);
-    map_free(&d->fails, fail_free);
+    map_free(&d->fails, diagnose_fail_free);
     map_free(&d->named, named_free);
     map_init(&d->seen);
     map_init(&d->fails);
     map_init(&d->named);
-}
-
-/* anchor - the break of a client: its first failure, else just after
-   its last decision over TLS; false when it has neither */
-static bool anchor(const struct diagnose_client *c, time_t *when)
-{
-    if (c->failures > 0)
-        *when = c->first_fail;
-    else if (c->closed > 0)
-        *when = c->first_closed;
-    else if (c->has_tls)
-        *when = c->tls_max + 1;
-    return c->failures > 0 || c->closed > 0 || c->has_tls;
-}
-
-/* set_str - replace *dst with a copy of src */
-static int set_str(char **dst, const char *src)
-{
-    char *copy = strdup(src);
-
-    if (copy == NULL)
-        return -1;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
-
-/* later_tls - a TLS decision at when with these facts is the new last one */
-static bool later_tls(const struct diagnose_client *c, time_t when, const char *version, const char *cipher)
-{
-    int cmp;
-
-    if (!c->tls_before || when != c->last_tls)
-        return !c->tls_before || when > c->last_tls;
-    cmp = strcmp(version, c->version);
-    return cmp > 0 || (cmp == 0 && strcmp(cipher, c->cipher) > 0);
-}
-
-/* before - a decision over TLS before the break */
-static int before(struct diagnose_client *c, const struct rec *r, time_t when)
-{
-    const char *version = r->f[REC_TLS_VERSION], *cipher = r->f[REC_CIPHER] != NULL ? r->f[REC_CIPHER] : "-";
-
-    if (map_get(&c->versions, version) == NULL ||
-        (strcmp(cipher, "-") != 0 && map_get(&c->ciphers, cipher) == NULL))
-        return -1;
-    if (!later_tls(c, when, version, cipher))
-        return 0;
-    if (set_str(&c->version, version) != 0 || set_str(&c->cipher, cipher) != 0)
-        return -1;
-    c->last_tls = when;
-    c->tls_before = true;
-    return 0;
-}
-
-/* rescan_record - one decision record placed before or after its client's break */
-static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
-{
-    char buf[DOMAIN_MAX + 1], addr[MTAFAIL_ADDR_MAX + 1];
-    const char *key, *dom = r->f[REC_RCPT_DOMAIN], *rcpt = r->f[REC_RCPT];
-    struct map_entry *e;
-    struct diagnose_client *c;
-    time_t brk;
-
-    if ((key = record_key(r, buf, addr)) == NULL || (e = map_find(&d->clients, key)) == NULL)
-        return;
-    if ((c = e->ptr) == NULL || !anchor(c, &brk))
-        return;
-    if (!IS(r->f[REC_TLS_VERSION], "none")) {
-        if (when < brk) {
-            if (before(c, r, when) != 0)
-                d->n.oom = 1;
-        } else {
-            if (c->tls_after++ == 0 || when > c->last_tls_after)
-                c->last_tls_after = when;
-        }
-    } else if (when >= brk) {
-        if (c->plain_after++ == 0 || when < c->first_plain_after)
-            c->first_plain_after = when;
-        c->rejected_after += IS(r->f[REC_ACTION], "reject");
-        c->deferred_after += IS(r->f[REC_ACTION], "tempfail");
-        if ((IS(r->f[REC_ACTION], "reject") || IS(r->f[REC_ACTION], "tempfail")) &&
-            (bump(&c->refused, dom != NULL && *dom != 0 ? dom : "-", 1, DIAGNOSE_REASONS_MAX) != 0 ||
-             bump(&c->refused_rcpts, rcpt != NULL && *rcpt != 0 ? rcpt : "-", 1, DIAGNOSE_RCPTS_MAX) != 0))
-            d->n.oom = 1;
-    }
-}
-
-/* rescan_line - one line of pass two: decision records only */
-static void rescan_line(struct diagnose *d, struct input_line *line)
-{
-    struct prefix px;
-    struct rec r;
-    const char *why;
-
-    prefix_parse(&d->pctx, line->text, &px);
-    if (recparse_is_record(px.msg) != REC_DECISION || line->too_long || line->has_nul || !px.has_time ||
-        !in_period(d, px.when))
-        return;
-    if (recparse_record((char *) px.msg, &r, &why) == 0 && r.f[REC_TLS_VERSION] != NULL)
-        rescan_record(d, &r, px.when);
-    recparse_clear(&r);
-}
-
-/* diagnose_rescan - pass two over one input */
-int diagnose_rescan(struct diagnose *d, int fd, const char *name, struct tp_error *err)
-{
-    struct input *in;
-    struct input_line line;
-    int rc;
-
-    if (d->clients.len == 0)
-        return 0; /* no client has a break: nothing to place */
-    if ((in = input_open_fd(fd, name, err)) == NULL)
-        return -1;
-    while ((rc = input_next(in, &line, err)) > 0)
-        rescan_line(d, &line);
-    input_close(in);
-    return rc;
 }
 
 /* shown - a client with a break worth showing */
@@ -880,7 +510,7 @@ void diagnose_free(struct diagnose *d)
         return;
     map_free(&d->clients, client_free);
     map_free(&d->seen, free);
-    map_free(&d->fails, fail_free);
+    map_free(&d->fails, diagnose_fail_free);
     map_free(&d->named, named_free);
     map_free(&d->rsa_memo, NULL);
     seqset_free(&d->rsa_minutes);
