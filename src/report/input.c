@@ -46,31 +46,6 @@ struct input {
     unsigned long lineno;
 };
 
-/*
- * open_plain - a file without the gzip magic is read with read(2), not
- * through zlib, whose pass-through copies every byte once more (a tenth
- * of a report). A pipe (/dev/fd/N) cannot be peeked at: zlib reads it.
- * Returns 0 (in->fd set when plain), or -1 with errno when unopenable.
- */
-static int open_plain(struct input *in, const char *path)
-{
-    unsigned char magic[2];
-    int fd;
-
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return -1;
-    if (pread(fd, magic, sizeof(magic), 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        close(fd);
-        return 0;
-    }
-    if (lseek(fd, 0, SEEK_CUR) < 0) { /* not seekable: zlib tells */
-        close(fd);
-        return 0;
-    }
-    in->fd = fd;
-    return 0;
-}
-
 /* raw_read - the next block of a plain file */
 static ssize_t raw_read(struct input *in)
 {
@@ -81,28 +56,48 @@ static ssize_t raw_read(struct input *in)
     return n;
 }
 
-/* input_open - open a file or stdin for reading, gzip or not */
-struct input *input_open(const char *path, struct tp_error *err)
+/* input_alloc - a reader without a source yet; NULL with err set */
+static struct input *input_alloc(const char *name, struct tp_error *err)
 {
     struct input *in;
-    bool is_stdin = strcmp(path, "-") == 0;
 
     if ((in = calloc(1, sizeof(*in))) != NULL)
         in->fd = -1;
-    if (in == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL ||
-        (in->name = strdup(is_stdin ? "(stdin)" : path)) == NULL) {
-        tp_error_set(err, path, 0, "out of memory");
+    if (in == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL || (in->name = strdup(name)) == NULL) {
+        tp_error_set(err, name, 0, "out of memory");
         input_close(in);
         return NULL;
     }
     strbuf_init(&in->line);
-    if (!is_stdin && open_plain(in, path) != 0) {
-        tp_error_set(err, path, 0, "%s", strerror(errno));
-        input_close(in);
-        return NULL;
+    return in;
+}
+
+/*
+ * input_open - a file that can be seeked goes to input_open_fd(), which
+ * reads it with read(2) unless it starts with the gzip magic: zlib's
+ * pass-through copies every byte once more (a tenth of a report). Stdin
+ * and a pipe (/dev/fd/N), which cannot be peeked at, go through zlib,
+ * which reads gzip and plain text alike.
+ */
+struct input *input_open(const char *path, struct tp_error *err)
+{
+    struct input *in;
+    bool is_stdin = strcmp(path, "-") == 0, seekable;
+    int fd;
+
+    if (!is_stdin) {
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            tp_error_set(err, path, 0, "%s", strerror(errno));
+            return NULL;
+        }
+        seekable = lseek(fd, 0, SEEK_CUR) >= 0;
+        in = seekable ? input_open_fd(fd, path, err) : NULL;
+        close(fd); /* input_open_fd() reads a dup */
+        if (seekable)
+            return in;
     }
-    if (in->fd >= 0)
-        return in;
+    if ((in = input_alloc(is_stdin ? "(stdin)" : path, err)) == NULL)
+        return NULL;
     /* gzdopen on a dup: gzclose must not close the caller's stdin. */
     in->gz = is_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
     if (in->gz == NULL) {
@@ -123,14 +118,8 @@ struct input *input_open_fd(int fd, const char *name, struct tp_error *err)
     bool gz = at >= 0 && pread(fd, magic, sizeof(magic), at) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     int copy;
 
-    if ((in = calloc(1, sizeof(*in))) != NULL)
-        in->fd = -1;
-    if (in == NULL || (in->block = malloc(INPUT_BLOCK)) == NULL || (in->name = strdup(name)) == NULL) {
-        tp_error_set(err, name, 0, "out of memory");
-        input_close(in);
+    if ((in = input_alloc(name, err)) == NULL)
         return NULL;
-    }
-    strbuf_init(&in->line);
     /* A dup shares the offset: the caller seeks it back for a second pass. */
     if ((copy = dup(fd)) < 0 || (gz && (in->gz = gzdopen(copy, "rb")) == NULL)) {
         tp_error_set(err, name, 0, "%s", strerror(errno ? errno : ENOMEM));
