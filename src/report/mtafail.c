@@ -31,6 +31,7 @@
 /* System library. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,7 @@ enum mtafail_kind mtafail_parse(const struct prefix *px, struct mtafail *out)
 
 /* A failure waiting for its reason, and the process that logs it. */
 struct pending {
+    uint64_t hash;                                    /* of src: see source_hash() */
     char src[MTAFAIL_HOST_MAX + 1 + 64 + 1 + 16 + 1]; /* "host tag pid" */
     bool lib_reason;                                  /* reason from OpenSSL's own line */
     unsigned long long order;
@@ -429,6 +431,23 @@ static int source(const struct prefix *px, char *buf, size_t len)
     return 0;
 }
 
+/* source_hash - FNV-1a of a line's host, tag and pid: every line is
+   looked up among the waiting failures, and a hash compare spares the
+   formatting and string compares of all but the one that matches */
+static uint64_t source_hash(const struct prefix *px)
+{
+    const char *parts[3] = {px->host, px->tag, px->pid};
+    size_t lens[3] = {px->host_len, px->tag_len, px->pid_len}, i, k;
+    uint64_t h = 14695981039346656037ULL;
+
+    for (k = 0; k < 3; k++) {
+        for (i = 0; i < lens[k]; i++)
+            h = (h ^ (unsigned char) parts[k][i]) * 1099511628211ULL;
+        h = (h ^ ' ') * 1099511628211ULL;
+    }
+    return h;
+}
+
 /* stamp - the time and host of the line on a failure; a line without
    a program name (Exim's own log) names no host: its first word is text */
 static void stamp(struct mtafail *f, const struct prefix *px)
@@ -445,19 +464,30 @@ static void finish(struct mtafail_track *t, struct pending *p)
     *p = t->v[--t->n];
 }
 
-/* find - the failure waiting on src, or NULL */
-static struct pending *find(struct mtafail_track *t, const char *src)
+/* find - the failure waiting on src (of hash h), or NULL */
+static struct pending *find(struct mtafail_track *t, uint64_t h, const char *src)
 {
     size_t i;
 
     for (i = 0; i < t->n; i++)
-        if (strcmp(t->v[i].src, src) == 0)
+        if (t->v[i].hash == h && strcmp(t->v[i].src, src) == 0)
             return &t->v[i];
     return NULL;
 }
 
+/* waiting - whether a failure of the line's process may be waiting */
+static bool waiting(const struct mtafail_track *t, uint64_t h)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (t->v[i].hash == h)
+            return true;
+    return false;
+}
+
 /* hold - keep f until its reason comes; emit it now when it cannot wait */
-static void hold(struct mtafail_track *t, const char *src, const struct mtafail *f)
+static void hold(struct mtafail_track *t, const char *src, uint64_t h, const struct mtafail *f)
 {
     struct pending *p;
     size_t i, oldest = 0;
@@ -473,6 +503,7 @@ static void hold(struct mtafail_track *t, const char *src, const struct mtafail 
         finish(t, &t->v[oldest]);
     }
     p = &t->v[t->n++];
+    p->hash = h;
     snprintf(p->src, sizeof(p->src), "%s", src);
     p->lib_reason = false;
     p->order = t->order++;
@@ -486,13 +517,18 @@ void mtafail_track_line(struct mtafail_track *t, const struct prefix *px)
     struct pending *p = NULL;
     char src[sizeof(t->v[0].src)];
     bool has_src;
+    uint64_t h;
     enum mtafail_kind k = mtafail_parse(px, &f);
 
     if (k == MTAFAIL_NONE && t->n == 0)
         return;
+    h = source_hash(px);
+    /* Most lines are no failure and come from no process with one waiting. */
+    if (k == MTAFAIL_NONE && !waiting(t, h))
+        return;
     has_src = source(px, src, sizeof(src)) == 0;
     if (has_src && t->n > 0)
-        p = find(t, src);
+        p = find(t, h, src);
     if (k == MTAFAIL_REASON) {
         /* OpenSSL's first error is the cause; later ones follow from it. */
         if (p != NULL && !p->lib_reason) {
@@ -510,7 +546,7 @@ void mtafail_track_line(struct mtafail_track *t, const struct prefix *px)
            lost connection without one came after a handshake that worked. */
         f.closed = k == MTAFAIL_LOST;
         if (k == MTAFAIL_START && !(f.mta == MTAFAIL_SENDMAIL && f.reason[0] != 0))
-            hold(t, has_src ? src : NULL, &f);
+            hold(t, has_src ? src : NULL, h, &f);
         else
             t->fn(t->ctx, &f);
     }
