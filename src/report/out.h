@@ -53,6 +53,10 @@ struct json_object *out_json_str(struct strbuf *, const char *value);
 /* out_json_keys - a map's keys, sorted, as a JSON array of out_json_str() */
 struct json_object *out_json_keys(struct strbuf *, const struct map *);
 
+/* out_html_safe - an out_safe()d string as HTML text, cut to max bytes
+   with "..." when max is not 0 */
+void out_html_safe(FILE *, const char *s, size_t max);
+
 /* Writers: 0, or -1 when memory runs out (the caller checks ferror). */
 int out_text(FILE *, const struct agg *, const struct out_meta *);
 int out_json(FILE *, const struct agg *, const struct out_meta *);

@@ -7,6 +7,7 @@
  *	#include "report/out.h"
  *
  *	int	out_html(fp, agg, meta)
+ *	void	out_html_safe(fp, s, max)
  * DESCRIPTION
  *	One HTML5 document that is also well-formed XML (XHTML syntax:
  *	every element closed, attributes quoted, no named entities), in
@@ -39,9 +40,6 @@
 /* System library. */
 #include <stdlib.h>
 #include <string.h>
-
-/* Libraries. */
-#include <json-c/json.h>
 
 /* Application. */
 #include "report/diag.h"
@@ -115,9 +113,9 @@ static const char *ref(char c)
     }
 }
 
-/* put_safe - an out_safe()d string, escaped for HTML, cut to max bytes
-   with "..." when max is not 0 */
-static void put_safe(FILE *fp, const char *s, size_t max)
+/* out_html_safe - an out_safe()d string, escaped for HTML, cut to max
+   bytes with "..." when max is not 0 */
+void out_html_safe(FILE *fp, const char *s, size_t max)
 {
     const char *r;
     size_t i, n = strlen(s), show = max > 3 && n > max ? max - 3 : n;
@@ -132,12 +130,12 @@ static void put_safe(FILE *fp, const char *s, size_t max)
         fputs("...", fp);
 }
 
-/* put - a value from the logs, made printable, then as put_safe() */
+/* put - a value from the logs, made printable, then as out_html_safe() */
 static void put(struct html *h, const char *value, size_t max)
 {
     strbuf_reset(&h->sb);
     out_safe(&h->sb, value);
-    put_safe(h->fp, strbuf_str(&h->sb), max);
+    out_html_safe(h->fp, strbuf_str(&h->sb), max);
 }
 
 /* pct - "%.1f" of a share, or "-" without recipients */
@@ -432,11 +430,11 @@ static void hist_row(struct html *h, const char *name, const struct agg_counts *
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
     out_hist(hb, &c->versions, " ", ", ");
-    put_safe(h->fp, strbuf_str(hb), 0);
+    out_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
     out_hist(hb, &c->ciphers, " ", ", ");
-    put_safe(h->fp, strbuf_str(hb), 0);
+    out_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td></tr>\n", h->fp);
 }
 
@@ -468,7 +466,7 @@ static void diagnosis_row(void *ctx, const char *label, const char *value)
     bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
 
     fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
-    put_safe(h->fp, value, 0);
+    out_html_safe(h->fp, value, 0);
     fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
 }
 
@@ -533,77 +531,6 @@ static void malformed(struct html *h, const struct agg *a)
     fputs("</tbody>\n</table>\n", h->fp);
 }
 
-/* json_num - a count from the forecast object */
-static unsigned long long json_num(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, key, &v) ? (unsigned long long) json_object_get_uint64(v) : 0;
-}
-
-/* json_table - an array of flat objects as a table, columns as named;
-   the strings were made printable when counted */
-static void json_table(struct html *h, struct json_object *o, const char *key, const char *const *cols)
-{
-    struct json_object *a, *row, *v;
-    size_t i, k;
-
-    if (!json_object_object_get_ex(o, key, &a) || json_object_array_length(a) == 0)
-        return;
-    fputs("<table>\n<thead><tr>", h->fp);
-    for (k = 0; cols[k] != NULL; k++)
-        fprintf(h->fp, "<th>%s</th>", cols[k]);
-    fputs("</tr></thead>\n<tbody>\n", h->fp);
-    for (i = 0; i < json_object_array_length(a); i++) {
-        row = json_object_array_get_idx(a, i);
-        fputs("<tr>", h->fp);
-        for (k = 0; cols[k] != NULL; k++) {
-            if (!json_object_object_get_ex(row, cols[k], &v)) {
-                fputs("<td></td>", h->fp);
-            } else if (json_object_is_type(v, json_type_string)) {
-                fputs("<td class=\"v\">", h->fp);
-                put_safe(h->fp, json_object_get_string(v), 0);
-                fputs("</td>", h->fp);
-            } else {
-                fprintf(h->fp, "<td class=\"n\">%llu</td>", (unsigned long long) json_object_get_uint64(v));
-            }
-        }
-        fputs("</tr>\n", h->fp);
-    }
-    fputs("</tbody>\n</table>\n", h->fp);
-}
-
-/* whatif - the forecast of --what-if, from its json form */
-static int whatif(struct html *h, const struct out_meta *meta)
-{
-    static const char *const tcols[] = {"change", "recipients", NULL};
-    static const char *const ccols[] = {"rcpt_domain", "change", "reason", "client", "sender", "recipients", NULL};
-    struct json_object *o, *v;
-
-    if (meta->whatif == NULL)
-        return 0;
-    if ((o = whatif_json(meta->whatif)) == NULL)
-        return -1;
-    fputs("<h2>What if ", h->fp);
-    if (json_object_object_get_ex(o, "config", &v))
-        put_safe(h->fp, json_object_get_string(v), 0);
-    fputs("</h2>\n<p>Configuration hash <b>", h->fp);
-    if (json_object_object_get_ex(o, "config_hash", &v))
-        put_safe(h->fp, json_object_get_string(v), 0);
-    fprintf(h->fp,
-            "</b>: %llu decision records re-evaluated, %llu changed; exempt only if authenticated "
-            "(not recorded), kept exempt: %llu; plaintext at level opportunistic whose fallback "
-            "history is not replayed: %llu (%llu downgrades kept).</p>\n",
-            json_num(o, "reevaluated"), json_num(o, "changed"), json_num(o, "exempt_auth_assumed"),
-            json_num(o, "fallback_not_replayed"), json_num(o, "downgrades_kept"));
-    json_table(h, o, "transitions", tcols);
-    json_table(h, o, "changes", ccols);
-    if (json_object_object_get_ex(o, "complete", &v) && !json_object_get_boolean(v))
-        fputs("<p>Out of memory: the forecast is incomplete.</p>\n", h->fp);
-    json_object_put(o);
-    return 0;
-}
-
 /* out_html - the whole document */
 int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
 {
@@ -626,7 +553,7 @@ int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
     if (rc == 0)
         rc = diagnosis(&h, meta->diagnose);
     malformed(&h, a);
-    if (whatif(&h, meta) != 0)
+    if (meta->whatif != NULL && whatif_html(fp, meta->whatif) != 0)
         rc = -1;
     fputs("</body>\n</html>\n", fp);
     if (strbuf_failed(&h.sb))

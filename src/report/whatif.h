@@ -48,6 +48,9 @@ int whatif_write(FILE *, const struct whatif *);
 /* whatif_json - the json report's "what_if" object; NULL on OOM */
 struct json_object *whatif_json(const struct whatif *);
 
+/* whatif_html - the html report's "What if" section; 0, or -1 on OOM */
+int whatif_html(FILE *, const struct whatif *);
+
 /* whatif_csv - -f csv with --what-if: the changes instead of the groups */
 int whatif_csv(FILE *, const struct whatif *);
 

@@ -2,13 +2,14 @@
  * NAME
  *	whatif_out 3
  * SUMMARY
- *	the impact forecast as text, json and csv
+ *	the impact forecast as text, json, csv and html
  * SYNOPSIS
  *	#include "report/whatif.h"
  *
  *	int	whatif_write(fp, w)
  *	struct json_object *whatif_json(w)
  *	int	whatif_csv(fp, w)
+ *	int	whatif_html(fp, w)
  * DESCRIPTION
  *	The forecast's counts (whatif_impl.h) in each format; the keys and
  *	columns are listed in tlspolicy-report(1), WHAT-IF. Changes are in
@@ -230,4 +231,70 @@ int whatif_csv(FILE *fp, const struct whatif *w)
     }
     free(v);
     return w->oom ? -1 : 0;
+}
+
+/* html_row - one table row of printable fields and a count */
+static void html_row(FILE *fp, char *const *f, size_t n, unsigned long long count)
+{
+    size_t k;
+
+    fputs("<tr>", fp);
+    for (k = 0; k < n; k++) {
+        fputs("<td class=\"v\">", fp);
+        out_html_safe(fp, f[k], 0);
+        fputs("</td>", fp);
+    }
+    fprintf(fp, "<td class=\"n\">%llu</td></tr>\n", count);
+}
+
+/* html_table - the transitions (by count) or the by_rcpt changes, as a table */
+static int html_table(FILE *fp, const struct map *m, int transitions)
+{
+    static const char head_t[] = "<th>change</th><th>recipients</th>";
+    static const char head_c[] = "<th>rcpt_domain</th><th>change</th><th>reason</th><th>client</th>"
+                                 "<th>sender</th><th>recipients</th>";
+    struct map_entry **v;
+    char *copy = NULL, *f[CHANGE_FIELDS];
+    size_t i;
+
+    if (m->len == 0)
+        return 0;
+    if ((v = map_sorted(m, transitions)) == NULL)
+        return -1;
+    fprintf(fp, "<table>\n<thead><tr>%s</tr></thead>\n<tbody>\n", transitions ? head_t : head_c);
+    for (i = 0; i < m->len; i++, free(copy)) {
+        f[0] = v[i]->key;
+        if (!transitions && (copy = split(v[i]->key, f)) == NULL) {
+            free(v);
+            return -1;
+        }
+        html_row(fp, f, transitions ? 1 : CHANGE_FIELDS, v[i]->count);
+    }
+    fputs("</tbody>\n</table>\n", fp);
+    free(v);
+    return 0;
+}
+
+/* whatif_html - the forecast as a section of the html report */
+int whatif_html(FILE *fp, const struct whatif *w)
+{
+    struct strbuf path;
+    int rc;
+
+    strbuf_init(&path);
+    out_safe(&path, w->path);
+    fputs("<h2>What if ", fp);
+    out_html_safe(fp, strbuf_str(&path), 0);
+    strbuf_free(&path);
+    fputs("</h2>\n<p>Configuration hash <b>", fp);
+    out_html_safe(fp, w->cfg->hash, 0);
+    fprintf(fp,
+            "</b>: %llu decision records re-evaluated, %llu changed; exempt only if authenticated "
+            "(not recorded), kept exempt: %llu; plaintext at level opportunistic whose fallback "
+            "history is not replayed: %llu (%llu downgrades kept).</p>\n",
+            w->decisions, w->changed, w->auth_assumed, w->fb_unknown, w->fb_kept);
+    rc = html_table(fp, &w->transitions, 1) | html_table(fp, &w->by_rcpt, 0);
+    if (w->oom)
+        fputs("<p>Out of memory: the forecast is incomplete.</p>\n", fp);
+    return rc != 0 ? -1 : 0;
 }
