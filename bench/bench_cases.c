@@ -25,8 +25,8 @@
 
 /* Application. */
 #include "bench_cases.h"
-#include "domain_map.h"
-#include "facts.h"
+#include "core/domain_map.h"
+#include "core/facts.h"
 
 const char *const bench_mix_names[MIX_COUNT] = {"modern_tls", "legacy_tls", "plaintext", "sendmail_verified",
                                                 "odd_rcpt"};

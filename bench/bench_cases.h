@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "facts.h"
+#include "core/facts.h"
 
 #define BENCH_SAMPLE 65536       /* configured domains recipients are drawn from */
 #define BENCH_SEED 0x7c5d1e2f3a4b6987ULL

@@ -99,13 +99,13 @@
 
 /* Application. */
 #include "bench_cases.h"
-#include "config.h"
-#include "domain_map.h"
-#include "facts.h"
-#include "fallback.h"
-#include "policy.h"
-#include "store.h"
-#include "tp_error.h"
+#include "config/config.h"
+#include "core/domain_map.h"
+#include "core/facts.h"
+#include "state/fallback.h"
+#include "core/policy.h"
+#include "state/store.h"
+#include "util/tp_error.h"
 
 #define BENCH_CASES 1024         /* prepared cases by default: cache-resident */
 #define BENCH_NOW 1700000000L    /* "now" of the decisions */

@@ -45,7 +45,7 @@
 /* Application. */
 #include "probe/client.h"
 #include "probe/sslerr.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 /* What a profile's list is tested with: one item alone on a scratch context. */
 typedef int (*item_test)(SSL_CTX *, const char *item);

@@ -33,9 +33,9 @@
 
 /* Application. */
 #include "probe/fromrec.h"
-#include "report/kv.h"
-#include "report/prefix.h"
-#include "report/recparse.h"
+#include "record/kv.h"
+#include "logread/prefix.h"
+#include "record/recparse.h"
 
 #define HOSTCHARS  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_"
 #define SUITECHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"

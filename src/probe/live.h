@@ -15,7 +15,7 @@
 
 /* Application. */
 #include "probe/probe.h"
-#include "tp_error.h"
+#include "util/tp_error.h"
 
 struct live_target {
     char host[256];

@@ -43,7 +43,7 @@
 #include "probe/out.h"
 #include "probe/profiles.h"
 #include "probe/server.h"
-#include "report/map.h"
+#include "util/map.h"
 
 #define PROG         "tlspolicy-probe"
 #define EXIT_FAILED  1

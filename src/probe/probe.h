@@ -24,8 +24,8 @@
 #include <openssl/tls1.h>
 
 /* Application. */
-#include "strbuf.h"
-#include "tlsinfo.h"
+#include "util/strbuf.h"
+#include "tls/tlsinfo.h"
 
 /* One client profile of the profiles file. */
 struct probe_profile {

@@ -38,7 +38,7 @@
 #include <libconfig.h>
 
 /* Application. */
-#include "config_internal.h"
+#include "config/config_internal.h"
 #include "probe/profiles.h"
 
 static const struct cfg_key root_keys[] = {

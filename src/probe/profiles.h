@@ -17,7 +17,7 @@
 
 /* Application. */
 #include "probe/probe.h"
-#include "tp_error.h"
+#include "util/tp_error.h"
 
 struct profiles {
     struct probe_profile *v;

@@ -18,7 +18,7 @@
 #include <openssl/ssl.h>
 
 /* Application. */
-#include "tp_error.h"
+#include "util/tp_error.h"
 
 #define SERVER_CERTS_MAX 8
 

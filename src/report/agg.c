@@ -30,8 +30,8 @@
 #include <strings.h>
 
 /* Application. */
-#include "domain_map.h"
-#include "fbkey.h"
+#include "core/domain_map.h"
+#include "state/fbkey.h"
 #include "report/agg.h"
 
 /* Field of a record, or "" when absent: comparisons need no NULL test. */

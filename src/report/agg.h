@@ -18,9 +18,9 @@
 #ifndef REPORT_AGG_H
 #define REPORT_AGG_H
 
-#include "report/map.h"
-#include "report/recparse.h"
-#include "report/seqset.h"
+#include "util/map.h"
+#include "record/recparse.h"
+#include "util/seqset.h"
 
 #define AGG_MALFORMED_SHOW 10
 #define AGG_WHY_MAX        64

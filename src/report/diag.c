@@ -43,12 +43,12 @@
 #include <openssl/ssl.h>
 
 /* Application. */
-#include "domain_map.h"
+#include "core/domain_map.h"
 #include "report/agg.h"
 #include "report/diag.h"
-#include "report/map.h"
+#include "util/map.h"
 #include "report/out.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 #define TIME_MAX 32
 

@@ -26,10 +26,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "report/map.h"
-#include "report/prefix.h"
-#include "report/recparse.h"
-#include "strbuf.h"
+#include "util/map.h"
+#include "logread/prefix.h"
+#include "record/recparse.h"
+#include "util/strbuf.h"
 
 struct diag;
 struct json_object;

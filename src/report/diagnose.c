@@ -44,12 +44,12 @@
 #include <string.h>
 
 /* Application. */
-#include "domain_map.h"
+#include "core/domain_map.h"
 #include "report/agg.h"
 #include "report/diagnose.h"
 #include "report/diagnose_impl.h"
-#include "report/input.h"
-#include "report/seqset.h"
+#include "logread/input.h"
+#include "util/seqset.h"
 
 
 

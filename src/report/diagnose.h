@@ -46,11 +46,11 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "report/map.h"
-#include "report/mtafail.h"
-#include "report/prefix.h"
-#include "report/recparse.h"
-#include "tp_error.h"
+#include "util/map.h"
+#include "logread/mtafail.h"
+#include "logread/prefix.h"
+#include "record/recparse.h"
+#include "util/tp_error.h"
 
 #define DIAGNOSE_REASONS_MAX 8 /* distinct reasons per client, then "(other)" */
 #define DIAGNOSE_RCPTS_MAX 8   /* refused recipients named per client, then "(other)" */

@@ -25,7 +25,7 @@
 #include <string.h>
 
 /* Application. */
-#include "domain_map.h"
+#include "core/domain_map.h"
 #include "report/agg.h"
 #include "report/cause.h"
 #include "report/diagnose.h"

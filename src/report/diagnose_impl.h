@@ -15,10 +15,10 @@
 
 #include "report/diag.h"
 #include "report/diagnose.h"
-#include "report/map.h"
-#include "report/mtafail.h"
-#include "report/recparse.h"
-#include "report/seqset.h"
+#include "util/map.h"
+#include "logread/mtafail.h"
+#include "record/recparse.h"
+#include "util/seqset.h"
 
 /* The failures of one fail key (see diagnose.h) in pass one, then of one
    client while diagnose_resolve() joins them. Small, without maps until a

@@ -22,11 +22,11 @@
 #include <string.h>
 
 /* Application. */
-#include "domain_map.h"
+#include "core/domain_map.h"
 #include "report/diagnose.h"
 #include "report/diagnose_impl.h"
-#include "report/input.h"
-#include "report/prefix.h"
+#include "logread/input.h"
+#include "logread/prefix.h"
 
 /* anchor - the break of a client: its first failure, else just after
    its last decision over TLS; false when it has neither */

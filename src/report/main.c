@@ -38,7 +38,7 @@
 #include "report/diagnose.h"
 #include "report/out.h"
 #include "report/scan.h"
-#include "tp_error.h"
+#include "util/tp_error.h"
 
 #define PROG       "tlspolicy-report"
 #define EXIT_USAGE 2

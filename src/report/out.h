@@ -21,7 +21,7 @@
 #include <stdio.h>
 
 #include "report/agg.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 #define OUT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
 

@@ -20,8 +20,8 @@
 #include <string.h>
 
 /* Application. */
-#include "report/input.h"
-#include "report/recparse.h"
+#include "logread/input.h"
+#include "record/recparse.h"
 #include "report/scan.h"
 
 /* in_period - the time filter; counts what it leaves out */

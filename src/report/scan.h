@@ -25,10 +25,10 @@
 #include "report/agg.h"
 #include "report/diag.h"
 #include "report/diagnose.h"
-#include "report/input.h"
-#include "report/prefix.h"
+#include "logread/input.h"
+#include "logread/prefix.h"
 #include "report/whatif.h"
-#include "tp_error.h"
+#include "util/tp_error.h"
 
 struct scan {
     struct prefix_ctx pctx;

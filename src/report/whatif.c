@@ -51,15 +51,15 @@
 #include <json-c/json.h>
 
 /* Application. */
-#include "config.h"
-#include "facts.h"
-#include "policy.h"
-#include "report/kv.h"
-#include "report/map.h"
+#include "config/config.h"
+#include "core/facts.h"
+#include "core/policy.h"
+#include "record/kv.h"
+#include "util/map.h"
 #include "report/out.h"
 #include "report/whatif.h"
 #include "report/whatif_impl.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 /* The record fields the facts are rebuilt from. */
 enum wi_field {

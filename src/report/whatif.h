@@ -27,7 +27,7 @@
 
 #include <stdio.h>
 
-#include "report/recparse.h"
+#include "record/recparse.h"
 
 struct whatif;
 struct json_object;

@@ -14,9 +14,9 @@
 
 #include <stdbool.h>
 
-#include "config.h"
-#include "report/map.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "util/map.h"
+#include "util/strbuf.h"
 
 struct whatif {
     const char *path;

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "cidr.h"
+#include "core/cidr.h"
 
 /*
  * Parsing: the text, and the block it must become (as canonical text of

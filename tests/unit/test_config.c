@@ -30,7 +30,7 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "config.h"
+#include "config/config.h"
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 

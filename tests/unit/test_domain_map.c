@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "domain_map.h"
+#include "core/domain_map.h"
 
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))
 

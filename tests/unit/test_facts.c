@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "facts.h"
+#include "core/facts.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "fbkey.h"
+#include "state/fbkey.h"
 
 struct kcase {
     const char *name;

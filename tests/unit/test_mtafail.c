@@ -26,8 +26,8 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "report/mtafail.h"
-#include "report/prefix.h"
+#include "logread/mtafail.h"
+#include "logread/prefix.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

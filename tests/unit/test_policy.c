@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "core/policy.h"
 
 static const char *const STRICT_CIPHERS = "HIGH:!aNULL:!kRSA:!RC4:!3DES";
 

@@ -30,7 +30,7 @@
 #include <openssl/params.h>
 
 /* Application. */
-#include "record.h"
+#include "record/record.h"
 
 #define N(a)       (sizeof(a) / sizeof((a)[0]))
 #define MAX_FIELDS 40

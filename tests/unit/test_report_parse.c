@@ -25,10 +25,10 @@
 #include <cmocka.h>
 
 /* Application. */
-#include "record.h"
-#include "report/kv.h"
-#include "report/prefix.h"
-#include "report/seqset.h"
+#include "record/record.h"
+#include "record/kv.h"
+#include "logread/prefix.h"
+#include "util/seqset.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

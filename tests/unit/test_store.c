@@ -29,7 +29,7 @@
 #include <lmdb.h>
 
 /* Application. */
-#include "store.h"
+#include "state/store.h"
 
 struct fixture {
     char dir[64];

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "tlsfail.h"
+#include "session/tlsfail.h"
 
 /* addr - parse or fail */
 static struct ip_addr addr(const char *text)

@@ -28,7 +28,7 @@
 #include <openssl/err.h>
 
 /* Application. */
-#include "tlsinfo.h"
+#include "tls/tlsinfo.h"
 
 #define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
 

@@ -1,0 +1,79 @@
+/*++
+ * NAME
+ *	config 3h
+ * SUMMARY
+ *	libconfig file -> struct config, strictly validated
+ * DESCRIPTION
+ *	Every key of the configuration is checked: unknown keys, wrong types,
+ *	bad enumeration values, CIDRs, durations, cipher strings, domain
+ *	files. Each mistake is reported as FILE:LINE: message; a configuration
+ *	with any mistake is refused as a whole, never half-applied, so that a
+ *	typo can never silently weaken a compliance policy.
+ *--*/
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+
+#include "core/policy.h"
+#include "util/tp_error.h"
+
+
+/* How records are written (log.format, log.addresses). */
+enum log_format { LOG_FORMAT_KV = 0, LOG_FORMAT_JSON };
+enum log_addresses { LOG_ADDR_FULL = 0, LOG_ADDR_DOMAIN, LOG_ADDR_HASH };
+
+enum state_backend { STATE_LMDB = 0, STATE_REDIS };
+enum state_on_error { STATE_ON_ERROR_ACCEPT = 0, STATE_ON_ERROR_TEMPFAIL };
+
+#define CONFIG_HASH_LEN 12 /* hex digits of SHA-256 shown in records */
+
+struct config {
+    char *path;
+    char hash[CONFIG_HASH_LEN + 1];  /* over the file and every domain file */
+
+    char *socket;
+    char *policy_socket;             /* NULL: not configured */
+    char *pidfile;
+    char *user;
+
+    struct {
+        int facility;                /* LOG_MAIL, ... */
+        char *facility_name;
+        char *ident;
+        enum log_format format;
+        enum log_addresses addresses;
+        char *hash_key_file;
+        unsigned char *hash_key;     /* read at load when addresses = hash */
+        size_t hash_key_len;
+    } log;
+
+    struct {
+        enum state_backend backend;
+        char *path;                  /* lmdb */
+        size_t map_size;             /* lmdb: initial map, doubles when full */
+        char **servers;              /* redis, NULL-terminated */
+        int timeout_ms;
+        char *prefix;
+        char *password_file;
+        enum state_on_error on_error;
+    } state;
+
+    struct policy_set policies;      /* with the fallback rules: policies.fallback */
+};
+
+/*
+ * config_load - read and validate a configuration file.
+ * Returns a new config, or NULL with every error found in errs.
+ */
+struct config *config_load(const char *path, struct tp_errlist *errs);
+
+/* config_defaults - fill compiled-in defaults (used by config_load). */
+void config_defaults(struct config *);
+
+void config_free(struct config *);
+
+/* Parses "30d", "6h", "90m", "45s", "120" (seconds). Returns 0 or -1. */
+int config_parse_duration(const char *text, long *seconds);
+
+#endif

@@ -1,0 +1,372 @@
+/*++
+ * NAME
+ *	daemon 3
+ * SUMMARY
+ *	daemon life cycle: privileges, pidfile, signals, reload
+ * SYNOPSIS
+ *	#include "daemon/daemon.h"
+ *
+ *	int	daemon_run(cfg, options)
+ * DESCRIPTION
+ *	Order of start-up: open the milter socket (as root, so that it may
+ *	live in a root-owned directory), give it to USER:GROUP with mode 0660
+ *	so that an MTA in GROUP can connect, detach unless -f, write the
+ *	pidfile, drop privileges, and only then start threads.
+ *
+ *	Signals. libmilter runs its own signal thread which treats SIGHUP
+ *	like SIGTERM (stop). To make SIGHUP a reload, the main thread never
+ *	blocks SIGHUP, SIGTERM and SIGINT and catches them with a handler that
+ *	writes to a pipe; libmilter runs in a second thread, where it blocks
+ *	them. Linux delivers a process-directed signal to the thread-group
+ *	leader (our main thread) whenever that thread does not block it, so
+ *	libmilter's thread does not see them.
+ *
+ *	Reload. A valid new configuration replaces the current one for new
+ *	connections; a connection in progress keeps the configuration it
+ *	started with until it closes, and the old configuration is freed when
+ *	its last connection ends. An invalid one is refused with its errors
+ *	logged and the old one stays in force. Socket, user and pidfile
+ *	changes take effect only at restart.
+ *--*/
+
+/* System library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+/* Libraries. */
+#include <libmilter/mfapi.h>
+
+/* Application. */
+#include "config/config_ref.h"
+#include "daemon/daemon.h"
+#include "daemon/logger.h"
+#include "milter/milter.h"
+#include "state/store.h"
+
+static int signal_pipe[2] = {-1, -1};
+static int ready_fd = -1; /* detached child -> waiting parent */
+static struct store *store; /* the fallback rules' memory, opened once */
+static char store_path[1024];
+
+/* open_store - the state store, when the rules are on and it is not open yet */
+static int open_store(const struct config *cfg)
+{
+    struct tp_error err;
+
+    if (!cfg->policies.fallback.enabled)
+        return 0;
+    if (store != NULL) {
+        /* LMDB's locks are per process: one handle per directory, kept. */
+        if (strcmp(store_path, cfg->state.path) != 0)
+            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s", cfg->state.path,
+                          store_path);
+        return 0;
+    }
+    if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size, &err)) == NULL) {
+        logger_notice(LOG_ERR, "cannot open state store %s: %s", cfg->state.path, err.msg);
+        return -1;
+    }
+    snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
+    milter_set_store(store);
+    return 0;
+}
+
+/* reload - SIGHUP: a valid configuration replaces the current one */
+static void reload(const char *path)
+{
+    struct tp_errlist errs;
+    struct config *cfg;
+    char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
+    size_t i;
+
+    tp_errlist_init(&errs);
+    if ((cfg = config_load(path, &errs)) == NULL) {
+        for (i = 0; i < errs.n; i++) {
+            tp_error_format(&errs.items[i], line, sizeof(line));
+            logger_notice(LOG_ERR, "reload refused: %s", line);
+        }
+        logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force", path);
+        return;
+    }
+    if (open_store(cfg) < 0) {
+        config_free(cfg);
+        logger_notice(LOG_ERR, "reload refused: the fallback rules need their state store");
+        return;
+    }
+    if (config_ref_install(cfg) < 0) {
+        config_free(cfg);
+        logger_notice(LOG_ERR, "reload refused: out of memory");
+        return;
+    }
+    logger_notice(LOG_INFO, "configuration %s reloaded, hash %s", path, cfg->hash);
+}
+
+/* on_signal - async-signal-safe: tell the main loop */
+static void on_signal(int sig)
+{
+    char c = sig == SIGHUP ? 'H' : 'T';
+    int saved = errno;
+
+    if (write(signal_pipe[1], &c, 1) < 0) {
+        /* nothing safe to do here */
+    }
+    errno = saved;
+}
+
+/* catch_signals - handlers in the main thread, which never blocks them */
+static int catch_signals(void)
+{
+    struct sigaction sa;
+    sigset_t set;
+
+    if (pipe(signal_pipe) < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    /* SA_NODEFER: a second signal during the handler must find our thread
+       willing, or the kernel hands it to libmilter's thread, which stops. */
+    sa.sa_flags = SA_NODEFER | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0 ? 0 : -1;
+}
+
+/* serve_thread - libmilter's loop; tells the main loop when it ends */
+static void *serve_thread(void *arg)
+{
+    char c = 'X';
+
+    *(int *) arg = milter_serve();
+    if (write(signal_pipe[1], &c, 1) < 0) {
+        /* the main loop is gone too */
+    }
+    return NULL;
+}
+
+/* start_serving - the libmilter thread, created with our signals blocked */
+static int start_serving(pthread_t *tid, int *status)
+{
+    sigset_t set, old;
+    int rc;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    rc = pthread_create(tid, NULL, serve_thread, status);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+/* find_ids - uid and gid of "USER[:GROUP]" */
+static int find_ids(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
+{
+    const char *colon = strchr(spec, ':');
+    struct passwd *pw;
+    struct group *gr;
+
+    snprintf(name, len, "%.*s", colon ? (int) (colon - spec) : (int) strlen(spec), spec);
+    if ((pw = getpwnam(name)) == NULL) {
+        logger_notice(LOG_ERR, "unknown user %s", name);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (colon) {
+        if ((gr = getgrnam(colon + 1)) == NULL) {
+            logger_notice(LOG_ERR, "unknown group %s", colon + 1);
+            return -1;
+        }
+        *gid = gr->gr_gid;
+    }
+    return 0;
+}
+
+/* unix_path - the file of a unix: or local: socket, or NULL */
+static const char *unix_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (strncmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    return NULL;
+}
+
+/* drop_privileges - become USER:GROUP when started as root; the socket goes along */
+static int drop_privileges(const char *spec, const char *socket_spec)
+{
+    char name[256];
+    const char *path = unix_path(socket_spec);
+    uid_t uid;
+    gid_t gid;
+
+    if (getuid() != 0 || spec == NULL || *spec == 0)
+        return 0;
+    if (find_ids(spec, &uid, &gid, name, sizeof(name)) < 0)
+        return -1;
+    /* The MTA connects as a member of GROUP: rw for owner and group. */
+    if (path && (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0)) {
+        logger_notice(LOG_ERR, "cannot hand socket %s to %s: %s", path, spec, strerror(errno));
+        return -1;
+    }
+    if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+        logger_notice(LOG_ERR, "cannot become %s: %s", spec, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* write_pidfile - our pid, for init scripts */
+static int write_pidfile(const char *path)
+{
+    FILE *fp;
+
+    if (path == NULL || *path == 0)
+        return 0;
+    if ((fp = fopen(path, "w")) == NULL) {
+        logger_notice(LOG_ERR, "cannot write pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(fp, "%ld\n", (long) getpid());
+    return fclose(fp) == 0 ? 0 : -1;
+}
+
+/* detach - become a background daemon; the parent waits until we are ready */
+static int detach(void)
+{
+    int fds[2];
+    pid_t pid;
+    char c = 0;
+
+    if (pipe(fds) < 0 || (pid = fork()) < 0)
+        return -1;
+    if (pid > 0) {
+        /* An init script must learn whether the daemon really started:
+           exit 0 only when the child says it is serving. */
+        close(fds[1]);
+        _exit(read(fds[0], &c, 1) == 1 && c == '0' ? 0 : 1);
+    }
+    close(fds[0]);
+    ready_fd = fds[1];
+    if (setsid() < 0 || chdir("/") < 0)
+        return -1;
+    return 0;
+}
+
+/* announce_ready - release the waiting parent; from now on only syslog */
+static void announce_ready(void)
+{
+    char c = '0';
+    int fd;
+
+    if (ready_fd < 0)
+        return;
+    logger_stderr(false);
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    if (write(ready_fd, &c, 1) < 0) {
+        /* the parent is gone; nobody to tell */
+    }
+    close(ready_fd);
+    ready_fd = -1;
+}
+
+/* main_loop - reload on SIGHUP, stop on SIGTERM/SIGINT, end with libmilter */
+static void main_loop(const char *config_path)
+{
+    bool stopping = false;
+    char c;
+
+    for (;;) {
+        ssize_t n = read(signal_pipe[0], &c, 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == 'X')
+            return;
+        if (c == 'H' && !stopping) {
+            reload(config_path);
+        } else if (c == 'T' && !stopping) {
+            logger_notice(LOG_INFO, "stopping");
+            stopping = true;
+            smfi_stop();
+        }
+    }
+}
+
+/* start - everything up to serving; 0 or -1 */
+static int start(const struct config *cfg, const struct daemon_options *o, const char *socket_spec)
+{
+    const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
+    const char *user = o->user ? o->user : cfg->user;
+
+    mode_t old = umask(007);
+
+    if (milter_register(socket_spec) < 0)
+        return -1;
+    umask(old);
+    if (!o->foreground && detach() < 0)
+        return -1;
+    /* In the foreground (systemd, a terminal) nobody needs the pidfile:
+       failing to write it is reported, not fatal. */
+    if (write_pidfile(pidfile) < 0 && !o->foreground)
+        return -1;
+    return drop_privileges(user, socket_spec);
+}
+
+/* daemon_run - the milter daemon */
+int daemon_run(struct config *cfg, const struct daemon_options *o)
+{
+    /* Copies: a reload frees the configuration these came from. */
+    char socket_spec[1024], pidfile[1024];
+    int status = -1;
+    pthread_t tid;
+
+    snprintf(socket_spec, sizeof(socket_spec), "%s", o->socket ? o->socket : cfg->socket);
+    snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
+
+    /* Until the daemon is serving, errors go to the terminal as well. */
+    logger_open(cfg->log.ident, cfg->log.facility, true);
+    /* The store opens after detaching and dropping privileges: its files
+       belong to the daemon's user, and LMDB handles do not survive fork. */
+    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 || open_store(cfg) < 0)
+        return 1;
+    logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
+                  o->config_path, cfg->hash, logger_instance());
+    if (start_serving(&tid, &status) < 0)
+        return 1;
+    if (!o->foreground)
+        announce_ready();
+    main_loop(o->config_path);
+    pthread_join(tid, NULL);
+    if (*pidfile)
+        unlink(pidfile);
+    logger_notice(LOG_INFO, "stopped");
+    milter_set_store(NULL);
+    store_close(store);
+    config_ref_shutdown();
+    return status == 0 ? 0 : 1;
+}

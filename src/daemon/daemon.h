@@ -1,0 +1,25 @@
+/*++
+ * NAME
+ *	daemon 3h
+ * SUMMARY
+ *	daemon life cycle: privileges, pidfile, signals, reload
+ *--*/
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+struct daemon_options {
+    const char *config_path; /* re-read on SIGHUP */
+    bool foreground;
+    const char *socket;      /* overrides, NULL: from the configuration */
+    const char *user;
+    const char *pidfile;
+};
+
+/* daemon_run - run until SIGTERM/SIGINT; takes ownership of cfg; exit status */
+int daemon_run(struct config *cfg, const struct daemon_options *);
+
+#endif

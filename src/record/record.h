@@ -1,0 +1,69 @@
+/*++
+ * NAME
+ *	record 3h
+ * SUMMARY
+ *	decision and session records: kv and json
+ * DESCRIPTION
+ *	The one place where log records are formatted. Field names and order
+ *	are the contract of SPEC.md. kv: space-separated key=value, where a
+ *	value that is not a plain token is double-quoted with \", \\, \n, \t
+ *	and \xHH escapes, so that no value can forge a field or a line.
+ *	json: one object, same keys in the same order. The caller supplies
+ *	seq (one counter per instance) and writes the text wherever it goes.
+ *--*/
+#ifndef RECORD_H
+#define RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/facts.h"
+#include "config/config.h"
+#include "core/policy.h"
+#include "util/strbuf.h"
+
+struct record_opts {
+    enum log_format format;
+    enum log_addresses addresses;
+    const unsigned char *hash_key;   /* LOG_ADDR_HASH */
+    size_t hash_key_len;
+};
+
+struct decision_record {
+    unsigned long long seq;
+    const char *instance;
+    const char *config;              /* configuration hash */
+    const char *qid;                 /* NULL: absent */
+    const struct decision *decision;
+    const struct session_facts *session;
+    const struct rcpt_facts *rcpt;
+};
+
+struct session_record {
+    unsigned long long seq;
+    const char *instance;
+    const struct session_facts *session;
+    unsigned messages;
+    unsigned rcpt_accepted;
+    unsigned rcpt_rejected;
+    unsigned rcpt_tempfailed;
+    bool suspected_tls_failure;
+    long duration_ms;
+};
+
+/* Append one record, without a trailing newline. Return 0, or -1 on OOM. */
+/* record_opts_from_config - the log settings of a configuration */
+struct record_opts record_opts_from_config(const struct config *);
+
+int record_format_decision(const struct record_opts *, const struct decision_record *, struct strbuf *out);
+int record_format_session(const struct record_opts *, const struct session_record *, struct strbuf *out);
+
+/* The address as logged under opts->addresses ("full", "domain": "@dom",
+   "hash": first 16 hex digits of HMAC-SHA256(key, lower-cased local part)
+   "@dom"). Appends to out. */
+void record_address(const struct record_opts *, const char *addr, struct strbuf *out);
+
+/* kv value escaping, exposed for the tests and for tlspolicy-report. */
+void record_kv_value(struct strbuf *out, const char *value);
+
+#endif

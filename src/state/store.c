@@ -1,0 +1,115 @@
+/*++
+ * NAME
+ *	store 3
+ * SUMMARY
+ *	state store: argument checks and backend dispatch
+ * SYNOPSIS
+ *	#include "state/store.h"
+ *
+ *	int	store_get(st, key, out, err)
+ *	int	store_update(st, key, fn, arg, err)
+ *	int	store_expire(st, cutoff, removed, err)
+ *	int	store_walk(st, fn, arg, err)
+ *	int	store_forget(st, key, err)
+ *	const char *store_backend(st)
+ *	void	store_close(st)
+ * DESCRIPTION
+ *	The checks every backend would otherwise repeat: the key's length,
+ *	and clearing err so that a warning left by a successful call is
+ *	never one from an earlier call. The backends (store_lmdb.c, later
+ *	store_redis.c) do the work behind struct store_ops.
+ * DIAGNOSTICS
+ *	An empty key or one longer than STORE_KEY_MAX is an error (-1).
+ *--*/
+
+/* System library. */
+#include <string.h>
+
+/* Application. */
+#include "state/store.h"
+
+/* clear - no message yet */
+static void clear(struct tp_error *err)
+{
+    err->file[0] = 0;
+    err->line = 0;
+    err->msg[0] = 0;
+}
+
+/* check_key - length of a valid key, or 0 with err set */
+static size_t check_key(const char *key, struct tp_error *err)
+{
+    size_t len = key ? strnlen(key, STORE_KEY_MAX + 1) : 0;
+
+    if (len == 0 || len > STORE_KEY_MAX) {
+        tp_error_set(err, NULL, 0, "state store: key is empty or longer than %d bytes", STORE_KEY_MAX);
+        return 0;
+    }
+    return len;
+}
+
+/* store_get - read one record */
+int store_get(struct store *st, const char *key, struct fb_record *out, struct tp_error *err)
+{
+    size_t klen;
+
+    clear(err);
+    memset(out, 0, sizeof(*out));
+    if ((klen = check_key(key, err)) == 0)
+        return -1;
+    return st->ops->get(st, key, klen, out, err);
+}
+
+/* store_update - atomic read-modify-write of one record */
+int store_update(struct store *st, const char *key, store_update_fn fn, void *arg, struct tp_error *err)
+{
+    size_t klen;
+
+    clear(err);
+    if ((klen = check_key(key, err)) == 0)
+        return -1;
+    return st->ops->update(st, key, klen, fn, arg, err);
+}
+
+/* store_expire - delete old and unreadable records */
+int store_expire(struct store *st, int64_t cutoff, size_t *removed, struct tp_error *err)
+{
+    size_t dummy;
+
+    clear(err);
+    if (removed == NULL)
+        removed = &dummy;
+    *removed = 0;
+    return st->ops->expire(st, cutoff, removed, err);
+}
+
+/* store_walk - visit every readable record */
+int store_walk(struct store *st, store_walk_fn fn, void *arg, struct tp_error *err)
+{
+    clear(err);
+    return st->ops->walk(st, fn, arg, err);
+}
+
+/* store_forget - delete one record */
+int store_forget(struct store *st, const char *key, struct tp_error *err)
+{
+    size_t klen;
+
+    clear(err);
+    if ((klen = check_key(key, err)) == 0)
+        return -1;
+    return st->ops->forget(st, key, klen, err);
+}
+
+/* store_backend - the backend's name */
+const char *store_backend(const struct store *st)
+{
+    return st->ops->name;
+}
+
+/* store_close - release the backend */
+void store_close(struct store *st)
+{
+    if (st)
+        st->ops->close(st);
+}

@@ -1,0 +1,123 @@
+/*++
+ * NAME
+ *	store 3h
+ * SUMMARY
+ *	state store for the fallback rules: key -> struct fb_record
+ * DESCRIPTION
+ *	A key is an opaque string of 1..STORE_KEY_MAX bytes that the caller
+ *	builds ("client_domain:partner.example", "client_net:192.0.2.0/24").
+ *	The value is a struct fb_record (fbrecord.h). The store never reads
+ *	the clock: every time it compares comes from the caller.
+ *
+ *	Errors are values. Every function clears err on entry. A function
+ *	that fails returns -1 (NULL for open) with err->msg set. A function
+ *	that succeeds may still leave a warning in err->msg: a stored value
+ *	that could not be decoded (unknown format, wrong length) was treated
+ *	as absent, and the caller should log it. An unreadable record heals
+ *	itself: the next store_update() that writes replaces it, and
+ *	store_expire() removes it.
+ *
+ *	All functions are safe to call from many threads at once on one
+ *	struct store. Callbacks run outside any lock of the store, except
+ *	store_update()'s, which runs inside the write transaction: it must
+ *	not call the store, and it must compute the new record from rec and
+ *	arg alone, because it runs again if the transaction must be retried
+ *	(after the store grew its file). Exactly one transaction commits.
+ *
+ *	Open the store after fork() and daemon(): a backend's handle (an
+ *	LMDB memory map and lock file, a Redis connection) does not survive
+ *	into a child process.
+ *--*/
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/fbrecord.h"
+#include "util/tp_error.h"
+
+#define STORE_KEY_MAX 255
+
+/* What a store_update() callback tells the store to do with the record. */
+enum store_action {
+    STORE_KEEP = 0,   /* leave the stored record (or its absence) unchanged */
+    STORE_WRITE = 1,  /* write *rec */
+    STORE_DELETE = 2, /* delete the record */
+};
+
+typedef int (*store_update_fn)(struct fb_record *rec, bool found, void *arg);
+typedef int (*store_walk_fn)(const char *key, const struct fb_record *rec, void *arg);
+
+struct store;
+
+/*
+ * store_open_lmdb - the embedded backend: an LMDB environment in dir
+ * (created, mode 0700, if missing; files data.mdb and lock.mdb). map_size
+ * is the initial map in bytes, 0 for the default; the map grows by
+ * doubling when full, so a small value only costs a few resizes.
+ * Never open one directory twice in a process (on reload, keep the
+ * handle while the path is unchanged): LMDB's fcntl() locks are per
+ * process, and closing either handle would drop the other's.
+ */
+struct store *store_open_lmdb(const char *dir, size_t map_size, struct tp_error *err);
+
+/* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error */
+int store_get(struct store *, const char *key, struct fb_record *out, struct tp_error *err);
+
+/*
+ * store_update - atomic read-modify-write of one record. fn receives the
+ * stored record, or a zeroed one with found false, and returns an enum
+ * store_action. Returns that action, or -1 on error (including fn
+ * returning anything else: nothing is changed then).
+ */
+int store_update(struct store *, const char *key, store_update_fn fn, void *arg, struct tp_error *err);
+
+/*
+ * store_expire - delete every record whose updated < cutoff, and every
+ * unreadable record. Work is split into bounded transactions so that the
+ * decision path is never held up behind one long purge. *removed (may be
+ * NULL) counts the deleted records. Returns 0 or -1.
+ */
+int store_expire(struct store *, int64_t cutoff, size_t *removed, struct tp_error *err);
+
+/*
+ * store_walk - call fn for each readable record, in key order. fn returns
+ * 0 to go on, anything else to stop. The walk is not one snapshot: records
+ * changed meanwhile may be seen old or new, never torn. fn may call the
+ * store (e.g. store_forget). Returns 0 when every record was visited, 1
+ * when fn stopped it, -1 on error.
+ */
+int store_walk(struct store *, store_walk_fn fn, void *arg, struct tp_error *err);
+
+/* store_forget - delete one record: 1 removed, 0 absent, -1 error */
+int store_forget(struct store *, const char *key, struct tp_error *err);
+
+/* store_backend - "lmdb", "redis": for records and --state output */
+const char *store_backend(const struct store *);
+
+/* store_close - release everything; NULL is allowed */
+void store_close(struct store *);
+
+/*
+ * Backend side. A backend's handle begins with a struct store whose ops
+ * it fills; store.c checks arguments, clears err and dispatches. Keys
+ * reach a backend valid (1..STORE_KEY_MAX bytes). Nothing outside
+ * store*.c uses these.
+ */
+struct store_ops {
+    const char *name;
+    int (*get)(struct store *, const char *key, size_t klen, struct fb_record *, struct tp_error *);
+    int (*update)(struct store *, const char *key, size_t klen, store_update_fn, void *, struct tp_error *);
+    int (*expire)(struct store *, int64_t cutoff, size_t *removed, struct tp_error *);
+    int (*walk)(struct store *, store_walk_fn, void *, struct tp_error *);
+    int (*forget)(struct store *, const char *key, size_t klen, struct tp_error *);
+    void (*close)(struct store *);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+#endif
