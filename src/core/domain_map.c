@@ -77,6 +77,7 @@
 
 /* Application. */
 #include "core/domain_map.h"
+#include "util/hash.h"
 
 #define NIL               UINT32_MAX
 #define FIRST_SLOTS       64
@@ -289,24 +290,11 @@ int domain_normalize(const char *in, char *out, struct tp_error *err)
     return normalize(in, in, out, err);
 }
 
-/* hash_step - extend a hash by the byte left of what it covers so far */
-static inline uint32_t hash_step(uint32_t h, unsigned char c)
-{
-    return (h ^ c) * 16777619u; /* FNV-1a, fed right to left */
-}
-
-/* hash_final - mix all bits into the low ones, which pick the slot */
-static inline uint32_t hash_final(uint32_t h)
-{
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
-}
-
-#define HASH_INIT 2166136261u
+/* FNV-1a fed right to left (util/hash.h), so a lookup can extend the hash
+   label by label from the top-level domain down. */
+#define hash_step  hash_step32
+#define hash_final hash_mix32
+#define HASH_INIT  HASH32_INIT
 
 /* hash_key - the hash of a whole key, as a lookup computes it */
 static uint32_t hash_key(const char *key, size_t len)

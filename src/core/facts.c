@@ -45,6 +45,7 @@
 
 /* Application. */
 #include "core/facts.h"
+#include "util/hex.h"
 
 /* Longest domain text we try to normalise: U-labels take more bytes than
    their A-label form, so this is well above DOMAIN_MAX. */
@@ -76,18 +77,6 @@ const char *facts_verify_name(enum verify_result v)
     return verify_names[v];
 }
 
-/* hexval - value of one hex digit, or -1 */
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* xtext_decode - RFC 3461 xtext; malformed escapes stay as they are */
 char *xtext_decode(const char *in)
 {
@@ -101,7 +90,8 @@ char *xtext_decode(const char *in)
     for (q = out; *in; in++) {
         /* "+00" would cut the string short and hide what follows it from
            the CN extraction, so it is kept literally like any bad escape. */
-        if (*in == '+' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 && (hi | lo) != 0) {
+        if (*in == '+' && (hi = hex_value((unsigned char) in[1])) >= 0 &&
+            (lo = hex_value((unsigned char) in[2])) >= 0 && (hi | lo) != 0) {
             *q++ = (char) (hi << 4 | lo);
             in += 2;
         } else {

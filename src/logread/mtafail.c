@@ -39,6 +39,7 @@
 
 /* Application. */
 #include "logread/mtafail.h"
+#include "util/hash.h"
 
 #define STARTS(s, lit) (strncmp((s), (lit), sizeof(lit) - 1) == 0)
 #define SKIP(s, lit)   ((s) + sizeof(lit) - 1)
@@ -437,14 +438,11 @@ static int source(const struct prefix *px, char *buf, size_t len)
 static uint64_t source_hash(const struct prefix *px)
 {
     const char *parts[3] = {px->host, px->tag, px->pid};
-    size_t lens[3] = {px->host_len, px->tag_len, px->pid_len}, i, k;
-    uint64_t h = 14695981039346656037ULL;
+    size_t lens[3] = {px->host_len, px->tag_len, px->pid_len}, k;
+    uint64_t h = HASH64_INIT;
 
-    for (k = 0; k < 3; k++) {
-        for (i = 0; i < lens[k]; i++)
-            h = (h ^ (unsigned char) parts[k][i]) * 1099511628211ULL;
-        h = (h ^ ' ') * 1099511628211ULL;
-    }
+    for (k = 0; k < 3; k++)
+        h = hash_step64(hash_bytes64(h, parts[k], lens[k]), ' ');
     return h;
 }
 

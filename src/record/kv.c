@@ -20,14 +20,15 @@
 
 /* Application. */
 #include "record/kv.h"
+#include "util/hex.h"
 
 /*
  * Byte classes, one table lookup a byte: the loops below run over every
  * byte of every record, and the compound range tests they replace were
  * the report's hottest code.
  */
-#define KV_KEY 1    /* a key as the record writer names fields */
-#define KV_PLAIN 2  /* a byte record_kv_value() writes unquoted */
+#define KV_KEY    1 /* a key as the record writer names fields */
+#define KV_PLAIN  2 /* a byte record_kv_value() writes unquoted */
 #define KV_QUOTED 4 /* a byte it writes as itself inside quotes */
 
 static unsigned char kv_class[256];
@@ -49,18 +50,6 @@ static void kv_classes(void)
 
 #define IS(class, c) (kv_class[(unsigned char) (c)] & (class))
 
-/* hexval - value of one hex digit, or -1 */
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* unescape - one escape after the backslash at *p; the byte, or -1 */
 static int unescape(unsigned char **p)
 {
@@ -81,7 +70,8 @@ static int unescape(unsigned char **p)
         return '\t';
     case 'x':
         /* \x00 cannot come from a C string: only a forger writes it. */
-        if ((hi = hexval(s[2])) < 0 || (lo = hexval(s[3])) < 0 || hi * 16 + lo == 0)
+        if ((hi = hex_value((unsigned char) s[2])) < 0 || (lo = hex_value((unsigned char) s[3])) < 0 ||
+            hi * 16 + lo == 0)
             return -1;
         *p = s + 4;
         return hi * 16 + lo;

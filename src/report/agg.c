@@ -33,6 +33,7 @@
 #include "core/domain_map.h"
 #include "state/fbkey.h"
 #include "report/agg.h"
+#include "util/hash.h"
 
 /* Field of a record, or "" when absent: comparisons need no NULL test. */
 #define FIELD(r, i) ((r)->f[i] != NULL ? (r)->f[i] : "")
@@ -114,7 +115,8 @@ static void tally_of(const struct rec *r, struct tally *t)
     t->downgrade = IS(r, REC_REASON, "downgrade");
     t->downgrade_accepted = IS(r, REC_REASON, "downgrade_accepted");
     t->exempt = IS(r, REC_REASON, "exempt");
-    t->would_reject = IS(r, REC_MODE, "monitor") && (IS(r, REC_WOULD, "reject") || IS(r, REC_WOULD, "tempfail"));
+    t->would_reject =
+        IS(r, REC_MODE, "monitor") && (IS(r, REC_WOULD, "reject") || IS(r, REC_WOULD, "tempfail"));
     t->version_hash = map_hash(t->version);
     t->cipher = t->tls ? r->f[REC_CIPHER] : NULL;
     if (t->cipher != NULL)
@@ -159,7 +161,7 @@ static void count_session(struct agg_counts *c, const struct rec *r)
    same MX hosts over and over, and the public-suffix lookup is the
    costliest step of a record. The report is single-threaded. */
 #define MEMO_SLOTS 4096
-#define MEMO_NAME 128
+#define MEMO_NAME  128
 
 struct memo {
     char name[MEMO_NAME];
@@ -171,8 +173,7 @@ static struct memo memo[MEMO_SLOTS];
 /* registered - fbkey_registered_domain, memoised; NULL when there is none */
 static const char *registered(const char *name)
 {
-    unsigned long h = 2166136261UL;
-    const char *p;
+    uint32_t h;
     struct memo *m;
 
     if (strlen(name) >= MEMO_NAME) {
@@ -180,8 +181,7 @@ static const char *registered(const char *name)
 
         return fbkey_registered_domain(name, reg, sizeof(reg)) == 0 ? reg : NULL;
     }
-    for (p = name; *p; p++)
-        h = (h ^ (unsigned char) *p) * 16777619UL;
+    h = hash_str32(name);
     m = &memo[h % MEMO_SLOTS];
     if (strcmp(m->name, name) != 0) {
         snprintf(m->name, sizeof(m->name), "%s", name);
@@ -197,8 +197,8 @@ const char *agg_client_key(const struct rec *r, char *buf, size_t len)
     const char *name = r->f[REC_CLIENT_NAME];
     const char *reg;
 
-    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 && (reg = registered(name)) != NULL &&
-        strlen(reg) < len) {
+    if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 &&
+        (reg = registered(name)) != NULL && strlen(reg) < len) {
         /* A copy: the memo slot may be taken by the next name. */
         strcpy(buf, reg);
         return buf;

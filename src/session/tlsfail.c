@@ -25,6 +25,7 @@
 
 /* Application. */
 #include "session/tlsfail.h"
+#include "util/hash.h"
 
 #define WAYS 4
 
@@ -60,19 +61,16 @@ struct tlsfail *tlsfail_new(size_t capacity, long window)
 /* set_of - the set an address belongs to (FNV-1a over the 16 bytes) */
 static struct entry *set_of(const struct tlsfail *t, const struct ip_addr *a)
 {
-    unsigned long h = 2166136261UL;
-    size_t i;
+    uint32_t h = hash_bytes32(HASH32_INIT, a->b, sizeof(a->b));
 
-    for (i = 0; i < sizeof(a->b); i++)
-        h = (h ^ a->b[i]) * 16777619UL;
     return &t->entries[(h % t->nsets) * WAYS];
 }
 
 /* live - entry holds addr and is within the window */
 static bool live(const struct tlsfail *t, const struct entry *e, const struct ip_addr *a, long now)
 {
-    return e->when != 0 && now - e->when <= t->window && now >= e->when
-           && memcmp(&e->addr, a, sizeof(*a)) == 0;
+    return e->when != 0 && now - e->when <= t->window && now >= e->when &&
+           memcmp(&e->addr, a, sizeof(*a)) == 0;
 }
 
 /* tlsfail_note - remember a session that ended after EHLO without TLS or MAIL */

@@ -57,6 +57,7 @@
 /* Application. */
 #include "tls/cipherwords.h"
 #include "tls/tlsinfo.h"
+#include "util/hash.h"
 
 /* Version names, as OpenSSL's SSL_get_version() spells them. */
 static const struct {
@@ -169,13 +170,7 @@ enum cipher_kind {
 /* hash_name - FNV-1a; the keys are short ASCII names */
 static size_t hash_name(const char *s)
 {
-    uint32_t h = 2166136261u;
-
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 16777619u;
-    }
-    return h;
+    return hash_str32(s);
 }
 
 /* set_slot - the slot that holds name, or the empty slot where it belongs */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 /* Application. */
+#include "util/hash.h"
 #include "util/map.h"
 
 #define MAP_INITIAL 16
@@ -34,13 +35,7 @@
 /* map_hash - FNV-1a, 64 bits */
 uint64_t map_hash(const char *s)
 {
-    uint64_t h = 14695981039346656037ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hash_str64(s);
 }
 
 /* map_init - an empty map, no memory yet */
