@@ -9,6 +9,12 @@
  *	files. Each mistake is reported as FILE:LINE: message; a configuration
  *	with any mistake is refused as a whole, never half-applied, so that a
  *	typo can never silently weaken a compliance policy.
+ * LAYER
+ *	src/config/ sits on util/, tls/ and core/: the loader (config.c),
+ *	the policy and domain-file validators (config_policy.c), libconfig
+ *	helpers shared by every loader (config_util.c), and the
+ *	reference-counted configuration in force that a reload swaps
+ *	(config_ref.c). It writes no records and opens no sockets.
  *--*/
 #ifndef CONFIG_H
 #define CONFIG_H

@@ -3,6 +3,11 @@
  *	daemon 3h
  * SUMMARY
  *	daemon life cycle: privileges, pidfile, signals, reload
+ * LAYER
+ *	src/daemon/ is the program tlspolicyd: command line (main.c), life
+ *	cycle (this module), the syslog writer (logger), --explain (explain)
+ *	and --state (statecmd). It is the only folder that starts front ends
+ *	and installs configurations; everything below it is a library.
  *--*/
 #ifndef DAEMON_H
 #define DAEMON_H

@@ -29,6 +29,11 @@
  *	that word starts the message). Exim's "log_timezone" writes the
  *	offset one space after the time ("14:31:52 +0100"); it is read as
  *	the offset.
+ * LAYER
+ *	src/logread/ reads logs for the companion programs: syslog prefixes
+ *	(this module), inputs plain or gzip'd, files, pipes or standard input
+ *	(input), and the MTAs' TLS handshake-failure lines (mtafail). It sits
+ *	on util/ only; the report and the probe build on it.
  *--*/
 #ifndef REPORT_PREFIX_H
 #define REPORT_PREFIX_H

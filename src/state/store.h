@@ -27,6 +27,12 @@
  *	Open the store after fork() and daemon(): a backend's handle (an
  *	LMDB memory map and lock file, a Redis connection) does not survive
  *	into a child process.
+ * LAYER
+ *	src/state/ is the learned state: this interface, its LMDB backend
+ *	(store_lmdb.c; backends are siblings behind this file), the stored
+ *	record's encoding (fbrecord), the key a sender is remembered by
+ *	(fbkey) and the opportunistic-fallback rules (fallback). It sits on
+ *	config/, core/, tls/ and util/; the session service above calls it.
  *--*/
 #ifndef STORE_H
 #define STORE_H

@@ -8,6 +8,11 @@
  *	and returns -1 (or NULL). Configuration errors carry the file and line
  *	the administrator must fix; other errors leave file empty and line 0.
  *	Only main() decides what to do with an error.
+ * LAYER
+ *	src/util/ is the lowest layer: strings (strbuf), errors (tp_error),
+ *	the one string hash (hash.h), hex digits (hex.h), the string map
+ *	(map) and the bounded sequence set (seqset). It knows nothing of
+ *	mail or TLS and includes no other folder.
  *--*/
 #ifndef TP_ERROR_H
 #define TP_ERROR_H
