@@ -26,6 +26,7 @@
  *--*/
 
 /* System library. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>

@@ -12,7 +12,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdarg.h>
 
 #include "record/record.h"
 #include "session/session.h"
