@@ -51,10 +51,12 @@
 #include "daemon/daemon.h"
 #include "daemon/logger.h"
 #include "milter/milter.h"
+#include "session/session.h"
 #include "state/store.h"
 
 static int signal_pipe[2] = {-1, -1};
 static int ready_fd = -1; /* detached child -> waiting parent */
+static struct session_service *service; /* every session, both front ends */
 static struct store *store; /* the fallback rules' memory, opened once */
 static char store_path[1024];
 
@@ -77,7 +79,7 @@ static int open_store(const struct config *cfg)
         return -1;
     }
     snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
-    milter_set_store(store);
+    session_service_set_store(service, store);
     return 0;
 }
 
@@ -317,6 +319,18 @@ static void main_loop(const char *config_path)
     }
 }
 
+/* start_service - the session service, its records to our logger */
+static int start_service(void)
+{
+    struct session_sink sink = logger_sink();
+
+    if ((service = session_service_new(&sink, logger_instance())) == NULL) {
+        logger_notice(LOG_ERR, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* start - everything up to serving; 0 or -1 */
 static int start(const struct config *cfg, const struct daemon_options *o, const char *socket_spec)
 {
@@ -324,9 +338,12 @@ static int start(const struct config *cfg, const struct daemon_options *o, const
     const char *user = o->user ? o->user : cfg->user;
 
     mode_t old = umask(007);
+    struct tp_error err;
 
-    if (milter_register(socket_spec) < 0)
+    if (milter_register(socket_spec, service, &err) < 0) {
+        logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
+    }
     umask(old);
     if (!o->foreground && detach() < 0)
         return -1;
@@ -350,6 +367,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
 
     /* Until the daemon is serving, errors go to the terminal as well. */
     logger_open(cfg->log.ident, cfg->log.facility, true);
+    if (start_service() < 0)
+        return 1;
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
     if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 || open_store(cfg) < 0)
@@ -365,7 +384,9 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     if (*pidfile)
         unlink(pidfile);
     logger_notice(LOG_INFO, "stopped");
-    milter_set_store(NULL);
+    /* The service stays: libmilter may still be closing a session whose
+       record needs the sink. Such a session decides without the store. */
+    session_service_set_store(service, NULL);
     store_close(store);
     config_ref_shutdown();
     return status == 0 ? 0 : 1;

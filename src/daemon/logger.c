@@ -2,18 +2,19 @@
  * NAME
  *	logger 3
  * SUMMARY
- *	the one record writer: syslog, and stderr in the foreground
+ *	where records and notices go: syslog, and stderr in the foreground
  * SYNOPSIS
  *	#include "daemon/logger.h"
  *
  *	void	logger_open(ident, facility, also_stderr)
- *	void	logger_decision(opts, rec)
- *	void	logger_session(opts, rec)
+ *	struct session_sink logger_sink(void)
  *	void	logger_notice(priority, fmt, ...)
  * DESCRIPTION
- *	Records go to syslog at LOG_INFO under the configured facility;
- *	notices at their own priority, prefixed "event=notice" so that a
- *	reader of the records can tell them apart.
+ *	Records come numbered and formatted from the session service, which
+ *	hands them over one at a time in seq order; they go to syslog at
+ *	LOG_INFO under the configured facility. Notices go at their own
+ *	priority, prefixed "event=notice" so that a reader of the records
+ *	can tell them apart. One lock keeps a line and its stderr copy whole.
  *--*/
 
 /* System library. */
@@ -28,10 +29,10 @@
 
 /* Application. */
 #include "daemon/logger.h"
+#include "record/record.h"
 #include "util/strbuf.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long long seq;
 static bool to_stderr;
 static char instance[LOGGER_INSTANCE_LEN + 1];
 static struct strbuf line;
@@ -72,11 +73,9 @@ const char *logger_instance(void)
     return instance;
 }
 
-/* emit - write the line (lock held) */
-static void emit(int priority)
+/* emit - write one line (lock held) */
+static void emit(int priority, const char *text)
 {
-    const char *text = strbuf_str(&line);
-
     syslog(priority, "%s", text);
     if (to_stderr) {
         fputs(text, stderr);
@@ -84,61 +83,26 @@ static void emit(int priority)
     }
 }
 
-/* write_record - next seq, format with fmt, emit; all under the lock */
-static void write_record(unsigned long long *seqp, int (*fmt)(const void *, struct strbuf *), const void *arg)
+/* sink_record - a record line the session service numbered and formatted */
+static void sink_record(void *arg, int priority, const char *text)
 {
+    (void) arg;
     pthread_mutex_lock(&lock);
-    *seqp = ++seq;
-    strbuf_reset(&line);
-    if (fmt(arg, &line) == 0)
-        emit(LOG_INFO);
-    else
-        syslog(LOG_ERR, "event=notice message=\"out of memory formatting record seq=%llu\"", *seqp);
+    emit(priority, text);
     pthread_mutex_unlock(&lock);
 }
 
-struct fmt_decision {
-    const struct record_opts *opts;
-    const struct decision_record *rec;
-};
-
-struct fmt_session {
-    const struct record_opts *opts;
-    const struct session_record *rec;
-};
-
-/* fmt_decision - write_record formatter for a decision */
-static int fmt_decision(const void *arg, struct strbuf *out)
+/* sink_notice - a notice of the session service (a state store error) */
+static void sink_notice(void *arg, int priority, const char *text)
 {
-    const struct fmt_decision *f = arg;
-
-    return record_format_decision(f->opts, f->rec, out);
+    (void) arg;
+    logger_notice(priority, "%s", text);
 }
 
-/* fmt_session - write_record formatter for a session */
-static int fmt_session(const void *arg, struct strbuf *out)
+/* logger_sink - records and notices of the session service go to syslog */
+struct session_sink logger_sink(void)
 {
-    const struct fmt_session *f = arg;
-
-    return record_format_session(f->opts, f->rec, out);
-}
-
-/* logger_decision - one decision record */
-void logger_decision(const struct record_opts *opts, struct decision_record *rec)
-{
-    struct fmt_decision f = {opts, rec};
-
-    rec->instance = logger_instance();
-    write_record(&rec->seq, fmt_decision, &f);
-}
-
-/* logger_session - one session record */
-void logger_session(const struct record_opts *opts, struct session_record *rec)
-{
-    struct fmt_session f = {opts, rec};
-
-    rec->instance = logger_instance();
-    write_record(&rec->seq, fmt_session, &f);
+    return (struct session_sink){sink_record, sink_notice, NULL};
 }
 
 /* logger_notice - an operational message */
@@ -154,6 +118,6 @@ void logger_notice(int priority, const char *fmt, ...)
     strbuf_reset(&line);
     strbuf_puts(&line, "event=notice message=");
     record_kv_value(&line, text);
-    emit(priority);
+    emit(priority, strbuf_str(&line));
     pthread_mutex_unlock(&lock);
 }

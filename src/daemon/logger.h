@@ -2,18 +2,18 @@
  * NAME
  *	logger 3h
  * SUMMARY
- *	the one record writer: syslog, and stderr in the foreground
+ *	where records and notices go: syslog, and stderr in the foreground
  * DESCRIPTION
- *	Every record gets the next seq of this instance under one lock, and
- *	is written while the lock is held, so that records reach syslog in
- *	seq order and a reader can prove that none was lost.
+ *	The session service numbers and formats the records (session/); this
+ *	module is its sink and writes each finished line, in the order given.
+ *	Notices (start, reload, errors) are written here directly.
  *--*/
 #ifndef LOGGER_H
 #define LOGGER_H
 
 #include <stdbool.h>
 
-#include "record/record.h"
+#include "session/session.h"
 
 #define LOGGER_INSTANCE_LEN 12
 
@@ -26,11 +26,8 @@ void logger_stderr(bool on);
 /* logger_instance - the random id of this run, chosen at first use */
 const char *logger_instance(void);
 
-/* logger_decision - assign seq and instance, format and write a decision */
-void logger_decision(const struct record_opts *, struct decision_record *);
-
-/* logger_session - the same for a session record */
-void logger_session(const struct record_opts *, struct session_record *);
+/* logger_sink - the session service's sink: records and its notices to us */
+struct session_sink logger_sink(void);
 
 /* logger_notice - an operational message (start, reload, errors), not a record */
 void logger_notice(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,76 +2,49 @@
  * NAME
  *	milter 3
  * SUMMARY
- *	libmilter callbacks: macros in, decisions out
+ *	libmilter adapter: callbacks and macros in, session calls out
  * SYNOPSIS
  *	#include "milter/milter.h"
  *
- *	int	milter_register(socket)
+ *	int	milter_register(socket, service, err)
  *	int	milter_serve(void)
  * DESCRIPTION
- *	The callbacks only translate: macro values become session facts,
- *	the recipient becomes recipient facts, policy_decide() decides, and
- *	the decision becomes a reply and a record. No policy logic lives here.
+ *	The milter front end of the session service (session/session.h).
+ *	Each callback maps libmilter's arguments and macros to one session
+ *	call, and the reply session_rcpt() returns to smfi_setreply() and a
+ *	milter status. Nothing here decides, learns or logs: a second front
+ *	end (the Postfix policy service) drives the same session calls, so
+ *	whatever is not milter protocol lives there, and the two cannot drift.
  *
- *	Postfix 3.7 sends the TLS macros only with the EHLO after STARTTLS and
- *	with MAIL, never at connect, so the facts live in the connection state
- *	and every stage refreshes whatever macros it was given.
+ *	Macros are asked for per stage (wanted_macros[]) so that no MTA
+ *	configuration has to change; every stage passes on whatever TLS
+ *	macros it was given, because Postfix sends them with the EHLO after
+ *	STARTTLS and with MAIL, never at connect.
  *
- *	Records: a refusal is logged at RCPT (there may never be a queue file);
- *	an accepted recipient is logged at end of message, when the MTA has
- *	given us its queue id, or at abort/close without one.
- *
- *	Each connection holds a reference to the configuration in force when
- *	it connected and uses it to its end; a reload affects new connections.
+ *	The session belongs to libmilter's per-connection private pointer
+ *	from connect to close; close is the one place it is freed.
  *--*/
 
 /* System library. */
 #include <arpa/inet.h>
-#include <stdatomic.h>
 #include <netinet/in.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <syslog.h>
-#include <time.h>
 
 /* Libraries. */
 #include <libmilter/mfapi.h>
 
 /* Application. */
 #include "config/config_ref.h"
-#include "state/fallback.h"
-#include "daemon/logger.h"
 #include "milter/milter.h"
-#include "session/tlsfail.h"
+#include "session/session.h"
 
-/* An accepted recipient waiting for the queue id. */
-struct pending {
-    struct rcpt_facts rcpt;
-    struct decision decision;
-    struct pending *next;
-};
+/* Every session of this daemon; set once before serving. */
+static struct session_service *service;
 
-struct conn {
-    struct config_ref *ref;
-    struct session_facts facts;
-    char *qid;
-    struct pending *pending, **pending_tail;
-    unsigned messages, accepted, rejected, tempfailed;
-    bool mail_seen;
-    struct fallback_session fb;
-    struct timespec start;
-};
-
-/* The fallback rules' memory; NULL when they are off. Set on reload too. */
-static _Atomic(struct store *) store;
-
-/* Sessions that ended after EHLO without TLS or MAIL, per client. */
-static struct tlsfail *tlsfail;
-#define TLSFAIL_CAPACITY 16384
-
-/* conn_of - our per-connection state */
-static struct conn *conn_of(SMFICTX *ctx)
+/* session_of - our per-connection state */
+static struct session *session_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
 }
@@ -82,289 +55,156 @@ static const char *macro(SMFICTX *ctx, const char *name)
     return smfi_getsymval(ctx, (char *) name);
 }
 
- /*
-  * Macros by stage. Each stage refreshes what it is given; a macro the MTA
-  * did not send leaves the fact as it was.
-  */
-typedef int (*fact_setter)(struct session_facts *, const char *);
-
-static const struct macro_fact {
+/*
+ * TLS and SASL macros, and where the session service takes them. A macro
+ * the MTA did not send at this stage stays NULL: the fact keeps its value.
+ */
+static const struct tls_macro {
     const char *name;
-    fact_setter set;
+    size_t offset; /* in struct session_tls_values */
 } tls_macros[] = {
-    {"{tls_version}", facts_set_tls_version},
-    {"{cipher}", facts_set_cipher},
-    {"{cipher_bits}", facts_set_cipher_bits},
-    {"{cert_subject}", facts_set_cert_subject},
-    {"{cert_issuer}", facts_set_cert_issuer},
-    {"{verify}", facts_set_verify},
-    {"{auth_type}", facts_set_auth_type},
+    {"{tls_version}", offsetof(struct session_tls_values, version)},
+    {"{cipher}", offsetof(struct session_tls_values, cipher)},
+    {"{cipher_bits}", offsetof(struct session_tls_values, cipher_bits)},
+    {"{cert_subject}", offsetof(struct session_tls_values, cert_subject)},
+    {"{cert_issuer}", offsetof(struct session_tls_values, cert_issuer)},
+    {"{verify}", offsetof(struct session_tls_values, verify)},
+    {"{auth_type}", offsetof(struct session_tls_values, auth_type)},
 };
 
-/* refresh_tls - take every TLS and auth macro the MTA sent at this stage */
-static void refresh_tls(SMFICTX *ctx, struct conn *c)
+/* pass_tls - hand every TLS and SASL macro sent at this stage to the session */
+static void pass_tls(SMFICTX *ctx, struct session *s)
 {
+    struct session_tls_values v = {0};
     size_t i;
-    const char *v;
 
     for (i = 0; i < sizeof(tls_macros) / sizeof(tls_macros[0]); i++)
-        if ((v = macro(ctx, tls_macros[i].name)) != NULL)
-            tls_macros[i].set(&c->facts, v);
+        *(const char **) ((char *) &v + tls_macros[i].offset) = macro(ctx, tls_macros[i].name);
+    session_tls(s, &v);
 }
 
-/* refresh_qid - the queue id, once the MTA has one */
-static void refresh_qid(SMFICTX *ctx, struct conn *c)
+/* addr_text - the text form of xxfi_connect's address, or NULL */
+static const char *addr_text(const struct sockaddr *sa, char *buf, socklen_t len)
 {
-    const char *v = macro(ctx, "i");
-
-    if (v && *v && (c->qid == NULL || strcmp(c->qid, v) != 0)) {
-        free(c->qid);
-        c->qid = strdup(v);
-    }
-}
-
-/* flush_pending - log the accepted recipients, with the queue id if known */
-static void flush_pending(struct conn *c)
-{
-    struct record_opts opts = record_opts_from_config(c->ref->cfg);
-    struct pending *p, *next;
-
-    for (p = c->pending; p; p = next) {
-        struct decision_record rec = {0, NULL, c->ref->cfg->hash, c->qid, &p->decision, &c->facts, &p->rcpt};
-
-        logger_decision(&opts, &rec);
-        next = p->next;
-        rcpt_facts_clear(&p->rcpt);
-        free(p);
-    }
-    c->pending = NULL;
-    c->pending_tail = &c->pending;
-}
-
-/* message_end - a message is over: accepted, aborted or the session closed */
-static void message_end(struct conn *c)
-{
-    flush_pending(c);
-    free(c->qid);
-    c->qid = NULL;
-}
-
-/* conn_free - the one function that frees per-connection state */
-static void conn_free(SMFICTX *ctx, struct conn *c)
-{
-    message_end(c);
-    session_facts_clear(&c->facts);
-    config_ref_release(c->ref);
-    free(c);
-    smfi_setpriv(ctx, NULL);
-}
-
-/* set_client - address and name from xxfi_connect's arguments */
-static void set_client(struct conn *c, const char *name, const struct sockaddr *sa)
-{
-    char text[INET6_ADDRSTRLEN];
     const void *bytes = NULL;
 
     if (sa && sa->sa_family == AF_INET)
         bytes = &((const struct sockaddr_in *) sa)->sin_addr;
     else if (sa && sa->sa_family == AF_INET6)
         bytes = &((const struct sockaddr_in6 *) sa)->sin6_addr;
-    if (bytes && inet_ntop(sa->sa_family, bytes, text, sizeof(text)))
-        facts_set_client_addr(&c->facts, text);
-    facts_set_client_name(&c->facts, name);
+    return bytes ? inet_ntop(sa->sa_family, bytes, buf, len) : NULL;
 }
 
 /* tp_connect - a new SMTP session */
 static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-    struct conn *c = calloc(1, sizeof(*c));
+    char text[INET6_ADDRSTRLEN];
+    struct session_client client = {addr_text(hostaddr, text, sizeof(text)), hostname,
+                                    macro(ctx, "{client_resolve}"), macro(ctx, "v")};
+    struct session *s = session_open(service, config_ref_acquire(), &client);
 
-    if (c == NULL)
+    if (s == NULL)
         return SMFIS_TEMPFAIL;
-    c->ref = config_ref_acquire();
-    session_facts_init(&c->facts);
-    c->pending_tail = &c->pending;
-    clock_gettime(CLOCK_MONOTONIC, &c->start);
-    set_client(c, hostname, hostaddr);
-    facts_set_mta(&c->facts, macro(ctx, "v"));
-    /* Sendmail hands over the PTR name even when forward DNS denies it. */
-    facts_set_client_resolve(&c->facts, macro(ctx, "{client_resolve}"));
-    smfi_setpriv(ctx, c);
+    smfi_setpriv(ctx, s);
     return SMFIS_CONTINUE;
 }
 
 /* tp_helo - HELO/EHLO; after STARTTLS the TLS macros arrive here */
 static sfsistat tp_helo(SMFICTX *ctx, char *helo)
 {
-    struct conn *c = conn_of(ctx);
+    struct session *s = session_of(ctx);
 
-    if (c == NULL)
+    if (s == NULL)
         return SMFIS_TEMPFAIL;
-    facts_set_helo(&c->facts, helo);
-    refresh_tls(ctx, c);
+    session_helo(s, helo);
+    pass_tls(ctx, s);
     return SMFIS_CONTINUE;
 }
 
 /* tp_envfrom - MAIL FROM: a new message */
 static sfsistat tp_envfrom(SMFICTX *ctx, char **argv)
 {
-    struct conn *c = conn_of(ctx);
+    struct session *s = session_of(ctx);
 
-    if (c == NULL)
+    if (s == NULL)
         return SMFIS_TEMPFAIL;
-    message_end(c);
-    c->mail_seen = true;
-    c->messages++;
-    refresh_tls(ctx, c);
-    refresh_qid(ctx, c);
-    facts_set_sender(&c->facts, argv && argv[0] ? argv[0] : NULL);
-    /* Postfix's reading of a decorated MAIL FROM (<<a@b>>, comments). */
-    facts_set_sender_resolved(&c->facts, macro(ctx, "{mail_addr}"));
+    /* First: MAIL ends the previous message, and its queue id with it. */
+    session_mail(s, argv && argv[0] ? argv[0] : NULL, macro(ctx, "{mail_addr}"));
+    pass_tls(ctx, s);
+    session_queue_id(s, macro(ctx, "i"));
     return SMFIS_CONTINUE;
 }
 
-/* set_reply - hand the decision's reply to the MTA; '%' doubled as libmilter requires */
-static void set_reply(SMFICTX *ctx, const struct decision *d)
+/* set_reply - hand the reply to the MTA; '%' doubled as libmilter requires */
+static void set_reply(SMFICTX *ctx, const struct session_reply *r)
 {
     char text[2 * DECISION_TEXT_MAX];
     size_t i, n = 0;
 
-    for (i = 0; d->text[i] && n + 2 < sizeof(text); i++) {
-        if (d->text[i] == '%')
+    if (r->rcode[0] == 0)
+        return; /* no text of ours: the MTA's default reply */
+    for (i = 0; r->text[i] && n + 2 < sizeof(text); i++) {
+        if (r->text[i] == '%')
             text[n++] = '%';
-        text[n++] = d->text[i];
+        text[n++] = r->text[i];
     }
     text[n] = 0;
-    smfi_setreply(ctx, (char *) d->rcode, (char *) d->xcode, text);
+    smfi_setreply(ctx, (char *) r->rcode, (char *) r->xcode, text);
 }
 
-/* answer - count, log and translate a decision into a milter status */
-static sfsistat answer(SMFICTX *ctx, struct conn *c, struct pending *p)
-{
-    const struct decision *d = &p->decision;
-    struct record_opts opts = record_opts_from_config(c->ref->cfg);
-    bool reject;
-
-    if (d->action == DECISION_ACCEPT) {
-        c->accepted++;
-        *c->pending_tail = p;
-        c->pending_tail = &p->next;
-        return SMFIS_CONTINUE;
-    }
-    set_reply(ctx, d);
-    {
-        struct decision_record rec = {0, NULL, c->ref->cfg->hash, c->qid, d, &c->facts, &p->rcpt};
-
-        logger_decision(&opts, &rec);
-    }
-    reject = d->action == DECISION_REJECT;
-    rcpt_facts_clear(&p->rcpt);
-    free(p);
-    if (reject) {
-        c->rejected++;
-        return SMFIS_REJECT;
-    }
-    c->tempfailed++;
-    return SMFIS_TEMPFAIL;
-}
-
-/* tp_envrcpt - RCPT TO: one decision per recipient */
+/* tp_envrcpt - RCPT TO: the session decides, we answer */
 static sfsistat tp_envrcpt(SMFICTX *ctx, char **argv)
 {
-    struct conn *c = conn_of(ctx);
-    struct pending *p;
-    const char *resolved;
-    struct timespec now;
-    struct tp_error err;
+    struct session *s = session_of(ctx);
+    struct session_reply reply;
 
-    if (c == NULL || (p = calloc(1, sizeof(*p))) == NULL)
+    if (s == NULL)
         return SMFIS_TEMPFAIL;
-    refresh_tls(ctx, c);
-    refresh_qid(ctx, c);
-    rcpt_facts_init(&p->rcpt);
-    facts_set_rcpt(&p->rcpt, argv && argv[0] ? argv[0] : "");
-    /* Postfix's {rcpt_addr} is the recipient after its own rewriting;
-       policy_decide applies the stricter of the two. */
-    if ((resolved = macro(ctx, "{rcpt_addr}")) != NULL && *resolved)
-        facts_set_rcpt_resolved(&p->rcpt, resolved);
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (fallback_decide(atomic_load(&store), &c->ref->cfg->policies, &c->facts, &p->rcpt, (long) now.tv_sec, &c->fb,
-                        &p->decision, &err) < 0 || err.msg[0])
-        logger_notice(LOG_ERR, "state store: %s", err.msg);
-    return answer(ctx, c, p);
+    pass_tls(ctx, s);
+    session_queue_id(s, macro(ctx, "i"));
+    switch (session_rcpt(s, argv && argv[0] ? argv[0] : "", macro(ctx, "{rcpt_addr}"), &reply)) {
+    case DECISION_ACCEPT:
+        return SMFIS_CONTINUE;
+    case DECISION_REJECT:
+        set_reply(ctx, &reply);
+        return SMFIS_REJECT;
+    default:
+        set_reply(ctx, &reply);
+        return SMFIS_TEMPFAIL;
+    }
 }
 
 /* tp_eom - end of message: the queue id is known now */
 static sfsistat tp_eom(SMFICTX *ctx)
 {
-    struct conn *c = conn_of(ctx);
+    struct session *s = session_of(ctx);
 
-    if (c == NULL)
+    if (s == NULL)
         return SMFIS_CONTINUE;
-    refresh_qid(ctx, c);
-    message_end(c);
+    session_queue_id(s, macro(ctx, "i"));
+    session_message_end(s);
     return SMFIS_CONTINUE;
 }
 
 /* tp_abort - the message was aborted (RSET, or the MTA gave up) */
 static sfsistat tp_abort(SMFICTX *ctx)
 {
-    struct conn *c = conn_of(ctx);
+    struct session *s = session_of(ctx);
 
-    if (c)
-        message_end(c);
+    if (s)
+        session_abort(s);
     return SMFIS_CONTINUE;
 }
 
-/* elapsed_ms - milliseconds since the connection began */
-static long elapsed_ms(const struct conn *c)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long) (now.tv_sec - c->start.tv_sec) * 1000 + (now.tv_nsec - c->start.tv_nsec) / 1000000;
-}
-
-/* looks_like_failed_starttls - EHLO, no TLS, no MAIL, close: what a failed handshake leaves */
-static bool looks_like_failed_starttls(const struct conn *c)
-{
-    return c->facts.has_client_addr && c->facts.helo && !c->mail_seen && c->facts.tls_version == TLS_V_NONE;
-}
-
-/* suspected_tls_failure - a plaintext session right after such a session */
-static bool suspected_tls_failure(const struct conn *c)
-{
-    /* Asked at close, not at connect: the MTA may report the failed
-       session's close only after the client has already reconnected. */
-    return c->facts.has_client_addr && c->mail_seen && c->facts.tls_version == TLS_V_NONE
-           && tlsfail_take(tlsfail, &c->facts.client_ip, (long) time(NULL));
-}
-
-/* tp_close - the session is over: session record, then free */
+/* tp_close - the session is over; libmilter calls this on every exit path */
 static sfsistat tp_close(SMFICTX *ctx)
 {
-    struct conn *c = conn_of(ctx);
-    struct session_record rec;
-    struct record_opts opts;
-    struct tp_error err;
+    struct session *s = session_of(ctx);
 
-    if (c == NULL)
+    if (s == NULL)
         return SMFIS_CONTINUE;
-    message_end(c);
-    fallback_expire(atomic_load(&store), &c->ref->cfg->policies, (long) time(NULL), &err);
-    if (err.msg[0])
-        logger_notice(LOG_ERR, "state store expiry: %s", err.msg);
-    if (looks_like_failed_starttls(c))
-        tlsfail_note(tlsfail, &c->facts.client_ip, (long) time(NULL));
-    opts = record_opts_from_config(c->ref->cfg);
-    rec = (struct session_record){0, NULL, &c->facts, c->messages, c->accepted, c->rejected, c->tempfailed,
-                                  suspected_tls_failure(c), elapsed_ms(c)};
-    if (rec.suspected_tls_failure
-        && fallback_note_tls_failure(atomic_load(&store), &c->ref->cfg->policies, &c->facts, (long) time(NULL),
-                                     &err) < 0)
-        logger_notice(LOG_ERR, "state store: %s", err.msg);
-    logger_session(&opts, &rec);
-    conn_free(ctx, c);
+    smfi_setpriv(ctx, NULL);
+    session_close(s);
     return SMFIS_CONTINUE;
 }
 
@@ -375,8 +215,10 @@ static const struct {
 } wanted_macros[] = {
     {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name} {client_resolve}"},
     {SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
-    {SMFIM_ENVFROM, "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
-    {SMFIM_ENVRCPT, "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+    {SMFIM_ENVFROM,
+     "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+    {SMFIM_ENVRCPT,
+     "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
     {SMFIM_EOM, "i"},
 };
 
@@ -415,32 +257,23 @@ static struct smfiDesc filter = {
 };
 
 /* milter_register - register the callbacks and open the socket (as root) */
-int milter_register(const char *socket_spec)
+int milter_register(const char *socket_spec, struct session_service *svc, struct tp_error *err)
 {
-    if (tlsfail == NULL && (tlsfail = tlsfail_new(TLSFAIL_CAPACITY, TLSFAIL_WINDOW)) == NULL) {
-        logger_notice(LOG_ERR, "out of memory");
-        return -1;
-    }
+    service = svc;
     if (smfi_setconn((char *) socket_spec) == MI_FAILURE) {
-        logger_notice(LOG_ERR, "invalid milter socket %s", socket_spec);
+        tp_error_set(err, NULL, 0, "invalid milter socket %s", socket_spec);
         return -1;
     }
     if (smfi_register(filter) == MI_FAILURE) {
-        logger_notice(LOG_ERR, "smfi_register failed");
+        tp_error_set(err, NULL, 0, "smfi_register failed");
         return -1;
     }
     /* true: remove a stale unix socket left by a crashed run. */
     if (smfi_opensocket(true) == MI_FAILURE) {
-        logger_notice(LOG_ERR, "cannot open milter socket %s", socket_spec);
+        tp_error_set(err, NULL, 0, "cannot open milter socket %s", socket_spec);
         return -1;
     }
     return 0;
-}
-
-/* milter_set_store - the fallback rules' memory, from now on */
-void milter_set_store(struct store *st)
-{
-    atomic_store(&store, st);
 }
 
 /* milter_serve - run libmilter's loop until smfi_stop() */

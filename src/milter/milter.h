@@ -2,18 +2,20 @@
  * NAME
  *	milter 3h
  * SUMMARY
- *	libmilter callbacks: macros in, decisions out
+ *	libmilter adapter: callbacks and macros in, session calls out
  *--*/
 #ifndef MILTER_H
 #define MILTER_H
 
-/* milter_register - register the callbacks, open the socket (before dropping privileges) */
-int milter_register(const char *socket_spec);
+#include "util/tp_error.h"
 
-struct store;
+struct session_service;
 
-/* milter_set_store - the fallback rules' memory (NULL: rules off); set before serving */
-void milter_set_store(struct store *);
+/*
+ * milter_register - register the callbacks, open the socket (before
+ * dropping privileges); every session goes to svc. 0, or -1 with err set.
+ */
+int milter_register(const char *socket_spec, struct session_service *svc, struct tp_error *err);
 
 /* milter_serve - libmilter's loop, until smfi_stop(); 0 or -1 */
 int milter_serve(void);
