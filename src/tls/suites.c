@@ -29,7 +29,9 @@
  *	when SSL_CIPHER_is_aead() says so, else the bulk cipher's EVP mode
  *	(or, where libcrypto lacks the cipher, its object name: "IDEA-CBC").
  *	The signalling values (renegotiation info, fallback SCSV) are not
- *	suites and are left out.
+ *	suites and are left out. A suite is "available" when this OpenSSL
+ *	can negotiate it (OpenSSL's own expansion of "ALL:COMPLEMENTOFALL"
+ *	and of every TLS 1.3 suite at security level 0 lists it).
  *
  *	A few rows of ours (legacy_rows[] below): the 3DES and RC4 suites
  *	that MTAs still negotiate and that OpenSSL 3 builds may lack
@@ -85,21 +87,21 @@
  */
 static const struct tls_suite legacy_rows[] = {
     {0x0004, 0, "RC4-MD5", "TLS_RSA_WITH_RC4_128_MD5", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_STREAM, 128, 128, false, true},
+     TLS_MODE_STREAM, 128, 128, false, false, true},
     {0x0005, 0, "RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_STREAM, 128, 128, false, true},
+     TLS_MODE_STREAM, 128, 128, false, false, true},
     {0x000A, 0, "DES-CBC3-SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_CBC, 112, 168, false, true},
+     TLS_MODE_CBC, 112, 168, false, false, true},
     {0x0016, 0, "DHE-RSA-DES-CBC3-SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "EDH-RSA-DES-CBC3-SHA",
-     TLS_V_SSL3, TLS_KX_DHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, true},
+     TLS_V_SSL3, TLS_KX_DHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, false, true},
     {0xC007, 0, "ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", NULL, TLS_V_TLS1, TLS_KX_ECDHE,
-     TLS_AUTH_ECDSA, TLS_MODE_STREAM, 128, 128, false, true},
+     TLS_AUTH_ECDSA, TLS_MODE_STREAM, 128, 128, false, false, true},
     {0xC008, 0, "ECDHE-ECDSA-DES-CBC3-SHA", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_TLS1,
-     TLS_KX_ECDHE, TLS_AUTH_ECDSA, TLS_MODE_CBC, 112, 168, false, true},
+     TLS_KX_ECDHE, TLS_AUTH_ECDSA, TLS_MODE_CBC, 112, 168, false, false, true},
     {0xC011, 0, "ECDHE-RSA-RC4-SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA", NULL, TLS_V_TLS1, TLS_KX_ECDHE,
-     TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128, false, true},
+     TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128, false, false, true},
     {0xC012, 0, "ECDHE-RSA-DES-CBC3-SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_TLS1,
-     TLS_KX_ECDHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, true},
+     TLS_KX_ECDHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, false, true},
 };
 
 /* OpenSSL's key-exchange and authentication NIDs, and our names for them. */
@@ -347,6 +349,52 @@ static void name_insert(const char *key, const struct tls_suite *s)
     }
 }
 
+/* tls13_list - every TLS 1.3 suite's name, ':' separated, for SSL_CTX_set_ciphersuites() */
+static void tls13_list(char *buf, size_t size)
+{
+    size_t i, len = 0, n;
+
+    buf[0] = 0;
+    for (i = 0; i < cat_len; i++) {
+        n = strlen(cat[i].name);
+        if (cat[i].version != TLS_V_TLS13 || len + n + 2 > size)
+            continue;
+        if (len > 0)
+            buf[len++] = ':';
+        memcpy(buf + len, cat[i].name, n + 1);
+        len += n;
+    }
+}
+
+/*
+ * mark_available - the suites this OpenSSL can negotiate.
+ *
+ * libssl's tables also hold suites whose algorithms no provider loaded
+ * here offers (SEED and RC4 live in the legacy provider, GOST in an
+ * engine). Expanding "ALL:COMPLEMENTOFALL" and every TLS 1.3 suite at
+ * security level 0 leaves exactly those out, as a handshake would.
+ */
+static int mark_available(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    STACK_OF(SSL_CIPHER) *sk = NULL;
+    struct tls_suite *s;
+    char list[1024];
+    int i;
+
+    if (ctx == NULL)
+        return -1;
+    tls13_list(list, sizeof(list));
+    SSL_CTX_set_security_level(ctx, 0);
+    if (SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL") == 1 && SSL_CTX_set_ciphersuites(ctx, list) == 1)
+        sk = SSL_CTX_get_ciphers(ctx);
+    for (i = 0; sk != NULL && i < sk_SSL_CIPHER_num(sk); i++)
+        if ((s = find_id(cat_len, SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(sk, i)))) != NULL)
+            s->available = true;
+    SSL_CTX_free(ctx);
+    return 0;
+}
+
 /* index_names - the name table over the finished, sorted array */
 static int index_names(void)
 {
@@ -374,6 +422,8 @@ static void build(void)
     /* Leave the caller's OpenSSL error queue as it was. */
     ERR_set_mark();
     rc = scan_libssl();
+    if (rc == 0)
+        rc = mark_available();
     ERR_pop_to_mark();
     if (rc == 0)
         rc = add_legacy();

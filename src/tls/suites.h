@@ -88,10 +88,11 @@ struct tls_suite {
     enum tls_kx kx;
     enum tls_auth auth;
     enum tls_mode mode;
-    int bits;     /* strength, as {cipher_bits} reports it */
-    int alg_bits; /* key size of the algorithm: 168 for 3DES's 112 */
-    bool libssl;  /* in libssl's own tables; false: a row of ours */
-    bool legacy;  /* 3DES or RC4, which OpenSSL 3 builds may lack */
+    int bits;       /* strength, as {cipher_bits} reports it */
+    int alg_bits;   /* key size of the algorithm: 168 for 3DES's 112 */
+    bool libssl;    /* in libssl's own tables; false: a row of ours */
+    bool available; /* this OpenSSL can negotiate it: its providers have the algorithms */
+    bool legacy;    /* 3DES or RC4, which OpenSSL 3 builds may lack */
 };
 
 /* suites_ready - build the catalogue now; 0, or -1 with err->msg set

@@ -225,6 +225,21 @@ static void test_walk(void **state)
     assert_true(libssl + 8 >= n); /* at most the eight legacy rows are ours */
 }
 
+/* Available: what this OpenSSL can negotiate; never a row of ours. */
+static void test_available(void **state)
+{
+    const struct tls_suite *s;
+    size_t i;
+
+    (void) state;
+    assert_true(suites_find("ECDHE-RSA-AES128-GCM-SHA256")->available);
+    assert_true(suites_find("TLS_AES_128_GCM_SHA256")->available);
+    assert_true(suites_find("TLS_AES_128_CCM_SHA256")->available); /* not in the default ciphersuites */
+    for (i = 0; (s = suites_at(i)) != NULL; i++)
+        if (!s->libssl && s->available)
+            fail_msg("suite %s: a row of ours, yet available", s->name);
+}
+
 /* Names of the classifications, for explanations. */
 static void test_names(void **state)
 {
@@ -246,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_alias),
         cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_available),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
