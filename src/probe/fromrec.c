@@ -116,7 +116,8 @@ static const char *openssl_name(const char *cipher)
 {
     const struct tls_suite *st = suites_find(cipher);
 
-    /* Only a suite this OpenSSL can offer: the probe tests the profile here. */
+    /* Only a suite this OpenSSL can offer; any other keeps the name the
+       record wrote, and the probe reports the profile as not testable. */
     return st != NULL && st->available ? st->name : NULL;
 }
 
