@@ -50,7 +50,6 @@
 
 /* System library. */
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Application. */
@@ -79,8 +78,8 @@ enum word_kind {
     WORD_LEGACY, /* an alias OpenSSL dropped: accepted in an exclusion only */
 };
 
+/* What a word is. */
 struct word {
-    const char *name;
     const char *ossl; /* WORD_IANA: the OpenSSL name to suggest */
     enum word_kind kind;
 };
