@@ -85,24 +85,30 @@
  * Suites registry; OpenSSL's names as OpenSSL 1.1 spells them, 3DES
  * strength as OpenSSL rates it (112 bits of its 168-bit key).
  */
+/* clang-format off */
+#define LEGACY_ROW(id, name, iana, alias, version, kx, auth, mode, bits, alg_bits) \
+    {(id), 0, (name), (iana), (alias), (version), (kx), (auth), (mode), (bits), (alg_bits), \
+     false /* libssl */, false /* available */, true /* legacy */}
+
 static const struct tls_suite legacy_rows[] = {
-    {0x0004, 0, "RC4-MD5", "TLS_RSA_WITH_RC4_128_MD5", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_STREAM, 128, 128, false, false, true},
-    {0x0005, 0, "RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_STREAM, 128, 128, false, false, true},
-    {0x000A, 0, "DES-CBC3-SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA,
-     TLS_MODE_CBC, 112, 168, false, false, true},
-    {0x0016, 0, "DHE-RSA-DES-CBC3-SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "EDH-RSA-DES-CBC3-SHA",
-     TLS_V_SSL3, TLS_KX_DHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, false, true},
-    {0xC007, 0, "ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", NULL, TLS_V_TLS1, TLS_KX_ECDHE,
-     TLS_AUTH_ECDSA, TLS_MODE_STREAM, 128, 128, false, false, true},
-    {0xC008, 0, "ECDHE-ECDSA-DES-CBC3-SHA", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_TLS1,
-     TLS_KX_ECDHE, TLS_AUTH_ECDSA, TLS_MODE_CBC, 112, 168, false, false, true},
-    {0xC011, 0, "ECDHE-RSA-RC4-SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA", NULL, TLS_V_TLS1, TLS_KX_ECDHE,
-     TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128, false, false, true},
-    {0xC012, 0, "ECDHE-RSA-DES-CBC3-SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", NULL, TLS_V_TLS1,
-     TLS_KX_ECDHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168, false, false, true},
+    LEGACY_ROW(0x0004, "RC4-MD5", "TLS_RSA_WITH_RC4_128_MD5", NULL,
+               TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128),
+    LEGACY_ROW(0x0005, "RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA", NULL,
+               TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128),
+    LEGACY_ROW(0x000A, "DES-CBC3-SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", NULL,
+               TLS_V_SSL3, TLS_KX_RSA, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168),
+    LEGACY_ROW(0x0016, "DHE-RSA-DES-CBC3-SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "EDH-RSA-DES-CBC3-SHA",
+               TLS_V_SSL3, TLS_KX_DHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168),
+    LEGACY_ROW(0xC007, "ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", NULL,
+               TLS_V_TLS1, TLS_KX_ECDHE, TLS_AUTH_ECDSA, TLS_MODE_STREAM, 128, 128),
+    LEGACY_ROW(0xC008, "ECDHE-ECDSA-DES-CBC3-SHA", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", NULL,
+               TLS_V_TLS1, TLS_KX_ECDHE, TLS_AUTH_ECDSA, TLS_MODE_CBC, 112, 168),
+    LEGACY_ROW(0xC011, "ECDHE-RSA-RC4-SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA", NULL,
+               TLS_V_TLS1, TLS_KX_ECDHE, TLS_AUTH_RSA, TLS_MODE_STREAM, 128, 128),
+    LEGACY_ROW(0xC012, "ECDHE-RSA-DES-CBC3-SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", NULL,
+               TLS_V_TLS1, TLS_KX_ECDHE, TLS_AUTH_RSA, TLS_MODE_CBC, 112, 168),
 };
+/* clang-format on */
 
 /* OpenSSL's key-exchange and authentication NIDs, and our names for them. */
 static const struct {
@@ -128,11 +134,24 @@ static const struct {
     {NID_auth_gost01, TLS_AUTH_GOST01}, {NID_auth_gost12, TLS_AUTH_GOST12}, {NID_auth_null, TLS_AUTH_NULL},
 };
 
-static const char *const kx_names[] = {"other",  "any",    "RSA",      "DHE", "ECDHE", "PSK",
-                                       "RSAPSK", "DHEPSK", "ECDHEPSK", "SRP", "GOST",  "GOST18"};
-static const char *const auth_names[] = {"other", "any", "RSA",    "ECDSA",  "DSS",
-                                         "PSK",   "SRP", "GOST01", "GOST12", "none"};
-static const char *const mode_names[] = {"none", "stream", "CBC", "AEAD"};
+static const char *const kx_names[] = {
+    [TLS_KX_OTHER] = "other",    [TLS_KX_ANY] = "any",        [TLS_KX_RSA] = "RSA",
+    [TLS_KX_DHE] = "DHE",        [TLS_KX_ECDHE] = "ECDHE",    [TLS_KX_PSK] = "PSK",
+    [TLS_KX_RSA_PSK] = "RSAPSK", [TLS_KX_DHE_PSK] = "DHEPSK", [TLS_KX_ECDHE_PSK] = "ECDHEPSK",
+    [TLS_KX_SRP] = "SRP",        [TLS_KX_GOST] = "GOST",      [TLS_KX_GOST18] = "GOST18",
+};
+static const char *const auth_names[] = {
+    [TLS_AUTH_OTHER] = "other", [TLS_AUTH_ANY] = "any",       [TLS_AUTH_RSA] = "RSA",
+    [TLS_AUTH_ECDSA] = "ECDSA", [TLS_AUTH_DSS] = "DSS",       [TLS_AUTH_PSK] = "PSK",
+    [TLS_AUTH_SRP] = "SRP",     [TLS_AUTH_GOST01] = "GOST01", [TLS_AUTH_GOST12] = "GOST12",
+    [TLS_AUTH_NULL] = "none",
+};
+static const char *const mode_names[] = {
+    [TLS_MODE_NULL] = "none",
+    [TLS_MODE_STREAM] = "stream",
+    [TLS_MODE_CBC] = "CBC",
+    [TLS_MODE_AEAD] = "AEAD",
+};
 
 /* SSL_CIPHER_get_version()'s spellings of a suite's oldest protocol. */
 static const struct {

@@ -10,11 +10,12 @@
  *	suites (3DES, RC4) that senders still negotiate elsewhere and that
  *	an OpenSSL 3 build may lack: each with its OpenSSL and IANA names,
  *	its number, the oldest protocol it runs over, key exchange,
- *	authentication, strength and mode of encryption. Built once per
- *	process on first use, read-only afterwards: any thread may look up
- *	suites at any time. The lowest module of tls/; tlsinfo(3),
- *	cipherwords(3), tlspolicy-report and tlspolicy-probe ask it rather
- *	than keep lists of their own.
+ *	authentication, strength, mode of encryption, and whether this
+ *	OpenSSL can negotiate it. Built once per process on first use,
+ *	read-only afterwards: any thread may look up suites at any time.
+ *	The lowest module of tls/; tlsinfo(3), cipherwords(3),
+ *	tlspolicy-report and tlspolicy-probe ask it rather than keep lists
+ *	of their own.
  *--*/
 #ifndef SUITES_H
 #define SUITES_H
