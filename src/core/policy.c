@@ -7,7 +7,6 @@
  *	#include "core/policy.h"
  *
  *	void	policy_decide(set, session, rcpt, learned, now, trace, decision)
- *	int	decision_format_reply(decision, buf, len)
  * DESCRIPTION
  *	policy_decide() finds the policies in force for one recipient, then
  *	runs each requirement predicate (TLS, version, cipher, bits, verified
@@ -589,7 +588,7 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
     conclude(s, &f, all_monitoring, d);
     apply_fallback(ps, learned, now, trace, d);
     if (d->would != DECISION_ACCEPT)
-        reply_set(d, s, r);
+        reply_set(d, d->policy != NULL ? d->policy->reply : NULL, s, r);
     tracef(trace, "decision: %s, reason %s%s%s (%s)", decision_action_name(d->action),
            decision_reason_name(d->reason), d->policy ? ", policy " : "", d->policy ? d->policy->name : "",
            policy_mode_name(d->mode));

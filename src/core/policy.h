@@ -24,27 +24,16 @@
 #include <stddef.h>
 
 #include "core/cidr.h"
+#include "core/decision.h"
 #include "core/domain_map.h"
 #include "core/facts.h"
+#include "core/reply.h"
 #include "tls/tlsinfo.h"
-
-enum tls_level {
-    TLS_LEVEL_NONE = 0,
-    TLS_LEVEL_OPPORTUNISTIC,
-    TLS_LEVEL_REQUIRED,
-    TLS_LEVEL_VERIFIED,
-};
 
 /* Ordered so that the larger value wins: reject beats tempfail. */
 enum policy_action {
     POLICY_ACTION_TEMPFAIL = 0,
     POLICY_ACTION_REJECT,
-};
-
-enum policy_mode {
-    POLICY_MODE_INHERIT = 0, /* per-policy: use the global mode */
-    POLICY_MODE_ENFORCE,
-    POLICY_MODE_MONITOR,
 };
 
 struct policy {
@@ -96,28 +85,6 @@ struct policy_set {
     struct fallback_rules fallback;
 };
 
-enum decision_action {
-    DECISION_ACCEPT = 0,
-    DECISION_TEMPFAIL,
-    DECISION_REJECT,
-};
-
-/* The order of the requirement checks is the order here. */
-enum reason {
-    REASON_TLS_OK = 0,
-    REASON_PLAINTEXT_ALLOWED,
-    REASON_PLAINTEXT,
-    REASON_TLS_VERSION,
-    REASON_CIPHER,
-    REASON_CIPHER_BITS,
-    REASON_CERT_UNVERIFIED,
-    REASON_CERT_MISMATCH,
-    REASON_DOWNGRADE,
-    REASON_DOWNGRADE_ACCEPTED,
-    REASON_EXEMPT,
-    REASON_STATE_ERROR,
-};
-
 /*
  * What the fallback rules learned about this sender, under the configured
  * key. The daemon fills it from the state store before calling
@@ -130,33 +97,6 @@ struct learned {
     long last_tls;                   /* last TLS session, 0: never */
     int deferrals;                   /* deferrals since defer_start */
     long defer_start;
-};
-
-#define DECISION_INFORCE_MAX 32
-#define DECISION_TEXT_MAX 400 /* SMTP reply line limit is 512 with code */
-
-struct decision {
-    enum decision_action action;     /* what the MTA is told */
-    enum decision_action would;      /* what enforcement does; == action unless monitoring */
-    enum reason reason;
-    const struct policy *policy;     /* the deciding policy; NULL when exempt */
-    const struct policy *inforce[DECISION_INFORCE_MAX];
-    size_t ninforce;                 /* may exceed DECISION_INFORCE_MAX; list truncated */
-    enum tls_level level;            /* combined level in force */
-    enum tls_version min_version;    /* combined floors in force (levels required and up) */
-    int min_cipher_bits;
-    enum policy_mode mode;           /* ENFORCE or MONITOR: the mode that decided */
-    bool cert_verified;
-    const char *rcpt_domain;         /* points into rcpt facts, or NULL */
-    /* reply, for reject/tempfail and monitor would-refusals; empty for accept */
-    char rcode[4];                   /* "530" */
-    char xcode[8];                   /* "5.7.0" */
-    char text[DECISION_TEXT_MAX];    /* printable ASCII, no CR/LF */
-    int text_rcpt_at;                /* where the recipient stands in text, -1: nowhere; */
-    int text_rcpt_len;               /* a log that hides addresses replaces it */
-    /* fallback seam */
-    char fallback_key[128];          /* empty: none */
-    int deferrals;                   /* -1: not applicable */
 };
 
 /* A trace receives one line per step of the evaluation, for --explain. */
@@ -173,9 +113,6 @@ struct policy_trace {
 void policy_decide(const struct policy_set *, const struct session_facts *,
                    const struct rcpt_facts *, const struct learned *, long now,
                    const struct policy_trace *, struct decision *out);
-
-/* "530 5.7.0 text", or "" when the decision has no reply. */
-int decision_format_reply(const struct decision *, char *buf, size_t len);
 
 const char *policy_level_name(enum tls_level);
 const char *policy_action_name(enum policy_action);

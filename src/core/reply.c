@@ -6,13 +6,15 @@
  * SYNOPSIS
  *	#include "core/reply.h"
  *
- *	void	reply_set(decision, session, rcpt)
+ *	void	reply_set(decision, tmpl, session, rcpt)
  *	int	decision_format_reply(decision, buf, len)
  * DESCRIPTION
  *	The codes of SPEC.md (530/550/450 with 5.7.0, 5.7.1, 4.7.0, 4.7.1)
  *	and a text that names the recipient and its domain and, for weak
  *	TLS, what was negotiated and what is required. A policy's reply
- *	replaces the text, with %d expanded to the recipient domain.
+ *	replaces the text, with %d expanded to the recipient domain; the
+ *	caller (policy_decide()) passes that text in, so that this module
+ *	needs the decision (decision.h) but not the policy model.
  *	Part of the pure core: no I/O, no allocation.
  *--*/
 
@@ -185,15 +187,16 @@ static void locate_rcpt(struct decision *d, const char *rcpt)
 }
 
 /* reply_set - codes and text for a refusal (or a monitored would-refusal) */
-void reply_set(struct decision *d, const struct session_facts *s, const struct rcpt_facts *r)
+void reply_set(struct decision *d, const char *tmpl, const struct session_facts *s,
+               const struct rcpt_facts *r)
 {
     char rcpt[SHOW_MAX + 1], domain[SHOW_MAX + 1];
 
     reply_codes(d);
     show_rcpt(rcpt, sizeof(rcpt), r->rcpt);
     show(domain, sizeof(domain), d->rcpt_domain ? d->rcpt_domain : "unknown");
-    if (d->policy && d->policy->reply)
-        expand_reply(d->text, sizeof(d->text), d->policy->reply, domain);
+    if (tmpl != NULL)
+        expand_reply(d->text, sizeof(d->text), tmpl, domain);
     else
         default_text(d->text, sizeof(d->text), d, s, rcpt, domain);
     locate_rcpt(d, rcpt);

@@ -36,12 +36,10 @@
 #include "record/kv.h"
 #include "logread/prefix.h"
 #include "record/recparse.h"
+#include "tls/suites.h"
 
 #define HOSTCHARS  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_"
 #define SUITECHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-
-/* Every suite of this OpenSSL, to turn IANA names into OpenSSL's. */
-static struct cipher_set *all_suites;
 
 /* The fields read from a line, pointing into it or into its json. */
 struct facts {
@@ -116,12 +114,11 @@ static int client(struct fromrec *f, const struct facts *x, char *why, size_t le
 /* openssl_name - OpenSSL's name of a suite named either way, NULL when OpenSSL lacks it */
 static const char *openssl_name(const char *cipher)
 {
-    struct tp_error err;
+    const struct tls_suite *st = suites_find(cipher);
 
-    /* Every suite this OpenSSL has, under both names: built once. */
-    if (all_suites == NULL)
-        all_suites = cipher_set_from_ciphers("ALL:COMPLEMENTOFALL", &err);
-    return cipher_set_openssl_name(all_suites, cipher);
+    /* Only a suite this OpenSSL can offer; any other keeps the name the
+       record wrote, and the probe reports the profile as not testable. */
+    return st != NULL && st->available ? st->name : NULL;
 }
 
 /*
@@ -234,9 +231,7 @@ void fromrec_print(FILE *fp, const struct fromrec *f)
     fprintf(fp, "    must_pass = true;\n}\n");
 }
 
-/* fromrec_cleanup - release the suite names fromrec_parse() looked up */
+/* fromrec_cleanup - nothing left to release: the suite catalogue lives as long as the process */
 void fromrec_cleanup(void)
 {
-    cipher_set_free(all_suites);
-    all_suites = NULL;
 }

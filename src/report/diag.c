@@ -21,11 +21,11 @@
  * DESCRIPTION
  *	See diag.h. Times are the line's time stamp in the reader's time
  *	zone (TZ), "-" for a line without one. A cipher is looked up by
- *	its OpenSSL or its standard (RFC) name among every suite OpenSSL
- *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
- *	is unknown, nothing is implied from the ciphers, and "unknown"
- *	says so. Only decision records count: session records name no
- *	recipient. The implications are public: tlspolicy-report
+ *	its OpenSSL or its standard (RFC) name in the suite catalogue
+ *	(tls/suites.h) among the suites this OpenSSL can negotiate and
+ *	the 3DES/RC4 suites it may lack; when one seen is unknown, nothing
+ *	is implied from the ciphers, and "unknown" says so. Only decision records count:
+ *	session records name no recipient. The implications are public: tlspolicy-report
  *	--diagnose states them for its own timeline.
  * DIAGNOSTICS
  *	When memory runs out the facts are incomplete; diag_write() and
@@ -40,7 +40,6 @@
 
 /* Libraries. */
 #include <json-c/json.h>
-#include <openssl/ssl.h>
 
 /* Application. */
 #include "core/domain_map.h"
@@ -48,6 +47,7 @@
 #include "report/diag.h"
 #include "util/map.h"
 #include "report/out.h"
+#include "tls/suites.h"
 #include "util/strbuf.h"
 
 #define TIME_MAX 32
@@ -76,30 +76,13 @@ static const char *const imp_text[DIAG_IMP_N] = {
     "shared cipher",
 };
 
-/*
- * Suites a client may still offer that the linked OpenSSL may not know at
- * all (Debian 12's OpenSSL 3 has neither 3DES nor RC4): their properties,
- * so that what a client last negotiated implies something even then. By
- * OpenSSL name and standard (IANA) name.
- */
-static const struct legacy_suite {
-    const char *name, *std;
-    bool rsa_auth, rsa_kx;
-} legacy_suites[] = {
-    {"DES-CBC3-SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", true, true},
-    {"EDH-RSA-DES-CBC3-SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", true, false},
-    {"ECDHE-RSA-DES-CBC3-SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", true, false},
-    {"ECDHE-ECDSA-DES-CBC3-SHA", "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", false, false},
-    {"RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA", true, true},
-    {"RC4-MD5", "TLS_RSA_WITH_RC4_128_MD5", true, true},
-    {"ECDHE-RSA-RC4-SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA", true, false},
-    {"ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", false, false},
+/* Suites are looked up in the catalogue (tls/suites.h), built once per
+   process; a handle only keeps the callers' open/close pairs working. */
+struct diag_suites {
+    char unused;
 };
 
-struct diag_suites {
-    SSL_CTX *ctx;
-    STACK_OF(SSL_CIPHER) * sk; /* NULL when OpenSSL failed: every cipher unknown */
-};
+static struct diag_suites catalogue_handle;
 
 /* diag_new - no clients yet */
 struct diag *diag_new(void)
@@ -207,67 +190,41 @@ static int version_rank(const char *v)
     return -1;
 }
 
-/* cipher_find - a suite by OpenSSL or standard name, or NULL */
-static const SSL_CIPHER *cipher_find(STACK_OF(SSL_CIPHER) * sk, const char *name)
+/* known - a suite this OpenSSL can negotiate, or a 3DES/RC4 suite it may
+   lack (the catalogue has them so that a client last seen with one still
+   implies something); NULL for any other name */
+static const struct tls_suite *known(const char *name)
 {
-    const SSL_CIPHER *sc;
-    const char *std;
-    int i;
+    const struct tls_suite *st = suites_find(name);
 
-    for (i = 0; sk != NULL && i < sk_SSL_CIPHER_num(sk); i++) {
-        sc = sk_SSL_CIPHER_value(sk, i);
-        std = SSL_CIPHER_standard_name(sc);
-        if (strcmp(SSL_CIPHER_get_name(sc), name) == 0 || (std != NULL && strcmp(std, name) == 0))
-            return sc;
-    }
-    return NULL;
-}
-
-/* legacy_find - a suite of the legacy table by either name, or NULL */
-static const struct legacy_suite *legacy_find(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(legacy_suites) / sizeof(legacy_suites[0]); i++)
-        if (strcmp(legacy_suites[i].name, name) == 0 || strcmp(legacy_suites[i].std, name) == 0)
-            return &legacy_suites[i];
-    return NULL;
+    return st != NULL && (st->available || st->legacy) ? st : NULL;
 }
 
 /* implies_one - fold one cipher's properties in; false when unknown */
-static bool implies_one(STACK_OF(SSL_CIPHER) * sk, const char *name, struct diag_implies *im)
+static bool implies_one(const char *name, struct diag_implies *im)
 {
-    const SSL_CIPHER *sc;
-    const struct legacy_suite *ls;
+    const struct tls_suite *st = known(name);
 
-    /* OpenSSL first: a build that has 3DES knows it better than we do. */
-    if ((sc = cipher_find(sk, name)) != NULL) {
-        im->imp[DIAG_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
-        im->imp[DIAG_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
-        im->imp[DIAG_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
-        im->imp[DIAG_IMP_LEGACY] &= legacy_find(name) != NULL;
-        return true;
-    }
-    if ((ls = legacy_find(name)) == NULL)
+    if (st == NULL)
         return false;
-    im->imp[DIAG_IMP_RSA_AUTH] &= ls->rsa_auth;
-    im->imp[DIAG_IMP_RSA_KX] &= ls->rsa_kx;
-    return true; /* CBC/3DES and legacy: true of every suite in the table */
+    im->imp[DIAG_IMP_RSA_AUTH] &= st->auth == TLS_AUTH_RSA;
+    im->imp[DIAG_IMP_RSA_KX] &= st->kx == TLS_KX_RSA;
+    im->imp[DIAG_IMP_CBC] &= st->mode != TLS_MODE_AEAD;
+    im->imp[DIAG_IMP_LEGACY] &= st->legacy;
+    return true;
 }
 
 /* diag_rsa_auth - one suite's authentication */
 bool diag_rsa_auth(const struct diag_suites *suites, const char *name)
 {
-    const SSL_CIPHER *sc = cipher_find(suites != NULL ? suites->sk : NULL, name);
-    const struct legacy_suite *ls;
+    const struct tls_suite *st = known(name);
 
-    if (sc != NULL)
-        return SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
-    return (ls = legacy_find(name)) != NULL && ls->rsa_auth;
+    (void) suites;
+    return st != NULL && st->auth == TLS_AUTH_RSA;
 }
 
 /* implies_ciphers - what every cipher seen has in common */
-static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers, struct diag_implies *im)
+static void implies_ciphers(const struct map *ciphers, struct diag_implies *im)
 {
     size_t i, n = 0;
 
@@ -276,7 +233,7 @@ static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers
     for (i = 0; i < ciphers->cap; i++) {
         if (ciphers->slots[i].key == NULL)
             continue;
-        if (!implies_one(sk, ciphers->slots[i].key, im)) {
+        if (!implies_one(ciphers->slots[i].key, im)) {
             im->unknown = ciphers->slots[i].key;
             break;
         }
@@ -300,7 +257,8 @@ void diag_implies(const struct diag_suites *suites, const struct map *versions, 
         if (versions->slots[i].key != NULL &&
             ((rank = version_rank(versions->slots[i].key)) < 0 || rank >= 12))
             im->imp[DIAG_IMP_OLD_TLS] = false;
-    implies_ciphers(suites != NULL ? suites->sk : NULL, ciphers, im);
+    (void) suites;
+    implies_ciphers(ciphers, im);
 }
 
 /* diag_imp_text - one implication as a sentence */
@@ -309,26 +267,16 @@ const char *diag_imp_text(enum diag_imp imp)
     return imp_text[imp];
 }
 
-/* diag_suites_open - every suite OpenSSL knows, at security level 0 */
+/* diag_suites_open - the suite catalogue, built on first use */
 struct diag_suites *diag_suites_open(void)
 {
-    struct diag_suites *s = calloc(1, sizeof(*s));
-
-    if (s == NULL || (s->ctx = SSL_CTX_new(TLS_method())) == NULL)
-        return s;
-    SSL_CTX_set_security_level(s->ctx, 0);
-    if (SSL_CTX_set_cipher_list(s->ctx, "ALL:COMPLEMENTOFALL") == 1)
-        s->sk = SSL_CTX_get_ciphers(s->ctx);
-    return s;
+    return &catalogue_handle;
 }
 
-/* diag_suites_close - release them */
+/* diag_suites_close - nothing to release: the catalogue lives as long as the process */
 void diag_suites_close(struct diag_suites *s)
 {
-    if (s == NULL)
-        return;
-    SSL_CTX_free(s->ctx);
-    free(s);
+    (void) s;
 }
 
 /* changed - the clients that went from TLS to plaintext, sorted by key;

@@ -29,22 +29,19 @@
  *	Known words are OpenSSL's aliases (a fixed list, below), the
  *	OpenSSL names of every TLS <= 1.2 suite compiled into libssl (also
  *	those the providers or security level make unavailable, so that
- *	"!RC4-SHA" is a valid, if idle, exclusion) and the TLS 1.3 suite
+ *	"!SEED-SHA" is a valid, if idle, exclusion) and the TLS 1.3 suite
  *	names, which OpenSSL skips in a cipher string but which cannot
  *	widen it. An IANA name ("TLS_ECDHE_RSA_WITH_...") is not read by
  *	OpenSSL in a cipher string and is refused with the OpenSSL name to
- *	use instead.
+ *	use instead. The suites and both their names are the suite
+ *	catalogue's (suites(3)), restricted to libssl's own suites.
  *
  *	Ciphersuites strings: items separated by ':', blanks around an
  *	item ignored, each item one of the TLS 1.3 suite names.
  *
- *	Data structure: one array of words (aliases, obsolete aliases,
- *	suite names), each with its kind, sorted once with qsort() and
- *	searched with bsearch(). The names point into the static lists
- *	below and into libssl's own cipher table, so nothing is copied. The
- *	array is built on first use under CRYPTO_THREAD_run_once(), kept
- *	for the life of the process and only read afterwards, so any
- *	thread may check strings. Building it costs a few milliseconds.
+ *	Nothing is built here: the aliases are two short static lists, the
+ *	suites a lookup in the catalogue, which is built once per process
+ *	and only read afterwards, so any thread may check strings.
  * DIAGNOSTICS
  *	The check functions fill err->msg (file and line empty; the
  *	configuration reader adds them). The message names the offending
@@ -53,17 +50,11 @@
 
 /* System library. */
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* OpenSSL. */
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 /* Application. */
 #include "tls/cipherwords.h"
-#include "tls/tlsinfo.h"
+#include "tls/suites.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -87,8 +78,8 @@ enum word_kind {
     WORD_LEGACY, /* an alias OpenSSL dropped: accepted in an exclusion only */
 };
 
+/* What a word is. */
 struct word {
-    const char *name;
     const char *ossl; /* WORD_IANA: the OpenSSL name to suggest */
     enum word_kind kind;
 };
@@ -138,139 +129,55 @@ static const char *const legacy[] = {
 /* Suite B keywords, longest first: OpenSSL compares them as prefixes. */
 static const char *const suiteb[] = {"SUITEB128ONLY", "SUITEB128C2", "SUITEB128", "SUITEB192"};
 
-static struct word *vocab; /* sorted by name once built */
-static size_t vocab_len;
-static size_t vocab_cap;
-static bool vocab_ok;
-static CRYPTO_ONCE vocab_once = CRYPTO_ONCE_STATIC_INIT;
-
-/* word_cmp - qsort and bsearch order: by name, case-sensitive */
-static int word_cmp(const void *a, const void *b)
+/* in_list - is the NUL-terminated word one of a list's */
+static bool in_list(const char *word, const char *const *list, size_t n)
 {
-    return strcmp(((const struct word *) a)->name, ((const struct word *) b)->name);
-}
+    size_t i;
 
-/* vocab_push - append one word; -1 when out of memory */
-static int vocab_push(const char *name, const char *ossl, enum word_kind kind)
-{
-    struct word *grown;
-    size_t cap;
-
-    if (vocab_len == vocab_cap) {
-        cap = vocab_cap ? 2 * vocab_cap : 512;
-        if ((grown = realloc(vocab, cap * sizeof(*vocab))) == NULL)
-            return -1;
-        vocab = grown;
-        vocab_cap = cap;
-    }
-    vocab[vocab_len].name = name;
-    vocab[vocab_len].ossl = ossl;
-    vocab[vocab_len].kind = kind;
-    vocab_len++;
-    return 0;
-}
-
-/* vocab_add_suite - a suite under its OpenSSL name and its IANA name */
-static int vocab_add_suite(const SSL_CIPHER *c)
-{
-    const char *name = SSL_CIPHER_get_name(c);
-    const char *std = SSL_CIPHER_standard_name(c);
-    unsigned long id = SSL_CIPHER_get_id(c);
-
-    /* Signalling values, not suites; no cipher string names them. */
-    if (name == NULL || id == SSL3_CK_SCSV || id == SSL3_CK_FALLBACK_SCSV)
-        return 0;
-    if (SSL_CIPHER_get_kx_nid(c) == NID_kx_any)
-        return vocab_push(name, NULL, WORD_TLS13);
-    if (vocab_push(name, NULL, WORD_SUITE) < 0)
-        return -1;
-    /* GOST suites have no IANA name ("(NONE)", or NULL in some builds). */
-    if (std == NULL || strcmp(std, "(NONE)") == 0 || strcmp(std, name) == 0)
-        return 0;
-    return vocab_push(std, name, WORD_IANA);
+    for (i = 0; i < n; i++)
+        if (strcmp(word, list[i]) == 0)
+            return true;
+    return false;
 }
 
 /*
- * vocab_scan - every suite compiled into libssl.
- *
- * SSL_CIPHER_find() looks a two-byte suite number up in libssl's static
- * tables, whatever the providers and security level make available. All
- * 65536 numbers take about 3 ms; a list of number ranges would miss the
- * next one OpenSSL adds.
+ * word_find - what a word of len bytes is; false when OpenSSL does not
+ * know it. Suite names come from the suite catalogue (suites(3)), but
+ * only those in libssl's own tables: a row the catalogue adds for a
+ * suite this libssl lacks (RC4-SHA on OpenSSL 3) is a word OpenSSL
+ * skips, so it is refused like any other.
  */
-static int vocab_scan(void)
+static bool word_find(const char *w, size_t len, struct word *out)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-    SSL *ssl = ctx != NULL ? SSL_new(ctx) : NULL;
-    const SSL_CIPHER *c;
-    unsigned char num[2];
-    unsigned long v;
-    int rc = ssl != NULL ? 0 : -1;
-
-    for (v = 0; rc == 0 && v <= 0xffff; v++) {
-        num[0] = (unsigned char) (v >> 8);
-        num[1] = (unsigned char) (v & 0xff);
-        if ((c = SSL_CIPHER_find(ssl, num)) != NULL)
-            rc = vocab_add_suite(c);
-    }
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    return rc;
-}
-
-/* vocab_build - the sorted word list; run once per process */
-static void vocab_build(void)
-{
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; rc == 0 && i < NELEM(aliases); i++)
-        rc = vocab_push(aliases[i], NULL, WORD_ALIAS);
-    for (i = 0; rc == 0 && i < NELEM(legacy); i++)
-        rc = vocab_push(legacy[i], NULL, WORD_LEGACY);
-    /* Leave the caller's OpenSSL error queue as it was. */
-    ERR_set_mark();
-    if (rc == 0)
-        rc = vocab_scan();
-    ERR_pop_to_mark();
-    if (rc < 0) {
-        free(vocab);
-        vocab = NULL;
-        vocab_len = vocab_cap = 0;
-        return;
-    }
-    qsort(vocab, vocab_len, sizeof(*vocab), word_cmp);
-    vocab_ok = true;
-}
-
-/* vocab_ready - build the word list on first use */
-static int vocab_ready(struct tp_error *err)
-{
-    if (!CRYPTO_THREAD_run_once(&vocab_once, vocab_build) || !vocab_ok) {
-        tp_error_set(err, NULL, 0, "cannot build the list of OpenSSL cipher names (out of memory)");
-        return -1;
-    }
-    return 0;
-}
-
-/* vocab_find - the entry for a word of len bytes, or NULL */
-static const struct word *vocab_find(const char *w, size_t len)
-{
+    const struct tls_suite *st;
     char buf[128];
-    struct word key;
 
     if (len >= sizeof(buf))
-        return NULL;
+        return false;
     memcpy(buf, w, len);
     buf[len] = 0;
-    key.name = buf;
-    return bsearch(&key, vocab, vocab_len, sizeof(*vocab), word_cmp);
+    out->ossl = NULL;
+    out->kind = in_list(buf, aliases, NELEM(aliases)) ? WORD_ALIAS : WORD_LEGACY;
+    if (out->kind == WORD_ALIAS || in_list(buf, legacy, NELEM(legacy)))
+        return true;
+    if ((st = suites_find(buf)) == NULL || !st->libssl)
+        return false;
+    if (strcmp(buf, st->name) == 0) {
+        out->kind = st->version == TLS_V_TLS13 ? WORD_TLS13 : WORD_SUITE;
+        return true;
+    }
+    if (st->iana == NULL || strcmp(buf, st->iana) != 0)
+        return false; /* an older spelling OpenSSL does not read */
+    out->kind = WORD_IANA;
+    out->ossl = st->name;
+    return true;
 }
 
 /* check_word - one word of a cipher-string item */
 static int check_word(const char *str, const char *w, size_t len, bool negating, struct tp_error *err)
 {
-    const struct word *v = vocab_find(w, len);
+    struct word found;
+    const struct word *v = word_find(w, len, &found) ? &found : NULL;
     int n = (int) len;
 
     if (v != NULL && v->kind != WORD_IANA && (v->kind != WORD_LEGACY || negating))
@@ -369,7 +276,7 @@ int cipherwords_check_ciphers(const char *str, struct tp_error *err)
     const char *p = str;
     int rc;
 
-    if (vocab_ready(err) < 0)
+    if (suites_ready(err) < 0)
         return -1;
     if ((rc = check_suiteb(str, err)) != 0)
         return rc < 0 ? -1 : 0;
@@ -388,6 +295,14 @@ int cipherwords_check_ciphers(const char *str, struct tp_error *err)
     return 0;
 }
 
+/* tls13_name - a TLS 1.3 suite of libssl, by its one name */
+static bool tls13_name(const char *name)
+{
+    const struct tls_suite *st = suites_find(name);
+
+    return st != NULL && st->libssl && st->version == TLS_V_TLS13 && strcmp(name, st->name) == 0;
+}
+
 /* cipherwords_check_ciphersuites - every item is a TLS 1.3 suite name */
 int cipherwords_check_ciphersuites(const char *str, struct tp_error *err)
 {
@@ -398,6 +313,8 @@ int cipherwords_check_ciphersuites(const char *str, struct tp_error *err)
     char name[64];
     size_t len;
 
+    if (suites_ready(err) < 0)
+        return -1;
     for (;;) {
         if ((end = strchr(p, ':')) == NULL)
             end = p + strlen(p);
@@ -411,7 +328,7 @@ int cipherwords_check_ciphersuites(const char *str, struct tp_error *err)
             memcpy(name, b, len);
             name[len] = 0;
         }
-        if (len > 0 && (len >= sizeof(name) || !tlsinfo_is_tls13_suite(name))) {
+        if (len > 0 && (len >= sizeof(name) || !tls13_name(name))) {
             tp_error_set(err, NULL, 0, "unknown TLS 1.3 ciphersuite \"%.*s\" in ciphersuites string \"%s\"",
                          (int) len, b, str);
             return -1;

@@ -27,14 +27,15 @@
  *	itself. It is not a handshake: the MTA negotiated the session, and we
  *	only ask whether the suite it reports is one the policy names.
  *
- *	Data structure: the members, in OpenSSL's preference order, and an
- *	open-addressing hash table (linear probing, FNV-1a) that holds every
- *	member under its OpenSSL name ("ECDHE-RSA-AES128-GCM-SHA256") and its
- *	IANA name ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), because MTAs log
- *	either form. The table is sized once to a power of two at least twice
- *	the number of keys, is never resized and never deleted from, so a probe
- *	always ends at an empty slot. A set is immutable after construction and
- *	may be read by many threads.
+ *	Data structure: the members, in OpenSSL's preference order, as
+ *	pointers into the suite catalogue (suites(3)), and one bit per
+ *	catalogue entry that says whether that suite is a member. A name
+ *	is looked up in the catalogue, which knows every suite under its
+ *	OpenSSL name ("ECDHE-RSA-AES128-GCM-SHA256") and its IANA name
+ *	("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), because MTAs log either
+ *	form; membership is then that suite's bit. The catalogue is built
+ *	once per process and never changes, so the bits stay valid. A set
+ *	is immutable after construction and may be read by many threads.
  *
  *	OpenSSL skips words it does not know; a string that selects suites
  *	is refused all the same when cipherwords(3) finds such a word in it.
@@ -46,7 +47,6 @@
  *--*/
 
 /* System library. */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,8 +56,8 @@
 
 /* Application. */
 #include "tls/cipherwords.h"
+#include "tls/suites.h"
 #include "tls/tlsinfo.h"
-#include "util/hash.h"
 
 /* Version names, as OpenSSL's SSL_get_version() spells them. */
 static const struct {
@@ -134,31 +134,20 @@ const char *tlsinfo_version_name(enum tls_version v)
 /* tlsinfo_is_tls13_suite - is this one of the TLS 1.3 suite names */
 bool tlsinfo_is_tls13_suite(const char *cipher_name)
 {
-    /* A fixed list, not a "TLS_" prefix test: the IANA names of TLS 1.2
-       suites ("TLS_ECDHE_RSA_WITH_...") begin with "TLS_" too. */
-    static const char *const tls13_suites[] = {
-        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",   "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
-    };
-    size_t i;
+    const struct tls_suite *st = suites_find(cipher_name);
 
-    if (cipher_name == NULL)
-        return false;
-    for (i = 0; i < sizeof(tls13_suites) / sizeof(tls13_suites[0]); i++)
-        if (strcmp(cipher_name, tls13_suites[i]) == 0)
-            return true;
-    return false;
+    /* By the catalogue, not by a "TLS_" prefix: the IANA names of TLS 1.2
+       suites ("TLS_ECDHE_RSA_WITH_...") begin with "TLS_" too. */
+    return st != NULL && st->version == TLS_V_TLS13;
 }
 
 /*
  * Cipher sets.
  */
 struct cipher_set {
-    size_t n;           /* members */
-    char **names;       /* OpenSSL names, preference order (owned) */
-    char **iana;        /* IANA names, same order, NULL if none (owned) */
-    const char **slots; /* hash table of pointers into names/iana */
-    size_t mask;        /* table size - 1; size is a power of two */
+    size_t n;                      /* members */
+    const struct tls_suite **list; /* members, OpenSSL's preference order */
+    unsigned char *member;         /* one bit per catalogue entry, by index */
 };
 
 /* What a string is expanded for: the cipher list or the TLS 1.3 suites. */
@@ -167,81 +156,39 @@ enum cipher_kind {
     KIND_TLS13, /* SSL_CTX_set_ciphersuites */
 };
 
-/* hash_name - FNV-1a; the keys are short ASCII names */
-static size_t hash_name(const char *s)
-{
-    return hash_str32(s);
-}
-
-/* set_slot - the slot that holds name, or the empty slot where it belongs */
-static size_t set_slot(const struct cipher_set *set, const char *name)
-{
-    size_t i = hash_name(name) & set->mask;
-
-    while (set->slots[i] != NULL && strcmp(set->slots[i], name) != 0)
-        i = (i + 1) & set->mask;
-    return i;
-}
-
-/* set_insert - add a key; a key already present (TLS 1.3: IANA == OpenSSL) is kept once */
-static void set_insert(struct cipher_set *set, const char *name)
-{
-    size_t i = set_slot(set, name);
-
-    if (set->slots[i] == NULL)
-        set->slots[i] = name;
-}
+#define SET_HAS(set, i) (((set)->member[(i) / 8] >> ((i) % 8)) & 1)
 
 /* set_alloc - an empty set with room for max members */
 static struct cipher_set *set_alloc(size_t max)
 {
     struct cipher_set *set;
-    size_t size = 8;
 
-    /* Two keys per member at most, load factor at most one half. */
-    while (size < 4 * max)
-        size *= 2;
     if ((set = calloc(1, sizeof(*set))) == NULL)
         return NULL;
-    set->names = calloc(max ? max : 1, sizeof(*set->names));
-    set->iana = calloc(max ? max : 1, sizeof(*set->iana));
-    set->slots = calloc(size, sizeof(*set->slots));
-    set->mask = size - 1;
-    if (set->names == NULL || set->iana == NULL || set->slots == NULL) {
+    set->list = calloc(max ? max : 1, sizeof(*set->list));
+    set->member = calloc(suites_count() / 8 + 1, 1);
+    if (set->list == NULL || set->member == NULL) {
         cipher_set_free(set);
         return NULL;
     }
     return set;
 }
 
-/* set_add - append one OpenSSL cipher under both its names */
-static int set_add(struct cipher_set *set, const SSL_CIPHER *c)
+/* set_add - a suite of the catalogue joins the set (once) */
+static void set_add(struct cipher_set *set, const struct tls_suite *st)
 {
-    const char *std = SSL_CIPHER_standard_name(c);
-    size_t k = set->n;
-
-    if ((set->names[k] = strdup(SSL_CIPHER_get_name(c))) == NULL)
-        return -1;
-    /* OpenSSL says "(NONE)" (or NULL in builds without names) when a suite
-       has no registered IANA name; such a suite is known by one name only. */
-    if (std != NULL && strcmp(std, "(NONE)") != 0 && (set->iana[k] = strdup(std)) == NULL) {
-        free(set->names[k]);
-        set->names[k] = NULL;
-        return -1;
-    }
-    set->n++;
-    set_insert(set, set->names[k]);
-    if (set->iana[k] != NULL)
-        set_insert(set, set->iana[k]);
-    return 0;
+    if (SET_HAS(set, st->index))
+        return;
+    set->member[st->index / 8] |= (unsigned char) (1u << (st->index % 8));
+    set->list[set->n++] = st;
 }
 
 /*
  * cipher_wanted - does a suite from the context belong in the set.
  *
  * SSL_CTX_get_ciphers() lists the TLS 1.3 suites and the TLS <= 1.2 list in
- * one stack, so each set keeps only its own protocol's half. TLS 1.3 suites
- * leave the key exchange to the handshake; OpenSSL reports NID_kx_any.
+ * one stack, so each set keeps only its own protocol's half, as the
+ * catalogue tells them apart.
  *
  * @SECLEVEL=n in a cipher string does not filter what SSL_CTX_get_ciphers()
  * returns: it only sets the context's security level (overriding our 0),
@@ -253,9 +200,10 @@ static int set_add(struct cipher_set *set, const SSL_CIPHER *c)
  * security level that concern keys and certificates cannot be checked from
  * the MTA's macros and are not part of the set.
  */
-static bool cipher_wanted(const SSL_CTX *ctx, const SSL_CIPHER *c, enum cipher_kind kind)
+static bool cipher_wanted(const SSL_CTX *ctx, const SSL_CIPHER *c, const struct tls_suite *st,
+                          enum cipher_kind kind)
 {
-    bool tls13 = SSL_CIPHER_get_kx_nid(c) == NID_kx_any;
+    bool tls13 = st->version == TLS_V_TLS13;
     int (*sec_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
 
     if (tls13 != (kind == KIND_TLS13))
@@ -271,6 +219,8 @@ static struct cipher_set *collect(const SSL_CTX *ctx, enum cipher_kind kind, boo
 {
     STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
     int i, count = sk ? sk_SSL_CIPHER_num(sk) : 0;
+    const struct tls_suite *st;
+    const SSL_CIPHER *c;
     struct cipher_set *set;
 
     *nomem = false;
@@ -279,13 +229,12 @@ static struct cipher_set *collect(const SSL_CTX *ctx, enum cipher_kind kind, boo
         return NULL;
     }
     for (i = 0; i < count; i++) {
-        const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
-
-        if (cipher_wanted(ctx, c, kind) && set_add(set, c) < 0) {
-            *nomem = true;
-            cipher_set_free(set);
-            return NULL;
-        }
+        c = sk_SSL_CIPHER_value(sk, i);
+        /* The catalogue holds every suite of libssl's tables, which is
+           where the context's suites come from; were one missing, the
+           set would only be narrower, never a weaker policy. */
+        if ((st = suites_by_id(SSL_CIPHER_get_protocol_id(c))) != NULL && cipher_wanted(ctx, c, st, kind))
+            set_add(set, st);
     }
     return set;
 }
@@ -308,6 +257,8 @@ static struct cipher_set *expand(const char *str, enum cipher_kind kind, struct 
     bool nomem = false;
     int ok;
 
+    if (suites_ready(err) < 0)
+        return NULL;
     ERR_clear_error();
     /* SSL_CTX_new() applies the system_default section of openssl.cnf
        (CipherString, Ciphersuites, SECLEVEL); the setters below replace the
@@ -360,9 +311,11 @@ struct cipher_set *cipher_set_from_ciphersuites(const char *str, struct tp_error
 /* cipher_set_contains - membership by OpenSSL or IANA name */
 bool cipher_set_contains(const struct cipher_set *set, const char *cipher_name)
 {
-    if (set == NULL || cipher_name == NULL)
+    const struct tls_suite *st;
+
+    if (set == NULL || (st = suites_find(cipher_name)) == NULL)
         return false;
-    return set->slots[set_slot(set, cipher_name)] != NULL;
+    return SET_HAS(set, st->index);
 }
 
 /* cipher_set_size - number of suites (not names) */
@@ -374,17 +327,9 @@ size_t cipher_set_size(const struct cipher_set *set)
 /* cipher_set_openssl_name - a member's OpenSSL name, from either of its names */
 const char *cipher_set_openssl_name(const struct cipher_set *set, const char *cipher_name)
 {
-    size_t i;
-
     if (!cipher_set_contains(set, cipher_name))
         return NULL;
-    /* The hash slot says only that the name is there: which member it
-       belongs to is a scan, done once per record, not per decision. */
-    for (i = 0; i < set->n; i++)
-        if (strcmp(set->names[i], cipher_name) == 0 ||
-            (set->iana[i] && strcmp(set->iana[i], cipher_name) == 0))
-            return set->names[i];
-    return NULL;
+    return suites_find(cipher_name)->name;
 }
 
 /* cipher_set_walk - each OpenSSL name, most preferred first */
@@ -395,22 +340,15 @@ void cipher_set_walk(const struct cipher_set *set, void (*fn)(const char *name, 
     if (set == NULL)
         return;
     for (i = 0; i < set->n; i++)
-        fn(set->names[i], arg);
+        fn(set->list[i]->name, arg);
 }
 
 /* cipher_set_free - release a set */
 void cipher_set_free(struct cipher_set *set)
 {
-    size_t i;
-
     if (set == NULL)
         return;
-    for (i = 0; i < set->n; i++) {
-        free(set->names[i]);
-        free(set->iana[i]);
-    }
-    free(set->names);
-    free(set->iana);
-    free(set->slots);
+    free(set->list);
+    free(set->member);
     free(set);
 }

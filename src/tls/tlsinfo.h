@@ -6,8 +6,9 @@
  * DESCRIPTION
  *	Protocol versions are ordered so that "at least" is a comparison.
  *	A cipher set is what OpenSSL itself makes of a cipher string, expanded
- *	once at configuration load; membership is then a hash lookup, so no
- *	SSL_CTX is ever built on the decision path.
+ *	once at configuration load; membership is then a lookup in the
+ *	suite catalogue (suites(3)) and a bit test, so no SSL_CTX is ever
+ *	built on the decision path.
  *--*/
 #ifndef TLSINFO_H
 #define TLSINFO_H
@@ -15,23 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tls/suites.h" /* enum tls_version */
 #include "util/tp_error.h"
-
-/*
- * Ordered: a larger value is a newer protocol. TLS_V_UNKNOWN is an
- * encrypted session whose version string we do not recognise; it ranks
- * below every real version so that no minimum is ever met by a string we
- * cannot read.
- */
-enum tls_version {
-    TLS_V_NONE = 0, /* plaintext */
-    TLS_V_UNKNOWN,
-    TLS_V_SSL3,
-    TLS_V_TLS1,
-    TLS_V_TLS11,
-    TLS_V_TLS12,
-    TLS_V_TLS13,
-};
 
 /* Parses a {tls_version} macro value ("TLSv1.2", "SSLv3", ...). Returns
    TLS_V_UNKNOWN for any other non-empty string, TLS_V_NONE for NULL or "". */
@@ -49,9 +35,9 @@ struct cipher_set;
 /*
  * Expands an OpenSSL cipher string (TLS <= 1.2, SSL_CTX_set_cipher_list
  * syntax) into a set. The expansion runs at security level 0 so that
- * legacy suites can be named and excluded. Each member is stored under its
- * OpenSSL name and its IANA (RFC) name. Returns NULL with err set when
- * OpenSSL rejects the string or it selects no cipher at all.
+ * legacy suites can be named and excluded. A member is found under any
+ * name the catalogue knows it by: OpenSSL's or IANA's (RFC). Returns NULL
+ * with err set when OpenSSL rejects the string or it selects no cipher.
  */
 struct cipher_set *cipher_set_from_ciphers(const char *str, struct tp_error *err);
 
