@@ -372,53 +372,52 @@ static void test_roundtrip_session(void **state)
     strbuf_free(&sb);
 }
 
+/* Text the writer does not make, and what the reader makes of it. */
+static const struct {
+    const char *name, *text;
+    const char *why;      /* NULL: read */
+    enum rec_field field; /* checked when read */
+    const char *value;
+} reader_cases[] = {
+    {"out of order", "event=decision tls_version=TLSv1.2 action=accept instance=i seq=9 helo=h", NULL,
+     REC_HELO, "h"},
+    {"unknown field skipped", "event=decision seq=9 zz_new=1 instance=i action=accept tls_version=none", NULL,
+     REC_INSTANCE, "i"},
+    {"other event's field kept", "event=decision seq=9 instance=i action=accept tls_version=none messages=2",
+     NULL, REC_MESSAGES, "2"},
+    {"repeated field", "event=decision seq=9 instance=i action=accept tls_version=none helo=a helo=b",
+     "repeated field", REC_HELO, NULL},
+    {"repeated seq", "event=session seq=9 instance=i tls_version=none seq=10", "repeated field seq", REC_SEQ,
+     NULL},
+    {"seq zero", "event=session seq=0 instance=i tls_version=none", "missing or bad seq", REC_SEQ, NULL},
+    {"seq too big", "event=session seq=18446744073709551616 instance=i tls_version=none",
+     "missing or bad seq", REC_SEQ, NULL},
+    {"no action", "event=decision seq=1 instance=i tls_version=none", "missing action", REC_ACTION, NULL},
+    {"json number as text",
+     "{\"event\":\"session\",\"seq\":\"5\",\"instance\":\"i\",\"tls_version\":\"none\","
+     "\"messages\":\"3\"}",
+     NULL, REC_MESSAGES, "3"},
+    {"json negative number",
+     "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\","
+     "\"duration_ms\":-12}",
+     NULL, REC_DURATION_MS, "-12"},
+    {"json string field as number",
+     "{\"event\":\"decision\",\"seq\":5,\"instance\":\"i\",\"action\":7,"
+     "\"tls_version\":\"none\"}",
+     "json field is not a string", REC_ACTION, NULL},
+    {"json number field as double",
+     "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\","
+     "\"tls_version\":\"none\",\"messages\":1.5}",
+     "json field is not a number", REC_MESSAGES, NULL},
+    {"json negative seq", "{\"event\":\"session\",\"seq\":-5,\"instance\":\"i\",\"tls_version\":\"none\"}",
+     "missing or bad seq", REC_SEQ, NULL},
+    {"json trailing text", "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\"} x",
+     "bad json", REC_SEQ, NULL},
+};
+
 /* test_reader_cases - text the writer does not make: read, or refused */
 static void test_reader_cases(void **state)
 {
-    static const struct {
-        const char *name, *text;
-        const char *why;      /* NULL: read */
-        enum rec_field field; /* checked when read */
-        const char *value;
-    } cases[] = {
-        {"out of order", "event=decision tls_version=TLSv1.2 action=accept instance=i seq=9 helo=h", NULL,
-         REC_HELO, "h"},
-        {"unknown field skipped", "event=decision seq=9 zz_new=1 instance=i action=accept tls_version=none",
-         NULL, REC_INSTANCE, "i"},
-        {"other event's field kept",
-         "event=decision seq=9 instance=i action=accept tls_version=none messages=2", NULL, REC_MESSAGES,
-         "2"},
-        {"repeated field", "event=decision seq=9 instance=i action=accept tls_version=none helo=a helo=b",
-         "repeated field", REC_HELO, NULL},
-        {"repeated seq", "event=session seq=9 instance=i tls_version=none seq=10", "repeated field seq",
-         REC_SEQ, NULL},
-        {"seq zero", "event=session seq=0 instance=i tls_version=none", "missing or bad seq", REC_SEQ, NULL},
-        {"seq too big", "event=session seq=18446744073709551616 instance=i tls_version=none",
-         "missing or bad seq", REC_SEQ, NULL},
-        {"no action", "event=decision seq=1 instance=i tls_version=none", "missing action", REC_ACTION, NULL},
-        {"json number as text",
-         "{\"event\":\"session\",\"seq\":\"5\",\"instance\":\"i\",\"tls_version\":\"none\","
-         "\"messages\":\"3\"}",
-         NULL, REC_MESSAGES, "3"},
-        {"json negative number",
-         "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\","
-         "\"duration_ms\":-12}",
-         NULL, REC_DURATION_MS, "-12"},
-        {"json string field as number",
-         "{\"event\":\"decision\",\"seq\":5,\"instance\":\"i\",\"action\":7,"
-         "\"tls_version\":\"none\"}",
-         "json field is not a string", REC_ACTION, NULL},
-        {"json number field as double",
-         "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\","
-         "\"tls_version\":\"none\",\"messages\":1.5}",
-         "json field is not a number", REC_MESSAGES, NULL},
-        {"json negative seq",
-         "{\"event\":\"session\",\"seq\":-5,\"instance\":\"i\",\"tls_version\":\"none\"}",
-         "missing or bad seq", REC_SEQ, NULL},
-        {"json trailing text",
-         "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\"} x", "bad json",
-         REC_SEQ, NULL},
-    };
     const char *why;
     struct rec r;
     size_t i;
@@ -426,17 +425,20 @@ static void test_reader_cases(void **state)
     int rc;
 
     (void) state;
-    for (i = 0; i < N(cases); i++) {
-        assert_non_null(copy = strdup(cases[i].text));
+    for (i = 0; i < N(reader_cases); i++) {
+        assert_non_null(copy = strdup(reader_cases[i].text));
         why = NULL;
         rc = recparse_record(copy, &r, &why);
-        if (cases[i].why == NULL && rc != 0)
-            fail_msg("case \"%s\": refused: %s", cases[i].name, why);
-        if (cases[i].why != NULL && (rc == 0 || strcmp(why, cases[i].why) != 0))
-            fail_msg("case \"%s\": want \"%s\", got %s", cases[i].name, cases[i].why, rc == 0 ? "read" : why);
-        if (rc == 0 && (r.f[cases[i].field] == NULL || strcmp(r.f[cases[i].field], cases[i].value) != 0))
-            fail_msg("case \"%s\": field %s is %s", cases[i].name, rec_fields[cases[i].field].name,
-                     r.f[cases[i].field] ? r.f[cases[i].field] : "absent");
+        if (reader_cases[i].why == NULL && rc != 0)
+            fail_msg("case \"%s\": refused: %s", reader_cases[i].name, why);
+        if (reader_cases[i].why != NULL && (rc == 0 || strcmp(why, reader_cases[i].why) != 0))
+            fail_msg("case \"%s\": want \"%s\", got %s", reader_cases[i].name, reader_cases[i].why,
+                     rc == 0 ? "read" : why);
+        if (rc == 0 && (r.f[reader_cases[i].field] == NULL ||
+                        strcmp(r.f[reader_cases[i].field], reader_cases[i].value) != 0))
+            fail_msg("case \"%s\": field %s is %s", reader_cases[i].name,
+                     rec_fields[reader_cases[i].field].name,
+                     r.f[reader_cases[i].field] ? r.f[reader_cases[i].field] : "absent");
         recparse_clear(&r);
         free(copy);
     }
