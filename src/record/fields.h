@@ -94,13 +94,8 @@ enum rec_field {
 };
 
 /* REC_NNUM - how many fields are numbers (the reader keeps their text) */
-enum {
-#define REC_FIELD_NUM(id, name, events, kind) REC_NUM_##id = (kind) == REC_NUM,
-    RECORD_FIELDS(REC_FIELD_NUM)
-#undef REC_FIELD_NUM
-};
-#define REC_FIELD_ADD(id, name, events, kind) +REC_NUM_##id
-#define REC_NNUM                              (0 RECORD_FIELDS(REC_FIELD_ADD))
+#define REC_FIELD_IS_NUM(id, name, events, kind) +((kind) == REC_NUM)
+#define REC_NNUM                                 (0 RECORD_FIELDS(REC_FIELD_IS_NUM))
 
 /* One row of the table, for code that walks it at run time. */
 struct rec_field_desc {
