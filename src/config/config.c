@@ -26,8 +26,8 @@
  *
  *	This file does the top level (sockets, pidfile, user, mode), log,
  *	fallback, state and the hash; config_policy.c does default, policies
- *	and exempt; config_util.c holds the generic helpers both use
- *	(config_parse_duration() among them).
+ *	and exempt; config_include.c refuses @include; cfgread.c holds the
+ *	generic libconfig helpers.
  *
  *	config_defaults() initialises every field of a struct config, which
  *	need not be initialised before; it does not free old contents.
@@ -73,7 +73,7 @@ static int hash_stream(struct cfg_ctx *ctx, FILE *fp, struct cfg_scan *scan)
 
     while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
         if (ctx->md && !EVP_DigestUpdate(ctx->md, buf, n))
-            ctx->oom = true;
+            ctx->rd.oom = true;
         if (scan)
             cfg_scan_include(ctx, scan, buf, n);
     }
@@ -166,8 +166,8 @@ static void load_socket(struct cfg_ctx *ctx, const config_setting_t *root, const
 {
     char q[CFG_QUOTE_MAX];
 
-    if (cfg_string(ctx, root, name, dst) && *dst && !valid(*dst))
-        cfg_error(ctx, cfg_get(root, name, CT_STRING), "%s: invalid value \"%s\" (expected %s)", name,
+    if (cfg_string(&ctx->rd, root, name, dst) && *dst && !valid(*dst))
+        cfg_error(&ctx->rd, cfg_get(root, name, CT_STRING), "%s: invalid value \"%s\" (expected %s)", name,
                   cfg_quote(*dst, q), expected);
 }
 
@@ -184,10 +184,10 @@ static void load_daemon(struct cfg_ctx *ctx, const config_setting_t *root)
         load_socket(ctx, root, "policy_socket", &cfg->policy_socket, valid_policy_socket,
                     "inet:HOST:PORT, PORT 1 to 65535, or unix:PATH");
     else if ((s = cfg_get(root, "policy_socket", CT_STRING)) != NULL)
-        cfg_error(ctx, s,
+        cfg_error(&ctx->rd, s,
                   "policy_socket: the Postfix policy delegation service is not available in this version");
-    cfg_string(ctx, root, "pidfile", &cfg->pidfile);
-    cfg_string(ctx, root, "user", &cfg->user);
+    cfg_string(&ctx->rd, root, "pidfile", &cfg->pidfile);
+    cfg_string(&ctx->rd, root, "user", &cfg->user);
     cfg_mode(ctx, root, &cfg->policies.mode);
 }
 
@@ -210,14 +210,15 @@ static void read_hash_key(struct cfg_ctx *ctx, const config_setting_t *s, const 
         fclose(fp);
     }
     if (err)
-        cfg_error(ctx, s, "hash_key_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
+        cfg_error(&ctx->rd, s, "hash_key_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
     else if (n < HASH_KEY_MIN)
-        cfg_error(ctx, s, "hash_key_file: \"%s\" holds %zu bytes, at least %d are needed", cfg_quote(path, q),
-                  n, HASH_KEY_MIN);
+        cfg_error(&ctx->rd, s, "hash_key_file: \"%s\" holds %zu bytes, at least %d are needed",
+                  cfg_quote(path, q), n, HASH_KEY_MIN);
     else if (n > HASH_KEY_MAX)
-        cfg_error(ctx, s, "hash_key_file: \"%s\" holds more than %d bytes", cfg_quote(path, q), HASH_KEY_MAX);
+        cfg_error(&ctx->rd, s, "hash_key_file: \"%s\" holds more than %d bytes", cfg_quote(path, q),
+                  HASH_KEY_MAX);
     else if ((ctx->cfg->log.hash_key = malloc(n)) == NULL)
-        ctx->oom = true;
+        ctx->rd.oom = true;
     else {
         memcpy(ctx->cfg->log.hash_key, buf, n);
         ctx->cfg->log.hash_key_len = n;
@@ -245,25 +246,25 @@ static void load_log(struct cfg_ctx *ctx, const config_setting_t *g)
 
     if (g == NULL)
         return;
-    cfg_check_keys(ctx, g, keys, "in log");
-    if ((i = cfg_enum(ctx, g, "facility", facilities, CFG_NELEM(facilities))) >= 0) {
+    cfg_check_keys(&ctx->rd, g, keys, "in log");
+    if ((i = cfg_enum(&ctx->rd, g, "facility", facilities, CFG_NELEM(facilities))) >= 0) {
         cfg->log.facility = facility_values[i];
         free(cfg->log.facility_name);
-        cfg->log.facility_name = cfg_strdup(ctx, facilities[i]);
+        cfg->log.facility_name = cfg_strdup(&ctx->rd, facilities[i]);
     }
-    cfg_string(ctx, g, "ident", &cfg->log.ident);
-    if ((i = cfg_enum(ctx, g, "format", formats, CFG_NELEM(formats))) >= 0)
+    cfg_string(&ctx->rd, g, "ident", &cfg->log.ident);
+    if ((i = cfg_enum(&ctx->rd, g, "format", formats, CFG_NELEM(formats))) >= 0)
         cfg->log.format = i == 0 ? LOG_FORMAT_KV : LOG_FORMAT_JSON;
-    if ((i = cfg_enum(ctx, g, "addresses", addresses, CFG_NELEM(addresses))) >= 0)
+    if ((i = cfg_enum(&ctx->rd, g, "addresses", addresses, CFG_NELEM(addresses))) >= 0)
         cfg->log.addresses = (enum log_addresses) i;
-    cfg_string(ctx, g, "hash_key_file", &cfg->log.hash_key_file);
+    cfg_string(&ctx->rd, g, "hash_key_file", &cfg->log.hash_key_file);
     if (i != LOG_ADDR_HASH)
         return;
     if (config_setting_get_member(g, "hash_key_file") == NULL)
-        cfg_error(ctx, cfg_get(g, "addresses", CT_STRING), "addresses: \"hash\" needs hash_key_file");
+        cfg_error(&ctx->rd, cfg_get(g, "addresses", CT_STRING), "addresses: \"hash\" needs hash_key_file");
     else if (cfg->log.hash_key_file == NULL)
         return; /* mistyped or empty: reported already */
-    else if (cfg_absolute(ctx, (s = cfg_get(g, "hash_key_file", CT_STRING)), "hash_key_file",
+    else if (cfg_absolute(&ctx->rd, (s = cfg_get(g, "hash_key_file", CT_STRING)), "hash_key_file",
                           cfg->log.hash_key_file))
         read_hash_key(ctx, s, cfg->log.hash_key_file);
 }
@@ -285,17 +286,17 @@ static void load_fallback(struct cfg_ctx *ctx, const config_setting_t *g)
 
     if (g == NULL)
         return;
-    cfg_check_keys(ctx, g, keys, "in fallback");
+    cfg_check_keys(&ctx->rd, g, keys, "in fallback");
     if ((s = cfg_get(g, "enabled", CT_BOOL)) != NULL)
         cfg->policies.fallback.enabled = config_setting_get_bool(s);
-    if ((i = cfg_enum(ctx, g, "key", fb_keys, CFG_NELEM(fb_keys))) >= 0)
+    if ((i = cfg_enum(&ctx->rd, g, "key", fb_keys, CFG_NELEM(fb_keys))) >= 0)
         cfg->policies.fallback.key = (enum fallback_key) i;
-    cfg_duration(ctx, g, "window", &cfg->policies.fallback.window);
-    if ((i = cfg_enum(ctx, g, "action", actions, CFG_NELEM(actions))) >= 0)
+    cfg_duration(&ctx->rd, g, "window", &cfg->policies.fallback.window);
+    if ((i = cfg_enum(&ctx->rd, g, "action", actions, CFG_NELEM(actions))) >= 0)
         cfg->policies.fallback.action = (enum fallback_action) i;
-    cfg_int(ctx, g, "max_deferrals", 0, INT_MAX, &cfg->policies.fallback.max_deferrals);
-    cfg_duration(ctx, g, "defer_period", &cfg->policies.fallback.defer_period);
-    if ((i = cfg_enum(ctx, g, "then", thens, CFG_NELEM(thens))) >= 0)
+    cfg_int(&ctx->rd, g, "max_deferrals", 0, INT_MAX, &cfg->policies.fallback.max_deferrals);
+    cfg_duration(&ctx->rd, g, "defer_period", &cfg->policies.fallback.defer_period);
+    if ((i = cfg_enum(&ctx->rd, g, "then", thens, CFG_NELEM(thens))) >= 0)
         cfg->policies.fallback.then = (enum fallback_then) i;
 }
 
@@ -307,19 +308,19 @@ static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
     char **servers, q[CFG_QUOTE_MAX];
 
     if (n == 0) {
-        cfg_error(ctx, s, "servers: must not be empty");
+        cfg_error(&ctx->rd, s, "servers: must not be empty");
         return;
     }
     if ((servers = calloc((size_t) n + 1, sizeof(*servers))) == NULL) {
-        ctx->oom = true;
+        ctx->rd.oom = true;
         return;
     }
     for (i = 0; i < n; i++) {
         v = config_setting_get_string_elem(s, i);
         if (!valid_host_port(v))
-            cfg_error(ctx, config_setting_get_elem(s, (unsigned) i),
+            cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
                       "servers: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535)", cfg_quote(v, q));
-        servers[i] = cfg_strdup(ctx, v);
+        servers[i] = cfg_strdup(&ctx->rd, v);
     }
     ctx->cfg->state.servers = servers;
 }
@@ -334,16 +335,15 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
         const char *name;
         enum state_backend only;
     } only[] = {
-        {"path", STATE_LMDB},    {"map_size", STATE_LMDB},       {"servers", STATE_REDIS},
-        {"timeout_ms", STATE_REDIS},
-        {"prefix", STATE_REDIS}, {"password_file", STATE_REDIS},
+        {"path", STATE_LMDB},        {"map_size", STATE_LMDB}, {"servers", STATE_REDIS},
+        {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},  {"password_file", STATE_REDIS},
     };
     const config_setting_t *s;
     size_t i;
 
     for (i = 0; i < CFG_NELEM(only); i++)
         if ((s = config_setting_get_member(g, only[i].name)) != NULL && only[i].only != backend)
-            cfg_error(ctx, s, "%s: only valid with backend \"%s\" (backend is \"%s\")", only[i].name,
+            cfg_error(&ctx->rd, s, "%s: only valid with backend \"%s\" (backend is \"%s\")", only[i].name,
                       backend_names[only[i].only], backend_names[backend]);
 }
 
@@ -361,7 +361,8 @@ static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
     if (*end == 'K' || *end == 'M' || *end == 'G')
         n <<= *end == 'K' ? 10 : *end == 'M' ? 20 : 30, end++;
     if (end == text || *end != 0 || n < (1ULL << 20) || n > (1ULL << 40)) {
-        cfg_error(ctx, s, "map_size: invalid value \"%s\" (expected 1M to 1024G, with a K, M or G suffix)", text);
+        cfg_error(&ctx->rd, s,
+                  "map_size: invalid value \"%s\" (expected 1M to 1024G, with a K, M or G suffix)", text);
         return;
     }
     ctx->cfg->state.map_size = (size_t) n;
@@ -371,9 +372,9 @@ static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
 static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     static const struct cfg_key keys[] = {
-        {"backend", CT_STRING}, {"path", CT_STRING},          {"map_size", CT_STRING},
-        {"servers", CT_STRINGS}, {"timeout_ms", CT_INT},
-        {"prefix", CT_STRING},  {"password_file", CT_STRING}, {"on_error", CT_STRING}, {NULL, CT_STRING},
+        {"backend", CT_STRING},       {"path", CT_STRING},     {"map_size", CT_STRING},
+        {"servers", CT_STRINGS},      {"timeout_ms", CT_INT},  {"prefix", CT_STRING},
+        {"password_file", CT_STRING}, {"on_error", CT_STRING}, {NULL, CT_STRING},
     };
     static const char *const on_errors[] = {"accept", "tempfail"};
     struct config *cfg = ctx->cfg;
@@ -381,25 +382,25 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
     int i;
 
     if (g != NULL) {
-        cfg_check_keys(ctx, g, keys, "in state");
-        if ((i = cfg_enum(ctx, g, "backend", backend_names, CFG_NELEM(backend_names))) >= 0)
+        cfg_check_keys(&ctx->rd, g, keys, "in state");
+        if ((i = cfg_enum(&ctx->rd, g, "backend", backend_names, CFG_NELEM(backend_names))) >= 0)
             cfg->state.backend = (enum state_backend) i;
         check_backend_keys(ctx, g, cfg->state.backend);
-        cfg_string(ctx, g, "path", &cfg->state.path);
+        cfg_string(&ctx->rd, g, "path", &cfg->state.path);
         load_map_size(ctx, g);
         if ((s = cfg_get(g, "servers", CT_STRINGS)) != NULL)
             load_servers(ctx, s);
-        cfg_int(ctx, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
-        cfg_string(ctx, g, "prefix", &cfg->state.prefix);
-        cfg_string(ctx, g, "password_file", &cfg->state.password_file);
-        if ((i = cfg_enum(ctx, g, "on_error", on_errors, CFG_NELEM(on_errors))) >= 0)
+        cfg_int(&ctx->rd, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
+        cfg_string(&ctx->rd, g, "prefix", &cfg->state.prefix);
+        cfg_string(&ctx->rd, g, "password_file", &cfg->state.password_file);
+        if ((i = cfg_enum(&ctx->rd, g, "on_error", on_errors, CFG_NELEM(on_errors))) >= 0)
             cfg->state.on_error = (enum state_on_error) i;
     }
     if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL &&
         (cfg->state.servers = calloc(2, sizeof(char *))) != NULL)
-        cfg->state.servers[0] = cfg_strdup(ctx, "127.0.0.1:6379"); /* redis-cli's default */
+        cfg->state.servers[0] = cfg_strdup(&ctx->rd, "127.0.0.1:6379"); /* redis-cli's default */
     if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL)
-        ctx->oom = true;
+        ctx->rd.oom = true;
 }
 
 /* check_state_usable - the fallback rules need a store this version has */
@@ -411,7 +412,7 @@ static void check_state_usable(struct cfg_ctx *ctx, const config_setting_t *g)
     cfg->policies.fallback.tempfail_on_error = cfg->state.on_error == STATE_ON_ERROR_TEMPFAIL;
     /* Refused rather than silently run without the rules it asks for. */
     if (cfg->policies.fallback.enabled && cfg->state.backend == STATE_REDIS)
-        cfg_error(ctx, b ? b : g, "backend: \"redis\" is not available in this version (use \"lmdb\")");
+        cfg_error(&ctx->rd, b ? b : g, "backend: \"redis\" is not available in this version (use \"lmdb\")");
 }
 
 /* load_root - the whole file */
@@ -424,7 +425,7 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
         {"fallback", CT_GROUP}, {"state", CT_GROUP},          {NULL, CT_STRING},
     };
 
-    cfg_check_keys(ctx, root, keys, "at top level");
+    cfg_check_keys(&ctx->rd, root, keys, "at top level");
     load_daemon(ctx, root);
     load_log(ctx, cfg_get(root, "log", CT_GROUP));
     cfg_load_policies(ctx, root);
@@ -511,7 +512,7 @@ static void parse_file(struct cfg_ctx *ctx, FILE *fp)
     cfg_scan_init(&scan);
     errno = 0;
     if (hash_stream(ctx, fp, &scan) < 0) {
-        tp_errlist_add(ctx->errs, ctx->path, 0, "cannot read: %s", strerror(errno));
+        tp_errlist_add(ctx->rd.errs, ctx->rd.path, 0, "cannot read: %s", strerror(errno));
         return;
     }
     if (scan.found > 0)
@@ -520,7 +521,7 @@ static void parse_file(struct cfg_ctx *ctx, FILE *fp)
     config_init(&lc);
     if (config_read(&lc, fp) != CONFIG_TRUE) {
         file = config_error_file(&lc);
-        tp_errlist_add(ctx->errs, file ? file : ctx->path, config_error_line(&lc), "%s",
+        tp_errlist_add(ctx->rd.errs, file ? file : ctx->rd.path, config_error_line(&lc), "%s",
                        config_error_text(&lc));
     } else {
         load_root(ctx, config_root_setting(&lc));
@@ -536,7 +537,7 @@ static void finish_hash(struct cfg_ctx *ctx)
     unsigned int len = 0, i;
 
     if (ctx->md == NULL || !EVP_DigestFinal_ex(ctx->md, md, &len) || len * 2 < CONFIG_HASH_LEN) {
-        ctx->oom = true;
+        ctx->rd.oom = true;
         return;
     }
     for (i = 0; i < CONFIG_HASH_LEN; i++)
@@ -548,7 +549,7 @@ static void finish_hash(struct cfg_ctx *ctx)
 struct config *config_load(const char *path, struct tp_errlist *errs)
 {
     size_t before = errs->n + errs->dropped;
-    struct cfg_ctx ctx = {path, errs, NULL, NULL, false};
+    struct cfg_ctx ctx = {{path, errs, false}, NULL, NULL};
     FILE *fp;
 
     if ((ctx.cfg = malloc(sizeof(*ctx.cfg))) == NULL) {
@@ -556,20 +557,20 @@ struct config *config_load(const char *path, struct tp_errlist *errs)
         return NULL;
     }
     config_defaults(ctx.cfg);
-    ctx.cfg->path = cfg_strdup(&ctx, path);
+    ctx.cfg->path = cfg_strdup(&ctx.rd, path);
     if (!defaults_complete(ctx.cfg) || (ctx.md = EVP_MD_CTX_new()) == NULL ||
         !EVP_DigestInit_ex(ctx.md, EVP_sha256(), NULL))
-        ctx.oom = true;
+        ctx.rd.oom = true;
     /* Without memory, reading on would only add noise to the one error. */
-    if (!ctx.oom && (fp = fopen(path, "r")) == NULL)
+    if (!ctx.rd.oom && (fp = fopen(path, "r")) == NULL)
         tp_errlist_add(errs, path, 0, "cannot open: %s", strerror(errno));
-    else if (!ctx.oom) {
+    else if (!ctx.rd.oom) {
         parse_file(&ctx, fp);
         fclose(fp);
     }
     finish_hash(&ctx);
     EVP_MD_CTX_free(ctx.md);
-    if (ctx.oom)
+    if (ctx.rd.oom)
         tp_errlist_add(errs, path, 0, "out of memory");
     if (errs->n + errs->dropped > before) {
         config_free(ctx.cfg);

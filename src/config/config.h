@@ -79,7 +79,4 @@ void config_defaults(struct config *);
 
 void config_free(struct config *);
 
-/* Parses "30d", "6h", "90m", "45s", "120" (seconds). Returns 0 or -1. */
-int config_parse_duration(const char *text, long *seconds);
-
 #endif

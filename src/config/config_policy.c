@@ -31,7 +31,7 @@
  *	cfg_mode() reads "enforce" or "monitor", for a policy's mode and
  *	for the global one.
  * DIAGNOSTICS
- *	FILE:LINE: message, added to ctx->errs; see tlspolicyd.conf(5).
+ *	FILE:LINE: message, added to ctx->rd.errs; see tlspolicyd.conf(5).
  *--*/
 
 /* System library. */
@@ -89,12 +89,12 @@ static void load_cidrs(struct cfg_ctx *ctx, const config_setting_t *s, struct ci
     for (i = 0; i < n; i++) {
         v = config_setting_get_string_elem(s, i);
         if (cidr_parse(v, &c) != 0)
-            cfg_error(ctx, config_setting_get_elem(s, (unsigned) i),
+            cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
                       "%s: invalid address or network \"%s\" (expected ADDRESS or ADDRESS/PREFIX"
                       " with the host bits zero)",
                       config_setting_name(s), cfg_quote(v, q));
         else if (cidr_list_add(out, &c) != 0)
-            ctx->oom = true;
+            ctx->rd.oom = true;
     }
 }
 
@@ -109,7 +109,7 @@ static bool check_reply(struct cfg_ctx *ctx, const config_setting_t *s)
     size_t i, n = strlen((const char *) v);
 
     if (n == 0 || n > REPLY_MAX)
-        cfg_error(ctx, s, "reply: %zu characters (expected 1 to %d)", n, REPLY_MAX);
+        cfg_error(&ctx->rd, s, "reply: %zu characters (expected 1 to %d)", n, REPLY_MAX);
     for (i = 0; n <= REPLY_MAX && i < n; i++) {
         if (v[i] >= 0x20 && v[i] <= 0x7e && v[i] != '%')
             continue;
@@ -118,13 +118,14 @@ static bool check_reply(struct cfg_ctx *ctx, const config_setting_t *s)
             continue;
         }
         if (v[i] != '%')
-            cfg_error(ctx, s, "reply: byte 0x%02x at position %zu is not printable ASCII", v[i], i + 1);
+            cfg_error(&ctx->rd, s, "reply: byte 0x%02x at position %zu is not printable ASCII", v[i], i + 1);
         else if (isprint(v[i + 1]))
-            cfg_error(ctx, s,
+            cfg_error(&ctx->rd, s,
                       "reply: invalid escape \"%%%c\" at position %zu (only %%d and %%%% are allowed)",
                       v[i + 1], i + 1);
         else
-            cfg_error(ctx, s, "reply: lone \"%%\" at position %zu (write %%%% for a percent sign)", i + 1);
+            cfg_error(&ctx->rd, s, "reply: lone \"%%\" at position %zu (write %%%% for a percent sign)",
+                      i + 1);
         return false;
     }
     return n > 0 && n <= REPLY_MAX;
@@ -141,10 +142,10 @@ static void load_cipher_set(struct cfg_ctx *ctx, const config_setting_t *g, cons
     if (s == NULL)
         return;
     err.msg[0] = 0;
-    *str = cfg_strdup(ctx, config_setting_get_string(s));
+    *str = cfg_strdup(&ctx->rd, config_setting_get_string(s));
     /* The message names the string and says why OpenSSL refused it. */
     if ((*set = expand(config_setting_get_string(s), &err)) == NULL)
-        cfg_error(ctx, s, "%s: %s", name, err.msg[0] ? err.msg : "rejected by OpenSSL");
+        cfg_error(&ctx->rd, s, "%s: %s", name, err.msg[0] ? err.msg : "rejected by OpenSSL");
 }
 
 /* load_tls_keys - version floor, cipher sets and bit floor */
@@ -155,13 +156,13 @@ static void load_tls_keys(struct cfg_ctx *ctx, const config_setting_t *g, struct
 
     if ((s = cfg_get(g, "min_tls_version", CT_STRING)) != NULL &&
         tlsinfo_version_parse_config(config_setting_get_string(s), &p->min_version) != 0)
-        cfg_error(ctx, s,
+        cfg_error(&ctx->rd, s,
                   "min_tls_version: invalid value \"%s\" (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)",
                   cfg_quote(config_setting_get_string(s), q));
     load_cipher_set(ctx, g, "ciphers", &p->ciphers_str, &p->ciphers, cipher_set_from_ciphers);
     load_cipher_set(ctx, g, "ciphersuites", &p->ciphersuites_str, &p->ciphersuites,
                     cipher_set_from_ciphersuites);
-    cfg_int(ctx, g, "min_cipher_bits", 1, 1024, &p->min_cipher_bits);
+    cfg_int(&ctx->rd, g, "min_cipher_bits", 1, 1024, &p->min_cipher_bits);
 }
 
 /* check_level_bound - a requirement the level never checks is a mistake */
@@ -173,8 +174,8 @@ static void check_level_bound(struct cfg_ctx *ctx, const config_setting_t *g, co
 
     for (i = 0; i < CFG_NELEM(level_bound); i++)
         if ((s = config_setting_get_member(g, level_bound[i].name)) != NULL && p->level < level_bound[i].min)
-            cfg_error(ctx, s, "%s: has no effect at level %s in %s (only at level %s)", level_bound[i].name,
-                      policy_level_name(p->level), label,
+            cfg_error(&ctx->rd, s, "%s: has no effect at level %s in %s (only at level %s)",
+                      level_bound[i].name, policy_level_name(p->level), label,
                       level_bound[i].min == TLS_LEVEL_VERIFIED ? "verified" : "required or verified");
 }
 
@@ -186,7 +187,7 @@ static int read_level(struct cfg_ctx *ctx, const config_setting_t *g, enum tls_l
 
     for (i = TLS_LEVEL_NONE; i <= TLS_LEVEL_VERIFIED; i++)
         names[i] = policy_level_name((enum tls_level) i);
-    if ((i = cfg_enum(ctx, g, "level", names, CFG_NELEM(names))) >= 0)
+    if ((i = cfg_enum(&ctx->rd, g, "level", names, CFG_NELEM(names))) >= 0)
         *out = (enum tls_level) i;
     return i;
 }
@@ -199,7 +200,7 @@ static void read_action(struct cfg_ctx *ctx, const config_setting_t *g, enum pol
 
     for (i = 0; i < (int) CFG_NELEM(action_values); i++)
         names[i] = policy_action_name(action_values[i]);
-    if ((i = cfg_enum(ctx, g, "action", names, CFG_NELEM(names))) >= 0)
+    if ((i = cfg_enum(&ctx->rd, g, "action", names, CFG_NELEM(names))) >= 0)
         *out = action_values[i];
 }
 
@@ -211,7 +212,7 @@ int cfg_mode(struct cfg_ctx *ctx, const config_setting_t *g, enum policy_mode *o
 
     for (i = 0; i < (int) CFG_NELEM(mode_values); i++)
         names[i] = policy_mode_name(mode_values[i]);
-    if ((i = cfg_enum(ctx, g, "mode", names, CFG_NELEM(names))) >= 0)
+    if ((i = cfg_enum(&ctx->rd, g, "mode", names, CFG_NELEM(names))) >= 0)
         *out = mode_values[i];
     return i;
 }
@@ -225,14 +226,14 @@ static void load_requirements(struct cfg_ctx *ctx, const config_setting_t *g, st
 
     level = read_level(ctx, g, &p->level);
     if (level < 0 && named && config_setting_get_member(g, "level") == NULL)
-        cfg_error(ctx, g, "%s has no level (none, opportunistic, required or verified)", label);
+        cfg_error(&ctx->rd, g, "%s has no level (none, opportunistic, required or verified)", label);
     load_tls_keys(ctx, g, p);
     read_action(ctx, g, &p->action);
     cfg_mode(ctx, g, &p->mode);
     if ((s = cfg_get(g, "reply", CT_STRING)) != NULL && check_reply(ctx, s))
-        p->reply = cfg_strdup(ctx, config_setting_get_string(s));
-    cfg_string(ctx, g, "cert_subject", &p->cert_subject);
-    cfg_string(ctx, g, "cert_issuer", &p->cert_issuer);
+        p->reply = cfg_strdup(&ctx->rd, config_setting_get_string(s));
+    cfg_string(&ctx->rd, g, "cert_subject", &p->cert_subject);
+    cfg_string(&ctx->rd, g, "cert_issuer", &p->cert_issuer);
     /* With the level missing or mistyped, a second message would be noise. */
     if (level >= 0 || (level == -2 && !named && config_setting_get_member(g, "level") == NULL))
         check_level_bound(ctx, g, p, label);
@@ -245,14 +246,14 @@ static void add_domain_file(struct cfg_ctx *ctx, const config_setting_t *f, stru
     const char *name = config_setting_name(f), *path = config_setting_get_string(f);
     char q[CFG_QUOTE_MAX];
 
-    if (!cfg_absolute(ctx, f, name, path))
+    if (!cfg_absolute(&ctx->rd, f, name, path))
         return;
     if (cfg_hash_file(ctx, path) != 0) {
-        cfg_error(ctx, f, "%s: cannot read \"%s\": %s", name, cfg_quote(path, q), strerror(errno));
+        cfg_error(&ctx->rd, f, "%s: cannot read \"%s\": %s", name, cfg_quote(path, q), strerror(errno));
         return;
     }
     /* Errors inside the file are reported as that file's PATH:LINE. */
-    domain_map_add_file(map, path, idx, ctx->errs);
+    domain_map_add_file(map, path, idx, ctx->rd.errs);
 }
 
 /* add_domains - an inline domain list and/or a domain file; true when present */
@@ -265,12 +266,12 @@ static bool add_domains(struct cfg_ctx *ctx, const config_setting_t *g, const ch
     int i;
 
     if (s != NULL && config_setting_length(s) == 0)
-        cfg_error(ctx, s, "%s: must not be empty", key);
+        cfg_error(&ctx->rd, s, "%s: must not be empty", key);
     for (i = 0; s != NULL && i < config_setting_length(s); i++) {
         v = config_setting_get_string_elem(s, i);
         err.msg[0] = 0;
         if (domain_map_add(map, v, idx, &err) != 0)
-            cfg_error(ctx, config_setting_get_elem(s, (unsigned) i), "%s: %s", key, err.msg);
+            cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i), "%s: %s", key, err.msg);
     }
     if (f != NULL)
         add_domain_file(ctx, f, map, idx);
@@ -292,14 +293,15 @@ static void load_selectors(struct cfg_ctx *ctx, const config_setting_t *g, struc
     if ((s = cfg_get(g, "client_addresses", CT_STRINGS)) != NULL) {
         p->by_client = true;
         if (config_setting_length(s) == 0)
-            cfg_error(ctx, s, "client_addresses: must not be empty");
+            cfg_error(&ctx->rd, s, "client_addresses: must not be empty");
         load_cidrs(ctx, s, &p->clients);
     }
     /* A selector of the wrong type has been reported already. */
     for (i = 0; i < CFG_NELEM(selectors); i++)
         if (config_setting_get_member(g, selectors[i]) != NULL)
             return;
-    cfg_error(ctx, g, "%s has no selector (recipient_domains, sender_domains or client_addresses)", label);
+    cfg_error(&ctx->rd, g, "%s has no selector (recipient_domains, sender_domains or client_addresses)",
+              label);
 }
 
 /* valid_name - a policy name is a token that needs no quoting in records */
@@ -332,26 +334,27 @@ static void load_name(struct cfg_ctx *ctx, const config_setting_t *g, size_t idx
 
     if (s == NULL) {
         if (config_setting_get_member(g, "name") == NULL)
-            cfg_error(ctx, g, "%s has no name", label);
+            cfg_error(&ctx->rd, g, "%s has no name", label);
         return;
     }
     name = config_setting_get_string(s);
     if (!valid_name(name)) {
-        cfg_error(ctx, s, "name: invalid value \"%s\" (expected 1 to %d letters, digits, '_', '.' or '-')",
+        cfg_error(&ctx->rd, s,
+                  "name: invalid value \"%s\" (expected 1 to %d letters, digits, '_', '.' or '-')",
                   cfg_quote(name, q), POLICY_NAME_MAX);
         return;
     }
     if (strcmp(name, "default") == 0) {
-        cfg_error(ctx, s, "name: \"default\" is reserved for the default group");
+        cfg_error(&ctx->rd, s, "name: \"default\" is reserved for the default group");
         return;
     }
     for (i = 0; i < idx; i++)
         if (ps->policies[i].name && strcmp(ps->policies[i].name, name) == 0) {
-            cfg_error(ctx, s, "duplicate policy name \"%s\" (first defined at line %d)", name,
+            cfg_error(&ctx->rd, s, "duplicate policy name \"%s\" (first defined at line %d)", name,
                       ps->policies[i].line);
             return;
         }
-    ps->policies[idx].name = cfg_strdup(ctx, name);
+    ps->policies[idx].name = cfg_strdup(&ctx->rd, name);
 }
 
 /* load_policy - one group of the policies list */
@@ -363,7 +366,7 @@ static void load_policy(struct cfg_ctx *ctx, const config_setting_t *g, size_t i
     p->line = config_setting_source_line(g);
     policy_label(g, idx, label, sizeof(label));
     snprintf(where, sizeof(where), "in %s", label);
-    cfg_check_keys(ctx, g, policy_keys, where);
+    cfg_check_keys(&ctx->rd, g, policy_keys, where);
     load_name(ctx, g, idx, label);
     load_requirements(ctx, g, p, label, true);
     load_selectors(ctx, g, p, (unsigned) idx, label);
@@ -379,7 +382,7 @@ static void load_named(struct cfg_ctx *ctx, const config_setting_t *list)
     if (n == 0)
         return;
     if ((ps->policies = calloc(n, sizeof(*ps->policies))) == NULL) {
-        ctx->oom = true;
+        ctx->rd.oom = true;
         return;
     }
     for (i = 0; i < n; i++)
@@ -401,7 +404,7 @@ static void load_default(struct cfg_ctx *ctx, const config_setting_t *g)
     if (g == NULL)
         return;
     p->line = config_setting_source_line(g);
-    cfg_check_keys(ctx, g, default_keys, "in default");
+    cfg_check_keys(&ctx->rd, g, default_keys, "in default");
     load_requirements(ctx, g, p, "default", false);
 }
 
@@ -415,7 +418,7 @@ static void load_exempt(struct cfg_ctx *ctx, const config_setting_t *g)
 
     if (g == NULL)
         return;
-    cfg_check_keys(ctx, g, keys, "in exempt");
+    cfg_check_keys(&ctx->rd, g, keys, "in exempt");
     if ((s = cfg_get(g, "clients", CT_STRINGS)) != NULL)
         load_cidrs(ctx, s, &ps->exempt_clients);
     if ((s = cfg_get(g, "authenticated", CT_BOOL)) != NULL)

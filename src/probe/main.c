@@ -160,7 +160,7 @@ static void option(struct options *o, int c)
     case 'f':
         if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
             usage("-f must be text or json");
-        o->writer = strcmp(optarg, "json") == 0 ? out_json : out_text;
+        o->writer = strcmp(optarg, "json") == 0 ? probe_out_json : probe_out_text;
         break;
     case 'o':
         o->output = optarg;
@@ -439,7 +439,7 @@ static int exit_status(const struct probe_result *r, size_t n)
 
 int main(int argc, char **argv)
 {
-    struct options o = {.profiles = DEFAULT_FILE, .writer = out_text, .target = {.timeout = 30}};
+    struct options o = {.profiles = DEFAULT_FILE, .writer = probe_out_text, .target = {.timeout = 30}};
     struct profiles ps;
     struct probe_result *r;
     size_t n, i;

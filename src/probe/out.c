@@ -6,16 +6,21 @@
  * SYNOPSIS
  *	#include "probe/out.h"
  *
- *	int	out_text(fp, results, n)
- *	int	out_json(fp, results, n)
- *	const char *out_result_word(result)
+ *	int	probe_out_text(fp, results, n)
+ *	int	probe_out_json(fp, results, n)
+ *	const char *probe_out_result_word(result)
  * DESCRIPTION
- *	out_text() prints one row per profile: profile, result, version,
- *	cipher, group, reason. A failure of a profile that must pass is
- *	FAIL, of one that need not pass fail. Below the table, the suites
- *	or groups each profile could not offer here, then one summary line.
+ *	probe_out_text() prints one row per profile: profile, result,
+ *	version, cipher, group, reason. A failure of a profile that must
+ *	pass is FAIL, of one that need not pass fail. Below the table, the
+ *	suites or groups each profile could not offer here, then one
+ *	summary line.
  *
- *	out_json() prints an array of objects with the keys of
+ *	The names carry the program's prefix: tlspolicy-report has writers
+ *	of its own, and one name for two functions is one link or one grep
+ *	away from the wrong one.
+ *
+ *	probe_out_json() prints an array of objects with the keys of
  *	tlspolicy-probe(1): profile, result, ok (true, false, or null when
  *	the profile was not testable or could not be run), version, cipher,
  *	group, error, client_error, must_pass, dropped, note. Absent values
@@ -43,8 +48,8 @@ static const char *dash(const char *s)
     return s[0] ? s : "-";
 }
 
-/* out_result_word - "ok", "FAIL", "fail", "not testable" or "error" */
-const char *out_result_word(const struct probe_result *r)
+/* probe_out_result_word - "ok", "FAIL", "fail", "not testable" or "error" */
+const char *probe_out_result_word(const struct probe_result *r)
 {
     switch (r->verdict) {
     case PROBE_OK:
@@ -96,8 +101,8 @@ static void summary(FILE *fp, const struct probe_result *r, size_t n)
         fprintf(fp, "fail: the profile has must_pass = false; it does not count in the exit status\n");
 }
 
-/* out_text - the table, notes and a summary line */
-int out_text(FILE *fp, const struct probe_result *r, size_t n)
+/* probe_out_text - the table, notes and a summary line */
+int probe_out_text(FILE *fp, const struct probe_result *r, size_t n)
 {
     int wp = 7, wc = width(r, n, offsetof(struct probe_result, cipher), "cipher");
     char why[2 * PROBE_TEXT_MAX + 16];
@@ -110,8 +115,9 @@ int out_text(FILE *fp, const struct probe_result *r, size_t n)
             "cipher", W_GROUP, "group", "reason");
     for (i = 0; i < n; i++) {
         reason(&r[i], why, sizeof(why));
-        fprintf(fp, "%-*s %-*s %-*s %-*s %-*s %s\n", wp, r[i].profile->name, W_RESULT, out_result_word(&r[i]),
-                W_VERSION, dash(r[i].version), wc, dash(r[i].cipher), W_GROUP, dash(r[i].group), why);
+        fprintf(fp, "%-*s %-*s %-*s %-*s %-*s %s\n", wp, r[i].profile->name, W_RESULT,
+                probe_out_result_word(&r[i]), W_VERSION, dash(r[i].version), wc, dash(r[i].cipher), W_GROUP,
+                dash(r[i].group), why);
     }
     for (i = 0; i < n; i++)
         if (r[i].dropped.len > 0)
@@ -147,7 +153,7 @@ static struct json_object *object(const struct probe_result *r)
 {
     struct json_object *o = json_object_new_object();
     bool decided = r->verdict == PROBE_OK || r->verdict == PROBE_FAIL;
-    const char *word = r->verdict == PROBE_FAIL ? "fail" : out_result_word(r);
+    const char *word = r->verdict == PROBE_FAIL ? "fail" : probe_out_result_word(r);
 
     if (o == NULL)
         return NULL;
@@ -165,8 +171,8 @@ static struct json_object *object(const struct probe_result *r)
     return o;
 }
 
-/* out_json - an array with one object per profile */
-int out_json(FILE *fp, const struct probe_result *r, size_t n)
+/* probe_out_json - an array with one object per profile */
+int probe_out_json(FILE *fp, const struct probe_result *r, size_t n)
 {
     struct json_object *a = json_object_new_array(), *o;
     const char *text;

@@ -17,13 +17,13 @@
 /* Application. */
 #include "probe/probe.h"
 
-/* out_text - the table, notes and a summary line */
-int out_text(FILE *fp, const struct probe_result *r, size_t n);
+/* probe_out_text - the table, notes and a summary line */
+int probe_out_text(FILE *fp, const struct probe_result *r, size_t n);
 
-/* out_json - an array with one object per profile */
-int out_json(FILE *fp, const struct probe_result *r, size_t n);
+/* probe_out_json - an array with one object per profile */
+int probe_out_json(FILE *fp, const struct probe_result *r, size_t n);
 
-/* out_result_word - "ok", "FAIL", "fail" (need not pass), "not testable" or "error" */
-const char *out_result_word(const struct probe_result *r);
+/* probe_out_result_word - "ok", "FAIL", "fail" (need not pass), "not testable" or "error" */
+const char *probe_out_result_word(const struct probe_result *r);
 
 #endif

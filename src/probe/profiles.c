@@ -13,7 +13,7 @@
  * DESCRIPTION
  *	The file has one setting, a list called profiles whose elements
  *	are groups. Each group's keys are checked against a table with the
- *	loader helpers tlspolicyd's own configuration uses (config_util.c),
+ *	loader helpers tlspolicyd's own configuration uses (cfgread.h),
  *	so both files report the same mistakes in the same words.
  *
  *	Cipher, group and signature algorithm strings are not checked
@@ -38,7 +38,8 @@
 #include <libconfig.h>
 
 /* Application. */
-#include "config/config_internal.h"
+#include "config/cfgread.h"
+#include "tls/tlsinfo.h"
 #include "probe/profiles.h"
 
 static const struct cfg_key root_keys[] = {
@@ -62,7 +63,7 @@ int profiles_valid_name(const char *name)
 }
 
 /* load_name - the profile's name: present, well formed, not seen before */
-static void load_name(struct cfg_ctx *ctx, const config_setting_t *g, struct profiles *ps, size_t idx)
+static void load_name(struct cfg_reader *rd, const config_setting_t *g, struct profiles *ps, size_t idx)
 {
     const config_setting_t *s = cfg_get(g, "name", CT_STRING);
     char q[CFG_QUOTE_MAX];
@@ -71,26 +72,25 @@ static void load_name(struct cfg_ctx *ctx, const config_setting_t *g, struct pro
 
     if (s == NULL) {
         if (config_setting_get_member(g, "name") == NULL)
-            cfg_error(ctx, g, "profile %zu has no name", idx + 1);
+            cfg_error(rd, g, "profile %zu has no name", idx + 1);
         return;
     }
     name = config_setting_get_string(s);
     if (!profiles_valid_name(name)) {
-        cfg_error(ctx, s, "name: invalid value \"%s\" (expected 1 to %d letters, digits, '_', '.' or '-')",
+        cfg_error(rd, s, "name: invalid value \"%s\" (expected 1 to %d letters, digits, '_', '.' or '-')",
                   cfg_quote(name, q), PROFILES_NAME_MAX);
         return;
     }
     for (i = 0; i < idx; i++)
         if (ps->v[i].name && strcmp(ps->v[i].name, name) == 0) {
-            cfg_error(ctx, s, "duplicate profile name \"%s\" (first defined at line %d)", name,
-                      ps->v[i].line);
+            cfg_error(rd, s, "duplicate profile name \"%s\" (first defined at line %d)", name, ps->v[i].line);
             return;
         }
-    ps->v[idx].name = cfg_strdup(ctx, name);
+    ps->v[idx].name = cfg_strdup(rd, name);
 }
 
 /* load_version - min_version or max_version: the names tlspolicyd.conf uses */
-static void load_version(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
+static void load_version(struct cfg_reader *rd, const config_setting_t *g, const char *key,
                          enum tls_version *out)
 {
     const config_setting_t *s = cfg_get(g, key, CT_STRING);
@@ -99,61 +99,61 @@ static void load_version(struct cfg_ctx *ctx, const config_setting_t *g, const c
     if (s == NULL)
         return;
     if (tlsinfo_version_parse_config(config_setting_get_string(s), out) != 0)
-        cfg_error(ctx, s, "%s: invalid value \"%s\" (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)", key,
+        cfg_error(rd, s, "%s: invalid value \"%s\" (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)", key,
                   cfg_quote(config_setting_get_string(s), q));
 }
 
 /* load_profile - one group of the list */
-static void load_profile(struct cfg_ctx *ctx, const config_setting_t *g, struct profiles *ps, size_t idx)
+static void load_profile(struct cfg_reader *rd, const config_setting_t *g, struct profiles *ps, size_t idx)
 {
     struct probe_profile *p = &ps->v[idx];
     const config_setting_t *s;
 
     p->line = config_setting_source_line(g);
     p->must_pass = true;
-    cfg_check_keys(ctx, g, profile_keys, "in a profile");
-    load_name(ctx, g, ps, idx);
-    cfg_string(ctx, g, "note", &p->note);
-    load_version(ctx, g, "min_version", &p->min_version);
-    load_version(ctx, g, "max_version", &p->max_version);
+    cfg_check_keys(rd, g, profile_keys, "in a profile");
+    load_name(rd, g, ps, idx);
+    cfg_string(rd, g, "note", &p->note);
+    load_version(rd, g, "min_version", &p->min_version);
+    load_version(rd, g, "max_version", &p->max_version);
     if (p->min_version != TLS_V_NONE && p->max_version != TLS_V_NONE && p->min_version > p->max_version)
-        cfg_error(ctx, config_setting_get_member(g, "max_version"), "max_version: %s is below min_version %s",
+        cfg_error(rd, config_setting_get_member(g, "max_version"), "max_version: %s is below min_version %s",
                   tlsinfo_version_name(p->max_version), tlsinfo_version_name(p->min_version));
-    cfg_string(ctx, g, "ciphers", &p->ciphers);
-    cfg_string(ctx, g, "ciphersuites", &p->ciphersuites);
-    cfg_string(ctx, g, "groups", &p->groups);
-    cfg_string(ctx, g, "sigalgs", &p->sigalgs);
+    cfg_string(rd, g, "ciphers", &p->ciphers);
+    cfg_string(rd, g, "ciphersuites", &p->ciphersuites);
+    cfg_string(rd, g, "groups", &p->groups);
+    cfg_string(rd, g, "sigalgs", &p->sigalgs);
     if ((s = cfg_get(g, "must_pass", CT_BOOL)) != NULL)
         p->must_pass = config_setting_get_bool(s);
 }
 
 /* load_root - the profiles list */
-static void load_root(struct cfg_ctx *ctx, const config_setting_t *root, struct profiles *ps)
+static void load_root(struct cfg_reader *rd, const config_setting_t *root, struct profiles *ps)
 {
     const config_setting_t *list;
     int i, n;
 
-    cfg_check_keys(ctx, root, root_keys, "at the top level");
+    cfg_check_keys(rd, root, root_keys, "at the top level");
     if ((list = cfg_get(root, "profiles", CT_LIST)) == NULL || (n = config_setting_length(list)) == 0) {
         if (config_setting_get_member(root, "profiles") == NULL || list != NULL)
-            tp_errlist_add(ctx->errs, ctx->path, 0,
+            tp_errlist_add(rd->errs, rd->path, 0,
                            "no profiles: expected profiles = ( { name = ...; }, ... );");
         return;
     }
     if ((ps->v = calloc((size_t) n, sizeof(*ps->v))) == NULL) {
-        ctx->oom = true;
+        rd->oom = true;
         return;
     }
     ps->n = (size_t) n;
     for (i = 0; i < n; i++)
-        load_profile(ctx, config_setting_get_elem(list, (unsigned) i), ps, (size_t) i);
+        load_profile(rd, config_setting_get_elem(list, (unsigned) i), ps, (size_t) i);
 }
 
 /* profiles_load - read and check path into *ps */
 int profiles_load(const char *path, struct profiles *ps, struct tp_errlist *errs)
 {
     size_t before = errs->n + errs->dropped;
-    struct cfg_ctx ctx = {path, errs, NULL, NULL, false};
+    struct cfg_reader rd = {path, errs, false};
     const char *file;
     config_t lc;
     FILE *fp;
@@ -170,11 +170,11 @@ int profiles_load(const char *path, struct profiles *ps, struct tp_errlist *errs
         file = config_error_file(&lc);
         tp_errlist_add(errs, file ? file : path, config_error_line(&lc), "%s", config_error_text(&lc));
     } else {
-        load_root(&ctx, config_root_setting(&lc), ps);
+        load_root(&rd, config_root_setting(&lc), ps);
     }
     config_destroy(&lc);
     fclose(fp);
-    if (ctx.oom)
+    if (rd.oom)
         tp_errlist_add(errs, path, 0, "out of memory");
     if (errs->n + errs->dropped > before) {
         profiles_free(ps);

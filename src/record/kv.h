@@ -15,8 +15,8 @@
  *	Parsing is in place: the record text is overwritten with the keys
  *	and unescaped values, which are NUL-terminated.
  *--*/
-#ifndef REPORT_KV_H
-#define REPORT_KV_H
+#ifndef RECORD_KV_H
+#define RECORD_KV_H
 
 #include <stddef.h>
 

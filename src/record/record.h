@@ -5,9 +5,11 @@
  *	decision and session records: kv and json
  * DESCRIPTION
  *	The one place where log records are formatted. Field names and order
- *	are the contract of SPEC.md. kv: space-separated key=value, where a
- *	value that is not a plain token is double-quoted with \", \\, \n, \t
- *	and \xHH escapes, so that no value can forge a field or a line.
+ *	are the contract of SPEC.md, written down once in fields.h, whose
+ *	table the reader (recparse.h) uses too. kv: space-separated
+ *	key=value, where a value that is not a plain token is double-quoted
+ *	with \", \\, \n, \t and \xHH escapes, so that no value can forge a
+ *	field or a line.
  *	json: one object, same keys in the same order. The caller supplies
  *	seq (one counter per instance) and writes the text wherever it goes.
  *--*/
@@ -25,15 +27,15 @@
 struct record_opts {
     enum log_format format;
     enum log_addresses addresses;
-    const unsigned char *hash_key;   /* LOG_ADDR_HASH */
+    const unsigned char *hash_key; /* LOG_ADDR_HASH */
     size_t hash_key_len;
 };
 
 struct decision_record {
     unsigned long long seq;
     const char *instance;
-    const char *config;              /* configuration hash */
-    const char *qid;                 /* NULL: absent */
+    const char *config; /* configuration hash */
+    const char *qid;    /* NULL: absent */
     const struct decision *decision;
     const struct session_facts *session;
     const struct rcpt_facts *rcpt;
@@ -58,9 +60,9 @@ struct record_opts record_opts_from_config(const struct config *);
 int record_format_decision(const struct record_opts *, const struct decision_record *, struct strbuf *out);
 int record_format_session(const struct record_opts *, const struct session_record *, struct strbuf *out);
 
-/* The address as logged under opts->addresses ("full", "domain": "@dom",
+/* record_address - the address as logged under opts->addresses ("full", "domain": "@dom",
    "hash": first 16 hex digits of HMAC-SHA256(key, lower-cased local part)
-   "@dom"). Appends to out. */
+   "@dom"). Appends to out. In recaddr.c. */
 void record_address(const struct record_opts *, const char *addr, struct strbuf *out);
 
 /* kv value escaping, exposed for the tests and for tlspolicy-report. */

@@ -2,50 +2,49 @@
  * NAME
  *	recparse 3h
  * SUMMARY
- *	one tlspolicyd record, kv or json, as the report needs it
+ *	read one tlspolicyd record, kv or json: every field
  * DESCRIPTION
  *	recparse_is_record() tells a tlspolicyd decision or session record
  *	from every other message by its first bytes: "event=decision" or
  *	"event=session" followed by a space (kv), '{"event":"decision"' or
  *	'{"event":"session"' (json). Other events (notices) and other
- *	programs' messages are not records. recparse_record() then reads
- *	the fields the report uses into struct rec; unknown fields are
- *	skipped, so newer writers stay readable. A record lacking seq or
- *	instance, with a bad seq, a repeated kv field (only a forger writes
- *	one) or broken syntax is malformed.
+ *	programs' messages are not records.
+ *
+ *	recparse_record() then reads every field of the table in fields.h
+ *	into struct rec, indexed by enum rec_field (REC_EVENT ...
+ *	REC_DURATION_MS): the text the writer was given, byte for byte, or
+ *	NULL when the field is absent ("-", null, or not in the record).
+ *	Numbers are text too: a JSON number reads as its decimal digits,
+ *	as kv writes them; seq is also kept as a number. Unknown fields
+ *	are skipped, so newer writers stay readable; a field of the other
+ *	event is kept like any other (the writer never writes one).
+ *
+ *	A record lacking seq, instance or tls_version (and action, for a
+ *	decision), with a bad seq, a repeated kv field (the writer quotes
+ *	every '=' and space: only a forger writes one), a json value of the
+ *	wrong type (a string field must be a string, a number field an
+ *	integer or a string) or broken syntax is malformed.
  *--*/
-#ifndef REPORT_RECPARSE_H
-#define REPORT_RECPARSE_H
+#ifndef RECORD_RECPARSE_H
+#define RECORD_RECPARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-enum rec_event { REC_NONE = 0, REC_DECISION, REC_SESSION };
+#include "record/fields.h"
 
-enum rec_field {
-    REC_INSTANCE,
-    REC_ACTION,
-    REC_WOULD,
-    REC_REASON,
-    REC_MODE,
-    REC_RCPT_DOMAIN,
-    REC_SENDER_DOMAIN,
-    REC_CLIENT_ADDR,
-    REC_CLIENT_NAME,
-    REC_TLS_VERSION,
-    REC_CIPHER,
-    REC_SUSPECTED,
-    REC_RCPT, /* the address, for --diagnose: as logged (hashed, domain only) */
-    REC_NFIELDS,
-    REC_SEQ = REC_NFIELDS /* seq is a number: struct rec keeps it apart */
-};
+/* The text of a 64-bit integer with its sign and NUL. */
+#define REC_NUM_TEXT 21
 
 struct json_object;
 
 struct rec {
     enum rec_event event;
     unsigned long long seq;
-    const char *f[REC_NFIELDS]; /* NULL: absent; into the line or json */
-    struct json_object *json;   /* owned; holds the json strings */
+    const char *f[REC_NFIELDS];       /* NULL: absent; into the line, json or num */
+    struct json_object *json;         /* owned; holds the json strings */
+    char num[REC_NNUM][REC_NUM_TEXT]; /* json numbers as text */
+    size_t nnum;
 };
 
 /* recparse_is_record - the kind of record msg starts, or REC_NONE */

@@ -11,10 +11,13 @@
  *	void	whatif_record(w, rec)
  *	void	whatif_free(w)
  * DESCRIPTION
- *	See whatif.h. recparse keeps only the fields the aggregation needs,
- *	and parses kv records in place; whatif_keep() therefore copies a kv
- *	decision record before that, and whatif_record() reads the facts
- *	from the copy (kv) or from the record's json object.
+ *	See whatif.h. whatif_record() replays the record as the one reader
+ *	(record/recparse.c) read it, kv or json: every field, by the
+ *	REC_* indices of the field table the writer uses, so the replay
+ *	cannot look for a field under a name the daemon does not write.
+ *	whatif_keep() does nothing: it copied kv records while the reader
+ *	kept only the report's fields, and stays until the scan driver
+ *	stops calling it.
  *
  *	Facts are rebuilt through the same setters the milter uses, so the
  *	derived values (address domains, certificate CN, version order) are
@@ -47,38 +50,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Libraries. */
-#include <json-c/json.h>
-
 /* Application. */
 #include "config/config.h"
 #include "core/facts.h"
 #include "core/policy.h"
-#include "record/kv.h"
 #include "util/map.h"
 #include "report/out.h"
 #include "report/whatif.h"
 #include "report/whatif_impl.h"
 #include "util/strbuf.h"
 
-/* The record fields the facts are rebuilt from. */
-enum wi_field {
-    F_ACTION, F_WOULD, F_REASON, F_RCPT, F_RCPT_DOMAIN, F_SENDER, F_SENDER_DOMAIN,
-    F_CLIENT_ADDR, F_CLIENT_NAME, F_HELO, F_TLS_VERSION, F_CIPHER, F_CIPHER_BITS,
-    F_CERT_VERIFIED, F_CERT_SUBJECT, F_CERT_ISSUER, F_N
-};
-
-static const char *const wi_names[F_N] = {
-    "action", "would", "reason", "rcpt", "rcpt_domain", "sender", "sender_domain",
-    "client_addr", "client_name", "helo", "tls_version", "cipher", "cipher_bits",
-    "cert_verified", "cert_subject", "cert_issuer",
-};
-
 #define ADDR_BUF 600 /* "x@" and a domain as long as a kv value may be */
 
-/* One re-evaluated record. */
+/* One re-evaluated record; v is the record's fields, by enum rec_field. */
 struct wi_case {
-    const char *v[F_N];
+    const char *const *v;
     struct session_facts sf;
     struct rcpt_facts rf;
     struct decision d;
@@ -108,66 +94,17 @@ struct whatif *whatif_open(const char *path, const char *prog)
         return NULL;
     }
     w->path = path;
-    strbuf_init(&w->kept);
     map_init(&w->transitions);
     map_init(&w->by_rcpt);
     map_init(&w->by_client);
     return w;
 }
 
-/* whatif_keep - copy a kv decision record; anything else forgets the copy */
+/* whatif_keep - nothing any more: the reader keeps every field */
 void whatif_keep(struct whatif *w, const char *msg)
 {
-    if (w == NULL)
-        return;
-    w->have_kept = strncmp(msg, "event=decision", 14) == 0;
-    if (!w->have_kept)
-        return;
-    strbuf_reset(&w->kept);
-    strbuf_puts(&w->kept, msg);
-    if (strbuf_failed(&w->kept)) {
-        w->have_kept = false;
-        w->oom = 1;
-    }
-}
-
-/* field_index - the wi_field named key, or -1 */
-static int field_index(const char *key)
-{
-    int i;
-
-    for (i = 0; i < F_N; i++)
-        if (strcmp(wi_names[i], key) == 0)
-            return i;
-    return -1;
-}
-
-/* fields_kv - the fields from the kept kv text; the first of a name wins */
-static int fields_kv(struct whatif *w, const char **v)
-{
-    char *cursor, *key, *value;
-    const char *why;
-    int i;
-
-    if (!w->have_kept)
-        return -1;
-    w->have_kept = false;
-    cursor = w->kept.s;
-    while (kv_next(&cursor, &key, &value, &why) > 0)
-        if ((i = field_index(key)) >= 0 && v[i] == NULL)
-            v[i] = value;
-    return 0;
-}
-
-/* fields_json - the fields from the record's json object; numbers as text */
-static void fields_json(struct json_object *obj, const char **v)
-{
-    struct json_object *val;
-    int i;
-
-    for (i = 0; i < F_N; i++)
-        if (json_object_object_get_ex(obj, wi_names[i], &val) && !json_object_is_type(val, json_type_null))
-            v[i] = json_object_get_string(val);
+    (void) w;
+    (void) msg;
 }
 
 /* xtext_plus - value with every '+' as "+2B": the setters decode xtext */
@@ -206,19 +143,19 @@ static const char *address_for(const char *addr, const char *domain, char *buf, 
 static int set_tls(struct session_facts *sf, const char *const *v)
 {
     struct strbuf subj, iss;
-    const char *verified = v[F_CERT_VERIFIED];
+    const char *verified = v[REC_CERT_VERIFIED];
     int rc = 0;
 
-    if (v[F_TLS_VERSION] != NULL && strcmp(v[F_TLS_VERSION], "none") != 0)
-        rc |= facts_set_tls_version(sf, v[F_TLS_VERSION]);
-    rc |= facts_set_cipher(sf, v[F_CIPHER]);
-    rc |= facts_set_cipher_bits(sf, v[F_CIPHER_BITS]);
+    if (v[REC_TLS_VERSION] != NULL && strcmp(v[REC_TLS_VERSION], "none") != 0)
+        rc |= facts_set_tls_version(sf, v[REC_TLS_VERSION]);
+    rc |= facts_set_cipher(sf, v[REC_CIPHER]);
+    rc |= facts_set_cipher_bits(sf, v[REC_CIPHER_BITS]);
     if (verified != NULL)
         rc |= facts_set_verify(sf, strcmp(verified, "yes") == 0 ? "OK" : "NO");
     strbuf_init(&subj);
     strbuf_init(&iss);
-    rc |= facts_set_cert_subject(sf, xtext_plus(v[F_CERT_SUBJECT], &subj));
-    rc |= facts_set_cert_issuer(sf, xtext_plus(v[F_CERT_ISSUER], &iss));
+    rc |= facts_set_cert_subject(sf, xtext_plus(v[REC_CERT_SUBJECT], &subj));
+    rc |= facts_set_cert_issuer(sf, xtext_plus(v[REC_CERT_ISSUER], &iss));
     if (strbuf_failed(&subj) || strbuf_failed(&iss))
         rc = -1;
     strbuf_free(&subj);
@@ -234,15 +171,15 @@ static int rebuild(struct wi_case *c)
     int rc = 0;
 
     /* A client_addr that is no address stays text, as in the milter. */
-    if (facts_set_client_addr(&c->sf, v[F_CLIENT_ADDR]) != 0 && c->sf.client_addr == NULL)
+    if (facts_set_client_addr(&c->sf, v[REC_CLIENT_ADDR]) != 0 && c->sf.client_addr == NULL)
         rc = -1;
-    rc |= facts_set_client_name(&c->sf, v[F_CLIENT_NAME]);
-    rc |= facts_set_helo(&c->sf, v[F_HELO]);
+    rc |= facts_set_client_name(&c->sf, v[REC_CLIENT_NAME]);
+    rc |= facts_set_helo(&c->sf, v[REC_HELO]);
     rc |= set_tls(&c->sf, v);
-    if (v[F_REASON] != NULL && strcmp(v[F_REASON], "exempt") == 0)
+    if (v[REC_REASON] != NULL && strcmp(v[REC_REASON], "exempt") == 0)
         rc |= facts_set_auth_type(&c->sf, "unknown");
-    rc |= facts_set_sender(&c->sf, address_for(v[F_SENDER], v[F_SENDER_DOMAIN], buf, sizeof(buf)));
-    rc |= facts_set_rcpt(&c->rf, address_for(v[F_RCPT], v[F_RCPT_DOMAIN], buf, sizeof(buf)));
+    rc |= facts_set_sender(&c->sf, address_for(v[REC_SENDER], v[REC_SENDER_DOMAIN], buf, sizeof(buf)));
+    rc |= facts_set_rcpt(&c->rf, address_for(v[REC_RCPT], v[REC_RCPT_DOMAIN], buf, sizeof(buf)));
     return rc;
 }
 
@@ -261,13 +198,13 @@ static void reason_fact(struct strbuf *sb, const struct wi_case *c)
 
     switch (c->d.reason) {
     case REASON_TLS_VERSION:
-        fact = c->v[F_TLS_VERSION];
+        fact = c->v[REC_TLS_VERSION];
         break;
     case REASON_CIPHER:
-        fact = c->v[F_CIPHER];
+        fact = c->v[REC_CIPHER];
         break;
     case REASON_CIPHER_BITS:
-        fact = c->v[F_CIPHER_BITS];
+        fact = c->v[REC_CIPHER_BITS];
         break;
     default:
         break;
@@ -285,12 +222,12 @@ static void reason_fact(struct strbuf *sb, const struct wi_case *c)
 /* client_label - "name[addr]" as Postfix shows a client */
 static void client_label(struct strbuf *sb, const char *const *v)
 {
-    const char *name = v[F_CLIENT_NAME];
+    const char *name = v[REC_CLIENT_NAME];
 
     if (name != NULL && strcmp(name, "unknown") != 0)
         strbuf_puts(sb, name);
-    if (v[F_CLIENT_ADDR] != NULL)
-        strbuf_printf(sb, "[%s]", v[F_CLIENT_ADDR]);
+    if (v[REC_CLIENT_ADDR] != NULL)
+        strbuf_printf(sb, "[%s]", v[REC_CLIENT_ADDR]);
     else if (name == NULL)
         strbuf_putc(sb, '-');
 }
@@ -316,9 +253,9 @@ static void count(struct whatif *w, struct map *m, const struct strbuf *key)
 /* sender_of - the sender domain, or "<>" for the null sender */
 static const char *sender_of(const char *const *v)
 {
-    if (v[F_SENDER_DOMAIN] == NULL && v[F_SENDER] != NULL && strcmp(v[F_SENDER], "<>") == 0)
+    if (v[REC_SENDER_DOMAIN] == NULL && v[REC_SENDER] != NULL && strcmp(v[REC_SENDER], "<>") == 0)
         return "<>";
-    return v[F_SENDER_DOMAIN];
+    return v[REC_SENDER_DOMAIN];
 }
 
 /* note_change - count a change by transition, rcpt_domain and client */
@@ -330,7 +267,7 @@ static void note_change(struct whatif *w, const struct wi_case *c, const char *o
     strbuf_init(&why);
     strbuf_init(&client);
     strbuf_init(&key);
-    outcome(&change, c->v[F_ACTION], old_would);
+    outcome(&change, c->v[REC_ACTION], old_would);
     strbuf_puts(&change, " -> ");
     outcome(&change, decision_action_name(c->d.action), decision_action_name(c->d.would));
     reason_fact(&why, c);
@@ -338,7 +275,7 @@ static void note_change(struct whatif *w, const struct wi_case *c, const char *o
     out_safe(&key, strbuf_str(&change));
     count(w, &w->transitions, &key);
     strbuf_reset(&key);
-    key_field(&key, c->v[F_RCPT_DOMAIN]);
+    key_field(&key, c->v[REC_RCPT_DOMAIN]);
     key_field(&key, strbuf_str(&change));
     key_field(&key, strbuf_str(&why));
     key_field(&key, strbuf_str(&client));
@@ -348,7 +285,7 @@ static void note_change(struct whatif *w, const struct wi_case *c, const char *o
     key_field(&key, strbuf_str(&client));
     key_field(&key, strbuf_str(&change));
     key_field(&key, strbuf_str(&why));
-    key_field(&key, c->v[F_RCPT_DOMAIN]);
+    key_field(&key, c->v[REC_RCPT_DOMAIN]);
     key_field(&key, sender_of(c->v));
     count(w, &w->by_client, &key);
     if (strbuf_failed(&change) || strbuf_failed(&why) || strbuf_failed(&client))
@@ -385,15 +322,15 @@ static bool auth_assumed(const struct whatif *w, const struct wi_case *c)
 /* compare - the new decision against the recorded one */
 static void compare(struct whatif *w, const struct wi_case *c)
 {
-    const char *old_action = c->v[F_ACTION];
-    const char *old_would = c->v[F_WOULD] != NULL ? c->v[F_WOULD] : old_action;
+    const char *old_action = c->v[REC_ACTION];
+    const char *old_would = c->v[REC_WOULD] != NULL ? c->v[REC_WOULD] : old_action;
 
     if (auth_assumed(w, c))
         w->auth_assumed++;
     if (fallback_unknown(w, c)) {
         w->fb_unknown++;
         /* Without the history, a recorded downgrade stays what it was. */
-        if (recorded_fallback(c->v[F_REASON])) {
+        if (recorded_fallback(c->v[REC_REASON])) {
             w->fb_kept++;
             return;
         }
@@ -410,15 +347,9 @@ void whatif_record(struct whatif *w, const struct rec *r)
 {
     struct wi_case c;
 
-    if (w == NULL || r->event != REC_DECISION)
+    if (w == NULL || r->event != REC_DECISION || r->f[REC_ACTION] == NULL)
         return;
-    memset(c.v, 0, sizeof(c.v));
-    if (r->json != NULL)
-        fields_json(r->json, c.v);
-    else if (fields_kv(w, c.v) != 0)
-        return;
-    if (c.v[F_ACTION] == NULL)
-        return;
+    c.v = r->f;
     session_facts_init(&c.sf);
     rcpt_facts_init(&c.rf);
     if (rebuild(&c) != 0) {
@@ -438,7 +369,6 @@ void whatif_free(struct whatif *w)
     if (w == NULL)
         return;
     config_free(w->cfg);
-    strbuf_free(&w->kept);
     map_free(&w->transitions, NULL);
     map_free(&w->by_rcpt, NULL);
     map_free(&w->by_client, NULL);

@@ -35,8 +35,8 @@ struct json_object;
 /* whatif_open - load path; NULL after printing FILE:LINE errors on stderr */
 struct whatif *whatif_open(const char *path, const char *prog);
 
-/* whatif_keep - a copy of a kv record's text, before recparse_record()
-   overwrites it; call it for every record line, w may be NULL */
+/* whatif_keep - does nothing; the reader now keeps every field. Kept
+   until the scan driver drops its call. */
 void whatif_keep(struct whatif *, const char *msg);
 
 /* whatif_record - decide one record of the period again; w may be NULL */

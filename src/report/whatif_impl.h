@@ -21,15 +21,13 @@
 struct whatif {
     const char *path;
     struct config *cfg;
-    struct strbuf kept;               /* the last kv decision record */
-    bool have_kept;
     unsigned long long decisions, changed;
-    unsigned long long auth_assumed;  /* exempt only by the placeholder auth */
-    unsigned long long fb_unknown;    /* plaintext at opportunistic, fallback on */
-    unsigned long long fb_kept;       /* of them, recorded downgrades kept */
-    struct map transitions;           /* "old -> new" -> count */
-    struct map by_rcpt;               /* rcpt_domain \t change ... -> count */
-    struct map by_client;             /* client \t change ... -> count */
+    unsigned long long auth_assumed; /* exempt only by the placeholder auth */
+    unsigned long long fb_unknown;   /* plaintext at opportunistic, fallback on */
+    unsigned long long fb_kept;      /* of them, recorded downgrades kept */
+    struct map transitions;          /* "old -> new" -> count */
+    struct map by_rcpt;              /* rcpt_domain \t change ... -> count */
+    struct map by_client;            /* client \t change ... -> count */
     int oom;
 };
 

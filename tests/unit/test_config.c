@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 /* Application. */
+#include "config/cfgread.h"
 #include "config/config.h"
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
@@ -794,7 +795,7 @@ static void test_all_errors_reported(void **state)
     }
 }
 
-/* test_durations - config_parse_duration, table-driven */
+/* test_durations - cfg_parse_duration, table-driven */
 static void test_durations(void **state)
 {
     static const struct {
@@ -824,12 +825,12 @@ static void test_durations(void **state)
     (void) state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         v = -1;
-        if (config_parse_duration(cases[i].text, &v) != cases[i].rc ||
+        if (cfg_parse_duration(cases[i].text, &v) != cases[i].rc ||
             (cases[i].rc == 0 && v != cases[i].seconds))
             fail_msg("duration \"%s\": got rc != %d or %ld != %ld", cases[i].text, cases[i].rc, v,
                      cases[i].seconds);
     }
-    assert_int_equal(config_parse_duration(NULL, &v), -1);
+    assert_int_equal(cfg_parse_duration(NULL, &v), -1);
 }
 
 int main(void)

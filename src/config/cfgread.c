@@ -1,43 +1,31 @@
 /*++
  * NAME
- *	config_util 3
+ *	cfgread 3
  * SUMMARY
- *	generic libconfig helpers of the configuration loader
+ *	reading a libconfig file strictly: typed values, FILE:LINE errors
  * SYNOPSIS
- *	#include "config/config_internal.h"
+ *	#include "config/cfgread.h"
  *
- *	void	cfg_error(ctx, s, fmt, ...)
- *	void	cfg_check_keys(ctx, group, keys, where)
+ *	void	cfg_error(rd, s, fmt, ...)
+ *	void	cfg_check_keys(rd, group, keys, where)
  *	const config_setting_t *cfg_get(group, name, type)
- *	int	cfg_enum(ctx, group, name, names, n)
- *	bool	cfg_string(ctx, group, name, dst)
- *	bool	cfg_int(ctx, group, name, min, max, out)
- *	void	cfg_duration(ctx, group, name, out)
- *	bool	cfg_absolute(ctx, s, name, path)
+ *	int	cfg_enum(rd, group, name, names, n)
+ *	bool	cfg_string(rd, group, name, dst)
+ *	bool	cfg_int(rd, group, name, min, max, out)
+ *	void	cfg_duration(rd, group, name, out)
+ *	bool	cfg_absolute(rd, s, name, path)
  *	const char *cfg_quote(value, buf)
- *	char	*cfg_strdup(ctx, s)
- *
- *	void	cfg_scan_init(scan)
- *	void	cfg_scan_include(ctx, scan, buf, len)
- *
- *	int	config_parse_duration(text, seconds)
- *	const char *text;
- *	long	*seconds;
+ *	char	*cfg_strdup(rd, s)
+ *	int	cfg_parse_duration(text, seconds)
  * DESCRIPTION
- *	What every group of the file needs and no group owns: FILE:LINE
- *	errors, the check of a group's keys against a table of {name, type},
- *	the typed value readers, and the quoting of values echoed in
- *	messages. config.c and config_policy.c use them; neither knows how
- *	libconfig represents types.
- *
- *	cfg_scan_include() reads the configuration file's bytes as they go
- *	to the hash and reports every @include directive, before libconfig
- *	sees the file. It follows libconfig's own lexical rules: a directive
- *	is "@include" first on a line after blanks, outside a string and
- *	outside a comment (#, // or C style). It runs chunk by chunk, so the
- *	whole file is never held in memory.
+ *	What every group of a libconfig file needs and no group owns:
+ *	FILE:LINE errors, the check of a group's keys against a table of
+ *	{name, type}, the typed value readers, and the quoting of values
+ *	echoed in messages. The configuration loader (config.c,
+ *	config_policy.c) and the probe's profile reader use them; none of
+ *	them knows how libconfig represents types.
  * DIAGNOSTICS
- *	FILE:LINE: message, added to ctx->errs; see tlspolicyd.conf(5).
+ *	FILE:LINE: message, added to rd->errs; see tlspolicyd.conf(5).
  *--*/
 
 /* System library. */
@@ -49,10 +37,10 @@
 #include <string.h>
 
 /* Application. */
-#include "config/config_internal.h"
+#include "config/cfgread.h"
 
 /* cfg_error - add FILE:LINE: message for the place of setting s */
-void cfg_error(struct cfg_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
+void cfg_error(struct cfg_reader *rd, const config_setting_t *s, const char *fmt, ...)
 {
     char msg[TP_ERROR_MSG_MAX];
     const char *file = s ? config_setting_source_file(s) : NULL;
@@ -62,16 +50,16 @@ void cfg_error(struct cfg_ctx *ctx, const config_setting_t *s, const char *fmt, 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* Settings read through a stream carry no file name: they are ours. */
-    tp_errlist_add(ctx->errs, file ? file : ctx->path, s ? config_setting_source_line(s) : 0, "%s", msg);
+    tp_errlist_add(rd->errs, file ? file : rd->path, s ? config_setting_source_line(s) : 0, "%s", msg);
 }
 
 /* cfg_strdup - copy, noting an allocation failure in the context */
-char *cfg_strdup(struct cfg_ctx *ctx, const char *s)
+char *cfg_strdup(struct cfg_reader *rd, const char *s)
 {
     char *copy = strdup(s);
 
     if (copy == NULL)
-        ctx->oom = true;
+        rd->oom = true;
     return copy;
 }
 
@@ -101,7 +89,7 @@ const char *cfg_quote(const char *value, char *buf)
     return buf;
 }
 
- /*
+/*
   * Types.
   */
 
@@ -142,8 +130,8 @@ static const char *describe(const config_setting_t *s, char *buf, size_t len)
 }
 
 /* check_type - the setting and, for lists, each element have their type;
-   reported when ctx is not NULL */
-static bool check_type(struct cfg_ctx *ctx, const config_setting_t *s, enum cfg_type type)
+   reported when rd is not NULL */
+static bool check_type(struct cfg_reader *rd, const config_setting_t *s, enum cfg_type type)
 {
     const char *name = config_setting_name(s);
     const config_setting_t *e;
@@ -152,8 +140,8 @@ static bool check_type(struct cfg_ctx *ctx, const config_setting_t *s, enum cfg_
     bool ok = true;
 
     if ((ctype[type].types & (1u << config_setting_type(s))) == 0) {
-        if (ctx)
-            cfg_error(ctx, s, "%s: expected %s, got %s", name, ctype[type].expected,
+        if (rd)
+            cfg_error(rd, s, "%s: expected %s, got %s", name, ctype[type].expected,
                       describe(s, got, sizeof(got)));
         return false;
     }
@@ -162,15 +150,15 @@ static bool check_type(struct cfg_ctx *ctx, const config_setting_t *s, enum cfg_
         if (config_setting_type(e) == want)
             continue;
         ok = false;
-        if (ctx)
-            cfg_error(ctx, e, "%s: element %d: expected %s, got %s", name, i + 1,
+        if (rd)
+            cfg_error(rd, e, "%s: element %d: expected %s, got %s", name, i + 1,
                       want == CONFIG_TYPE_STRING ? "a string" : "a group", describe(e, got, sizeof(got)));
     }
     return ok;
 }
 
 /* cfg_check_keys - report unknown keys and wrong types in a group */
-void cfg_check_keys(struct cfg_ctx *ctx, const config_setting_t *group, const struct cfg_key *keys,
+void cfg_check_keys(struct cfg_reader *rd, const config_setting_t *group, const struct cfg_key *keys,
                     const char *where)
 {
     const config_setting_t *s;
@@ -182,9 +170,9 @@ void cfg_check_keys(struct cfg_ctx *ctx, const config_setting_t *group, const st
         for (k = keys; k->name && strcmp(k->name, config_setting_name(s)) != 0; k++)
             continue;
         if (k->name == NULL)
-            cfg_error(ctx, s, "unknown key \"%s\" %s", config_setting_name(s), where);
+            cfg_error(rd, s, "unknown key \"%s\" %s", config_setting_name(s), where);
         else
-            check_type(ctx, s, k->type);
+            check_type(rd, s, k->type);
     }
 }
 
@@ -198,14 +186,14 @@ const config_setting_t *cfg_get(const config_setting_t *group, const char *name,
     return check_type(NULL, s, type) ? s : NULL;
 }
 
- /*
+/*
   * Value readers. Each reads one member of a group, silently skips a
   * member that is absent or of the wrong type (cfg_check_keys() reported
   * that), and reports a value of the right type but the wrong meaning.
   */
 
 /* cfg_enum - index of the member's value in names[], or -1, -2 */
-int cfg_enum(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, const char *const *names,
+int cfg_enum(struct cfg_reader *rd, const config_setting_t *group, const char *name, const char *const *names,
              size_t n)
 {
     const config_setting_t *s = cfg_get(group, name, CT_STRING);
@@ -223,29 +211,29 @@ int cfg_enum(struct cfg_ctx *ctx, const config_setting_t *group, const char *nam
                                : i + 1 == n ? " or "
                                             : ", ",
                                names[i]);
-    cfg_error(ctx, s, "%s: invalid value \"%s\" (expected %s)", name,
+    cfg_error(rd, s, "%s: invalid value \"%s\" (expected %s)", name,
               cfg_quote(config_setting_get_string(s), q), expected);
     return -1;
 }
 
 /* cfg_string - replace *dst by the member's non-empty value */
-bool cfg_string(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, char **dst)
+bool cfg_string(struct cfg_reader *rd, const config_setting_t *group, const char *name, char **dst)
 {
     const config_setting_t *s = cfg_get(group, name, CT_STRING);
 
     if (s == NULL)
         return false;
     if (*config_setting_get_string(s) == 0) {
-        cfg_error(ctx, s, "%s: must not be empty", name);
+        cfg_error(rd, s, "%s: must not be empty", name);
         return false;
     }
     free(*dst);
-    *dst = cfg_strdup(ctx, config_setting_get_string(s));
+    *dst = cfg_strdup(rd, config_setting_get_string(s));
     return true;
 }
 
 /* cfg_int - the member's value in [min, max] */
-bool cfg_int(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, long min, long max,
+bool cfg_int(struct cfg_reader *rd, const config_setting_t *group, const char *name, long min, long max,
              int *out)
 {
     const config_setting_t *s = cfg_get(group, name, CT_INT);
@@ -259,14 +247,14 @@ bool cfg_int(struct cfg_ctx *ctx, const config_setting_t *group, const char *nam
         return true;
     }
     if (max >= INT_MAX)
-        cfg_error(ctx, s, "%s: invalid value %lld (expected %ld or more)", name, v, min);
+        cfg_error(rd, s, "%s: invalid value %lld (expected %ld or more)", name, v, min);
     else
-        cfg_error(ctx, s, "%s: invalid value %lld (expected %ld to %ld)", name, v, min, max);
+        cfg_error(rd, s, "%s: invalid value %lld (expected %ld to %ld)", name, v, min, max);
     return false;
 }
 
-/* config_parse_duration - "30d", "6h", "90m", "45s" or "120" seconds */
-int config_parse_duration(const char *text, long *seconds)
+/* cfg_parse_duration - "30d", "6h", "90m", "45s" or "120" seconds */
+int cfg_parse_duration(const char *text, long *seconds)
 {
     long v = 0, unit = 1;
     const char *p = text;
@@ -293,7 +281,7 @@ int config_parse_duration(const char *text, long *seconds)
 }
 
 /* cfg_duration - a positive duration, as a string or plain seconds */
-void cfg_duration(struct cfg_ctx *ctx, const config_setting_t *group, const char *name, long *out)
+void cfg_duration(struct cfg_reader *rd, const config_setting_t *group, const char *name, long *out)
 {
     const config_setting_t *s = cfg_get(group, name, CT_DURATION);
     char shown[CFG_QUOTE_MAX + 2], q[CFG_QUOTE_MAX];
@@ -304,7 +292,7 @@ void cfg_duration(struct cfg_ctx *ctx, const config_setting_t *group, const char
     if (s == NULL)
         return;
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-        ok = config_parse_duration(config_setting_get_string(s), &v) == 0 && v > 0;
+        ok = cfg_parse_duration(config_setting_get_string(s), &v) == 0 && v > 0;
         snprintf(shown, sizeof(shown), "\"%s\"", cfg_quote(config_setting_get_string(s), q));
     } else {
         i = config_setting_get_int64(s);
@@ -313,7 +301,7 @@ void cfg_duration(struct cfg_ctx *ctx, const config_setting_t *group, const char
         snprintf(shown, sizeof(shown), "%lld", i);
     }
     if (!ok)
-        cfg_error(ctx, s,
+        cfg_error(rd, s,
                   "%s: invalid duration %s (expected a positive number of seconds,"
                   " or a number followed by s, m, h or d)",
                   name, shown);
@@ -323,129 +311,12 @@ void cfg_duration(struct cfg_ctx *ctx, const config_setting_t *group, const char
 
 /* cfg_absolute - files read at load are read again on SIGHUP, after the
    daemon has changed to "/": a relative name would then point elsewhere */
-bool cfg_absolute(struct cfg_ctx *ctx, const config_setting_t *s, const char *name, const char *path)
+bool cfg_absolute(struct cfg_reader *rd, const config_setting_t *s, const char *name, const char *path)
 {
     char q[CFG_QUOTE_MAX];
 
     if (path[0] == '/')
         return true;
-    cfg_error(ctx, s, "%s: \"%s\" is not an absolute path", name, cfg_quote(path, q));
+    cfg_error(rd, s, "%s: \"%s\" is not an absolute path", name, cfg_quote(path, q));
     return false;
-}
-
- /*
-  * The @include scan. libconfig (scanner.l) honours "^[ \t]*@include" only
-  * in its initial state, that is outside strings and comments; a string
-  * may span lines, a C-style comment too, and # or // end at the line's
-  * end. The states below are those of that scanner, plus two that hold
-  * the first byte of a comment's opening and closing pair. Only the
-  * directive's first word is
-  * matched: whatever follows, the line is one libconfig would take as
-  * an include or refuse anyway.
-  */
-
-static const char directive[] = "@include";
-
-enum {
-    SCAN_CODE,      /* libconfig's initial state */
-    SCAN_SLASH,     /* code, after a '/' */
-    SCAN_STRING,    /* in "..." */
-    SCAN_ESCAPE,    /* in "...", after a backslash */
-    SCAN_LINE,      /* in a # or // comment */
-    SCAN_BLOCK,     /* in a C-style comment */
-    SCAN_BLOCK_END, /* in a C-style comment, after a '*' */
-};
-
-/* cfg_scan_init - the state at the start of a file */
-void cfg_scan_init(struct cfg_scan *scan)
-{
-    scan->line = 1;
-    scan->state = SCAN_CODE;
-    scan->bol = 0;
-    scan->found = 0;
-}
-
-/* scan_line_start - a byte of code: part of "@include" first on a line? */
-static bool scan_line_start(struct cfg_ctx *ctx, struct cfg_scan *scan, int c)
-{
-    if (scan->bol < 0)
-        return false;
-    if (scan->bol == 0 && (c == ' ' || c == '\t'))
-        return true;
-    if (c != directive[scan->bol]) {
-        scan->bol = -1;
-        return false;
-    }
-    if (directive[++scan->bol] == 0) {
-        tp_errlist_add(ctx->errs, ctx->path, scan->line,
-                       "@include is not supported: the configuration hash must cover every file"
-                       " (use recipient_domains_file for long lists)");
-        scan->found++;
-        scan->bol = -1;
-    }
-    return true;
-}
-
-/* scan_code - one byte in libconfig's initial state */
-static void scan_code(struct cfg_ctx *ctx, struct cfg_scan *scan, int c)
-{
-    if (scan_line_start(ctx, scan, c))
-        return;
-    if (c == '\n')
-        scan->bol = 0;
-    else if (c == '"')
-        scan->state = SCAN_STRING;
-    else if (c == '#')
-        scan->state = SCAN_LINE;
-    else if (c == '/')
-        scan->state = SCAN_SLASH;
-}
-
-/* scan_byte - advance the scan by one byte */
-static void scan_byte(struct cfg_ctx *ctx, struct cfg_scan *scan, int c)
-{
-    switch (scan->state) {
-    case SCAN_SLASH:
-        if (c == '/' || c == '*') {
-            scan->state = c == '/' ? SCAN_LINE : SCAN_BLOCK;
-            break;
-        }
-        scan->state = SCAN_CODE;
-        /* FALLTHROUGH */
-    case SCAN_CODE:
-        scan_code(ctx, scan, c);
-        break;
-    case SCAN_STRING:
-        scan->state = c == '\\' ? SCAN_ESCAPE : c == '"' ? SCAN_CODE : SCAN_STRING;
-        break;
-    case SCAN_ESCAPE:
-        scan->state = SCAN_STRING;
-        break;
-    case SCAN_LINE:
-        if (c == '\n') {
-            scan->state = SCAN_CODE;
-            scan->bol = 0;
-        }
-        break;
-    case SCAN_BLOCK_END:
-        if (c == '/') {
-            scan->state = SCAN_CODE;
-            break;
-        }
-        /* FALLTHROUGH */
-    default: /* SCAN_BLOCK */
-        scan->state = c == '*' ? SCAN_BLOCK_END : SCAN_BLOCK;
-        break;
-    }
-    if (c == '\n')
-        scan->line++;
-}
-
-/* cfg_scan_include - report every @include in the next len bytes */
-void cfg_scan_include(struct cfg_ctx *ctx, struct cfg_scan *scan, const unsigned char *buf, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        scan_byte(ctx, scan, buf[i]);
 }
