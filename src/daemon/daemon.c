@@ -43,9 +43,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-/* Libraries. */
-#include <libmilter/mfapi.h>
-
 /* Application. */
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
@@ -314,7 +311,7 @@ static void main_loop(const char *config_path)
         } else if (c == 'T' && !stopping) {
             logger_notice(LOG_INFO, "stopping");
             stopping = true;
-            smfi_stop();
+            milter_stop();
         }
     }
 }

@@ -28,13 +28,13 @@
 
 /* Libraries. */
 #include <libconfig.h>
-#include <libmilter/mfapi.h>
 #include <openssl/crypto.h>
 
 /* Application. */
 #include "config/config.h"
 #include "daemon/explain.h"
 #include "daemon/statecmd.h"
+#include "milter/milter.h"
 #include "daemon/daemon.h"
 
 #ifndef SYSCONFDIR
@@ -112,7 +112,7 @@ static int print_version(void)
 {
     unsigned int major = 0, minor = 0, patch = 0;
 
-    smfi_version(&major, &minor, &patch);
+    milter_version(&major, &minor, &patch);
     printf("tlspolicyd %s\n", PACKAGE_VERSION);
     printf("libmilter %u.%u.%u\n", major, minor, patch);
     printf("%s\n", OpenSSL_version(OPENSSL_VERSION));

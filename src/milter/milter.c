@@ -8,6 +8,8 @@
  *
  *	int	milter_register(socket, service, err)
  *	int	milter_serve(void)
+ *	void	milter_stop(void)
+ *	void	milter_version(major, minor, patch)
  * DESCRIPTION
  *	The milter front end of the session service (session/session.h).
  *	Each callback maps libmilter's arguments and macros to one session
@@ -280,4 +282,16 @@ int milter_register(const char *socket_spec, struct session_service *svc, struct
 int milter_serve(void)
 {
     return smfi_main() == MI_SUCCESS ? 0 : -1;
+}
+
+/* milter_stop - ask libmilter's loop to end */
+void milter_stop(void)
+{
+    smfi_stop();
+}
+
+/* milter_version - the libmilter version we run with, for -V */
+void milter_version(unsigned int *major, unsigned int *minor, unsigned int *patch)
+{
+    smfi_version(major, minor, patch);
 }

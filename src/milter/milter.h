@@ -17,7 +17,13 @@ struct session_service;
  */
 int milter_register(const char *socket_spec, struct session_service *svc, struct tp_error *err);
 
-/* milter_serve - libmilter's loop, until smfi_stop(); 0 or -1 */
+/* milter_serve - libmilter's loop, until milter_stop(); 0 or -1 */
 int milter_serve(void);
+
+/* milter_stop - end milter_serve() (any thread); sessions close first */
+void milter_stop(void);
+
+/* milter_version - the libmilter version in use */
+void milter_version(unsigned int *major, unsigned int *minor, unsigned int *patch);
 
 #endif

@@ -16,6 +16,14 @@ out=$(sh "$CHECK" "$top_srcdir/src" 2>&1); rc=$?
 t_eq "the tree passes" 0 "$rc"
 t_match "the tree: counts files and modules" "^check-layers: [0-9]+ files, [0-9]+ modules, no upward include, no cycle$" "$out"
 
+# The milter only translates: a file that speaks libmilter (smfi_*) neither
+# decides, nor learns, nor writes a record; that is the session service's.
+speakers=$(grep -rl 'smfi_' "$top_srcdir/src" --include='*.c')
+t_match "libmilter is spoken in src/milter/" "src/milter/milter\.c$" "$speakers"
+bad=$(grep -nE '\b(policy_decide|fallback_decide|fallback_[a-z_]+|record_format_[a-z_]+|logger_[a-z_]+|reply_set|store_[a-z_]+)\(' $speakers)
+t_eq "no file calling smfi_* decides, learns or writes a record" "" "$bad"
+t_eq "only src/milter/ calls smfi_*" "" "$(printf '%s\n' "$speakers" | grep -v '/src/milter/')"
+
 # fresh - a copy of src/ to damage
 fresh() { rm -rf "$tmp/src"; cp -R "$top_srcdir/src" "$tmp/src"; }
 
