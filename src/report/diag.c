@@ -269,15 +269,16 @@ bool diag_rsa_auth(const struct diag_suites *suites, const char *name)
 /* implies_ciphers - what every cipher seen has in common */
 static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers, struct diag_implies *im)
 {
-    size_t i, n = 0;
+    const struct map_entry *e;
+    size_t pos = 0, n = 0;
 
     im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = true;
     im->imp[DIAG_IMP_LEGACY] = true;
-    for (i = 0; i < ciphers->cap; i++) {
-        if (ciphers->slots[i].key == NULL)
-            continue;
-        if (!implies_one(sk, ciphers->slots[i].key, im)) {
-            im->unknown = ciphers->slots[i].key;
+    /* In table order: the first unknown cipher is named, the same one
+       every run for the same input. */
+    while ((e = map_next(ciphers, &pos)) != NULL) {
+        if (!implies_one(sk, e->key, im)) {
+            im->unknown = e->key;
             break;
         }
         n++;
@@ -291,14 +292,14 @@ static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers
 void diag_implies(const struct diag_suites *suites, const struct map *versions, const struct map *ciphers,
                   struct diag_implies *im)
 {
-    size_t i;
+    const struct map_entry *e;
+    size_t pos = 0;
     int rank;
 
     memset(im, 0, sizeof(*im));
     im->imp[DIAG_IMP_OLD_TLS] = versions->len > 0;
-    for (i = 0; i < versions->cap; i++)
-        if (versions->slots[i].key != NULL &&
-            ((rank = version_rank(versions->slots[i].key)) < 0 || rank >= 12))
+    while ((e = map_next(versions, &pos)) != NULL)
+        if ((rank = version_rank(e->key)) < 0 || rank >= 12)
             im->imp[DIAG_IMP_OLD_TLS] = false;
     implies_ciphers(suites != NULL ? suites->sk : NULL, ciphers, im);
 }

@@ -237,11 +237,12 @@ static bool rsa_between(const struct seqset *s, time_t from, time_t to)
    RSA-authenticated suite; a later return of RSA (the fix) refutes nothing */
 static void mark_rsa_after(struct diagnose *d)
 {
+    const struct map_entry *e;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->clients.cap; i++)
-        if (d->clients.slots[i].key != NULL && (c = d->clients.slots[i].ptr) != NULL)
+    while ((e = map_next(&d->clients, &pos)) != NULL)
+        if ((c = e->ptr) != NULL)
             c->rsa_after = c->failures > 0 && rsa_between(&d->rsa_minutes, c->first_fail, c->last_fail);
 }
 
@@ -321,10 +322,10 @@ static void join_seen(struct diagnose *d, struct map *m)
     const struct seen *sn;
     struct map_entry *je;
     struct fail *x;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->seen.cap; i++) {
-        if ((e = &d->seen.slots[i])->key == NULL || (sn = e->ptr) == NULL || !sn->has_tls)
+    while ((e = map_next(&d->seen, &pos)) != NULL) {
+        if ((sn = e->ptr) == NULL || !sn->has_tls)
             continue;
         if ((je = map_find(m, e->key)) != NULL)
             x = je->ptr;
@@ -355,8 +356,9 @@ static int by_failures(const void *a, const void *b)
 /* show - a joined client becomes one to show */
 static void show(struct diagnose *d, const char *key, struct fail *x)
 {
+    const struct map_entry *e;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
     if ((c = client(d, key)) == NULL)
         return;
@@ -375,9 +377,8 @@ static void show(struct diagnose *d, const char *key, struct fail *x)
     c->tls_max = x->tls_max;
     if (x->failures > 0 && x->reasons == NULL && diagnose_bump(&c->reasons, x->first_reason, x->failures, 1) != 0)
         d->n.oom = 1;
-    for (i = 0; x->reasons != NULL && i < x->reasons->cap; i++)
-        if (x->reasons->slots[i].key != NULL &&
-            diagnose_bump(&c->reasons, x->reasons->slots[i].key, x->reasons->slots[i].count, DIAGNOSE_REASONS_MAX) != 0)
+    while (x->reasons != NULL && (e = map_next(x->reasons, &pos)) != NULL)
+        if (diagnose_bump(&c->reasons, e->key, e->count, DIAGNOSE_REASONS_MAX) != 0)
             d->n.oom = 1;
 }
 
@@ -387,10 +388,10 @@ static void show_addrs(struct diagnose *d)
     const struct map_entry *e, *ce;
     const struct fail *x;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->fails.cap; i++) {
-        if ((e = &d->fails.slots[i])->key == NULL || (x = e->ptr) == NULL || x->failures == 0 ||
+    while ((e = map_next(&d->fails, &pos)) != NULL) {
+        if ((x = e->ptr) == NULL || x->failures == 0 ||
             (ce = map_find(&d->clients, client_of(d, e->key, x))) == NULL || (c = ce->ptr) == NULL)
             continue;
         c->more_addrs += x->failures - x->addr_n;
@@ -407,11 +408,11 @@ void diagnose_resolve(struct diagnose *d)
     struct map m;
     struct map_entry *e, **v;
     struct fail *x;
-    size_t i;
+    size_t i, pos = 0;
 
     map_init(&m);
-    for (i = 0; i < d->fails.cap; i++) {
-        if ((e = &d->fails.slots[i])->key == NULL || e->ptr == NULL)
+    while ((e = map_next(&d->fails, &pos)) != NULL) {
+        if (e->ptr == NULL)
             continue;
         if ((x = joined(d, &m, client_of(d, e->key, e->ptr))) != NULL && diagnose_merge_fail(x, e->ptr) != 0)
             d->n.oom = 1;

@@ -66,7 +66,8 @@ void diagnose_fail_free(void *p)
 /* merge_reasons - the reason counts of src into dst, before dst's first_reason changes */
 static int merge_reasons(struct fail *dst, const struct fail *src)
 {
-    size_t i;
+    const struct map_entry *e;
+    size_t pos = 0;
     int rc = 0;
 
     if (dst->reasons == NULL && dst->failures > 0 &&
@@ -85,10 +86,8 @@ static int merge_reasons(struct fail *dst, const struct fail *src)
         return rc;
     if (src->reasons == NULL)
         return rc | diagnose_bump(dst->reasons, src->first_reason, src->failures, DIAGNOSE_REASONS_MAX);
-    for (i = 0; i < src->reasons->cap; i++)
-        if (src->reasons->slots[i].key != NULL)
-            rc |= diagnose_bump(dst->reasons, src->reasons->slots[i].key, src->reasons->slots[i].count,
-                       DIAGNOSE_REASONS_MAX);
+    while ((e = map_next(src->reasons, &pos)) != NULL)
+        rc |= diagnose_bump(dst->reasons, e->key, e->count, DIAGNOSE_REASONS_MAX);
     return rc;
 }
 

@@ -339,15 +339,14 @@ static void share_chart(struct html *h, const struct agg *a, struct map_entry **
 /* tally - recipients per chart version of one histogram */
 static void tally(const struct map *m, unsigned long long *n)
 {
-    size_t i, k;
+    const struct map_entry *e;
+    size_t pos = 0, k;
 
     memset(n, 0, NVERSIONS * sizeof(*n));
-    for (i = 0; i < m->cap; i++) {
-        if (m->slots[i].key == NULL)
-            continue;
-        for (k = 0; k < NVERSIONS - 1 && strcmp(versions[k].name, m->slots[i].key) != 0; k++)
+    while ((e = map_next(m, &pos)) != NULL) {
+        for (k = 0; k < NVERSIONS - 1 && strcmp(versions[k].name, e->key) != 0; k++)
             /* void */;
-        n[k] += m->slots[i].count;
+        n[k] += e->count;
     }
 }
 
