@@ -212,8 +212,8 @@ static void note_rsa(struct diagnose *d, const char *cipher, time_t when)
     }
     if (e->count == 0) {
         if (d->suites == NULL)
-            d->suites = diag_suites_open();
-        e->count = diag_rsa_auth(d->suites, cipher) ? 2 : 1;
+            d->suites = transitions_suites_open();
+        e->count = transitions_rsa_auth(d->suites, cipher) ? 2 : 1;
     }
     if (e->count == 2 && seqset_add(&d->rsa_minutes, minute(when)) != 0)
         d->n.oom = 1;
@@ -515,7 +515,7 @@ void diagnose_free(struct diagnose *d)
     map_free(&d->named, named_free);
     map_free(&d->rsa_memo, NULL);
     seqset_free(&d->rsa_minutes);
-    diag_suites_close(d->suites);
+    transitions_suites_close(d->suites);
     mtafail_track_free(d->track);
     free(d);
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "util/map.h"
 #include "logread/mtafail.h"
@@ -57,7 +57,7 @@ struct diagnose {
     bool has_since, has_until;
     time_t since, until;
     struct diagnose_counts n;
-    struct diag_suites *suites; /* to look ciphers up in, opened on first use */
+    struct transitions_suites *suites; /* to look ciphers up in, opened on first use */
     struct map rsa_memo;        /* cipher -> count 1: not RSA-authenticated, 2: it is */
     struct seqset rsa_minutes;  /* minutes (from 1970, + 1) with a decision over
                                    an RSA-authenticated suite: bounded by the

@@ -31,7 +31,7 @@
 
 /* Application. */
 #include "report/cause.h"
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "report/out.h"
 
@@ -93,7 +93,7 @@ static void emit(struct rows *r, const char *label)
 }
 
 /* rows_facts - the TLS facts before the break and what they imply */
-static void rows_facts(struct rows *r, const struct diagnose_client *c, const struct diag_implies *im)
+static void rows_facts(struct rows *r, const struct diagnose_client *c, const struct transitions_implies *im)
 {
     const char *label = "implies:";
     int i;
@@ -111,15 +111,15 @@ static void rows_facts(struct rows *r, const struct diagnose_client *c, const st
     emit(r, "versions seen over TLS:");
     keys(&r->sb, &c->ciphers, 0);
     emit(r, "ciphers seen over TLS:");
-    for (i = 0; i < DIAG_IMP_N; i++) {
+    for (i = 0; i < TRANSITIONS_IMP_N; i++) {
         if (im->imp[i]) {
-            strbuf_puts(&r->sb, diag_imp_text((enum diag_imp) i));
+            strbuf_puts(&r->sb, transitions_imp_text((enum transitions_imp) i));
             emit(r, label);
             label = "";
         }
     }
     if (im->unknown != NULL) {
-        diag_unknown_text(&r->sb, im->unknown);
+        transitions_unknown_text(&r->sb, im->unknown);
         emit(r, label);
         label = "";
     }
@@ -184,11 +184,11 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
 }
 
 /* diagnose_rows - one client's timeline as labelled rows */
-int diagnose_rows(const struct diagnose_client *c, const struct diag_suites *suites, diagnose_row_fn fn,
-                  void *ctx)
+int diagnose_rows(const struct diagnose_client *c, const struct transitions_suites *suites,
+                  diagnose_row_fn fn, void *ctx)
 {
     struct rows r;
-    struct diag_implies im;
+    struct transitions_implies im;
     struct cause causes[CAUSE_MAX];
     size_t i, n;
     int rc;
@@ -196,7 +196,7 @@ int diagnose_rows(const struct diagnose_client *c, const struct diag_suites *sui
     r.fn = fn;
     r.ctx = ctx;
     strbuf_init(&r.sb);
-    diag_implies(suites, &c->versions, &c->ciphers, &im);
+    transitions_implies(suites, &c->versions, &c->ciphers, &im);
     rows_facts(&r, c, &im);
     rows_failures(&r, c);
     rows_after(&r, c);
@@ -229,7 +229,7 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct diagnose_counts n;
-    struct diag_suites *suites;
+    struct transitions_suites *suites;
     struct strbuf sb;
     size_t i, len;
     int rc = 0;
@@ -244,7 +244,7 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
             n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
     if (len == 0)
         fprintf(fp, "  (no client with a handshake failure or gone from TLS to plaintext)\n");
-    suites = diag_suites_open();
+    suites = transitions_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < len; i++) {
         strbuf_reset(&sb);
@@ -259,7 +259,7 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
         fprintf(fp, "  (out of memory: the diagnosis is incomplete)\n");
     rc |= strbuf_failed(&sb) ? -1 : 0;
     strbuf_free(&sb);
-    diag_suites_close(suites);
+    transitions_suites_close(suites);
     free(v);
     return n.oom ? -1 : rc;
 }
@@ -306,23 +306,24 @@ static struct json_object *jfirst(struct strbuf *sb, const struct diagnose_clien
 }
 
 /* jimplies - the implications as phrases */
-static struct json_object *jimplies(struct strbuf *sb, const struct diag_implies *im)
+static struct json_object *jimplies(struct strbuf *sb, const struct transitions_implies *im)
 {
     struct json_object *arr = json_object_new_array();
     int i;
 
-    for (i = 0; arr != NULL && i < DIAG_IMP_N; i++)
+    for (i = 0; arr != NULL && i < TRANSITIONS_IMP_N; i++)
         if (im->imp[i])
-            json_object_array_add(arr, json_object_new_string(diag_imp_text((enum diag_imp) i)));
+            json_object_array_add(arr,
+                                  json_object_new_string(transitions_imp_text((enum transitions_imp) i)));
     if (arr != NULL && im->unknown != NULL) {
         strbuf_reset(sb);
-        json_object_array_add(arr, json_object_new_string(diag_unknown_text(sb, im->unknown)));
+        json_object_array_add(arr, json_object_new_string(transitions_unknown_text(sb, im->unknown)));
     }
     return arr;
 }
 
 /* jcauses - [{"pattern", "cause", "remedy"}, ...] */
-static struct json_object *jcauses(const struct diagnose_client *c, const struct diag_implies *im)
+static struct json_object *jcauses(const struct diagnose_client *c, const struct transitions_implies *im)
 {
     struct json_object *arr = json_object_new_array(), *o;
     struct cause causes[CAUSE_MAX];
@@ -339,15 +340,15 @@ static struct json_object *jcauses(const struct diagnose_client *c, const struct
 }
 
 /* jclient - one client's timeline */
-static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *suites,
+static struct json_object *jclient(struct strbuf *sb, const struct transitions_suites *suites,
                                    const struct diagnose_client *c)
 {
     struct json_object *o = json_object_new_object();
-    struct diag_implies im;
+    struct transitions_implies im;
 
     if (o == NULL)
         return NULL;
-    diag_implies(suites, &c->versions, &c->ciphers, &im);
+    transitions_implies(suites, &c->versions, &c->ciphers, &im);
     json_object_object_add(o, "client", out_json_str(sb, c->key));
     json_object_object_add(o, "last_tls_time", jtime(c->tls_before, c->last_tls));
     json_object_object_add(o, "last_tls_version", c->tls_before ? out_json_str(sb, c->version) : NULL);
@@ -380,7 +381,7 @@ struct json_object *diagnose_json(const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct json_object *arr;
-    struct diag_suites *suites;
+    struct transitions_suites *suites;
     struct strbuf sb;
     struct diagnose_counts n;
     size_t i, len;
@@ -392,12 +393,12 @@ struct json_object *diagnose_json(const struct diagnose *d)
         free(v);
         return arr;
     }
-    suites = diag_suites_open();
+    suites = transitions_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < len; i++)
         json_object_array_add(arr, jclient(&sb, suites, v[i]));
     strbuf_free(&sb);
-    diag_suites_close(suites);
+    transitions_suites_close(suites);
     free(v);
     return arr;
 }

@@ -186,7 +186,7 @@ static int write_report(const struct options *o, const struct agg *a)
     }
     rc = o->writer(fp, a, &o->meta);
     if (rc == 0 && o->writer == out_text)
-        rc = o->diagnose ? diagnose_write(fp, o->scan.diagnose) : diag_write(fp, o->scan.diag);
+        rc = o->diagnose ? diagnose_write(fp, o->scan.diagnose) : transitions_write(fp, o->scan.transitions);
     if (rc == 0 && o->scan.whatif != NULL && o->writer == out_text)
         rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
@@ -410,7 +410,7 @@ int main(int argc, char **argv)
     if (o.diagnose && o.writer == out_csv)
         usage("--diagnose is written in text, json and html, not csv");
     files = first < argc ? argv + first : stdin_only;
-    if ((o.meta.diag = o.scan.diag = diag_new()) == NULL ||
+    if ((o.meta.transitions = o.scan.transitions = transitions_new()) == NULL ||
         (failed = calloc((size_t) argc + 1, sizeof(bool))) == NULL ||
         (o.diagnose && (o.meta.diagnose = o.scan.diagnose = diagnose_new()) == NULL)) {
         fprintf(stderr, "%s: out of memory\n", PROG);
@@ -434,7 +434,7 @@ int main(int argc, char **argv)
         status = 1;
     agg_free(&a);
     whatif_free(o.scan.whatif);
-    diag_free(o.scan.diag);
+    transitions_free(o.scan.transitions);
     diagnose_free(o.scan.diagnose);
     free(failed);
     return status;

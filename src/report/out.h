@@ -25,9 +25,9 @@
 
 #define OUT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
 
-struct diag;
+struct transitions;
 struct whatif;
-struct diag_suites;
+struct transitions_suites;
 struct diagnose;
 struct diagnose_client;
 struct json_object;
@@ -35,7 +35,7 @@ struct json_object;
 struct out_meta {
     const char *since; /* as given, or NULL */
     const char *until;
-    const struct diag *diag;         /* json "diagnostics", or NULL */
+    const struct transitions *transitions; /* json "diagnostics", or NULL */
     const struct diagnose *diagnose; /* --diagnose, or NULL */
     const struct whatif *whatif;     /* --what-if, or NULL */
 };
@@ -67,7 +67,8 @@ int out_html(FILE *, const struct agg *, const struct out_meta *);
    printable (out_safe) */
 typedef void (*diagnose_row_fn)(void *ctx, const char *label, const char *value);
 /* diagnose_rows - one client's timeline, row by row; 0, or -1 on OOM */
-int diagnose_rows(const struct diagnose_client *, const struct diag_suites *, diagnose_row_fn, void *ctx);
+int diagnose_rows(const struct diagnose_client *, const struct transitions_suites *, diagnose_row_fn,
+                  void *ctx);
 /* diagnose_write - the text section "Diagnosis"; 0, or -1 on OOM */
 int diagnose_write(FILE *, const struct diagnose *);
 /* diagnose_json - the "diagnosis" array; diagnose_json_input - its counts */

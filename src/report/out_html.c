@@ -42,7 +42,7 @@
 #include <string.h>
 
 /* Application. */
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "report/out.h"
 #include "report/whatif.h"
@@ -474,7 +474,7 @@ static int diagnosis(struct html *h, const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct diagnose_counts n;
-    struct diag_suites *suites;
+    struct transitions_suites *suites;
     size_t i, len;
     int rc = 0;
 
@@ -493,7 +493,7 @@ static int diagnosis(struct html *h, const struct diagnose *d)
         fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
     if (n.oom)
         fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", h->fp);
-    suites = diag_suites_open();
+    suites = transitions_suites_open();
     for (i = 0; i < len; i++) {
         fputs("<h3>", h->fp);
         put(h, v[i]->key, 0);
@@ -504,7 +504,7 @@ static int diagnosis(struct html *h, const struct diagnose *d)
     }
     if (n.not_shown > 0)
         fprintf(h->fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
-    diag_suites_close(suites);
+    transitions_suites_close(suites);
     free(v);
     return n.oom ? -1 : rc;
 }

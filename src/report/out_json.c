@@ -24,7 +24,7 @@
 #include <json-c/json.h>
 
 /* Application. */
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "report/whatif.h"
 #include "report/out.h"
@@ -194,8 +194,8 @@ int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
     json_object_object_add(doc, "instances", list(&a->instances, instance_fn));
     json_object_object_add(doc, "groups", list(&a->groups, group_fn));
     json_object_object_add(doc, "total", counts(NULL, &a->total));
-    if (meta->diag != NULL)
-        json_object_object_add(doc, "diagnostics", diag_json(meta->diag));
+    if (meta->transitions != NULL)
+        json_object_object_add(doc, "diagnostics", transitions_json(meta->transitions));
     if (meta->diagnose != NULL) {
         json_object_object_add(doc, "diagnosis_input", diagnose_json_input(meta->diagnose));
         json_object_object_add(doc, "diagnosis", diagnose_json(meta->diagnose));

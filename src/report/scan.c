@@ -67,7 +67,7 @@ static void scan_line(struct scan *s, const char *file, struct input_line *line)
         if (in_period(s, &px)) {
             agg_record(s->agg, &r, px.day);
             whatif_record(s->whatif, &r);
-            diag_record(s->diag, &r, &px);
+            transitions_record(s->transitions, &r, &px);
             diagnose_record(s->diagnose, &r, &px);
         }
     }

@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "report/agg.h"
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "logread/input.h"
 #include "logread/prefix.h"
@@ -36,7 +36,7 @@ struct scan {
     time_t since, until;
     struct agg *agg;
     struct whatif *whatif;     /* --what-if, or NULL */
-    struct diag *diag;         /* TLS to plaintext, or NULL */
+    struct transitions *transitions; /* TLS to plaintext, or NULL */
     struct diagnose *diagnose; /* --diagnose, or NULL */
 };
 

@@ -1,25 +1,25 @@
 /*++
  * NAME
- *	diag 3
+ *	transitions 3
  * SUMMARY
  *	diagnostics: clients whose sessions went from TLS to plaintext
  * SYNOPSIS
- *	#include "report/diag.h"
+ *	#include "report/transitions.h"
  *
- *	struct diag *diag_new()
- *	void	diag_record(d, rec, prefix)
- *	int	diag_write(fp, d)
- *	struct json_object *diag_json(d)
- *	void	diag_free(d)
+ *	struct transitions *transitions_new()
+ *	void	transitions_record(d, rec, prefix)
+ *	int	transitions_write(fp, d)
+ *	struct json_object *transitions_json(d)
+ *	void	transitions_free(d)
  *
- *	struct diag_suites *diag_suites_open()
- *	bool	diag_rsa_auth(suites, name)
- *	void	diag_suites_close(suites)
- *	void	diag_implies(suites, versions, ciphers, im)
- *	const char *diag_imp_text(imp)
- *	const char *diag_unknown_text(sb, cipher)
+ *	struct transitions_suites *transitions_suites_open()
+ *	bool	transitions_rsa_auth(suites, name)
+ *	void	transitions_suites_close(suites)
+ *	void	transitions_implies(suites, versions, ciphers, im)
+ *	const char *transitions_imp_text(imp)
+ *	const char *transitions_unknown_text(sb, cipher)
  * DESCRIPTION
- *	See diag.h. Times are the line's time stamp in the reader's time
+ *	See transitions.h. Times are the line's time stamp in the reader's time
  *	zone (TZ), "-" for a line without one. A cipher is looked up by
  *	its OpenSSL or its standard (RFC) name among every suite OpenSSL
  *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
@@ -28,8 +28,8 @@
  *	recipient. The implications are public: tlspolicy-report
  *	--diagnose states them for its own timeline.
  * DIAGNOSTICS
- *	When memory runs out the facts are incomplete; diag_write() and
- *	diag_json() report it.
+ *	When memory runs out the facts are incomplete; transitions_write() and
+ *	transitions_json() report it.
  *--*/
 
 /* System library. */
@@ -45,7 +45,7 @@
 /* Application. */
 #include "core/domain_map.h"
 #include "report/agg.h"
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "util/map.h"
 #include "report/out.h"
 #include "util/strbuf.h"
@@ -53,7 +53,7 @@
 #define TIME_MAX 32
 
 /* One client's history. */
-struct diag_client {
+struct transitions_client {
     char last_tls[TIME_MAX]; /* last TLS sighting before the change */
     char *version, *cipher;  /* at that sighting */
     struct map versions;     /* seen over TLS before the change */
@@ -62,17 +62,18 @@ struct diag_client {
     unsigned long long plaintext, refused;
 };
 
-struct diag {
-    struct map clients; /* key -> struct diag_client */
+struct transitions {
+    struct map clients; /* key -> struct transitions_client */
     int oom;
 };
 
-static const char *const imp_text[DIAG_IMP_N] = {
+static const char *const imp_text[TRANSITIONS_IMP_N] = {
     "only TLS 1.0/1.1 seen: a server requiring TLSv1.2 or newer leaves no shared protocol",
     "only RSA-authenticated suites seen: an ECDSA-only server certificate leaves no shared cipher",
     "only static RSA key exchange seen: a server offering only forward-secret suites leaves no shared cipher",
     "only CBC/3DES suites seen: a server offering only AEAD suites (GCM, ChaCha20) leaves no shared cipher",
-    "only 3DES/RC4 suites seen: a server whose OpenSSL lacks them (OpenSSL 3 as Debian 12 builds it) leaves no "
+    "only 3DES/RC4 suites seen: a server whose OpenSSL lacks them (OpenSSL 3 as Debian 12 builds it) leaves "
+    "no "
     "shared cipher",
 };
 
@@ -96,15 +97,15 @@ static const struct legacy_suite {
     {"ECDHE-ECDSA-RC4-SHA", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", false, false},
 };
 
-struct diag_suites {
+struct transitions_suites {
     SSL_CTX *ctx;
     STACK_OF(SSL_CIPHER) * sk; /* NULL when OpenSSL failed: every cipher unknown */
 };
 
-/* diag_new - no clients yet */
-struct diag *diag_new(void)
+/* transitions_new - no clients yet */
+struct transitions *transitions_new(void)
 {
-    struct diag *d = calloc(1, sizeof(*d));
+    struct transitions *d = calloc(1, sizeof(*d));
 
     if (d != NULL)
         map_init(&d->clients);
@@ -136,7 +137,7 @@ static void fmt_time(const struct prefix *px, char *buf)
 }
 
 /* client - the history of key; created only when create */
-static struct diag_client *client(struct diag *d, const char *key, bool create)
+static struct transitions_client *client(struct transitions *d, const char *key, bool create)
 {
     struct map_entry *e;
 
@@ -144,15 +145,15 @@ static struct diag_client *client(struct diag *d, const char *key, bool create)
         return (e = map_find(&d->clients, key)) != NULL ? e->ptr : NULL;
     if ((e = map_get(&d->clients, key)) == NULL)
         return NULL;
-    if (e->ptr == NULL && (e->ptr = calloc(1, sizeof(struct diag_client))) != NULL) {
-        map_init(&((struct diag_client *) e->ptr)->versions);
-        map_init(&((struct diag_client *) e->ptr)->ciphers);
+    if (e->ptr == NULL && (e->ptr = calloc(1, sizeof(struct transitions_client))) != NULL) {
+        map_init(&((struct transitions_client *) e->ptr)->versions);
+        map_init(&((struct transitions_client *) e->ptr)->ciphers);
     }
     return e->ptr;
 }
 
 /* seen_tls - one decision over TLS before the change */
-static int seen_tls(struct diag_client *c, const struct rec *r, const struct prefix *px)
+static int seen_tls(struct transitions_client *c, const struct rec *r, const struct prefix *px)
 {
     const char *cipher = r->f[REC_CIPHER] != NULL ? r->f[REC_CIPHER] : "-";
 
@@ -165,12 +166,12 @@ static int seen_tls(struct diag_client *c, const struct rec *r, const struct pre
     return 0;
 }
 
-/* diag_record - one decision record, in the order read */
-void diag_record(struct diag *d, const struct rec *r, const struct prefix *px)
+/* transitions_record - one decision record, in the order read */
+void transitions_record(struct transitions *d, const struct rec *r, const struct prefix *px)
 {
     char buf[DOMAIN_MAX + 1];
     const char *key, *version = r->f[REC_TLS_VERSION], *action = r->f[REC_ACTION];
-    struct diag_client *c;
+    struct transitions_client *c;
     bool tls;
 
     if (d == NULL || r->event != REC_DECISION || version == NULL)
@@ -235,28 +236,28 @@ static const struct legacy_suite *legacy_find(const char *name)
 }
 
 /* implies_one - fold one cipher's properties in; false when unknown */
-static bool implies_one(STACK_OF(SSL_CIPHER) * sk, const char *name, struct diag_implies *im)
+static bool implies_one(STACK_OF(SSL_CIPHER) * sk, const char *name, struct transitions_implies *im)
 {
     const SSL_CIPHER *sc;
     const struct legacy_suite *ls;
 
     /* OpenSSL first: a build that has 3DES knows it better than we do. */
     if ((sc = cipher_find(sk, name)) != NULL) {
-        im->imp[DIAG_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
-        im->imp[DIAG_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
-        im->imp[DIAG_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
-        im->imp[DIAG_IMP_LEGACY] &= legacy_find(name) != NULL;
+        im->imp[TRANSITIONS_IMP_RSA_AUTH] &= SSL_CIPHER_get_auth_nid(sc) == NID_auth_rsa;
+        im->imp[TRANSITIONS_IMP_RSA_KX] &= SSL_CIPHER_get_kx_nid(sc) == NID_kx_rsa;
+        im->imp[TRANSITIONS_IMP_CBC] &= !SSL_CIPHER_is_aead(sc);
+        im->imp[TRANSITIONS_IMP_LEGACY] &= legacy_find(name) != NULL;
         return true;
     }
     if ((ls = legacy_find(name)) == NULL)
         return false;
-    im->imp[DIAG_IMP_RSA_AUTH] &= ls->rsa_auth;
-    im->imp[DIAG_IMP_RSA_KX] &= ls->rsa_kx;
+    im->imp[TRANSITIONS_IMP_RSA_AUTH] &= ls->rsa_auth;
+    im->imp[TRANSITIONS_IMP_RSA_KX] &= ls->rsa_kx;
     return true; /* CBC/3DES and legacy: true of every suite in the table */
 }
 
-/* diag_rsa_auth - one suite's authentication */
-bool diag_rsa_auth(const struct diag_suites *suites, const char *name)
+/* transitions_rsa_auth - one suite's authentication */
+bool transitions_rsa_auth(const struct transitions_suites *suites, const char *name)
 {
     const SSL_CIPHER *sc = cipher_find(suites != NULL ? suites->sk : NULL, name);
     const struct legacy_suite *ls;
@@ -267,13 +268,14 @@ bool diag_rsa_auth(const struct diag_suites *suites, const char *name)
 }
 
 /* implies_ciphers - what every cipher seen has in common */
-static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers, struct diag_implies *im)
+static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers,
+                            struct transitions_implies *im)
 {
     const struct map_entry *e;
     size_t pos = 0, n = 0;
 
-    im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] = true;
-    im->imp[DIAG_IMP_LEGACY] = true;
+    im->imp[TRANSITIONS_IMP_RSA_AUTH] = im->imp[TRANSITIONS_IMP_RSA_KX] = im->imp[TRANSITIONS_IMP_CBC] = true;
+    im->imp[TRANSITIONS_IMP_LEGACY] = true;
     /* In table order: the first unknown cipher is named, the same one
        every run for the same input. */
     while ((e = map_next(ciphers, &pos)) != NULL) {
@@ -284,36 +286,36 @@ static void implies_ciphers(STACK_OF(SSL_CIPHER) * sk, const struct map *ciphers
         n++;
     }
     if (n == 0 || im->unknown != NULL)
-        im->imp[DIAG_IMP_RSA_AUTH] = im->imp[DIAG_IMP_RSA_KX] = im->imp[DIAG_IMP_CBC] =
-            im->imp[DIAG_IMP_LEGACY] = false;
+        im->imp[TRANSITIONS_IMP_RSA_AUTH] = im->imp[TRANSITIONS_IMP_RSA_KX] = im->imp[TRANSITIONS_IMP_CBC] =
+            im->imp[TRANSITIONS_IMP_LEGACY] = false;
 }
 
-/* diag_implies - the implications of one client's TLS facts */
-void diag_implies(const struct diag_suites *suites, const struct map *versions, const struct map *ciphers,
-                  struct diag_implies *im)
+/* transitions_implies - the implications of one client's TLS facts */
+void transitions_implies(const struct transitions_suites *suites, const struct map *versions,
+                         const struct map *ciphers, struct transitions_implies *im)
 {
     const struct map_entry *e;
     size_t pos = 0;
     int rank;
 
     memset(im, 0, sizeof(*im));
-    im->imp[DIAG_IMP_OLD_TLS] = versions->len > 0;
+    im->imp[TRANSITIONS_IMP_OLD_TLS] = versions->len > 0;
     while ((e = map_next(versions, &pos)) != NULL)
         if ((rank = version_rank(e->key)) < 0 || rank >= 12)
-            im->imp[DIAG_IMP_OLD_TLS] = false;
+            im->imp[TRANSITIONS_IMP_OLD_TLS] = false;
     implies_ciphers(suites != NULL ? suites->sk : NULL, ciphers, im);
 }
 
-/* diag_imp_text - one implication as a sentence */
-const char *diag_imp_text(enum diag_imp imp)
+/* transitions_imp_text - one implication as a sentence */
+const char *transitions_imp_text(enum transitions_imp imp)
 {
     return imp_text[imp];
 }
 
-/* diag_suites_open - every suite OpenSSL knows, at security level 0 */
-struct diag_suites *diag_suites_open(void)
+/* transitions_suites_open - every suite OpenSSL knows, at security level 0 */
+struct transitions_suites *transitions_suites_open(void)
 {
-    struct diag_suites *s = calloc(1, sizeof(*s));
+    struct transitions_suites *s = calloc(1, sizeof(*s));
 
     if (s == NULL || (s->ctx = SSL_CTX_new(TLS_method())) == NULL)
         return s;
@@ -323,8 +325,8 @@ struct diag_suites *diag_suites_open(void)
     return s;
 }
 
-/* diag_suites_close - release them */
-void diag_suites_close(struct diag_suites *s)
+/* transitions_suites_close - release them */
+void transitions_suites_close(struct transitions_suites *s)
 {
     if (s == NULL)
         return;
@@ -334,7 +336,7 @@ void diag_suites_close(struct diag_suites *s)
 
 /* changed - the clients that went from TLS to plaintext, sorted by key;
    *n 0 and NULL when none, -1 on OOM */
-static int changed(const struct diag *d, struct map_entry ***out, size_t *n)
+static int changed(const struct transitions *d, struct map_entry ***out, size_t *n)
 {
     struct map_entry **v;
     size_t i;
@@ -346,7 +348,7 @@ static int changed(const struct diag *d, struct map_entry ***out, size_t *n)
     if ((v = map_sorted(&d->clients, 0)) == NULL)
         return -1;
     for (i = 0; i < d->clients.len; i++) {
-        const struct diag_client *c = v[i]->ptr;
+        const struct transitions_client *c = v[i]->ptr;
 
         if (c != NULL && c->first_plain[0] != 0)
             v[(*n)++] = v[i];
@@ -355,8 +357,8 @@ static int changed(const struct diag *d, struct map_entry ***out, size_t *n)
     return 0;
 }
 
-/* diag_unknown_text - the implication of an unknown cipher */
-const char *diag_unknown_text(struct strbuf *sb, const char *cipher)
+/* transitions_unknown_text - the implication of an unknown cipher */
+const char *transitions_unknown_text(struct strbuf *sb, const char *cipher)
 {
     strbuf_reset(sb);
     strbuf_puts(sb, "unknown: cipher ");
@@ -399,10 +401,11 @@ static const char *safe(struct strbuf *sb, const char *value)
 }
 
 /* write_client - one client's entry of the text section */
-static int write_client(FILE *fp, const struct diag_suites *sk, const struct map_entry *e, struct strbuf *sb)
+static int write_client(FILE *fp, const struct transitions_suites *sk, const struct map_entry *e,
+                        struct strbuf *sb)
 {
-    const struct diag_client *c = e->ptr;
-    struct diag_implies im;
+    const struct transitions_client *c = e->ptr;
+    struct transitions_implies im;
     const char *label = "    implies:";
     int i;
 
@@ -413,15 +416,15 @@ static int write_client(FILE *fp, const struct diag_suites *sk, const struct map
     fprintf(fp, "    plaintext decisions: %llu, refused recipients: %llu\n", c->plaintext, c->refused);
     fprintf(fp, "    versions seen over TLS: %s\n", keys_or_oom(sb, &c->versions));
     fprintf(fp, "    ciphers seen over TLS:  %s\n", keys_or_oom(sb, &c->ciphers));
-    diag_implies(sk, &c->versions, &c->ciphers, &im);
-    for (i = 0; i < DIAG_IMP_N; i++) {
+    transitions_implies(sk, &c->versions, &c->ciphers, &im);
+    for (i = 0; i < TRANSITIONS_IMP_N; i++) {
         if (im.imp[i]) {
             fprintf(fp, "%-20s %s\n", label, imp_text[i]);
             label = "";
         }
     }
     if (im.unknown != NULL) {
-        fprintf(fp, "%-20s %s\n", label, diag_unknown_text(sb, im.unknown));
+        fprintf(fp, "%-20s %s\n", label, transitions_unknown_text(sb, im.unknown));
         label = "";
     }
     if (*label != 0)
@@ -429,10 +432,10 @@ static int write_client(FILE *fp, const struct diag_suites *sk, const struct map
     return strbuf_failed(sb) ? -1 : 0;
 }
 
-/* diag_write - the text section */
-int diag_write(FILE *fp, const struct diag *d)
+/* transitions_write - the text section */
+int transitions_write(FILE *fp, const struct transitions *d)
 {
-    struct diag_suites *sk;
+    struct transitions_suites *sk;
     struct map_entry **v;
     struct strbuf sb;
     size_t i, n;
@@ -444,7 +447,7 @@ int diag_write(FILE *fp, const struct diag *d)
         free(v);
         return d->oom ? -1 : 0;
     }
-    sk = diag_suites_open();
+    sk = transitions_suites_open();
     strbuf_init(&sb);
     fprintf(fp, "\nTLS to plaintext (by client domain):\n");
     for (i = 0; i < n; i++)
@@ -453,34 +456,35 @@ int diag_write(FILE *fp, const struct diag *d)
     if (d->oom)
         fprintf(fp, "  (out of memory: the list is incomplete)\n");
     strbuf_free(&sb);
-    diag_suites_close(sk);
+    transitions_suites_close(sk);
     free(v);
     return d->oom ? -1 : rc;
 }
 
 /* jimplies - the implications as a JSON array of phrases */
-static struct json_object *jimplies(const struct diag_suites *sk, const struct diag_client *c,
+static struct json_object *jimplies(const struct transitions_suites *sk, const struct transitions_client *c,
                                     struct strbuf *sb)
 {
     struct json_object *arr = json_object_new_array();
-    struct diag_implies im;
+    struct transitions_implies im;
     int i;
 
     if (arr == NULL)
         return NULL;
-    diag_implies(sk, &c->versions, &c->ciphers, &im);
-    for (i = 0; i < DIAG_IMP_N; i++)
+    transitions_implies(sk, &c->versions, &c->ciphers, &im);
+    for (i = 0; i < TRANSITIONS_IMP_N; i++)
         if (im.imp[i])
             json_object_array_add(arr, json_object_new_string(imp_text[i]));
     if (im.unknown != NULL)
-        json_object_array_add(arr, json_object_new_string(diag_unknown_text(sb, im.unknown)));
+        json_object_array_add(arr, json_object_new_string(transitions_unknown_text(sb, im.unknown)));
     return arr;
 }
 
 /* jclient - one client as a JSON object */
-static struct json_object *jclient(const struct diag_suites *sk, const struct map_entry *e, struct strbuf *sb)
+static struct json_object *jclient(const struct transitions_suites *sk, const struct map_entry *e,
+                                   struct strbuf *sb)
 {
-    const struct diag_client *c = e->ptr;
+    const struct transitions_client *c = e->ptr;
     struct json_object *o = json_object_new_object();
 
     if (o == NULL)
@@ -498,10 +502,10 @@ static struct json_object *jclient(const struct diag_suites *sk, const struct ma
     return o;
 }
 
-/* diag_json - the "diagnostics" array */
-struct json_object *diag_json(const struct diag *d)
+/* transitions_json - the "diagnostics" array */
+struct json_object *transitions_json(const struct transitions *d)
 {
-    struct diag_suites *sk;
+    struct transitions_suites *sk;
     struct json_object *arr;
     struct map_entry **v;
     struct strbuf sb;
@@ -513,12 +517,12 @@ struct json_object *diag_json(const struct diag *d)
         free(v);
         return arr;
     }
-    sk = diag_suites_open();
+    sk = transitions_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < n; i++)
         json_object_array_add(arr, jclient(sk, v[i], &sb));
     strbuf_free(&sb);
-    diag_suites_close(sk);
+    transitions_suites_close(sk);
     free(v);
     return arr;
 }
@@ -526,7 +530,7 @@ struct json_object *diag_json(const struct diag *d)
 /* client_free - one client's history */
 static void client_free(void *p)
 {
-    struct diag_client *c = p;
+    struct transitions_client *c = p;
 
     if (c == NULL)
         return;
@@ -537,8 +541,8 @@ static void client_free(void *p)
     free(c);
 }
 
-/* diag_free - every client */
-void diag_free(struct diag *d)
+/* transitions_free - every client */
+void transitions_free(struct transitions *d)
 {
     if (d == NULL)
         return;

@@ -1,0 +1,89 @@
+/*++
+ * NAME
+ *	transitions 3h
+ * SUMMARY
+ *	diagnostics: clients whose sessions went from TLS to plaintext
+ * DESCRIPTION
+ *	transitions_record() follows the decision records of the period in the
+ *	order read, per client (the client domain of agg: the registered
+ *	domain of client_name, else client_addr). Until a client's first
+ *	plaintext decision after one over TLS it keeps the last TLS
+ *	sighting (time, tls_version, cipher) and the versions and ciphers
+ *	seen over TLS; from that change on those facts stay frozen, and
+ *	the plaintext decisions and the refused (reject, tempfail) ones
+ *	among them are counted.
+ *
+ *	The writers look each cipher seen up in OpenSSL itself and say
+ *	what the facts imply: only RSA authentication, only static RSA key
+ *	exchange, only non-AEAD (CBC/3DES) suites, only TLS 1.0/1.1.
+ *
+ *	Memory is proportional to the number of clients seen over TLS and
+ *	the distinct versions and ciphers of each; never to the lines.
+ *--*/
+#ifndef REPORT_TRANSITIONS_H
+#define REPORT_TRANSITIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util/map.h"
+#include "logread/prefix.h"
+#include "record/recparse.h"
+#include "util/strbuf.h"
+
+struct transitions;
+struct json_object;
+
+/* What TLS facts imply, in output order. */
+enum transitions_imp {
+    TRANSITIONS_IMP_OLD_TLS,
+    TRANSITIONS_IMP_RSA_AUTH,
+    TRANSITIONS_IMP_RSA_KX,
+    TRANSITIONS_IMP_CBC,
+    TRANSITIONS_IMP_LEGACY, /* only 3DES/RC4: suites OpenSSL 3 builds may lack */
+    TRANSITIONS_IMP_N
+};
+
+struct transitions_implies {
+    bool imp[TRANSITIONS_IMP_N];
+    const char *unknown; /* a cipher OpenSSL does not know (a key of the map), or NULL */
+};
+
+/* Every suite the linked OpenSSL knows, to look ciphers up in. */
+struct transitions_suites;
+
+/* transitions_new - empty diagnostics; NULL when memory runs out */
+struct transitions *transitions_new(void);
+
+/* transitions_record - one record of the period; d may be NULL */
+void transitions_record(struct transitions *, const struct rec *, const struct prefix *);
+
+/* transitions_write - the "TLS to plaintext" text section, nothing when no
+   client changed; 0, or -1 when memory ran out */
+int transitions_write(FILE *, const struct transitions *);
+
+/* transitions_json - the "diagnostics" array; NULL when memory runs out */
+struct json_object *transitions_json(const struct transitions *);
+
+void transitions_free(struct transitions *);
+
+/* transitions_suites_open - OpenSSL's suites; NULL when memory runs out */
+struct transitions_suites *transitions_suites_open(void);
+void transitions_suites_close(struct transitions_suites *);
+
+/* transitions_rsa_auth - the suite called name is RSA-authenticated (as far as
+   OpenSSL or the table of suites it may lack knows) */
+bool transitions_rsa_auth(const struct transitions_suites *, const char *name);
+
+/* transitions_implies - what every version and every cipher (the keys of the
+   maps) have in common; nothing about ciphers when one is unknown */
+void transitions_implies(const struct transitions_suites *, const struct map *versions,
+                         const struct map *ciphers, struct transitions_implies *);
+
+/* transitions_imp_text - one implication as a sentence */
+const char *transitions_imp_text(enum transitions_imp);
+
+/* transitions_unknown_text - the sentence for an unknown cipher, in sb */
+const char *transitions_unknown_text(struct strbuf *, const char *cipher);
+
+#endif
