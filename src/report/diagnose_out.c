@@ -15,7 +15,7 @@
  *	the order of the story: the TLS facts before the break and what
  *	they imply, the failures, what followed, then cause and remedy.
  *	The text section and the html page print the same rows, so they
- *	cannot drift apart. Values from the logs go through out_safe().
+ *	cannot drift apart. Values from the logs go through report_safe().
  *	Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's time zone.
  * DIAGNOSTICS
  *	Returns -1 (NULL for JSON) when memory runs out.
@@ -70,7 +70,7 @@ static void keys(struct strbuf *sb, const struct map *m, int by_count)
     }
     for (i = 0; i < m->len; i++) {
         strbuf_puts(sb, i > 0 ? ", " : "");
-        out_safe(sb, *v[i]->key ? v[i]->key : NO_REASON);
+        report_safe(sb, *v[i]->key ? v[i]->key : NO_REASON);
         if (by_count)
             strbuf_printf(sb, " %llu", v[i]->count);
     }
@@ -100,9 +100,9 @@ static void rows_facts(struct rows *r, const struct diagnose_client *c, const st
 
     if (c->tls_before) {
         strbuf_printf(&r->sb, "%s ", fmt_time(c->last_tls, r->t));
-        out_safe(&r->sb, c->version);
+        report_safe(&r->sb, c->version);
         strbuf_puts(&r->sb, " ");
-        out_safe(&r->sb, c->cipher);
+        report_safe(&r->sb, c->cipher);
     } else {
         strbuf_puts(&r->sb, c->failures > 0 ? "none before the first failure" : "none");
     }
@@ -144,10 +144,10 @@ static void rows_failures(struct rows *r, const struct diagnose_client *c)
     strbuf_printf(&r->sb, "%s %s", fmt_time(c->first_fail, r->t), mtafail_mta_name(c->first_mta));
     if (c->first_host[0] != 0) {
         strbuf_puts(&r->sb, " on ");
-        out_safe(&r->sb, c->first_host);
+        report_safe(&r->sb, c->first_host);
     }
     strbuf_printf(&r->sb, ", %s: ", c->first_addr);
-    out_safe(&r->sb, reason_of(c->first_reason));
+    report_safe(&r->sb, reason_of(c->first_reason));
     emit(r, "first failure:");
     strbuf_printf(&r->sb, "%llu (", c->failures);
     keys(&r->sb, &c->reasons, 1);
@@ -248,7 +248,7 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
     strbuf_init(&sb);
     for (i = 0; i < len; i++) {
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         fprintf(fp, "  %s\n", strbuf_str(&sb));
         if (diagnose_rows(v[i], suites, text_row, fp) != 0)
             rc = -1;
@@ -283,7 +283,7 @@ static struct json_object *jreasons(struct strbuf *sb, const struct map *m)
         return o;
     for (i = 0; i < m->len; i++) {
         strbuf_reset(sb);
-        out_safe(sb, reason_of(v[i]->key));
+        report_safe(sb, reason_of(v[i]->key));
         json_object_object_add(o, strbuf_str(sb), json_object_new_uint64(v[i]->count));
     }
     free(v);
@@ -299,9 +299,9 @@ static struct json_object *jfirst(struct strbuf *sb, const struct diagnose_clien
         return NULL;
     json_object_object_add(o, "time", jtime(true, c->first_fail));
     json_object_object_add(o, "mta", json_object_new_string(mtafail_mta_name(c->first_mta)));
-    json_object_object_add(o, "host", out_json_str(sb, c->first_host));
+    json_object_object_add(o, "host", report_json_str(sb, c->first_host));
     json_object_object_add(o, "address", json_object_new_string(c->first_addr));
-    json_object_object_add(o, "reason", c->first_reason[0] ? out_json_str(sb, c->first_reason) : NULL);
+    json_object_object_add(o, "reason", c->first_reason[0] ? report_json_str(sb, c->first_reason) : NULL);
     return o;
 }
 
@@ -349,12 +349,12 @@ static struct json_object *jclient(struct strbuf *sb, const struct transitions_s
     if (o == NULL)
         return NULL;
     transitions_implies(suites, &c->versions, &c->ciphers, &im);
-    json_object_object_add(o, "client", out_json_str(sb, c->key));
+    json_object_object_add(o, "client", report_json_str(sb, c->key));
     json_object_object_add(o, "last_tls_time", jtime(c->tls_before, c->last_tls));
-    json_object_object_add(o, "last_tls_version", c->tls_before ? out_json_str(sb, c->version) : NULL);
-    json_object_object_add(o, "last_cipher", c->tls_before ? out_json_str(sb, c->cipher) : NULL);
-    json_object_object_add(o, "versions_seen", out_json_keys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", out_json_keys(sb, &c->ciphers));
+    json_object_object_add(o, "last_tls_version", c->tls_before ? report_json_str(sb, c->version) : NULL);
+    json_object_object_add(o, "last_cipher", c->tls_before ? report_json_str(sb, c->cipher) : NULL);
+    json_object_object_add(o, "versions_seen", report_json_keys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", report_json_keys(sb, &c->ciphers));
     json_object_object_add(o, "implications", jimplies(sb, &im));
     json_object_object_add(o, "failures", json_object_new_uint64(c->failures));
     json_object_object_add(o, "first_failure", jfirst(sb, c));
@@ -362,7 +362,7 @@ static struct json_object *jclient(struct strbuf *sb, const struct transitions_s
     json_object_object_add(o, "closed_after_starttls", json_object_new_uint64(c->closed));
     json_object_object_add(o, "first_closed_time", jtime(c->closed > 0, c->first_closed));
     json_object_object_add(o, "reasons", jreasons(sb, &c->reasons));
-    json_object_object_add(o, "failure_addresses", out_json_keys(sb, &c->addrs));
+    json_object_object_add(o, "failure_addresses", report_json_keys(sb, &c->addrs));
     json_object_object_add(o, "failures_from_other_addresses", json_object_new_uint64(c->more_addrs));
     json_object_object_add(o, "tls_after", json_object_new_uint64(c->tls_after));
     json_object_object_add(o, "last_tls_after_time", jtime(c->tls_after > 0, c->last_tls_after));

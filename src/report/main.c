@@ -44,11 +44,11 @@
 #define EXIT_USAGE 2
 
 struct options {
-    int (*writer)(FILE *, const struct agg *, const struct out_meta *);
+    int (*writer)(FILE *, const struct agg *, const struct report_meta *);
     const char *output;
     enum agg_by by;
     bool diagnose;
-    struct out_meta meta;
+    struct report_meta meta;
     struct scan scan;
 };
 
@@ -68,13 +68,13 @@ static void usage(const char *why)
 static void format_writer(struct options *o, const char *name)
 {
     if (strcmp(name, "text") == 0)
-        o->writer = out_text;
+        o->writer = report_out_text;
     else if (strcmp(name, "json") == 0)
-        o->writer = out_json;
+        o->writer = report_out_json;
     else if (strcmp(name, "csv") == 0)
-        o->writer = out_csv;
+        o->writer = report_out_csv;
     else if (strcmp(name, "html") == 0)
-        o->writer = out_html;
+        o->writer = report_out_html;
     else
         usage("-f must be text, json, csv or html");
 }
@@ -166,7 +166,7 @@ static void warn_gaps(const struct agg *a)
         if (seqset_missing(s) == 0)
             continue;
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         fprintf(stderr, "%s: warning: instance %s: %llu records missing between seq %llu and %llu\n", PROG,
                 strbuf_str(&sb), seqset_missing(s), s->v[0].lo, s->v[s->n - 1].hi);
     }
@@ -185,9 +185,9 @@ static int write_report(const struct options *o, const struct agg *a)
         return -1;
     }
     rc = o->writer(fp, a, &o->meta);
-    if (rc == 0 && o->writer == out_text)
+    if (rc == 0 && o->writer == report_out_text)
         rc = o->diagnose ? diagnose_write(fp, o->scan.diagnose) : transitions_write(fp, o->scan.transitions);
-    if (rc == 0 && o->scan.whatif != NULL && o->writer == out_text)
+    if (rc == 0 && o->scan.whatif != NULL && o->writer == report_out_text)
         rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
         fprintf(stderr, "%s: out of memory writing the report\n", PROG);
@@ -402,12 +402,12 @@ int main(int argc, char **argv)
         setenv("TZ", ":/etc/localtime", 0);
     tzset();
     memset(&o, 0, sizeof(o));
-    o.writer = out_text;
+    o.writer = report_out_text;
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
     first = parse_args(argc, argv, &o);
     o.meta.whatif = o.scan.whatif;
-    if (o.diagnose && o.writer == out_csv)
+    if (o.diagnose && o.writer == report_out_csv)
         usage("--diagnose is written in text, json and html, not csv");
     files = first < argc ? argv + first : stdin_only;
     if ((o.meta.transitions = o.scan.transitions = transitions_new()) == NULL ||

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_csv(fp, agg, meta)
+ *	int	report_out_csv(fp, agg, meta)
  * DESCRIPTION
  *	One header line, one row per group, then one row with kind "total".
  *	Histograms are one field each: "TLSv1.3=5;TLSv1.2=2". A field is
@@ -37,24 +37,24 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
 
     fputs(kind, fp);
     strbuf_reset(sb);
-    out_safe(sb, name);
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_safe(sb, name);
+    report_csv_field(fp, strbuf_str(sb), false);
     fprintf(fp, ",%llu,%llu,", c->recipients, c->tls);
     if (share >= 0)
         fprintf(fp, "%.4f", share);
     fprintf(fp, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu", c->rejected, c->deferred, c->downgrades,
             c->downgrade_accepted, c->would_reject, c->exempt, c->sessions, c->suspected);
     strbuf_reset(sb);
-    out_hist(sb, &c->versions, "=", ";");
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_hist(sb, &c->versions, "=", ";");
+    report_csv_field(fp, strbuf_str(sb), false);
     strbuf_reset(sb);
-    out_hist(sb, &c->ciphers, "=", ";");
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_hist(sb, &c->ciphers, "=", ";");
+    report_csv_field(fp, strbuf_str(sb), false);
     fputs("\r\n", fp);
 }
 
-/* out_csv - header, groups, total */
-int out_csv(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_csv - header, groups, total */
+int report_out_csv(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct map_entry **v = NULL;
     struct strbuf sb;

@@ -6,8 +6,7 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_html(fp, agg, meta)
- *	void	out_html_safe(fp, s, max)
+ *	int	report_out_html(fp, agg, meta)
  * DESCRIPTION
  *	One HTML5 document that is also well-formed XML (XHTML syntax:
  *	every element closed, attributes quoted, no named entities), in
@@ -25,7 +24,7 @@
  *	--diagnose the diagnosis (one table per client, the rows of the
  *	text section), and the first malformed lines.
  *
- *	Every value from the logs goes through out_safe() (non-printable
+ *	Every value from the logs goes through report_safe() (non-printable
  *	bytes as \xHH) and then has &, <, >, " and ' replaced by character
  *	references, so it is text in any context, element or attribute.
  *	The version chart has a bar segment for each well-known version
@@ -94,48 +93,12 @@ static const char style[] =
     "  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
     "}\n";
 
-/* ref - the character reference for c, or NULL to print c itself */
-static const char *ref(char c)
-{
-    switch (c) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '"':
-        return "&quot;";
-    case '\'':
-        return "&#39;";
-    default:
-        return NULL;
-    }
-}
-
-/* out_html_safe - an out_safe()d string, escaped for HTML, cut to max
-   bytes with "..." when max is not 0 */
-void out_html_safe(FILE *fp, const char *s, size_t max)
-{
-    const char *r;
-    size_t i, n = strlen(s), show = max > 3 && n > max ? max - 3 : n;
-
-    for (i = 0; i < show; i++) {
-        if ((r = ref(s[i])) != NULL)
-            fputs(r, fp);
-        else
-            fputc(s[i], fp);
-    }
-    if (show < n)
-        fputs("...", fp);
-}
-
-/* put - a value from the logs, made printable, then as out_html_safe() */
+/* put - a value from the logs, made printable, then as report_html_safe() */
 static void put(struct html *h, const char *value, size_t max)
 {
     strbuf_reset(&h->sb);
-    out_safe(&h->sb, value);
-    out_html_safe(h->fp, strbuf_str(&h->sb), max);
+    report_safe(&h->sb, value);
+    report_html_safe(h->fp, strbuf_str(&h->sb), max);
 }
 
 /* pct - "%.1f" of a share, or "-" without recipients */
@@ -149,7 +112,7 @@ static const char *pct(char *buf, size_t len, double share)
 }
 
 /* header - head, title, period and input counts */
-static void header(struct html *h, const struct agg *a, const struct out_meta *meta)
+static void header(struct html *h, const struct agg *a, const struct report_meta *meta)
 {
     FILE *fp = h->fp;
 
@@ -181,13 +144,13 @@ static void ranges(FILE *fp, const struct seqset *s)
 {
     size_t i;
 
-    for (i = 1; i < s->n && i <= OUT_RANGES_SHOW; i++) {
+    for (i = 1; i < s->n && i <= REPORT_RANGES_SHOW; i++) {
         if (s->v[i - 1].hi + 1 == s->v[i].lo - 1)
             fprintf(fp, "%s%llu", i > 1 ? ", " : "", s->v[i - 1].hi + 1);
         else
             fprintf(fp, "%s%llu-%llu", i > 1 ? ", " : "", s->v[i - 1].hi + 1, s->v[i].lo - 1);
     }
-    if (s->n - 1 > OUT_RANGES_SHOW)
+    if (s->n - 1 > REPORT_RANGES_SHOW)
         fputs(", ...", fp);
 }
 
@@ -428,12 +391,12 @@ static void hist_row(struct html *h, const char *name, const struct agg_counts *
     put(h, name ? name : "TOTAL", 0);
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
-    out_hist(hb, &c->versions, " ", ", ");
-    out_html_safe(h->fp, strbuf_str(hb), 0);
+    report_hist(hb, &c->versions, " ", ", ");
+    report_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
-    out_hist(hb, &c->ciphers, " ", ", ");
-    out_html_safe(h->fp, strbuf_str(hb), 0);
+    report_hist(hb, &c->ciphers, " ", ", ");
+    report_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td></tr>\n", h->fp);
 }
 
@@ -465,7 +428,7 @@ static void diagnosis_row(void *ctx, const char *label, const char *value)
     bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
 
     fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
-    out_html_safe(h->fp, value, 0);
+    report_html_safe(h->fp, value, 0);
     fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
 }
 
@@ -530,8 +493,8 @@ static void malformed(struct html *h, const struct agg *a)
     fputs("</tbody>\n</table>\n", h->fp);
 }
 
-/* out_html - the whole document */
-int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_html - the whole document */
+int report_out_html(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct html h;
     struct map_entry **v = NULL;

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_json(fp, agg, meta)
+ *	int	report_out_json(fp, agg, meta)
  * DESCRIPTION
  *	The schema is documented in tlspolicy-report(1); keys appear in
  *	that order. Adding a key is a compatible change; renaming or
@@ -31,7 +31,7 @@
 
 #define SCHEMA "tlspolicy-report/1"
 
-/* str - a JSON string of a log value, escaped as out_safe does */
+/* str - a JSON string of a log value, escaped as report_safe does */
 static struct json_object *str(const char *value)
 {
     struct json_object *o;
@@ -40,7 +40,7 @@ static struct json_object *str(const char *value)
     if (value == NULL)
         return NULL;
     strbuf_init(&sb);
-    out_safe(&sb, value);
+    report_safe(&sb, value);
     o = strbuf_failed(&sb) ? NULL : json_object_new_string(strbuf_str(&sb));
     strbuf_free(&sb);
     return o;
@@ -65,7 +65,7 @@ static struct json_object *hist(const struct map *m)
     strbuf_init(&sb);
     for (i = 0; i < m->len; i++) {
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         json_object_object_add(o, strbuf_str(&sb), num(v[i]->count));
     }
     strbuf_free(&sb);
@@ -178,8 +178,8 @@ static struct json_object *instance_fn(const char *k, const void *p)
     return instance(k, p);
 }
 
-/* out_json - the whole document */
-int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_json - the whole document */
+int report_out_json(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct json_object *doc = json_object_new_object();
     const char *text;

@@ -362,7 +362,7 @@ const char *transitions_unknown_text(struct strbuf *sb, const char *cipher)
 {
     strbuf_reset(sb);
     strbuf_puts(sb, "unknown: cipher ");
-    out_safe(sb, cipher);
+    report_safe(sb, cipher);
     strbuf_puts(sb, " not known to OpenSSL, nothing implied from the ciphers");
     return strbuf_str(sb);
 }
@@ -378,7 +378,7 @@ static const char *keys_text(struct strbuf *sb, const struct map *m)
         return m->len == 0 ? "-" : NULL;
     for (i = 0; i < m->len; i++) {
         strbuf_puts(sb, i > 0 ? ", " : "");
-        out_safe(sb, v[i]->key);
+        report_safe(sb, v[i]->key);
     }
     free(v);
     return strbuf_failed(sb) ? NULL : strbuf_str(sb);
@@ -396,7 +396,7 @@ static const char *keys_or_oom(struct strbuf *sb, const struct map *m)
 static const char *safe(struct strbuf *sb, const char *value)
 {
     strbuf_reset(sb);
-    out_safe(sb, value);
+    report_safe(sb, value);
     return strbuf_str(sb);
 }
 
@@ -489,15 +489,15 @@ static struct json_object *jclient(const struct transitions_suites *sk, const st
 
     if (o == NULL)
         return NULL;
-    json_object_object_add(o, "client", out_json_str(sb, e->key));
+    json_object_object_add(o, "client", report_json_str(sb, e->key));
     json_object_object_add(o, "last_tls_time", json_object_new_string(c->last_tls));
-    json_object_object_add(o, "last_tls_version", out_json_str(sb, c->version));
-    json_object_object_add(o, "last_cipher", out_json_str(sb, c->cipher));
+    json_object_object_add(o, "last_tls_version", report_json_str(sb, c->version));
+    json_object_object_add(o, "last_cipher", report_json_str(sb, c->cipher));
     json_object_object_add(o, "first_plaintext_time", json_object_new_string(c->first_plain));
     json_object_object_add(o, "plaintext_decisions", json_object_new_uint64(c->plaintext));
     json_object_object_add(o, "refused_recipients", json_object_new_uint64(c->refused));
-    json_object_object_add(o, "versions_seen", out_json_keys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", out_json_keys(sb, &c->ciphers));
+    json_object_object_add(o, "versions_seen", report_json_keys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", report_json_keys(sb, &c->ciphers));
     json_object_object_add(o, "implications", jimplies(sk, c, sb));
     return o;
 }

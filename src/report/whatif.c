@@ -36,7 +36,7 @@
  *	"x@DOMAIN": policies select by domain only.
  * .PP
  *	Each change is kept as one map key: its fields, made printable by
- *	out_safe() (so they hold no tab), joined by tabs.
+ *	report_safe() (so they hold no tab), joined by tabs.
  * DIAGNOSTICS
  *	whatif_open() prints every configuration error as FILE:LINE: message.
  *	When memory runs out the counts are incomplete (w->oom); the
@@ -298,7 +298,7 @@ static void client_label(struct strbuf *sb, const char *const *v)
 /* key_field - one printable key field and a tab */
 static void key_field(struct strbuf *sb, const char *value)
 {
-    out_safe(sb, value != NULL ? value : "-");
+    report_safe(sb, value != NULL ? value : "-");
     strbuf_putc(sb, '\t');
 }
 
@@ -335,7 +335,7 @@ static void note_change(struct whatif *w, const struct wi_case *c, const char *o
     outcome(&change, decision_action_name(c->d.action), decision_action_name(c->d.would));
     reason_fact(&why, c);
     client_label(&client, c->v);
-    out_safe(&key, strbuf_str(&change));
+    report_safe(&key, strbuf_str(&change));
     count(w, &w->transitions, &key);
     strbuf_reset(&key);
     key_field(&key, c->v[F_RCPT_DOMAIN]);

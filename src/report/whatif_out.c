@@ -98,7 +98,7 @@ int whatif_write(FILE *fp, const struct whatif *w)
     int rc = 0;
 
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     fprintf(fp, "\nWhat if %s (config %s):\n", strbuf_str(&path), w->cfg->hash);
     strbuf_free(&path);
     fprintf(fp, "  decision records re-evaluated: %llu, unchanged: %llu, changed: %llu\n", w->decisions,
@@ -194,7 +194,7 @@ struct json_object *whatif_json(const struct whatif *w)
         return NULL;
     }
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     json_object_object_add(o, "config", json_object_new_string(strbuf_str(&path)));
     strbuf_free(&path);
     json_object_object_add(o, "config_hash", json_object_new_string(w->cfg->hash));
@@ -225,7 +225,7 @@ int whatif_csv(FILE *fp, const struct whatif *w)
             return -1;
         }
         for (k = 0; k < CHANGE_FIELDS; k++)
-            out_csv_field(fp, f[k], k == 0);
+            report_csv_field(fp, f[k], k == 0);
         fprintf(fp, ",%llu\r\n", v[i]->count);
         free(copy);
     }
@@ -241,7 +241,7 @@ static void html_row(FILE *fp, char *const *f, size_t n, unsigned long long coun
     fputs("<tr>", fp);
     for (k = 0; k < n; k++) {
         fputs("<td class=\"v\">", fp);
-        out_html_safe(fp, f[k], 0);
+        report_html_safe(fp, f[k], 0);
         fputs("</td>", fp);
     }
     fprintf(fp, "<td class=\"n\">%llu</td></tr>\n", count);
@@ -282,12 +282,12 @@ int whatif_html(FILE *fp, const struct whatif *w)
     int rc;
 
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     fputs("<h2>What if ", fp);
-    out_html_safe(fp, strbuf_str(&path), 0);
+    report_html_safe(fp, strbuf_str(&path), 0);
     strbuf_free(&path);
     fputs("</h2>\n<p>Configuration hash <b>", fp);
-    out_html_safe(fp, w->cfg->hash, 0);
+    report_html_safe(fp, w->cfg->hash, 0);
     fprintf(fp,
             "</b>: %llu decision records re-evaluated, %llu changed; exempt only if authenticated "
             "(not recorded), kept exempt: %llu; plaintext at level opportunistic whose fallback "
