@@ -94,6 +94,7 @@ struct diagnose_client {
 };
 
 struct diagnose;
+struct report_section;
 
 /* diagnose_new - nothing read yet; NULL when memory runs out */
 struct diagnose *diagnose_new(void);
@@ -131,6 +132,11 @@ struct diagnose_counts {
 void diagnose_counts(const struct diagnose *, struct diagnose_counts *);
 /* diagnose_oom - memory ran out: the diagnosis is incomplete */
 bool diagnose_oom(const struct diagnose *);
+
+/* diagnose_section - the report's section (diagnose_out.c): the text
+   "Diagnosis", the json "diagnosis_input" and "diagnosis", the html
+   diagnosis */
+void diagnose_section(const struct diagnose *, struct report_section *);
 
 void diagnose_free(struct diagnose *);
 

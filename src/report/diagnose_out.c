@@ -2,23 +2,24 @@
  * NAME
  *	diagnose_out 3
  * SUMMARY
- *	--diagnose: the diagnosis as text rows and as JSON
+ *	--diagnose: the diagnosis as text, json and html
  * SYNOPSIS
- *	#include "report/out.h"
+ *	#include "report/diagnose.h"
  *
- *	int	diagnose_rows(client, suites, fn, ctx)
- *	int	diagnose_write(fp, d)
- *	struct json_object *diagnose_json(d)
- *	struct json_object *diagnose_json_input(d)
+ *	void	diagnose_section(d, section)
  * DESCRIPTION
- *	diagnose_rows() turns one client's timeline into labelled rows, in
- *	the order of the story: the TLS facts before the break and what
- *	they imply, the failures, what followed, then cause and remedy.
- *	The text section and the html page print the same rows, so they
- *	cannot drift apart. Values from the logs go through report_safe().
- *	Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's time zone.
+ *	The diagnosis in each format, as the report's section (see
+ *	out.h): the text "Diagnosis" after the tables, the json keys
+ *	"diagnosis_input" and "diagnosis", the html after the histograms;
+ *	no csv (a usage error). One client's timeline is a list of
+ *	labelled rows, in the order of the story: the TLS facts before
+ *	the break and what they imply, the failures, what followed, then
+ *	cause and remedy. The text and the html print the same rows, so
+ *	they cannot drift apart. Values from the logs go through
+ *	report_safe(). Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's
+ *	time zone.
  * DIAGNOSTICS
- *	Returns -1 (NULL for JSON) when memory runs out.
+ *	A writer returns -1 (json: null values) when memory runs out.
  *--*/
 
 /* System library. */
@@ -77,9 +78,12 @@ static void keys(struct strbuf *sb, const struct map *m, int by_count)
     free(v);
 }
 
+/* row_fn - one row of a client's timeline, the value printable (report_safe) */
+typedef void (*row_fn)(void *ctx, const char *label, const char *value);
+
 /* Rows of one client, with a buffer for their values. */
 struct rows {
-    diagnose_row_fn fn;
+    row_fn fn;
     void *ctx;
     struct strbuf sb;
     char t[TIME_MAX];
@@ -183,9 +187,9 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
     emit(r, "refused recipients:");
 }
 
-/* diagnose_rows - one client's timeline as labelled rows */
-int diagnose_rows(const struct diagnose_client *c, const struct transitions_suites *suites,
-                  diagnose_row_fn fn, void *ctx)
+/* client_rows - one client's timeline as labelled rows */
+static int client_rows(const struct diagnose_client *c, const struct transitions_suites *suites, row_fn fn,
+                       void *ctx)
 {
     struct rows r;
     struct transitions_implies im;
@@ -224,8 +228,8 @@ static void text_row(void *ctx, const char *label, const char *value)
     fprintf(ctx, "    %-29s %s\n", label, value);
 }
 
-/* diagnose_write - the text section */
-int diagnose_write(FILE *fp, const struct diagnose *d)
+/* write_text - the text section */
+static int write_text(FILE *fp, const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct diagnose_counts n;
@@ -250,7 +254,7 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
         strbuf_reset(&sb);
         report_safe(&sb, v[i]->key);
         fprintf(fp, "  %s\n", strbuf_str(&sb));
-        if (diagnose_rows(v[i], suites, text_row, fp) != 0)
+        if (client_rows(v[i], suites, text_row, fp) != 0)
             rc = -1;
     }
     if (n.not_shown > 0)
@@ -376,8 +380,8 @@ static struct json_object *jclient(struct strbuf *sb, const struct transitions_s
     return o;
 }
 
-/* diagnose_json - the "diagnosis" array */
-struct json_object *diagnose_json(const struct diagnose *d)
+/* json_clients - the "diagnosis" array */
+static struct json_object *json_clients(const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct json_object *arr;
@@ -403,8 +407,8 @@ struct json_object *diagnose_json(const struct diagnose *d)
     return arr;
 }
 
-/* diagnose_json_input - the "diagnosis_input" object */
-struct json_object *diagnose_json_input(const struct diagnose *d)
+/* json_input - the "diagnosis_input" object */
+static struct json_object *json_input(const struct diagnose *d)
 {
     struct json_object *o = json_object_new_object();
     struct diagnose_counts n;
@@ -419,4 +423,97 @@ struct json_object *diagnose_json_input(const struct diagnose *d)
     json_object_object_add(o, "records_without_time", json_object_new_uint64(n.untimed_record));
     json_object_object_add(o, "clients_not_shown", json_object_new_uint64(n.not_shown));
     return o;
+}
+
+/* html_row - one row of a client's table; the label without its colon */
+static void html_row(void *ctx, const char *label, const char *value)
+{
+    FILE *fp = ctx;
+    size_t n = strlen(label);
+    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
+
+    fprintf(fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
+    report_html_safe(fp, value, 0);
+    fprintf(fp, "%s</td></tr>\n", cause ? "</b>" : "");
+}
+
+/* html_clients - a heading and a table of rows per client */
+static int html_clients(FILE *fp, const struct diagnose_client **v, size_t len)
+{
+    struct transitions_suites *suites = transitions_suites_open();
+    struct strbuf sb;
+    size_t i;
+    int rc = 0;
+
+    strbuf_init(&sb);
+    for (i = 0; i < len; i++) {
+        strbuf_reset(&sb);
+        report_safe(&sb, v[i]->key);
+        fputs("<h3>", fp);
+        report_html_safe(fp, strbuf_str(&sb), 0);
+        fputs("</h3>\n<table>\n<tbody>\n", fp);
+        if (client_rows(v[i], suites, html_row, fp) != 0)
+            rc = -1;
+        fputs("</tbody>\n</table>\n", fp);
+    }
+    if (strbuf_failed(&sb))
+        rc = -1;
+    strbuf_free(&sb);
+    transitions_suites_close(suites);
+    return rc;
+}
+
+/* write_html - the diagnosis as a section of the html report */
+static int write_html(FILE *fp, const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct diagnose_counts n;
+    size_t len;
+    int rc;
+
+    diagnose_counts(d, &n);
+    if (diagnose_clients(d, &v, &len) != 0)
+        return -1;
+    fprintf(fp,
+            "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
+            "connections closed after STARTTLS, %llu failure lines refused; without a time stamp, left out: "
+            "%llu failures, %llu decision records.</p>\n",
+            n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
+    if (len == 0)
+        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", fp);
+    if (n.oom)
+        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", fp);
+    rc = html_clients(fp, v, len);
+    if (n.not_shown > 0)
+        fprintf(fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
+    free(v);
+    return n.oom ? -1 : rc;
+}
+
+/* section_text, section_html - report_section adapters */
+static int section_text(FILE *fp, const void *ctx)
+{
+    return write_text(fp, ctx);
+}
+
+static int section_html(FILE *fp, const void *ctx)
+{
+    return write_html(fp, ctx);
+}
+
+/* section_json - report_section adapter: "diagnosis_input", then "diagnosis" */
+static void section_json(struct json_object *doc, const void *ctx)
+{
+    json_object_object_add(doc, "diagnosis_input", json_input(ctx));
+    json_object_object_add(doc, "diagnosis", json_clients(ctx));
+}
+
+/* diagnose_section - the writers of the section */
+void diagnose_section(const struct diagnose *d, struct report_section *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->ctx = d;
+    s->text = section_text;
+    s->json = section_json;
+    s->html = section_html;
 }

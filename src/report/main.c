@@ -38,6 +38,8 @@
 #include "report/diagnose.h"
 #include "report/out.h"
 #include "report/scan.h"
+#include "report/transitions.h"
+#include "report/whatif.h"
 #include "util/tp_error.h"
 
 #define PROG       "tlspolicy-report"
@@ -49,6 +51,7 @@ struct options {
     enum agg_by by;
     bool diagnose;
     struct report_meta meta;
+    struct report_section sections[3];
     struct scan scan;
 };
 
@@ -174,6 +177,23 @@ static void warn_gaps(const struct agg *a)
     free(v);
 }
 
+/* sections - the features' sections of the report, in output order */
+static void sections(struct options *o)
+{
+    struct report_section *s = o->sections;
+
+    transitions_section(o->scan.transitions, s);
+    if (o->diagnose)
+        s->text = NULL; /* the diagnosis tells the same story at length */
+    s++;
+    if (o->diagnose)
+        diagnose_section(o->scan.diagnose, s++);
+    if (o->scan.whatif != NULL)
+        whatif_section(o->scan.whatif, s++);
+    o->meta.sections = o->sections;
+    o->meta.nsections = (size_t) (s - o->sections);
+}
+
 /* write_report - the chosen writer to -o FILE or stdout; 0 or -1 */
 static int write_report(const struct options *o, const struct agg *a)
 {
@@ -185,10 +205,6 @@ static int write_report(const struct options *o, const struct agg *a)
         return -1;
     }
     rc = o->writer(fp, a, &o->meta);
-    if (rc == 0 && o->writer == report_out_text)
-        rc = o->diagnose ? diagnose_write(fp, o->scan.diagnose) : transitions_write(fp, o->scan.transitions);
-    if (rc == 0 && o->scan.whatif != NULL && o->writer == report_out_text)
-        rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
         fprintf(stderr, "%s: out of memory writing the report\n", PROG);
     if (ferror(fp) || (fp != stdout ? fclose(fp) : fflush(fp)) != 0) {
@@ -406,13 +422,12 @@ int main(int argc, char **argv)
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
     first = parse_args(argc, argv, &o);
-    o.meta.whatif = o.scan.whatif;
     if (o.diagnose && o.writer == report_out_csv)
         usage("--diagnose is written in text, json and html, not csv");
     files = first < argc ? argv + first : stdin_only;
-    if ((o.meta.transitions = o.scan.transitions = transitions_new()) == NULL ||
+    if ((o.scan.transitions = transitions_new()) == NULL ||
         (failed = calloc((size_t) argc + 1, sizeof(bool))) == NULL ||
-        (o.diagnose && (o.meta.diagnose = o.scan.diagnose = diagnose_new()) == NULL)) {
+        (o.diagnose && (o.scan.diagnose = diagnose_new()) == NULL)) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         return 1;
     }
@@ -430,6 +445,7 @@ int main(int argc, char **argv)
         status = 1;
     }
     warn_gaps(&a);
+    sections(&o);
     if (write_report(&o, &a) != 0)
         status = 1;
     agg_free(&a);

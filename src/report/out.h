@@ -25,19 +25,30 @@
 
 #define REPORT_RANGES_SHOW 5 /* missing seq ranges listed per instance */
 
-struct transitions;
-struct whatif;
-struct transitions_suites;
-struct diagnose;
-struct diagnose_client;
 struct json_object;
+
+/*
+ * A feature's part of the report (the transitions, --diagnose,
+ * --what-if): its writer for each format, in its own *_out.c. The
+ * writers below call the sections in the order given, each where its
+ * format puts it; a NULL writer has nothing in that format. Text,
+ * csv and html writers return 0, or -1 when memory runs out (the
+ * report goes on; the exit status says so).
+ */
+struct report_section {
+    const void *ctx;                                     /* the feature's state */
+    int (*text)(FILE *, const void *ctx);                /* after the tables */
+    void (*json)(struct json_object *, const void *ctx); /* its keys, after "total" */
+    int (*csv)(FILE *, const void *ctx);                 /* the csv instead of the groups: one table a file */
+    int (*html)(FILE *, const void *ctx);                /* after the histograms */
+    int (*html_end)(FILE *, const void *ctx);            /* after the malformed lines */
+};
 
 struct report_meta {
     const char *since; /* as given, or NULL */
     const char *until;
-    const struct transitions *transitions; /* json "diagnostics", or NULL */
-    const struct diagnose *diagnose; /* --diagnose, or NULL */
-    const struct whatif *whatif;     /* --what-if, or NULL */
+    const struct report_section *sections;
+    size_t nsections;
 };
 
 /* report_safe - append value with unsafe bytes escaped */
@@ -57,22 +68,12 @@ struct json_object *report_json_keys(struct strbuf *, const struct map *);
    with "..." when max is not 0 */
 void report_html_safe(FILE *, const char *s, size_t max);
 
-/* Writers: 0, or -1 when memory runs out (the caller checks ferror). */
+/* Writers: the tables of the aggregation, and the sections of meta where
+   their format puts them; 0, or -1 when memory runs out (the caller
+   checks ferror). */
 int report_out_text(FILE *, const struct agg *, const struct report_meta *);
 int report_out_json(FILE *, const struct agg *, const struct report_meta *);
 int report_out_csv(FILE *, const struct agg *, const struct report_meta *);
 int report_out_html(FILE *, const struct agg *, const struct report_meta *);
-
-/* --diagnose (diagnose_out.c): one row of a client's timeline, the value
-   printable (report_safe) */
-typedef void (*diagnose_row_fn)(void *ctx, const char *label, const char *value);
-/* diagnose_rows - one client's timeline, row by row; 0, or -1 on OOM */
-int diagnose_rows(const struct diagnose_client *, const struct transitions_suites *, diagnose_row_fn,
-                  void *ctx);
-/* diagnose_write - the text section "Diagnosis"; 0, or -1 on OOM */
-int diagnose_write(FILE *, const struct diagnose *);
-/* diagnose_json - the "diagnosis" array; diagnose_json_input - its counts */
-struct json_object *diagnose_json(const struct diagnose *);
-struct json_object *diagnose_json_input(const struct diagnose *);
 
 #endif

@@ -16,8 +16,8 @@
  *	a formula. The seq check is not in the CSV (it is a different
  *	table): it is in the text and json reports, and a warning on
  *	standard error names every instance with missing records. With
- *	--what-if the CSV is the forecast's list of changes instead
- *	(whatif_csv()): one table per file.
+ *	--what-if the CSV is the forecast's list of changes instead (the
+ *	first section with a csv writer): one table per file.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -28,7 +28,6 @@
 
 /* Application. */
 #include "report/out.h"
-#include "report/whatif.h"
 
 /* row - one group or the total */
 static void row(FILE *fp, const char *kind, const char *name, const struct agg_counts *c, struct strbuf *sb)
@@ -61,8 +60,9 @@ int report_out_csv(FILE *fp, const struct agg *a, const struct report_meta *meta
     size_t i;
     int rc;
 
-    if (meta->whatif != NULL)
-        return whatif_csv(fp, meta->whatif);
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].csv != NULL) /* one table a file: this one instead */
+            return meta->sections[i].csv(fp, meta->sections[i].ctx);
     if (a->groups.len > 0 && (v = map_sorted(&a->groups, 0)) == NULL)
         return -1;
     strbuf_init(&sb);

@@ -20,9 +20,9 @@
  *	as in colour, for a black and white print), the group table with
  *	the columns of the text report and a TOTAL row, a bar chart of the
  *	share over TLS per group, a stacked bar chart of the protocol
- *	versions per group, the version and cipher histograms, with
- *	--diagnose the diagnosis (one table per client, the rows of the
- *	text section), and the first malformed lines.
+ *	versions per group, the version and cipher histograms, the html
+ *	of each section (--diagnose: the diagnosis), the first malformed
+ *	lines, and the html_end of each section (--what-if: the forecast).
  *
  *	Every value from the logs goes through report_safe() (non-printable
  *	bytes as \xHH) and then has &, <, >, " and ' replaced by character
@@ -41,10 +41,7 @@
 #include <string.h>
 
 /* Application. */
-#include "report/transitions.h"
-#include "report/diagnose.h"
 #include "report/out.h"
-#include "report/whatif.h"
 
 #define CH_LABEL 230 /* chart: width of the group name column */
 #define CH_BAR   400 /* chart: width of 100% */
@@ -420,58 +417,6 @@ static int hists(struct html *h, const struct agg *a, struct map_entry **v)
     return rc;
 }
 
-/* diagnosis_row - one row of a client's table; the label without its colon */
-static void diagnosis_row(void *ctx, const char *label, const char *value)
-{
-    struct html *h = ctx;
-    size_t n = strlen(label);
-    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
-
-    fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
-    report_html_safe(h->fp, value, 0);
-    fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
-}
-
-/* diagnosis - --diagnose: the timeline, cause and remedy of each client */
-static int diagnosis(struct html *h, const struct diagnose *d)
-{
-    const struct diagnose_client **v;
-    struct diagnose_counts n;
-    struct transitions_suites *suites;
-    size_t i, len;
-    int rc = 0;
-
-    if (d == NULL)
-        return 0;
-    diagnose_counts(d, &n);
-    if (diagnose_clients(d, &v, &len) != 0)
-        return -1;
-    fprintf(
-        h->fp,
-        "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
-        "connections closed after STARTTLS, %llu failure lines refused; without a time stamp, left out: %llu "
-        "failures, %llu decision records.</p>\n",
-        n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
-    if (len == 0)
-        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
-    if (n.oom)
-        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", h->fp);
-    suites = transitions_suites_open();
-    for (i = 0; i < len; i++) {
-        fputs("<h3>", h->fp);
-        put(h, v[i]->key, 0);
-        fputs("</h3>\n<table>\n<tbody>\n", h->fp);
-        if (diagnose_rows(v[i], suites, diagnosis_row, h) != 0)
-            rc = -1;
-        fputs("</tbody>\n</table>\n", h->fp);
-    }
-    if (n.not_shown > 0)
-        fprintf(h->fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
-    transitions_suites_close(suites);
-    free(v);
-    return n.oom ? -1 : rc;
-}
-
 /* malformed - the first malformed lines */
 static void malformed(struct html *h, const struct agg *a)
 {
@@ -498,6 +443,7 @@ int report_out_html(FILE *fp, const struct agg *a, const struct report_meta *met
 {
     struct html h;
     struct map_entry **v = NULL;
+    size_t i;
     int rc;
 
     h.fp = fp;
@@ -512,11 +458,13 @@ int report_out_html(FILE *fp, const struct agg *a, const struct report_meta *met
         version_chart(&h, a, v);
         rc = hists(&h, a, v);
     }
-    if (rc == 0)
-        rc = diagnosis(&h, meta->diagnose);
+    for (i = 0; i < meta->nsections; i++)
+        if (rc == 0 && meta->sections[i].html != NULL)
+            rc = meta->sections[i].html(fp, meta->sections[i].ctx);
     malformed(&h, a);
-    if (meta->whatif != NULL && whatif_html(fp, meta->whatif) != 0)
-        rc = -1;
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].html_end != NULL && meta->sections[i].html_end(fp, meta->sections[i].ctx) != 0)
+            rc = -1;
     fputs("</body>\n</html>\n", fp);
     if (strbuf_failed(&h.sb))
         rc = -1;

@@ -12,7 +12,7 @@
  *	that order. Adding a key is a compatible change; renaming or
  *	removing one changes the "schema" value. The document is built
  *	with json-c (its size is the number of groups, not of lines) and
- *	printed indented.
+ *	printed indented. Each section adds its own keys after "total".
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -24,9 +24,6 @@
 #include <json-c/json.h>
 
 /* Application. */
-#include "report/transitions.h"
-#include "report/diagnose.h"
-#include "report/whatif.h"
 #include "report/out.h"
 
 #define SCHEMA "tlspolicy-report/1"
@@ -183,6 +180,7 @@ int report_out_json(FILE *fp, const struct agg *a, const struct report_meta *met
 {
     struct json_object *doc = json_object_new_object();
     const char *text;
+    size_t i;
 
     if (doc == NULL)
         return -1;
@@ -194,14 +192,9 @@ int report_out_json(FILE *fp, const struct agg *a, const struct report_meta *met
     json_object_object_add(doc, "instances", list(&a->instances, instance_fn));
     json_object_object_add(doc, "groups", list(&a->groups, group_fn));
     json_object_object_add(doc, "total", counts(NULL, &a->total));
-    if (meta->transitions != NULL)
-        json_object_object_add(doc, "diagnostics", transitions_json(meta->transitions));
-    if (meta->diagnose != NULL) {
-        json_object_object_add(doc, "diagnosis_input", diagnose_json_input(meta->diagnose));
-        json_object_object_add(doc, "diagnosis", diagnose_json(meta->diagnose));
-    }
-    if (meta->whatif != NULL)
-        json_object_object_add(doc, "what_if", whatif_json(meta->whatif));
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].json != NULL)
+            meta->sections[i].json(doc, meta->sections[i].ctx);
     text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
     if (text != NULL)

@@ -11,7 +11,8 @@
  *	Order: what was read, the seq check per instance (first, because a
  *	report with missing records proves less), the group table with a
  *	TOTAL row, the version and cipher histograms per group, and the
- *	first malformed lines.
+ *	first malformed lines; then the text of each section, in order,
+ *	while none has failed.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -152,10 +153,11 @@ static void malformed(FILE *fp, const struct agg *a, struct strbuf *sb)
         fprintf(fp, "  %s:%lu: %s\n", safe(sb, a->shown[i].file), a->shown[i].line, a->shown[i].why);
 }
 
-/* report_out_text - the whole report */
+/* report_out_text - the whole report: the tables, then the sections */
 int report_out_text(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct strbuf sb, sb2;
+    size_t i;
     int rc;
 
     strbuf_init(&sb);
@@ -169,5 +171,8 @@ int report_out_text(FILE *fp, const struct agg *a, const struct report_meta *met
         rc = -1;
     strbuf_free(&sb);
     strbuf_free(&sb2);
+    for (i = 0; i < meta->nsections; i++)
+        if (rc == 0 && meta->sections[i].text != NULL)
+            rc = meta->sections[i].text(fp, meta->sections[i].ctx);
     return rc;
 }

@@ -5,6 +5,7 @@
  *	diagnostics: clients whose sessions went from TLS to plaintext
  * SYNOPSIS
  *	#include "report/transitions.h"
+#include "report/transitions_impl.h"
  *
  *	struct transitions *transitions_new()
  *	void	transitions_record(d, rec, prefix)
@@ -39,42 +40,24 @@
 #include <time.h>
 
 /* Libraries. */
-#include <json-c/json.h>
 #include <openssl/ssl.h>
 
 /* Application. */
 #include "core/domain_map.h"
 #include "report/agg.h"
 #include "report/transitions.h"
+#include "report/transitions_impl.h"
 #include "util/map.h"
 #include "report/out.h"
 #include "util/strbuf.h"
-
-#define TIME_MAX 32
-
-/* One client's history. */
-struct transitions_client {
-    char last_tls[TIME_MAX]; /* last TLS sighting before the change */
-    char *version, *cipher;  /* at that sighting */
-    struct map versions;     /* seen over TLS before the change */
-    struct map ciphers;
-    char first_plain[TIME_MAX]; /* the change; "" until then */
-    unsigned long long plaintext, refused;
-};
-
-struct transitions {
-    struct map clients; /* key -> struct transitions_client */
-    int oom;
-};
 
 static const char *const imp_text[TRANSITIONS_IMP_N] = {
     "only TLS 1.0/1.1 seen: a server requiring TLSv1.2 or newer leaves no shared protocol",
     "only RSA-authenticated suites seen: an ECDSA-only server certificate leaves no shared cipher",
     "only static RSA key exchange seen: a server offering only forward-secret suites leaves no shared cipher",
     "only CBC/3DES suites seen: a server offering only AEAD suites (GCM, ChaCha20) leaves no shared cipher",
-    "only 3DES/RC4 suites seen: a server whose OpenSSL lacks them (OpenSSL 3 as Debian 12 builds it) leaves "
-    "no "
-    "shared cipher",
+    "only 3DES/RC4 suites seen: a server whose OpenSSL lacks them (OpenSSL 3 as Debian 12 builds it) "
+    "leaves no shared cipher",
 };
 
 /*
@@ -132,7 +115,7 @@ static void fmt_time(const struct prefix *px, char *buf)
     struct tm tm;
 
     if (!px->has_time || localtime_r(&px->when, &tm) == NULL ||
-        strftime(buf, TIME_MAX, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+        strftime(buf, TRANSITIONS_TIME_MAX, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
         strcpy(buf, "-");
 }
 
@@ -334,29 +317,6 @@ void transitions_suites_close(struct transitions_suites *s)
     free(s);
 }
 
-/* changed - the clients that went from TLS to plaintext, sorted by key;
-   *n 0 and NULL when none, -1 on OOM */
-static int changed(const struct transitions *d, struct map_entry ***out, size_t *n)
-{
-    struct map_entry **v;
-    size_t i;
-
-    *out = NULL;
-    *n = 0;
-    if (d->clients.len == 0)
-        return 0;
-    if ((v = map_sorted(&d->clients, 0)) == NULL)
-        return -1;
-    for (i = 0; i < d->clients.len; i++) {
-        const struct transitions_client *c = v[i]->ptr;
-
-        if (c != NULL && c->first_plain[0] != 0)
-            v[(*n)++] = v[i];
-    }
-    *out = v;
-    return 0;
-}
-
 /* transitions_unknown_text - the implication of an unknown cipher */
 const char *transitions_unknown_text(struct strbuf *sb, const char *cipher)
 {
@@ -365,166 +325,6 @@ const char *transitions_unknown_text(struct strbuf *sb, const char *cipher)
     report_safe(sb, cipher);
     strbuf_puts(sb, " not known to OpenSSL, nothing implied from the ciphers");
     return strbuf_str(sb);
-}
-
-/* keys_text - the keys of a map, sorted, escaped, comma separated */
-static const char *keys_text(struct strbuf *sb, const struct map *m)
-{
-    struct map_entry **v;
-    size_t i;
-
-    strbuf_reset(sb);
-    if (m->len == 0 || (v = map_sorted(m, 0)) == NULL)
-        return m->len == 0 ? "-" : NULL;
-    for (i = 0; i < m->len; i++) {
-        strbuf_puts(sb, i > 0 ? ", " : "");
-        report_safe(sb, v[i]->key);
-    }
-    free(v);
-    return strbuf_failed(sb) ? NULL : strbuf_str(sb);
-}
-
-/* keys_or_oom - keys_text, or a note when memory ran out */
-static const char *keys_or_oom(struct strbuf *sb, const struct map *m)
-{
-    const char *text = keys_text(sb, m);
-
-    return text != NULL ? text : "(out of memory)";
-}
-
-/* safe - a log value made printable */
-static const char *safe(struct strbuf *sb, const char *value)
-{
-    strbuf_reset(sb);
-    report_safe(sb, value);
-    return strbuf_str(sb);
-}
-
-/* write_client - one client's entry of the text section */
-static int write_client(FILE *fp, const struct transitions_suites *sk, const struct map_entry *e,
-                        struct strbuf *sb)
-{
-    const struct transitions_client *c = e->ptr;
-    struct transitions_implies im;
-    const char *label = "    implies:";
-    int i;
-
-    fprintf(fp, "  %s\n", safe(sb, e->key));
-    fprintf(fp, "    last TLS:        %s %s", c->last_tls, safe(sb, c->version));
-    fprintf(fp, " %s\n", safe(sb, c->cipher));
-    fprintf(fp, "    first plaintext: %s\n", c->first_plain);
-    fprintf(fp, "    plaintext decisions: %llu, refused recipients: %llu\n", c->plaintext, c->refused);
-    fprintf(fp, "    versions seen over TLS: %s\n", keys_or_oom(sb, &c->versions));
-    fprintf(fp, "    ciphers seen over TLS:  %s\n", keys_or_oom(sb, &c->ciphers));
-    transitions_implies(sk, &c->versions, &c->ciphers, &im);
-    for (i = 0; i < TRANSITIONS_IMP_N; i++) {
-        if (im.imp[i]) {
-            fprintf(fp, "%-20s %s\n", label, imp_text[i]);
-            label = "";
-        }
-    }
-    if (im.unknown != NULL) {
-        fprintf(fp, "%-20s %s\n", label, transitions_unknown_text(sb, im.unknown));
-        label = "";
-    }
-    if (*label != 0)
-        fprintf(fp, "%-20s none\n", label);
-    return strbuf_failed(sb) ? -1 : 0;
-}
-
-/* transitions_write - the text section */
-int transitions_write(FILE *fp, const struct transitions *d)
-{
-    struct transitions_suites *sk;
-    struct map_entry **v;
-    struct strbuf sb;
-    size_t i, n;
-    int rc = 0;
-
-    if (d == NULL || changed(d, &v, &n) != 0)
-        return -1;
-    if (n == 0) {
-        free(v);
-        return d->oom ? -1 : 0;
-    }
-    sk = transitions_suites_open();
-    strbuf_init(&sb);
-    fprintf(fp, "\nTLS to plaintext (by client domain):\n");
-    for (i = 0; i < n; i++)
-        if (write_client(fp, sk, v[i], &sb) != 0)
-            rc = -1;
-    if (d->oom)
-        fprintf(fp, "  (out of memory: the list is incomplete)\n");
-    strbuf_free(&sb);
-    transitions_suites_close(sk);
-    free(v);
-    return d->oom ? -1 : rc;
-}
-
-/* jimplies - the implications as a JSON array of phrases */
-static struct json_object *jimplies(const struct transitions_suites *sk, const struct transitions_client *c,
-                                    struct strbuf *sb)
-{
-    struct json_object *arr = json_object_new_array();
-    struct transitions_implies im;
-    int i;
-
-    if (arr == NULL)
-        return NULL;
-    transitions_implies(sk, &c->versions, &c->ciphers, &im);
-    for (i = 0; i < TRANSITIONS_IMP_N; i++)
-        if (im.imp[i])
-            json_object_array_add(arr, json_object_new_string(imp_text[i]));
-    if (im.unknown != NULL)
-        json_object_array_add(arr, json_object_new_string(transitions_unknown_text(sb, im.unknown)));
-    return arr;
-}
-
-/* jclient - one client as a JSON object */
-static struct json_object *jclient(const struct transitions_suites *sk, const struct map_entry *e,
-                                   struct strbuf *sb)
-{
-    const struct transitions_client *c = e->ptr;
-    struct json_object *o = json_object_new_object();
-
-    if (o == NULL)
-        return NULL;
-    json_object_object_add(o, "client", report_json_str(sb, e->key));
-    json_object_object_add(o, "last_tls_time", json_object_new_string(c->last_tls));
-    json_object_object_add(o, "last_tls_version", report_json_str(sb, c->version));
-    json_object_object_add(o, "last_cipher", report_json_str(sb, c->cipher));
-    json_object_object_add(o, "first_plaintext_time", json_object_new_string(c->first_plain));
-    json_object_object_add(o, "plaintext_decisions", json_object_new_uint64(c->plaintext));
-    json_object_object_add(o, "refused_recipients", json_object_new_uint64(c->refused));
-    json_object_object_add(o, "versions_seen", report_json_keys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", report_json_keys(sb, &c->ciphers));
-    json_object_object_add(o, "implications", jimplies(sk, c, sb));
-    return o;
-}
-
-/* transitions_json - the "diagnostics" array */
-struct json_object *transitions_json(const struct transitions *d)
-{
-    struct transitions_suites *sk;
-    struct json_object *arr;
-    struct map_entry **v;
-    struct strbuf sb;
-    size_t i, n;
-
-    if (d == NULL || d->oom || changed(d, &v, &n) != 0)
-        return NULL;
-    if ((arr = json_object_new_array()) == NULL || n == 0) {
-        free(v);
-        return arr;
-    }
-    sk = transitions_suites_open();
-    strbuf_init(&sb);
-    for (i = 0; i < n; i++)
-        json_object_array_add(arr, jclient(sk, v[i], &sb));
-    strbuf_free(&sb);
-    transitions_suites_close(sk);
-    free(v);
-    return arr;
 }
 
 /* client_free - one client's history */

@@ -24,7 +24,6 @@
 #define REPORT_TRANSITIONS_H
 
 #include <stdbool.h>
-#include <stdio.h>
 
 #include "util/map.h"
 #include "logread/prefix.h"
@@ -32,7 +31,7 @@
 #include "util/strbuf.h"
 
 struct transitions;
-struct json_object;
+struct report_section;
 
 /* What TLS facts imply, in output order. */
 enum transitions_imp {
@@ -58,12 +57,10 @@ struct transitions *transitions_new(void);
 /* transitions_record - one record of the period; d may be NULL */
 void transitions_record(struct transitions *, const struct rec *, const struct prefix *);
 
-/* transitions_write - the "TLS to plaintext" text section, nothing when no
-   client changed; 0, or -1 when memory ran out */
-int transitions_write(FILE *, const struct transitions *);
-
-/* transitions_json - the "diagnostics" array; NULL when memory runs out */
-struct json_object *transitions_json(const struct transitions *);
+/* transitions_section - the report's section (transitions_out.c): the
+   text "TLS to plaintext", nothing when no client changed, and the json
+   "diagnostics" array */
+void transitions_section(const struct transitions *, struct report_section *);
 
 void transitions_free(struct transitions *);
 
