@@ -61,13 +61,16 @@ static struct map_entry *probe(struct map_entry *slots, size_t cap, const char *
 /* grow - double the table and move every entry */
 static int grow(struct map *m)
 {
-    size_t cap = m->cap ? m->cap * 2 : MAP_INITIAL, pos = 0;
-    struct map_entry *slots, *e;
+    size_t cap = m->cap ? m->cap * 2 : MAP_INITIAL, i;
+    struct map_entry *slots;
 
     if ((slots = calloc(cap, sizeof(*slots))) == NULL)
         return -1;
-    while ((e = map_next(m, &pos)) != NULL)
-        *probe(slots, cap, e->key, e->hash) = *e;
+    /* The table itself, not map_next(): inlined into map_get_hashed(),
+       the iterator costs every lookup of the report a few instructions. */
+    for (i = 0; i < m->cap; i++)
+        if (m->slots[i].key != NULL)
+            *probe(slots, cap, m->slots[i].key, m->slots[i].hash) = m->slots[i];
     free(m->slots);
     m->slots = slots;
     m->cap = cap;
