@@ -22,6 +22,8 @@
 #include "record/recparse.h"
 #include "util/seqset.h"
 
+struct scan_consumer;
+
 #define AGG_MALFORMED_SHOW 10
 #define AGG_WHY_MAX        64
 
@@ -61,13 +63,11 @@ struct agg {
 };
 
 void agg_init(struct agg *, enum agg_by);
-/* agg_seq - note the record's seq in its instance's seq set */
-void agg_seq(struct agg *, const struct rec *);
-/* agg_record - count one record in its group and the totals; day is its
-   "YYYY-MM-DD" or "" */
-void agg_record(struct agg *, const struct rec *, const char *day);
-/* agg_malformed - count one malformed line, keep the first few */
-void agg_malformed(struct agg *, const char *file, unsigned long line, const char *why);
+/* agg_consumer - the scan consumer (pass one) that counts into a: files
+   and lines read, malformed lines (the first few kept), the seq of every
+   record, the records left out of the period, and each record of the
+   period in its group and the totals */
+void agg_consumer(struct agg *, struct scan_consumer *);
 /* agg_client_key - the client domain of a record: the registered domain
    of client_name when that is a name, else client_addr (may be NULL);
    buf holds DOMAIN_MAX + 1 bytes */

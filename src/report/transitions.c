@@ -45,6 +45,7 @@
 /* Application. */
 #include "core/domain_map.h"
 #include "report/agg.h"
+#include "report/scan.h"
 #include "report/transitions.h"
 #include "report/transitions_impl.h"
 #include "util/map.h"
@@ -149,8 +150,8 @@ static int seen_tls(struct transitions_client *c, const struct rec *r, const str
     return 0;
 }
 
-/* transitions_record - one decision record, in the order read */
-void transitions_record(struct transitions *d, const struct rec *r, const struct prefix *px)
+/* transitions_record - one decision record of the period, in the order read */
+static void transitions_record(struct transitions *d, const struct rec *r, const struct prefix *px)
 {
     char buf[DOMAIN_MAX + 1];
     const char *key, *version = r->f[REC_TLS_VERSION], *action = r->f[REC_ACTION];
@@ -348,4 +349,20 @@ void transitions_free(struct transitions *d)
         return;
     map_free(&d->clients, client_free);
     free(d);
+}
+
+/* on_record - the scan event, to transitions_record() */
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    transitions_record(ctx, r, at->px);
+}
+
+/* transitions_consumer - the records of the period, in the order read */
+void transitions_consumer(struct transitions *d, struct scan_consumer *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "transitions";
+    c->pass = 1;
+    c->ctx = d;
+    c->record = on_record;
 }

@@ -32,6 +32,7 @@
 
 struct transitions;
 struct report_section;
+struct scan_consumer;
 
 /* What TLS facts imply, in output order. */
 enum transitions_imp {
@@ -54,8 +55,9 @@ struct transitions_suites;
 /* transitions_new - empty diagnostics; NULL when memory runs out */
 struct transitions *transitions_new(void);
 
-/* transitions_record - one record of the period; d may be NULL */
-void transitions_record(struct transitions *, const struct rec *, const struct prefix *);
+/* transitions_consumer - the scan consumer (pass one) that follows the
+   records */
+void transitions_consumer(struct transitions *, struct scan_consumer *);
 
 /* transitions_section - the report's section (transitions_out.c): the
    text "TLS to plaintext", nothing when no client changed, and the json

@@ -9,6 +9,7 @@
  *	struct whatif *whatif_open(path, prog)
  *	void	whatif_keep(w, msg)
  *	void	whatif_record(w, rec)
+ *	void	whatif_consumer(w, consumer)
  *	void	whatif_free(w)
  * DESCRIPTION
  *	See whatif.h. recparse keeps only the fields the aggregation needs,
@@ -57,6 +58,7 @@
 #include "record/kv.h"
 #include "util/map.h"
 #include "report/out.h"
+#include "report/scan.h"
 #include "report/whatif.h"
 #include "report/whatif_impl.h"
 #include "util/strbuf.h"
@@ -443,4 +445,27 @@ void whatif_free(struct whatif *w)
     map_free(&w->by_rcpt, NULL);
     map_free(&w->by_client, NULL);
     free(w);
+}
+
+/* on_text, on_record - the scan events, to whatif_keep() and whatif_record() */
+static void on_text(void *ctx, const char *msg)
+{
+    whatif_keep(ctx, msg);
+}
+
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    (void) at;
+    whatif_record(ctx, r);
+}
+
+/* whatif_consumer - every record's text, and the records of the period */
+void whatif_consumer(struct whatif *w, struct scan_consumer *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "--what-if";
+    c->pass = 1;
+    c->ctx = w;
+    c->text = on_text;
+    c->record = on_record;
 }

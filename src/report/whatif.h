@@ -31,6 +31,7 @@
 
 struct whatif;
 struct report_section;
+struct scan_consumer;
 
 /* whatif_open - load path; NULL after printing FILE:LINE errors on stderr */
 struct whatif *whatif_open(const char *path, const char *prog);
@@ -41,6 +42,10 @@ void whatif_keep(struct whatif *, const char *msg);
 
 /* whatif_record - decide one record of the period again; w may be NULL */
 void whatif_record(struct whatif *, const struct rec *);
+
+/* whatif_consumer - the scan consumer (pass one) of whatif_keep() and
+   whatif_record() */
+void whatif_consumer(struct whatif *, struct scan_consumer *);
 
 /* whatif_section - the report's section (whatif_out.c): the text and
    html "What if" sections, the json "what_if" object, and with -f csv
