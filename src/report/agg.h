@@ -4,7 +4,7 @@
  * SUMMARY
  *	aggregation of records into groups, totals and seq sets
  * DESCRIPTION
- *	One struct agg holds everything a report shows: a counter set per
+ *	One struct agg holds the report's tables: a counter set per
  *	group (by recipient domain, sender domain, client domain or day),
  *	the same counters over all records, the seq set of each instance,
  *	and the input counts with the first few malformed lines. Memory is
@@ -14,6 +14,9 @@
  *	Decision records count per group as recipients. Session records
  *	carry no recipient or sender, so they count in a group only when
  *	grouping by client domain or day; otherwise in the totals alone.
+ *
+ *	agg_consumer() makes it a consumer of the scan driver (scan.h);
+ *	the writers of the tables are out_*.c.
  *--*/
 #ifndef REPORT_AGG_H
 #define REPORT_AGG_H

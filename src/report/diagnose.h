@@ -22,9 +22,9 @@
  *	belongs to. At its end, each client's break is fixed: its first
  *	handshake failure, or, for a client without any, its last decision
  *	over TLS. Pass two places each decision record of such a client
- *	before or after its break: the TLS facts before
- *	it (last sighting, versions and ciphers), the decisions over TLS,
- *	in plaintext, rejected and deferred from it on ("at or after" the
+ *	before or after its break: the TLS facts before it (last
+ *	sighting, versions and ciphers), the decisions over TLS, in
+ *	plaintext, rejected and deferred from it on ("at or after" the
  *	failure's second; after the last TLS decision).
  *
  *	Lines without a time stamp cannot be placed in time: they are left

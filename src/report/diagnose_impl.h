@@ -4,7 +4,10 @@
  * SUMMARY
  *	--diagnose internals shared by its pass one, failure and pass two files
  * DESCRIPTION
- *	See diagnose.c for how the maps are used across the passes.
+ *	See diagnose.c for how the maps are used across the passes. Calls
+ *	go one way: diagnose.c (pass one, the break) calls diagnose_fail.c
+ *	(failure lines) and diagnose_rescan.c (pass two); those call
+ *	diagnose_common.c; diagnose_out.c (the writers) calls diagnose.c.
  *--*/
 #ifndef REPORT_DIAGNOSE_IMPL_H
 #define REPORT_DIAGNOSE_IMPL_H

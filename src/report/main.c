@@ -8,13 +8,38 @@
  *		[--since T] [--until T] [--year YYYY] [--what-if CONFIG]
  *		[--diagnose] [FILE|-]...
  * DESCRIPTION
- *	See tlspolicy-report(1). The command line; then the parts of the
- *	report (struct parts: the aggregation, the TLS to plaintext
- *	transitions, with --what-if the forecast, with --diagnose the
- *	diagnosis), each registered with the scan driver as a consumer of
- *	the input lines; scan_run() over every input, twice with
- *	--diagnose (diagnose.h says why, reread.h how); then one writer
- *	for -f, given each feature's section of the report (out.h).
+ *	See tlspolicy-report(1) for what it does; this is how it is built.
+ *
+ *	The scan driver (scan.c) reads the inputs line by line, splits off
+ *	the syslog prefix, tells records from other lines, parses records
+ *	and applies --since/--until; it knows no feature. Each part of the
+ *	report is a consumer of the driver (struct scan_consumer): the
+ *	callbacks for the events it needs, and the pass it runs in.
+ * .IP "agg.c"
+ *	the groups and totals, the seq check, what was read.
+ * .IP "transitions.c"
+ *	the clients gone from TLS to plaintext.
+ * .IP "whatif.c"
+ *	--what-if: the records decided again under another configuration.
+ * .IP "diagnose.c, diagnose_fail.c, diagnose_rescan.c"
+ *	--diagnose: pass one (the MTA's handshake failures, the last
+ *	decisions; each client's break at its end), pass two (the
+ *	decisions before and after the break). With a consumer of pass
+ *	two the driver reads every input twice (reread.c).
+ * .PP
+ *	Output: one writer per format for the tables (out_text.c,
+ *	out_json.c, out_csv.c, out_html.c, with out_common.c), and per
+ *	feature one *_out.c with all its formats (transitions_out.c,
+ *	whatif_out.c, diagnose_out.c), handed to the writers as a struct
+ *	report_section, which they call where their format puts it.
+ *
+ *	A new report feature is a consumer and a section: its state, its
+ *	callbacks, its *_out.c, and two lines here (consumers(),
+ *	sections()); scan.c and the table writers stay as they are.
+ *
+ *	main() reads the command line, makes the parts (struct parts),
+ *	registers their consumers, runs scan_run() over every input,
+ *	warns about missing records, and writes the report for -f.
  * DIAGNOSTICS
  *	Exit 0 when the report was written from every input, 1 when an
  *	input could not be read (the report covers the others) or the

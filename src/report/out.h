@@ -2,17 +2,22 @@
  * NAME
  *	out 3h
  * SUMMARY
- *	report writers: text, json, csv, html
+ *	report writers: text, json, csv, html; the helpers of every writer
  * DESCRIPTION
- *	Each writer prints one struct agg. Values that came from the logs
- *	(group names, instance ids, versions, ciphers, file names) are shown
- *	through report_safe(): a byte outside printable ASCII becomes \xHH and
- *	a backslash \\, as in kv records, so a hostile log cannot put
- *	terminal escapes on an auditor's screen or break a csv row; html
- *	then also writes &, <, >, " and ' as character references, so a
- *	value cannot become markup. Groups are in byte order of their
- *	names; histograms by descending count, then name; so the same
- *	input always gives the same report.
+ *	Each writer prints the tables of one struct agg, and the section of
+ *	each feature (struct report_section, from the feature's *_out.c)
+ *	where its format puts it: the writers know no feature by name, and
+ *	a feature keeps all its formats in one file.
+ *
+ *	Values that came from the logs (group names, instance ids,
+ *	versions, ciphers, file names) are shown through report_safe(): a
+ *	byte outside printable ASCII becomes \xHH and a backslash \\, as in
+ *	kv records, so a hostile log cannot put terminal escapes on an
+ *	auditor's screen or break a csv row; html then also writes &, <,
+ *	>, " and ' as character references, so a value cannot become
+ *	markup. Groups are in byte order of their names; histograms by
+ *	descending count, then name; so the same input always gives the
+ *	same report.
  *--*/
 #ifndef REPORT_OUT_H
 #define REPORT_OUT_H

@@ -2,16 +2,14 @@
  * NAME
  *	transitions 3
  * SUMMARY
- *	diagnostics: clients whose sessions went from TLS to plaintext
+ *	clients whose sessions went from TLS to plaintext, and what their
+ *	TLS facts imply
  * SYNOPSIS
  *	#include "report/transitions.h"
-#include "report/transitions_impl.h"
  *
  *	struct transitions *transitions_new()
- *	void	transitions_record(d, rec, prefix)
- *	int	transitions_write(fp, d)
- *	struct json_object *transitions_json(d)
- *	void	transitions_free(d)
+ *	void	transitions_consumer(t, consumer)
+ *	void	transitions_free(t)
  *
  *	struct transitions_suites *transitions_suites_open()
  *	bool	transitions_rsa_auth(suites, name)
@@ -20,17 +18,18 @@
  *	const char *transitions_imp_text(imp)
  *	const char *transitions_unknown_text(sb, cipher)
  * DESCRIPTION
- *	See transitions.h. Times are the line's time stamp in the reader's time
- *	zone (TZ), "-" for a line without one. A cipher is looked up by
- *	its OpenSSL or its standard (RFC) name among every suite OpenSSL
- *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
- *	is unknown, nothing is implied from the ciphers, and "unknown"
- *	says so. Only decision records count: session records name no
- *	recipient. The implications are public: tlspolicy-report
- *	--diagnose states them for its own timeline.
+ *	See transitions.h; the writers are in transitions_out.c. Times
+ *	are the line's time stamp in the reader's time zone (TZ), "-" for
+ *	a line without one. A cipher is looked up by its OpenSSL or its
+ *	standard (RFC) name among every suite OpenSSL knows
+ *	("ALL:COMPLEMENTOFALL" at security level 0), then in the table of
+ *	legacy suites; when one seen is unknown, nothing is implied from
+ *	the ciphers, and "unknown" says so. Only decision records count:
+ *	session records name no recipient. The implications are public:
+ *	tlspolicy-report --diagnose states them for its own timeline.
  * DIAGNOSTICS
- *	When memory runs out the facts are incomplete; transitions_write() and
- *	transitions_json() report it.
+ *	When memory runs out the facts are incomplete; the writers
+ *	report it.
  *--*/
 
 /* System library. */

@@ -2,9 +2,14 @@
  * NAME
  *	transitions 3h
  * SUMMARY
- *	diagnostics: clients whose sessions went from TLS to plaintext
+ *	clients whose sessions went from TLS to plaintext
  * DESCRIPTION
- *	transitions_record() follows the decision records of the period in the
+ *	Not --diagnose: the short account of the plain report (the json
+ *	report's "diagnostics"), from the records alone, in one pass. With
+ *	--diagnose its text gives way to the diagnosis, which tells the
+ *	same story from the MTA's logs as well.
+ *
+ *	The consumer follows the decision records of the period in the
  *	order read, per client (the client domain of agg: the registered
  *	domain of client_name, else client_addr). Until a client's first
  *	plaintext decision after one over TLS it keeps the last TLS
@@ -52,7 +57,7 @@ struct transitions_implies {
 /* Every suite the linked OpenSSL knows, to look ciphers up in. */
 struct transitions_suites;
 
-/* transitions_new - empty diagnostics; NULL when memory runs out */
+/* transitions_new - no client yet; NULL when memory runs out */
 struct transitions *transitions_new(void);
 
 /* transitions_consumer - the scan consumer (pass one) that follows the
