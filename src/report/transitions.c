@@ -9,6 +9,8 @@
  *
  *	struct transitions *transitions_new()
  *	void	transitions_consumer(t, consumer)
+ *	int	transitions_changed(t, out, n)
+ *	bool	transitions_oom(t)
  *	void	transitions_free(t)
  *
  *	struct transitions_suites *transitions_suites_open()
@@ -18,15 +20,15 @@
  *	const char *transitions_imp_text(imp)
  *	const char *transitions_unknown_text(sb, cipher)
  * DESCRIPTION
- *	See transitions.h; the writers are in transitions_out.c. Times
- *	are the line's time stamp in the reader's time zone (TZ), "-" for
- *	a line without one. A cipher is looked up by its OpenSSL or its
- *	standard (RFC) name among every suite OpenSSL knows
- *	("ALL:COMPLEMENTOFALL" at security level 0), then in the table of
- *	legacy suites; when one seen is unknown, nothing is implied from
- *	the ciphers, and "unknown" says so. Only decision records count:
- *	session records name no recipient. The implications are public:
- *	tlspolicy-report --diagnose states them for its own timeline.
+ *	See transitions.h; the writers are in transitions_out.c.
+ *	Times are the line's time stamp in the reader's time
+ *	zone (TZ), "-" for a line without one. A cipher is looked up by
+ *	its OpenSSL or its standard (RFC) name among every suite OpenSSL
+ *	knows ("ALL:COMPLEMENTOFALL" at security level 0); when one seen
+ *	is unknown, nothing is implied from the ciphers, and "unknown"
+ *	says so. Only decision records count: session records name no
+ *	recipient. The implications are public: tlspolicy-report
+ *	--diagnose states them for its own timeline.
  * DIAGNOSTICS
  *	When memory runs out the facts are incomplete; the writers
  *	report it.
@@ -46,10 +48,14 @@
 #include "report/agg.h"
 #include "report/scan.h"
 #include "report/transitions.h"
-#include "report/transitions_impl.h"
 #include "util/map.h"
 #include "report/out.h"
 #include "util/strbuf.h"
+
+struct transitions {
+    struct map clients; /* key -> struct transitions_client */
+    int oom;
+};
 
 static const char *const imp_text[TRANSITIONS_IMP_N] = {
     "only TLS 1.0/1.1 seen: a server requiring TLSv1.2 or newer leaves no shared protocol",
@@ -315,6 +321,34 @@ void transitions_suites_close(struct transitions_suites *s)
         return;
     SSL_CTX_free(s->ctx);
     free(s);
+}
+
+/* transitions_changed - the clients that went from TLS to plaintext, sorted by key */
+int transitions_changed(const struct transitions *d, struct map_entry ***out, size_t *n)
+{
+    struct map_entry **v;
+    size_t i;
+
+    *out = NULL;
+    *n = 0;
+    if (d->clients.len == 0)
+        return 0;
+    if ((v = map_sorted(&d->clients, 0)) == NULL)
+        return -1;
+    for (i = 0; i < d->clients.len; i++) {
+        const struct transitions_client *c = v[i]->ptr;
+
+        if (c != NULL && c->first_plain[0] != 0)
+            v[(*n)++] = v[i];
+    }
+    *out = v;
+    return 0;
+}
+
+/* transitions_oom - memory ran out while the records were read */
+bool transitions_oom(const struct transitions *d)
+{
+    return d->oom != 0;
 }
 
 /* transitions_unknown_text - the implication of an unknown cipher */

@@ -39,6 +39,18 @@ struct transitions;
 struct report_section;
 struct scan_consumer;
 
+#define TRANSITIONS_TIME_MAX 32
+
+/* One client's history, as the writers see it. */
+struct transitions_client {
+    char last_tls[TRANSITIONS_TIME_MAX]; /* last TLS sighting before the change */
+    char *version, *cipher;              /* at that sighting */
+    struct map versions;                 /* seen over TLS before the change */
+    struct map ciphers;
+    char first_plain[TRANSITIONS_TIME_MAX]; /* the change; "" until then */
+    unsigned long long plaintext, refused;
+};
+
 /* What TLS facts imply, in output order. */
 enum transitions_imp {
     TRANSITIONS_IMP_OLD_TLS,
@@ -63,6 +75,15 @@ struct transitions *transitions_new(void);
 /* transitions_consumer - the scan consumer (pass one) that follows the
    records */
 void transitions_consumer(struct transitions *, struct scan_consumer *);
+
+/* transitions_changed - the entries (key: the client, ptr: its struct
+   transitions_client) of the clients that went from TLS to plaintext,
+   sorted by key, in a new array *out of *n (NULL when none); 0, or -1
+   when memory runs out */
+int transitions_changed(const struct transitions *, struct map_entry ***out, size_t *n);
+/* transitions_oom - memory ran out while the records were read: the
+   list is incomplete */
+bool transitions_oom(const struct transitions *);
 
 /* transitions_section - the report's section (transitions_out.c): the
    text "TLS to plaintext", nothing when no client changed, and the json

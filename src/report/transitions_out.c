@@ -32,32 +32,8 @@
 /* Application. */
 #include "report/out.h"
 #include "report/transitions.h"
-#include "report/transitions_impl.h"
 #include "util/map.h"
 #include "util/strbuf.h"
-
-/* changed - the clients that went from TLS to plaintext, sorted by key;
-   *n 0 and NULL when none, -1 on OOM */
-static int changed(const struct transitions *t, struct map_entry ***out, size_t *n)
-{
-    struct map_entry **v;
-    size_t i;
-
-    *out = NULL;
-    *n = 0;
-    if (t->clients.len == 0)
-        return 0;
-    if ((v = map_sorted(&t->clients, 0)) == NULL)
-        return -1;
-    for (i = 0; i < t->clients.len; i++) {
-        const struct transitions_client *c = v[i]->ptr;
-
-        if (c != NULL && c->first_plain[0] != 0)
-            v[(*n)++] = v[i];
-    }
-    *out = v;
-    return 0;
-}
 
 /* keys_text - the keys of a map, sorted, escaped, comma separated */
 static const char *keys_text(struct strbuf *sb, const struct map *m)
@@ -133,11 +109,11 @@ static int write_text(FILE *fp, const struct transitions *t)
     size_t i, n;
     int rc = 0;
 
-    if (t == NULL || changed(t, &v, &n) != 0)
+    if (t == NULL || transitions_changed(t, &v, &n) != 0)
         return -1;
     if (n == 0) {
         free(v);
-        return t->oom ? -1 : 0;
+        return transitions_oom(t) ? -1 : 0;
     }
     sk = transitions_suites_open();
     strbuf_init(&sb);
@@ -145,12 +121,12 @@ static int write_text(FILE *fp, const struct transitions *t)
     for (i = 0; i < n; i++)
         if (write_client(fp, sk, v[i], &sb) != 0)
             rc = -1;
-    if (t->oom)
+    if (transitions_oom(t))
         fprintf(fp, "  (out of memory: the list is incomplete)\n");
     strbuf_free(&sb);
     transitions_suites_close(sk);
     free(v);
-    return t->oom ? -1 : rc;
+    return transitions_oom(t) ? -1 : rc;
 }
 
 /* jimplies - the implications as a JSON array of phrases */
@@ -204,7 +180,7 @@ static struct json_object *json_array(const struct transitions *t)
     struct strbuf sb;
     size_t i, n;
 
-    if (t == NULL || t->oom || changed(t, &v, &n) != 0)
+    if (t == NULL || transitions_oom(t) || transitions_changed(t, &v, &n) != 0)
         return NULL;
     if ((arr = json_object_new_array()) == NULL || n == 0) {
         free(v);
