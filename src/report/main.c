@@ -71,7 +71,7 @@ struct options {
     enum agg_by by;
     bool diagnose;
     struct report_meta meta;
-    struct scan scan;      /* the period, the year, the error callback */
+    struct scan scan;      /* the driver: --since, --until, --year from here */
     struct whatif *whatif; /* --what-if CONFIG, or NULL */
 };
 
