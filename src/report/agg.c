@@ -302,18 +302,18 @@ static void agg_malformed(struct agg *a, const char *file, unsigned long line, c
     a->nshown++;
 }
 
-/* on_file, on_line, on_malformed, on_seen, on_record, on_left_out - the
-   scan events, into the counts */
+/* on_file, on_file_end, on_malformed, on_seen, on_record, on_left_out -
+   the scan events, into the counts */
 static void on_file(void *ctx, const char *file)
 {
     (void) file;
     ((struct agg *) ctx)->files++;
 }
 
-static void on_line(void *ctx, const struct scan_at *at)
+static void on_file_end(void *ctx, const char *file, unsigned long lines)
 {
-    (void) at;
-    ((struct agg *) ctx)->lines++;
+    (void) file;
+    ((struct agg *) ctx)->lines += lines;
 }
 
 static void on_malformed(void *ctx, const struct scan_at *at, const char *why)
@@ -349,7 +349,7 @@ void agg_consumer(struct agg *a, struct scan_consumer *c)
     c->pass = 1;
     c->ctx = a;
     c->file_begin = on_file;
-    c->line = on_line;
+    c->file_end = on_file_end; /* the lines once an input, not a call each */
     c->malformed = on_malformed;
     c->seen = on_seen;
     c->record = on_record;

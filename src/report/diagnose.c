@@ -417,8 +417,10 @@ static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
     diagnose_record(ctx, r, at->px);
 }
 
-static void on_file_end(void *ctx)
+static void on_file_end(void *ctx, const char *file, unsigned long lines)
 {
+    (void) file;
+    (void) lines;
     diagnose_file_end(ctx);
 }
 

@@ -137,17 +137,18 @@ static void tell(const struct pass *p, const struct tp_error *err)
 static int scan_input(const struct pass *p, struct input *in, const char *file, struct tp_error *err)
 {
     struct input_line line;
-    size_t i;
+    unsigned long lines = 0;
     int rc;
 
     if (in == NULL)
         return -1;
     CALL(p, file_begin, file);
-    while ((rc = input_next(in, &line, err)) > 0)
+    while ((rc = input_next(in, &line, err)) > 0) {
         scan_line(p, file, &line);
+        lines++;
+    }
     input_close(in);
-    for (i = 0; i < p->file_end.n; i++)
-        p->file_end.c[i]->file_end(p->file_end.c[i]->ctx);
+    CALL(p, file_end, file, lines);
     return rc;
 }
 

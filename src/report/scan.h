@@ -69,10 +69,11 @@ struct scan_consumer {
     void *ctx;        /* the first argument of every callback */
     /* before its pass: false when it has nothing to do in it */
     bool (*pass_begin)(void *ctx);
-    /* an input opened; after its last line, even when a read error cut it short */
+    /* an input opened; after its last line (lines read), even when a
+       read error cut it short */
     void (*file_begin)(void *ctx, const char *file);
-    void (*file_end)(void *ctx);
-    /* every line, first */
+    void (*file_end)(void *ctx, const char *file, unsigned long lines);
+    /* every line, first (to count lines, file_end costs less) */
     void (*line)(void *ctx, const struct scan_at *);
     /* a whole line that is not a record (an MTA's, say) */
     void (*other)(void *ctx, const struct scan_at *);
