@@ -8,7 +8,6 @@
  *
  *	int	fromrec_parse(line, facts, why, len)
  *	void	fromrec_print(fp, facts)
- *	void	fromrec_cleanup()
  * DESCRIPTION
  *	The line is read the way tlspolicy-report reads it (prefix.c,
  *	recparse.c); a line that is not a record is read as bare kv fields,
@@ -229,9 +228,4 @@ void fromrec_print(FILE *fp, const struct fromrec *f)
     fprintf(fp, "    min_version = \"%s\";\n    max_version = \"%s\";\n", v, v);
     fprintf(fp, "    %s = \"%s\";\n", f->version == TLS_V_TLS13 ? "ciphersuites" : "ciphers", f->cipher);
     fprintf(fp, "    must_pass = true;\n}\n");
-}
-
-/* fromrec_cleanup - nothing left to release: the suite catalogue lives as long as the process */
-void fromrec_cleanup(void)
-{
 }

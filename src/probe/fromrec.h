@@ -40,7 +40,5 @@ int fromrec_parse(const char *line, struct fromrec *f, char *why, size_t len);
 /* fromrec_print - the profile as a libconfig group to paste into the profiles list */
 void fromrec_print(FILE *fp, const struct fromrec *f);
 
-/* fromrec_cleanup - nothing to release now (the suite catalogue is process-wide); kept for callers */
-void fromrec_cleanup(void);
 
 #endif

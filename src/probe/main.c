@@ -323,7 +323,6 @@ static int from_record(const char *arg)
     if (strcmp(arg, "-") == 0)
         return from_stdin();
     if (fromrec_parse(arg, &f, why, sizeof(why)) != 0) {
-        fromrec_cleanup();
         snprintf(msg, sizeof(msg), "--profile-from-record: %s", why);
         setup_error(msg);
     }
@@ -448,11 +447,8 @@ int main(int argc, char **argv)
     /* A server that resets the connection must give an EPIPE, not kill us without a word. */
     signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv, &o);
-    if (o.from_record) {
-        status = from_record(o.from_record);
-        fromrec_cleanup();
-        return status;
-    }
+    if (o.from_record)
+        return from_record(o.from_record);
     load_profiles(o.profiles, &ps);
     r = select_results(&o, &ps, &n);
     if (o.connect)

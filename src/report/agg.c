@@ -7,9 +7,7 @@
  *	#include "report/agg.h"
  *
  *	void	agg_init(a, by)
- *	void	agg_seq(a, rec)
- *	void	agg_record(a, rec, day)
- *	void	agg_malformed(a, file, line, why)
+ *	void	agg_consumer(a, consumer)
  *	void	agg_free(a)
  * DESCRIPTION
  *	See agg.h. The client domain of a record is the registered domain
@@ -33,6 +31,7 @@
 #include "core/domain_map.h"
 #include "state/fbkey.h"
 #include "report/agg.h"
+#include "report/scan.h"
 #include "util/hash.h"
 
 /* Field of a record, or "" when absent: comparisons need no NULL test. */
@@ -245,7 +244,7 @@ static struct agg_counts *group(struct agg *a, const char *key)
 }
 
 /* agg_seq - the record's number in its instance's seq set */
-void agg_seq(struct agg *a, const struct rec *r)
+static void agg_seq(struct agg *a, const struct rec *r)
 {
     struct map_entry *e;
 
@@ -259,8 +258,9 @@ void agg_seq(struct agg *a, const struct rec *r)
         a->oom = 1;
 }
 
-/* agg_record - count one record in its group and the totals */
-void agg_record(struct agg *a, const struct rec *r, const char *day)
+/* agg_record - count one record in its group and the totals; day is
+   its "YYYY-MM-DD" or "" */
+static void agg_record(struct agg *a, const struct rec *r, const char *day)
 {
     char buf[DOMAIN_MAX + 1];
     const char *key = group_key(a, r, day, buf, sizeof(buf));
@@ -285,7 +285,7 @@ void agg_record(struct agg *a, const struct rec *r, const char *day)
 }
 
 /* agg_malformed - count a malformed line, keep the first few for display */
-void agg_malformed(struct agg *a, const char *file, unsigned long line, const char *why)
+static void agg_malformed(struct agg *a, const char *file, unsigned long line, const char *why)
 {
     struct agg_malformed *m;
 
@@ -300,6 +300,60 @@ void agg_malformed(struct agg *a, const char *file, unsigned long line, const ch
     m->line = line;
     snprintf(m->why, sizeof(m->why), "%s", why);
     a->nshown++;
+}
+
+/* on_file, on_file_end, on_malformed, on_seen, on_record, on_left_out -
+   the scan events, into the counts */
+static void on_file(void *ctx, const char *file)
+{
+    (void) file;
+    ((struct agg *) ctx)->files++;
+}
+
+static void on_file_end(void *ctx, const char *file, unsigned long lines)
+{
+    (void) file;
+    ((struct agg *) ctx)->lines += lines;
+}
+
+static void on_malformed(void *ctx, const struct scan_at *at, const char *why)
+{
+    agg_malformed(ctx, at->file, at->line->lineno, why);
+}
+
+static void on_seen(void *ctx, const struct rec *r)
+{
+    agg_seq(ctx, r);
+}
+
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    agg_record(ctx, r, at->px->day);
+}
+
+static void on_left_out(void *ctx, enum scan_left why)
+{
+    struct agg *a = ctx;
+
+    if (why == SCAN_LEFT_UNTIMED)
+        a->untimed++;
+    else
+        a->out_of_period++;
+}
+
+/* agg_consumer - every event the counts need */
+void agg_consumer(struct agg *a, struct scan_consumer *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "report";
+    c->pass = 1;
+    c->ctx = a;
+    c->file_begin = on_file;
+    c->file_end = on_file_end; /* the lines once an input, not a call each */
+    c->malformed = on_malformed;
+    c->seen = on_seen;
+    c->record = on_record;
+    c->left_out = on_left_out;
 }
 
 /* agg_tls_share - the share of recipients over TLS */

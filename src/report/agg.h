@@ -4,7 +4,7 @@
  * SUMMARY
  *	aggregation of records into groups, totals and seq sets
  * DESCRIPTION
- *	One struct agg holds everything a report shows: a counter set per
+ *	One struct agg holds the report's tables: a counter set per
  *	group (by recipient domain, sender domain, client domain or day),
  *	the same counters over all records, the seq set of each instance,
  *	and the input counts with the first few malformed lines. Memory is
@@ -14,6 +14,9 @@
  *	Decision records count per group as recipients. Session records
  *	carry no recipient or sender, so they count in a group only when
  *	grouping by client domain or day; otherwise in the totals alone.
+ *
+ *	agg_consumer() makes it a consumer of the scan driver (scan.h);
+ *	the writers of the tables are out_*.c.
  *--*/
 #ifndef REPORT_AGG_H
 #define REPORT_AGG_H
@@ -21,6 +24,8 @@
 #include "util/map.h"
 #include "record/recparse.h"
 #include "util/seqset.h"
+
+struct scan_consumer;
 
 #define AGG_MALFORMED_SHOW 10
 #define AGG_WHY_MAX        64
@@ -61,13 +66,11 @@ struct agg {
 };
 
 void agg_init(struct agg *, enum agg_by);
-/* agg_seq - note the record's seq in its instance's seq set */
-void agg_seq(struct agg *, const struct rec *);
-/* agg_record - count one record in its group and the totals; day is its
-   "YYYY-MM-DD" or "" */
-void agg_record(struct agg *, const struct rec *, const char *day);
-/* agg_malformed - count one malformed line, keep the first few */
-void agg_malformed(struct agg *, const char *file, unsigned long line, const char *why);
+/* agg_consumer - the scan consumer (pass one) that counts into a: files
+   and lines read, malformed lines (the first few kept), the seq of every
+   record, the records left out of the period, and each record of the
+   period in its group and the totals */
+void agg_consumer(struct agg *, struct scan_consumer *);
 /* agg_client_key - the client domain of a record: the registered domain
    of client_name when that is a name, else client_addr (may be NULL);
    buf holds DOMAIN_MAX + 1 bytes */

@@ -29,7 +29,7 @@ enum reason_class { REASON_NONE, REASON_NO_SHARED_CIPHER, REASON_PROTOCOL, REASO
 struct facts {
     enum reason_class reason;
     bool tls_before; /* a decision over TLS before the first failure */
-    const struct diag_implies *im;
+    const struct transitions_implies *im;
     const struct diagnose_client *c;
 };
 
@@ -78,45 +78,46 @@ bool cause_reason_known(const char *reason)
    client negotiated an RSA-authenticated suite since */
 static bool rsa_certificate(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH] && !f->c->rsa_after;
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[TRANSITIONS_IMP_RSA_AUTH] && !f->c->rsa_after;
 }
 
 /* rsa_elsewhere - the same, but some client did since: the records refute
    "no RSA certificate" for at least one server */
 static bool rsa_elsewhere(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_AUTH] && f->c->rsa_after;
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[TRANSITIONS_IMP_RSA_AUTH] && f->c->rsa_after;
 }
 
 /* static_rsa - static-RSA key exchange only, now no shared cipher */
 static bool static_rsa(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_RSA_KX];
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[TRANSITIONS_IMP_RSA_KX];
 }
 
 /* cbc_removed - CBC/3DES only, now no shared cipher; not when they were
    all 3DES/RC4, whose pattern says why adding them back may not work */
 static bool cbc_removed(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_CBC] && !f->im->imp[DIAG_IMP_LEGACY];
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[TRANSITIONS_IMP_CBC] &&
+           !f->im->imp[TRANSITIONS_IMP_LEGACY];
 }
 
 /* legacy_removed - 3DES/RC4 only, now no shared cipher */
 static bool legacy_removed(const struct facts *f)
 {
-    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[DIAG_IMP_LEGACY];
+    return f->reason == REASON_NO_SHARED_CIPHER && f->im->imp[TRANSITIONS_IMP_LEGACY];
 }
 
 /* protocol_floor - TLS 1.0/1.1 only, now a protocol error */
 static bool protocol_floor(const struct facts *f)
 {
-    return f->reason == REASON_PROTOCOL && f->im->imp[DIAG_IMP_OLD_TLS];
+    return f->reason == REASON_PROTOCOL && f->im->imp[TRANSITIONS_IMP_OLD_TLS];
 }
 
 /* security_level - TLS 1.0/1.1 only, now no signature algorithm OpenSSL 3 allows */
 static bool security_level(const struct facts *f)
 {
-    return f->reason == REASON_SIGALG && f->im->imp[DIAG_IMP_OLD_TLS];
+    return f->reason == REASON_SIGALG && f->im->imp[TRANSITIONS_IMP_OLD_TLS];
 }
 
 static const struct rule {
@@ -205,7 +206,7 @@ static struct cause unknown(const struct facts *f)
 }
 
 /* cause_find - every pattern that holds, else one "unknown" */
-size_t cause_find(const struct diagnose_client *c, const struct diag_implies *im, struct cause *out)
+size_t cause_find(const struct diagnose_client *c, const struct transitions_implies *im, struct cause *out)
 {
     struct facts f;
     size_t i, n = 0;

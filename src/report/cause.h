@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	One small predicate per known pattern, each taking OpenSSL's reason
  *	for the client's failures (the first one logged) and what the TLS
- *	facts before its first failure imply (diag_implies()):
+ *	facts before its first failure imply (transitions_implies()):
  *
  *	rsa_certificate  "no shared cipher", only RSA-authenticated suites
  *	static_rsa       "no shared cipher", only static-RSA key exchange
@@ -38,7 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 
 #define CAUSE_MAX 8 /* every rule, the closed pattern, and room */
@@ -53,6 +53,6 @@ struct cause {
 bool cause_reason_known(const char *reason);
 
 /* cause_find - the causes of c's failures into out[CAUSE_MAX]; how many */
-size_t cause_find(const struct diagnose_client *c, const struct diag_implies *im, struct cause *out);
+size_t cause_find(const struct diagnose_client *c, const struct transitions_implies *im, struct cause *out);
 
 #endif

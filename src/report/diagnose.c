@@ -7,15 +7,17 @@
  *	#include "report/diagnose.h"
  *
  *	struct diagnose *diagnose_new()
- *	void	diagnose_period(d, pctx, has_since, since, has_until, until)
- *	void	diagnose_record(d, rec, prefix)
- *	void	diagnose_resolve(d)
+ *	void	diagnose_period(d, has_since, since, has_until, until)
+ *	void	diagnose_consumers(d, one, two)
  *	int	diagnose_clients(d, out, n)
  *	void	diagnose_counts(d, counts)
  *	bool	diagnose_oom(d)
  *	void	diagnose_free(d)
  * DESCRIPTION
- *	See diagnose.h. During pass one, three maps: seen (client key ->
+ *	See diagnose.h. The consumer of pass one takes the records of the
+ *	period (diagnose_record()), the lines that are not records (to
+ *	diagnose_fail.c) and the end of each input; at its end,
+ *	diagnose_resolve(). During pass one, three maps: seen (client key ->
  *	struct seen, the times of its last decisions over TLS and in
  *	plaintext: a few bytes for every client), failures by fail key
  *	(the name the MTA vouched for, an IPv4 address or an IPv6 /64 ->
@@ -28,7 +30,8 @@
  *	STARTTLS, and those whose last decision was in plaintext after one
  *	over TLS.
  *	The failure lines are read in diagnose_fail.c, pass two in
- *	diagnose_rescan.c.
+ *	diagnose_rescan.c, both on diagnose_common.c; the writers are in
+ *	diagnose_out.c.
  *	Where two events share a second, the one kept as "first" or "last"
  *	is chosen by comparing their text, so the same inputs in any order
  *	give the same diagnosis.
@@ -48,7 +51,7 @@
 #include "report/agg.h"
 #include "report/diagnose.h"
 #include "report/diagnose_impl.h"
-#include "logread/input.h"
+#include "report/scan.h"
 #include "util/seqset.h"
 
 
@@ -77,23 +80,13 @@ struct diagnose *diagnose_new(void)
     return d;
 }
 
-/* diagnose_period - the period and the time stamp context of the report; d may be NULL */
-void diagnose_period(struct diagnose *d, const struct prefix_ctx *pctx, bool has_since, time_t since,
-                     bool has_until, time_t until)
+/* diagnose_period - the period of the report */
+void diagnose_period(struct diagnose *d, bool has_since, time_t since, bool has_until, time_t until)
 {
-    if (d == NULL)
-        return;
-    d->pctx = *pctx;
     d->has_since = has_since;
     d->since = since;
     d->has_until = has_until;
     d->until = until;
-}
-
-/* diagnose_in_period - a time stamp inside --since/--until */
-bool diagnose_in_period(const struct diagnose *d, time_t when)
-{
-    return !(d->has_since && when < d->since) && !(d->has_until && when >= d->until);
 }
 
 /* client_init - no history */
@@ -146,35 +139,6 @@ static struct diagnose_client *client(struct diagnose *d, const char *key)
     return e->ptr;
 }
 
-/* diagnose_bump - add n to key in a map of at most max keys (then to "(other)") */
-int diagnose_bump(struct map *m, const char *key, unsigned long long n, size_t max)
-{
-    struct map_entry *e = map_find(m, key);
-
-    if (e == NULL && m->len >= max)
-        e = map_get(m, "(other)");
-    else if (e == NULL)
-        e = map_get(m, key);
-    if (e == NULL)
-        return -1;
-    e->count += n;
-    return 0;
-}
-
-/* diagnose_record_key - the client key of a record, an address in inet_ntop form;
-   NULL when it has none. buf holds DOMAIN_MAX + 1 bytes. */
-const char *diagnose_record_key(const struct rec *r, char *buf, char *addr)
-{
-    const char *key = agg_client_key(r, buf, DOMAIN_MAX + 1), *raw = r->f[REC_CLIENT_ADDR];
-
-    addr[0] = 0;
-    if (raw != NULL && mtafail_addr(raw, strlen(raw), addr) != 0)
-        addr[0] = 0;
-    if (key == NULL || *key == 0)
-        return NULL;
-    return key == raw && addr[0] != 0 ? addr : key;
-}
-
 /* note_named - the address of a record whose client is a name */
 static void note_named(struct diagnose *d, const char *addr, const char *key)
 {
@@ -211,9 +175,7 @@ static void note_rsa(struct diagnose *d, const char *cipher, time_t when)
         return;
     }
     if (e->count == 0) {
-        if (d->suites == NULL)
-            d->suites = diag_suites_open();
-        e->count = diag_rsa_auth(d->suites, cipher) ? 2 : 1;
+        e->count = transitions_rsa_auth(cipher) ? 2 : 1;
     }
     if (e->count == 2 && seqset_add(&d->rsa_minutes, minute(when)) != 0)
         d->n.oom = 1;
@@ -237,23 +199,24 @@ static bool rsa_between(const struct seqset *s, time_t from, time_t to)
    RSA-authenticated suite; a later return of RSA (the fix) refutes nothing */
 static void mark_rsa_after(struct diagnose *d)
 {
+    const struct map_entry *e;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->clients.cap; i++)
-        if (d->clients.slots[i].key != NULL && (c = d->clients.slots[i].ptr) != NULL)
+    while ((e = map_next(&d->clients, &pos)) != NULL)
+        if ((c = e->ptr) != NULL)
             c->rsa_after = c->failures > 0 && rsa_between(&d->rsa_minutes, c->first_fail, c->last_fail);
 }
 
 /* diagnose_record - a decision record of the period (pass one) */
-void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefix *px)
+static void diagnose_record(struct diagnose *d, const struct rec *r, const struct prefix *px)
 {
     char buf[DOMAIN_MAX + 1], addr[MTAFAIL_ADDR_MAX + 1];
     const char *key;
     struct map_entry *e;
     struct seen *sn;
 
-    if (d == NULL || r->event != REC_DECISION || r->f[REC_TLS_VERSION] == NULL)
+    if (r->event != REC_DECISION || r->f[REC_TLS_VERSION] == NULL)
         return;
     if (!px->has_time) {
         d->n.untimed_record++;
@@ -321,10 +284,10 @@ static void join_seen(struct diagnose *d, struct map *m)
     const struct seen *sn;
     struct map_entry *je;
     struct fail *x;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->seen.cap; i++) {
-        if ((e = &d->seen.slots[i])->key == NULL || (sn = e->ptr) == NULL || !sn->has_tls)
+    while ((e = map_next(&d->seen, &pos)) != NULL) {
+        if ((sn = e->ptr) == NULL || !sn->has_tls)
             continue;
         if ((je = map_find(m, e->key)) != NULL)
             x = je->ptr;
@@ -355,8 +318,9 @@ static int by_failures(const void *a, const void *b)
 /* show - a joined client becomes one to show */
 static void show(struct diagnose *d, const char *key, struct fail *x)
 {
+    const struct map_entry *e;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
     if ((c = client(d, key)) == NULL)
         return;
@@ -375,9 +339,8 @@ static void show(struct diagnose *d, const char *key, struct fail *x)
     c->tls_max = x->tls_max;
     if (x->failures > 0 && x->reasons == NULL && diagnose_bump(&c->reasons, x->first_reason, x->failures, 1) != 0)
         d->n.oom = 1;
-    for (i = 0; x->reasons != NULL && i < x->reasons->cap; i++)
-        if (x->reasons->slots[i].key != NULL &&
-            diagnose_bump(&c->reasons, x->reasons->slots[i].key, x->reasons->slots[i].count, DIAGNOSE_REASONS_MAX) != 0)
+    while (x->reasons != NULL && (e = map_next(x->reasons, &pos)) != NULL)
+        if (diagnose_bump(&c->reasons, e->key, e->count, DIAGNOSE_REASONS_MAX) != 0)
             d->n.oom = 1;
 }
 
@@ -387,10 +350,10 @@ static void show_addrs(struct diagnose *d)
     const struct map_entry *e, *ce;
     const struct fail *x;
     struct diagnose_client *c;
-    size_t i;
+    size_t pos = 0;
 
-    for (i = 0; i < d->fails.cap; i++) {
-        if ((e = &d->fails.slots[i])->key == NULL || (x = e->ptr) == NULL || x->failures == 0 ||
+    while ((e = map_next(&d->fails, &pos)) != NULL) {
+        if ((x = e->ptr) == NULL || x->failures == 0 ||
             (ce = map_find(&d->clients, client_of(d, e->key, x))) == NULL || (c = ce->ptr) == NULL)
             continue;
         c->more_addrs += x->failures - x->addr_n;
@@ -402,16 +365,16 @@ static void show_addrs(struct diagnose *d)
 }
 
 /* diagnose_resolve - the failures to their clients; the clients to show */
-void diagnose_resolve(struct diagnose *d)
+static void diagnose_resolve(struct diagnose *d)
 {
     struct map m;
     struct map_entry *e, **v;
     struct fail *x;
-    size_t i;
+    size_t i, pos = 0;
 
     map_init(&m);
-    for (i = 0; i < d->fails.cap; i++) {
-        if ((e = &d->fails.slots[i])->key == NULL || e->ptr == NULL)
+    while ((e = map_next(&d->fails, &pos)) != NULL) {
+        if (e->ptr == NULL)
             continue;
         if ((x = joined(d, &m, client_of(d, e->key, e->ptr))) != NULL && diagnose_merge_fail(x, e->ptr) != 0)
             d->n.oom = 1;
@@ -438,6 +401,44 @@ void diagnose_resolve(struct diagnose *d)
     map_init(&d->seen);
     map_init(&d->fails);
     map_init(&d->named);
+}
+
+/* on_other, on_record, on_file_end, on_pass_end - the scan events of
+   pass one */
+static void on_other(void *ctx, const struct scan_at *at)
+{
+    diagnose_line(ctx, at->px);
+}
+
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    diagnose_record(ctx, r, at->px);
+}
+
+static void on_file_end(void *ctx, const char *file, unsigned long lines)
+{
+    (void) file;
+    (void) lines;
+    diagnose_file_end(ctx);
+}
+
+static void on_pass_end(void *ctx)
+{
+    diagnose_resolve(ctx);
+}
+
+/* diagnose_consumers - pass one here, pass two in diagnose_rescan.c */
+void diagnose_consumers(struct diagnose *d, struct scan_consumer *one, struct scan_consumer *two)
+{
+    memset(one, 0, sizeof(*one));
+    one->name = "--diagnose";
+    one->pass = 1;
+    one->ctx = d;
+    one->other = on_other;
+    one->record = on_record;
+    one->file_end = on_file_end;
+    one->pass_end = on_pass_end;
+    diagnose_rescan_consumer(d, two);
 }
 
 /* shown - a client with a break worth showing */
@@ -514,7 +515,6 @@ void diagnose_free(struct diagnose *d)
     map_free(&d->named, named_free);
     map_free(&d->rsa_memo, NULL);
     seqset_free(&d->rsa_minutes);
-    diag_suites_close(d->suites);
     mtafail_track_free(d->track);
     free(d);
 }

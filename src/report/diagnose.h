@@ -16,15 +16,15 @@
  *	files of several hosts may come in any order. That cannot be done
  *	in one pass with memory bounded by the clients: which records come
  *	after a client's first failure is only known once every failure is
- *	read. So the inputs are read twice. Pass one (scan_file, with the
- *	hooks below) reads the failures, the time of each client's last
- *	decision over TLS, and which client each named address belongs to.
- *	Then diagnose_resolve() fixes each client's break: its first
+ *	read. So the inputs are read twice, by two scan consumers (see
+ *	scan.h). Pass one reads the failures, the time of each client's
+ *	last decision over TLS, and which client each named address
+ *	belongs to. At its end, each client's break is fixed: its first
  *	handshake failure, or, for a client without any, its last decision
- *	over TLS. Pass two (diagnose_rescan) places each decision record
- *	of such a client before or after its break: the TLS facts before
- *	it (last sighting, versions and ciphers), the decisions over TLS,
- *	in plaintext, rejected and deferred from it on ("at or after" the
+ *	over TLS. Pass two places each decision record of such a client
+ *	before or after its break: the TLS facts before it (last
+ *	sighting, versions and ciphers), the decisions over TLS, in
+ *	plaintext, rejected and deferred from it on ("at or after" the
  *	failure's second; after the last TLS decision).
  *
  *	Lines without a time stamp cannot be placed in time: they are left
@@ -48,9 +48,6 @@
 
 #include "util/map.h"
 #include "logread/mtafail.h"
-#include "logread/prefix.h"
-#include "record/recparse.h"
-#include "util/tp_error.h"
 
 #define DIAGNOSE_REASONS_MAX 8 /* distinct reasons per client, then "(other)" */
 #define DIAGNOSE_RCPTS_MAX 8   /* refused recipients named per client, then "(other)" */
@@ -94,25 +91,18 @@ struct diagnose_client {
 };
 
 struct diagnose;
+struct report_section;
+struct scan_consumer;
 
 /* diagnose_new - nothing read yet; NULL when memory runs out */
 struct diagnose *diagnose_new(void);
-/* diagnose_period - the report's --since/--until and time stamp context */
-void diagnose_period(struct diagnose *, const struct prefix_ctx *, bool has_since, time_t since,
-                     bool has_until, time_t until);
+/* diagnose_period - the report's --since/--until, for the failure lines */
+void diagnose_period(struct diagnose *, bool has_since, time_t since, bool has_until, time_t until);
 
-/* Pass one. diagnose_line - a line that is not a record; diagnose_record
-   - a record of the period; diagnose_file_end - after each file. */
-void diagnose_line(struct diagnose *, const struct prefix *);
-void diagnose_record(struct diagnose *, const struct rec *, const struct prefix *);
-void diagnose_file_end(struct diagnose *);
-
-/* diagnose_resolve - join failures to clients, fix each break */
-void diagnose_resolve(struct diagnose *);
-
-/* diagnose_rescan - pass two over one input, a seekable descriptor at
-   the offset pass one began (see input_open_fd); 0, or -1 with err set */
-int diagnose_rescan(struct diagnose *, int fd, const char *name, struct tp_error *err);
+/* diagnose_consumers - the scan consumers of pass one (failures, the
+   last decisions; at its end, each client's break) and of pass two
+   (each client's decisions before and after its break) */
+void diagnose_consumers(struct diagnose *, struct scan_consumer *one, struct scan_consumer *two);
 
 /* diagnose_clients - the clients to show, sorted by key, in a new array
    *out of *n (NULL when none); 0, or -1 when memory runs out */
@@ -131,6 +121,11 @@ struct diagnose_counts {
 void diagnose_counts(const struct diagnose *, struct diagnose_counts *);
 /* diagnose_oom - memory ran out: the diagnosis is incomplete */
 bool diagnose_oom(const struct diagnose *);
+
+/* diagnose_section - the report's section (diagnose_out.c): the text
+   "Diagnosis", the json "diagnosis_input" and "diagnosis", the html
+   diagnosis */
+void diagnose_section(const struct diagnose *, struct report_section *);
 
 void diagnose_free(struct diagnose *);
 

@@ -4,16 +4,20 @@
  * SUMMARY
  *	--diagnose: MTA handshake-failure lines into per-key failures
  * SYNOPSIS
- *	#include "report/diagnose.h"
+ *	#include "report/diagnose_impl.h"
  *
  *	void	diagnose_line(d, prefix)
  *	void	diagnose_file_end(d)
+ *	void	diagnose_on_failure(ctx, failure)
+ *	int	diagnose_merge_fail(dst, src)
+ *	void	diagnose_fail_free(fail)
  * DESCRIPTION
  *	Pass one hands every line that is not a record to mtafail's
  *	tracker; each failure it completes is folded into the struct fail
  *	of its fail key (the name the MTA vouched for, an IPv4 address or
  *	an IPv6 /64). diagnose_merge_fail() also joins the failures of
- *	several keys into one client in diagnose_resolve().
+ *	several keys into one client in diagnose_resolve(). This file
+ *	calls diagnose_common.c only; diagnose.c calls it.
  * DIAGNOSTICS
  *	When memory runs out the counts say so (d->n.oom).
  *--*/
@@ -30,6 +34,12 @@
 #include "report/cause.h"
 #include "report/diagnose.h"
 #include "report/diagnose_impl.h"
+
+/* in_period - a time stamp inside --since/--until */
+static bool in_period(const struct diagnose *d, time_t when)
+{
+    return !(d->has_since && when < d->since) && !(d->has_until && when >= d->until);
+}
 
 /* earlier - a's first failure comes before b's: by time, then by text */
 static bool earlier(time_t a_when, const char *a_text, time_t b_when, const char *b_text)
@@ -66,7 +76,8 @@ void diagnose_fail_free(void *p)
 /* merge_reasons - the reason counts of src into dst, before dst's first_reason changes */
 static int merge_reasons(struct fail *dst, const struct fail *src)
 {
-    size_t i;
+    const struct map_entry *e;
+    size_t pos = 0;
     int rc = 0;
 
     if (dst->reasons == NULL && dst->failures > 0 &&
@@ -85,10 +96,8 @@ static int merge_reasons(struct fail *dst, const struct fail *src)
         return rc;
     if (src->reasons == NULL)
         return rc | diagnose_bump(dst->reasons, src->first_reason, src->failures, DIAGNOSE_REASONS_MAX);
-    for (i = 0; i < src->reasons->cap; i++)
-        if (src->reasons->slots[i].key != NULL)
-            rc |= diagnose_bump(dst->reasons, src->reasons->slots[i].key, src->reasons->slots[i].count,
-                       DIAGNOSE_REASONS_MAX);
+    while ((e = map_next(src->reasons, &pos)) != NULL)
+        rc |= diagnose_bump(dst->reasons, e->key, e->count, DIAGNOSE_REASONS_MAX);
     return rc;
 }
 
@@ -200,7 +209,7 @@ void diagnose_on_failure(void *ctx, const struct mtafail *f)
         d->n.untimed_fail++;
         return;
     }
-    if (!diagnose_in_period(d, f->when))
+    if (!in_period(d, f->when))
         return;
     if ((e = map_get(&d->fails, fail_key(f, buf))) == NULL ||
         (e->ptr == NULL && (e->ptr = calloc(1, sizeof(*x))) == NULL)) {
@@ -225,13 +234,11 @@ void diagnose_on_failure(void *ctx, const struct mtafail *f)
 /* diagnose_line - a line that is not a record (pass one) */
 void diagnose_line(struct diagnose *d, const struct prefix *px)
 {
-    if (d != NULL)
-        mtafail_track_line(d->track, px);
+    mtafail_track_line(d->track, px);
 }
 
 /* diagnose_file_end - no failure waits across files: their order is free */
 void diagnose_file_end(struct diagnose *d)
 {
-    if (d != NULL)
-        mtafail_track_flush(d->track);
+    mtafail_track_flush(d->track);
 }

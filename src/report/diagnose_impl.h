@@ -4,7 +4,10 @@
  * SUMMARY
  *	--diagnose internals shared by its pass one, failure and pass two files
  * DESCRIPTION
- *	See diagnose.c for how the maps are used across the passes.
+ *	See diagnose.c for how the maps are used across the passes. Calls
+ *	go one way: diagnose.c (pass one, the break) calls diagnose_fail.c
+ *	(failure lines) and diagnose_rescan.c (pass two); those call
+ *	diagnose_common.c; diagnose_out.c (the writers) calls diagnose.c.
  *--*/
 #ifndef REPORT_DIAGNOSE_IMPL_H
 #define REPORT_DIAGNOSE_IMPL_H
@@ -13,11 +16,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "report/diag.h"
-#include "report/diagnose.h"
-#include "util/map.h"
 #include "logread/mtafail.h"
+#include "logread/prefix.h"
 #include "record/recparse.h"
+#include "report/diagnose.h"
+#include "report/transitions.h"
+#include "util/map.h"
 #include "util/seqset.h"
 
 /* The failures of one fail key (see diagnose.h) in pass one, then of one
@@ -53,11 +57,9 @@ struct diagnose {
     struct map fails;   /* fail key -> struct fail (pass one) */
     struct map named;   /* address -> client key (char *) or AMBIGUOUS (pass one) */
     struct mtafail_track *track;
-    struct prefix_ctx pctx;
-    bool has_since, has_until;
+    bool has_since, has_until; /* the period, for the failure lines */
     time_t since, until;
-    struct diagnose_counts n;
-    struct diag_suites *suites; /* to look ciphers up in, opened on first use */
+    struct diagnose_counts n; /* to look ciphers up in, opened on first use */
     struct map rsa_memo;        /* cipher -> count 1: not RSA-authenticated, 2: it is */
     struct seqset rsa_minutes;  /* minutes (from 1970, + 1) with a decision over
                                    an RSA-authenticated suite: bounded by the
@@ -66,13 +68,26 @@ struct diagnose {
 
 #define IS(s, lit) ((s) != NULL && strcmp((s), (lit)) == 0)
 
-/* Shared by diagnose.c (pass one, resolve), diagnose_fail.c (failure
-   lines) and diagnose_rescan.c (pass two). */
-bool diagnose_in_period(const struct diagnose *, time_t when);
+/* diagnose_common.c, under every other part. diagnose_bump - add n to
+   key in a map of at most max keys (then to "(other)"); 0, or -1 on OOM.
+   diagnose_record_key - the client key of a record, an address in
+   inet_ntop() form; NULL when it has none. buf holds DOMAIN_MAX + 1
+   bytes, addr MTAFAIL_ADDR_MAX + 1. */
 int diagnose_bump(struct map *, const char *key, unsigned long long n, size_t max);
 const char *diagnose_record_key(const struct rec *, char *buf, char *addr);
+
+/* diagnose_fail.c: the failure lines of pass one, for diagnose.c.
+   diagnose_line - a line that is not a record; diagnose_file_end - no
+   failure waits across inputs; diagnose_on_failure - the joiner's
+   callback; diagnose_merge_fail - add src's failures to dst's;
+   diagnose_fail_free - map_free()'s callback for struct fail. */
+void diagnose_line(struct diagnose *, const struct prefix *);
+void diagnose_file_end(struct diagnose *);
+void diagnose_on_failure(void *ctx, const struct mtafail *);
 int diagnose_merge_fail(struct fail *dst, const struct fail *src);
 void diagnose_fail_free(void *);
-void diagnose_on_failure(void *ctx, const struct mtafail *);
+
+/* diagnose_rescan.c: the scan consumer of pass two, for diagnose.c */
+void diagnose_rescan_consumer(struct diagnose *, struct scan_consumer *);
 
 #endif

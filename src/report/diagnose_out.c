@@ -2,23 +2,24 @@
  * NAME
  *	diagnose_out 3
  * SUMMARY
- *	--diagnose: the diagnosis as text rows and as JSON
+ *	--diagnose: the diagnosis as text, json and html
  * SYNOPSIS
- *	#include "report/out.h"
+ *	#include "report/diagnose.h"
  *
- *	int	diagnose_rows(client, suites, fn, ctx)
- *	int	diagnose_write(fp, d)
- *	struct json_object *diagnose_json(d)
- *	struct json_object *diagnose_json_input(d)
+ *	void	diagnose_section(d, section)
  * DESCRIPTION
- *	diagnose_rows() turns one client's timeline into labelled rows, in
- *	the order of the story: the TLS facts before the break and what
- *	they imply, the failures, what followed, then cause and remedy.
- *	The text section and the html page print the same rows, so they
- *	cannot drift apart. Values from the logs go through out_safe().
- *	Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's time zone.
+ *	The diagnosis in each format, as the report's section (see
+ *	out.h): the text "Diagnosis" after the tables, the json keys
+ *	"diagnosis_input" and "diagnosis", the html after the histograms;
+ *	no csv (a usage error). One client's timeline is a list of
+ *	labelled rows, in the order of the story: the TLS facts before
+ *	the break and what they imply, the failures, what followed, then
+ *	cause and remedy. The text and the html print the same rows, so
+ *	they cannot drift apart. Values from the logs go through
+ *	report_safe(). Times are "%Y-%m-%dT%H:%M:%S%z" in the reader's
+ *	time zone.
  * DIAGNOSTICS
- *	Returns -1 (NULL for JSON) when memory runs out.
+ *	A writer returns -1 (json: null values) when memory runs out.
  *--*/
 
 /* System library. */
@@ -31,7 +32,7 @@
 
 /* Application. */
 #include "report/cause.h"
-#include "report/diag.h"
+#include "report/transitions.h"
 #include "report/diagnose.h"
 #include "report/out.h"
 
@@ -70,16 +71,19 @@ static void keys(struct strbuf *sb, const struct map *m, int by_count)
     }
     for (i = 0; i < m->len; i++) {
         strbuf_puts(sb, i > 0 ? ", " : "");
-        out_safe(sb, *v[i]->key ? v[i]->key : NO_REASON);
+        report_safe(sb, *v[i]->key ? v[i]->key : NO_REASON);
         if (by_count)
             strbuf_printf(sb, " %llu", v[i]->count);
     }
     free(v);
 }
 
+/* row_fn - one row of a client's timeline, the value printable (report_safe) */
+typedef void (*row_fn)(void *ctx, const char *label, const char *value);
+
 /* Rows of one client, with a buffer for their values. */
 struct rows {
-    diagnose_row_fn fn;
+    row_fn fn;
     void *ctx;
     struct strbuf sb;
     char t[TIME_MAX];
@@ -93,16 +97,16 @@ static void emit(struct rows *r, const char *label)
 }
 
 /* rows_facts - the TLS facts before the break and what they imply */
-static void rows_facts(struct rows *r, const struct diagnose_client *c, const struct diag_implies *im)
+static void rows_facts(struct rows *r, const struct diagnose_client *c, const struct transitions_implies *im)
 {
     const char *label = "implies:";
     int i;
 
     if (c->tls_before) {
         strbuf_printf(&r->sb, "%s ", fmt_time(c->last_tls, r->t));
-        out_safe(&r->sb, c->version);
+        report_safe(&r->sb, c->version);
         strbuf_puts(&r->sb, " ");
-        out_safe(&r->sb, c->cipher);
+        report_safe(&r->sb, c->cipher);
     } else {
         strbuf_puts(&r->sb, c->failures > 0 ? "none before the first failure" : "none");
     }
@@ -111,15 +115,15 @@ static void rows_facts(struct rows *r, const struct diagnose_client *c, const st
     emit(r, "versions seen over TLS:");
     keys(&r->sb, &c->ciphers, 0);
     emit(r, "ciphers seen over TLS:");
-    for (i = 0; i < DIAG_IMP_N; i++) {
+    for (i = 0; i < TRANSITIONS_IMP_N; i++) {
         if (im->imp[i]) {
-            strbuf_puts(&r->sb, diag_imp_text((enum diag_imp) i));
+            strbuf_puts(&r->sb, transitions_imp_text((enum transitions_imp) i));
             emit(r, label);
             label = "";
         }
     }
     if (im->unknown != NULL) {
-        diag_unknown_text(&r->sb, im->unknown);
+        transitions_unknown_text(&r->sb, im->unknown);
         emit(r, label);
         label = "";
     }
@@ -144,10 +148,10 @@ static void rows_failures(struct rows *r, const struct diagnose_client *c)
     strbuf_printf(&r->sb, "%s %s", fmt_time(c->first_fail, r->t), mtafail_mta_name(c->first_mta));
     if (c->first_host[0] != 0) {
         strbuf_puts(&r->sb, " on ");
-        out_safe(&r->sb, c->first_host);
+        report_safe(&r->sb, c->first_host);
     }
     strbuf_printf(&r->sb, ", %s: ", c->first_addr);
-    out_safe(&r->sb, reason_of(c->first_reason));
+    report_safe(&r->sb, reason_of(c->first_reason));
     emit(r, "first failure:");
     strbuf_printf(&r->sb, "%llu (", c->failures);
     keys(&r->sb, &c->reasons, 1);
@@ -174,7 +178,7 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
     if (c->plain_after > 0)
         strbuf_printf(&r->sb, ", first %s; rejected %llu, deferred %llu",
                       fmt_time(c->first_plain_after, r->t), c->rejected_after, c->deferred_after);
-    emit(r, c->failures > 0  ? "plaintext after the failure:"
+    emit(r, c->failures > 0 ? "plaintext after the failure:"
             : c->closed > 0 ? "plaintext after first close:"
                             : "plaintext after last TLS:");
     keys(&r->sb, &c->refused, 1);
@@ -183,12 +187,11 @@ static void rows_after(struct rows *r, const struct diagnose_client *c)
     emit(r, "refused recipients:");
 }
 
-/* diagnose_rows - one client's timeline as labelled rows */
-int diagnose_rows(const struct diagnose_client *c, const struct diag_suites *suites, diagnose_row_fn fn,
-                  void *ctx)
+/* client_rows - one client's timeline as labelled rows */
+static int client_rows(const struct diagnose_client *c, row_fn fn, void *ctx)
 {
     struct rows r;
-    struct diag_implies im;
+    struct transitions_implies im;
     struct cause causes[CAUSE_MAX];
     size_t i, n;
     int rc;
@@ -196,7 +199,7 @@ int diagnose_rows(const struct diagnose_client *c, const struct diag_suites *sui
     r.fn = fn;
     r.ctx = ctx;
     strbuf_init(&r.sb);
-    diag_implies(suites, &c->versions, &c->ciphers, &im);
+    transitions_implies(&c->versions, &c->ciphers, &im);
     rows_facts(&r, c, &im);
     rows_failures(&r, c);
     rows_after(&r, c);
@@ -224,12 +227,11 @@ static void text_row(void *ctx, const char *label, const char *value)
     fprintf(ctx, "    %-29s %s\n", label, value);
 }
 
-/* diagnose_write - the text section */
-int diagnose_write(FILE *fp, const struct diagnose *d)
+/* write_text - the text section */
+static int write_text(FILE *fp, const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct diagnose_counts n;
-    struct diag_suites *suites;
     struct strbuf sb;
     size_t i, len;
     int rc = 0;
@@ -238,19 +240,19 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
     if (diagnose_clients(d, &v, &len) != 0)
         return -1;
     fprintf(fp, "\nDiagnosis (by client domain):\n");
-    fprintf(fp,
-            "  read: %llu handshake failures, %llu closed after STARTTLS, %llu failure lines refused; without a "
-            "time stamp, left out: %llu failures, %llu decision records\n",
-            n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
+    fprintf(
+        fp,
+        "  read: %llu handshake failures, %llu closed after STARTTLS, %llu failure lines refused; without a "
+        "time stamp, left out: %llu failures, %llu decision records\n",
+        n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
     if (len == 0)
         fprintf(fp, "  (no client with a handshake failure or gone from TLS to plaintext)\n");
-    suites = diag_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < len; i++) {
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         fprintf(fp, "  %s\n", strbuf_str(&sb));
-        if (diagnose_rows(v[i], suites, text_row, fp) != 0)
+        if (client_rows(v[i], text_row, fp) != 0)
             rc = -1;
     }
     if (n.not_shown > 0)
@@ -259,7 +261,6 @@ int diagnose_write(FILE *fp, const struct diagnose *d)
         fprintf(fp, "  (out of memory: the diagnosis is incomplete)\n");
     rc |= strbuf_failed(&sb) ? -1 : 0;
     strbuf_free(&sb);
-    diag_suites_close(suites);
     free(v);
     return n.oom ? -1 : rc;
 }
@@ -283,7 +284,7 @@ static struct json_object *jreasons(struct strbuf *sb, const struct map *m)
         return o;
     for (i = 0; i < m->len; i++) {
         strbuf_reset(sb);
-        out_safe(sb, reason_of(v[i]->key));
+        report_safe(sb, reason_of(v[i]->key));
         json_object_object_add(o, strbuf_str(sb), json_object_new_uint64(v[i]->count));
     }
     free(v);
@@ -299,30 +300,31 @@ static struct json_object *jfirst(struct strbuf *sb, const struct diagnose_clien
         return NULL;
     json_object_object_add(o, "time", jtime(true, c->first_fail));
     json_object_object_add(o, "mta", json_object_new_string(mtafail_mta_name(c->first_mta)));
-    json_object_object_add(o, "host", out_json_str(sb, c->first_host));
+    json_object_object_add(o, "host", report_json_str(sb, c->first_host));
     json_object_object_add(o, "address", json_object_new_string(c->first_addr));
-    json_object_object_add(o, "reason", c->first_reason[0] ? out_json_str(sb, c->first_reason) : NULL);
+    json_object_object_add(o, "reason", c->first_reason[0] ? report_json_str(sb, c->first_reason) : NULL);
     return o;
 }
 
 /* jimplies - the implications as phrases */
-static struct json_object *jimplies(struct strbuf *sb, const struct diag_implies *im)
+static struct json_object *jimplies(struct strbuf *sb, const struct transitions_implies *im)
 {
     struct json_object *arr = json_object_new_array();
     int i;
 
-    for (i = 0; arr != NULL && i < DIAG_IMP_N; i++)
+    for (i = 0; arr != NULL && i < TRANSITIONS_IMP_N; i++)
         if (im->imp[i])
-            json_object_array_add(arr, json_object_new_string(diag_imp_text((enum diag_imp) i)));
+            json_object_array_add(arr,
+                                  json_object_new_string(transitions_imp_text((enum transitions_imp) i)));
     if (arr != NULL && im->unknown != NULL) {
         strbuf_reset(sb);
-        json_object_array_add(arr, json_object_new_string(diag_unknown_text(sb, im->unknown)));
+        json_object_array_add(arr, json_object_new_string(transitions_unknown_text(sb, im->unknown)));
     }
     return arr;
 }
 
 /* jcauses - [{"pattern", "cause", "remedy"}, ...] */
-static struct json_object *jcauses(const struct diagnose_client *c, const struct diag_implies *im)
+static struct json_object *jcauses(const struct diagnose_client *c, const struct transitions_implies *im)
 {
     struct json_object *arr = json_object_new_array(), *o;
     struct cause causes[CAUSE_MAX];
@@ -339,21 +341,20 @@ static struct json_object *jcauses(const struct diagnose_client *c, const struct
 }
 
 /* jclient - one client's timeline */
-static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *suites,
-                                   const struct diagnose_client *c)
+static struct json_object *jclient(struct strbuf *sb, const struct diagnose_client *c)
 {
     struct json_object *o = json_object_new_object();
-    struct diag_implies im;
+    struct transitions_implies im;
 
     if (o == NULL)
         return NULL;
-    diag_implies(suites, &c->versions, &c->ciphers, &im);
-    json_object_object_add(o, "client", out_json_str(sb, c->key));
+    transitions_implies(&c->versions, &c->ciphers, &im);
+    json_object_object_add(o, "client", report_json_str(sb, c->key));
     json_object_object_add(o, "last_tls_time", jtime(c->tls_before, c->last_tls));
-    json_object_object_add(o, "last_tls_version", c->tls_before ? out_json_str(sb, c->version) : NULL);
-    json_object_object_add(o, "last_cipher", c->tls_before ? out_json_str(sb, c->cipher) : NULL);
-    json_object_object_add(o, "versions_seen", out_json_keys(sb, &c->versions));
-    json_object_object_add(o, "ciphers_seen", out_json_keys(sb, &c->ciphers));
+    json_object_object_add(o, "last_tls_version", c->tls_before ? report_json_str(sb, c->version) : NULL);
+    json_object_object_add(o, "last_cipher", c->tls_before ? report_json_str(sb, c->cipher) : NULL);
+    json_object_object_add(o, "versions_seen", report_json_keys(sb, &c->versions));
+    json_object_object_add(o, "ciphers_seen", report_json_keys(sb, &c->ciphers));
     json_object_object_add(o, "implications", jimplies(sb, &im));
     json_object_object_add(o, "failures", json_object_new_uint64(c->failures));
     json_object_object_add(o, "first_failure", jfirst(sb, c));
@@ -361,7 +362,7 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     json_object_object_add(o, "closed_after_starttls", json_object_new_uint64(c->closed));
     json_object_object_add(o, "first_closed_time", jtime(c->closed > 0, c->first_closed));
     json_object_object_add(o, "reasons", jreasons(sb, &c->reasons));
-    json_object_object_add(o, "failure_addresses", out_json_keys(sb, &c->addrs));
+    json_object_object_add(o, "failure_addresses", report_json_keys(sb, &c->addrs));
     json_object_object_add(o, "failures_from_other_addresses", json_object_new_uint64(c->more_addrs));
     json_object_object_add(o, "tls_after", json_object_new_uint64(c->tls_after));
     json_object_object_add(o, "last_tls_after_time", jtime(c->tls_after > 0, c->last_tls_after));
@@ -375,12 +376,11 @@ static struct json_object *jclient(struct strbuf *sb, const struct diag_suites *
     return o;
 }
 
-/* diagnose_json - the "diagnosis" array */
-struct json_object *diagnose_json(const struct diagnose *d)
+/* json_clients - the "diagnosis" array */
+static struct json_object *json_clients(const struct diagnose *d)
 {
     const struct diagnose_client **v;
     struct json_object *arr;
-    struct diag_suites *suites;
     struct strbuf sb;
     struct diagnose_counts n;
     size_t i, len;
@@ -392,18 +392,16 @@ struct json_object *diagnose_json(const struct diagnose *d)
         free(v);
         return arr;
     }
-    suites = diag_suites_open();
     strbuf_init(&sb);
     for (i = 0; i < len; i++)
-        json_object_array_add(arr, jclient(&sb, suites, v[i]));
+        json_object_array_add(arr, jclient(&sb, v[i]));
     strbuf_free(&sb);
-    diag_suites_close(suites);
     free(v);
     return arr;
 }
 
-/* diagnose_json_input - the "diagnosis_input" object */
-struct json_object *diagnose_json_input(const struct diagnose *d)
+/* json_input - the "diagnosis_input" object */
+static struct json_object *json_input(const struct diagnose *d)
 {
     struct json_object *o = json_object_new_object();
     struct diagnose_counts n;
@@ -418,4 +416,95 @@ struct json_object *diagnose_json_input(const struct diagnose *d)
     json_object_object_add(o, "records_without_time", json_object_new_uint64(n.untimed_record));
     json_object_object_add(o, "clients_not_shown", json_object_new_uint64(n.not_shown));
     return o;
+}
+
+/* html_row - one row of a client's table; the label without its colon */
+static void html_row(void *ctx, const char *label, const char *value)
+{
+    FILE *fp = ctx;
+    size_t n = strlen(label);
+    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
+
+    fprintf(fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
+    report_html_safe(fp, value, 0);
+    fprintf(fp, "%s</td></tr>\n", cause ? "</b>" : "");
+}
+
+/* html_clients - a heading and a table of rows per client */
+static int html_clients(FILE *fp, const struct diagnose_client **v, size_t len)
+{
+    struct strbuf sb;
+    size_t i;
+    int rc = 0;
+
+    strbuf_init(&sb);
+    for (i = 0; i < len; i++) {
+        strbuf_reset(&sb);
+        report_safe(&sb, v[i]->key);
+        fputs("<h3>", fp);
+        report_html_safe(fp, strbuf_str(&sb), 0);
+        fputs("</h3>\n<table>\n<tbody>\n", fp);
+        if (client_rows(v[i], html_row, fp) != 0)
+            rc = -1;
+        fputs("</tbody>\n</table>\n", fp);
+    }
+    if (strbuf_failed(&sb))
+        rc = -1;
+    strbuf_free(&sb);
+    return rc;
+}
+
+/* write_html - the diagnosis as a section of the html report */
+static int write_html(FILE *fp, const struct diagnose *d)
+{
+    const struct diagnose_client **v;
+    struct diagnose_counts n;
+    size_t len;
+    int rc;
+
+    diagnose_counts(d, &n);
+    if (diagnose_clients(d, &v, &len) != 0)
+        return -1;
+    fprintf(fp,
+            "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
+            "connections closed after STARTTLS, %llu failure lines refused; without a time stamp, left out: "
+            "%llu failures, %llu decision records.</p>\n",
+            n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
+    if (len == 0)
+        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", fp);
+    if (n.oom)
+        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", fp);
+    rc = html_clients(fp, v, len);
+    if (n.not_shown > 0)
+        fprintf(fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
+    free(v);
+    return n.oom ? -1 : rc;
+}
+
+/* section_text, section_html - report_section adapters */
+static int section_text(FILE *fp, const void *ctx)
+{
+    return write_text(fp, ctx);
+}
+
+static int section_html(FILE *fp, const void *ctx)
+{
+    return write_html(fp, ctx);
+}
+
+/* section_json - report_section adapter: "diagnosis_input", then "diagnosis" */
+static void section_json(struct json_object *doc, const void *ctx)
+{
+    json_object_object_add(doc, "diagnosis_input", json_input(ctx));
+    json_object_object_add(doc, "diagnosis", json_clients(ctx));
+}
+
+/* diagnose_section - the writers of the section */
+void diagnose_section(const struct diagnose *d, struct report_section *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->ctx = d;
+    s->text = section_text;
+    s->json = section_json;
+    s->html = section_html;
 }

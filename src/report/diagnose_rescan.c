@@ -4,17 +4,19 @@
  * SUMMARY
  *	--diagnose pass two: each client's decisions before and after its break
  * SYNOPSIS
- *	#include "report/diagnose.h"
+ *	#include "report/diagnose_impl.h"
  *
- *	int	diagnose_rescan(d, fd, name, err)
+ *	void	diagnose_rescan_consumer(d, consumer)
  * DESCRIPTION
- *	Once diagnose_resolve() knows every shown client's break (its first
- *	failure, else just after its last decision over TLS), the inputs
- *	are read again: decisions over TLS before the break give the last
- *	TLS facts, those after it and the plaintext ones are counted, and
- *	the refused ones named.
+ *	Once pass one knows every shown client's break (its first
+ *	failure, else just after its last decision over TLS), the scan
+ *	driver reads the inputs again for this consumer: decisions over
+ *	TLS before the break give the last TLS facts, those after it and
+ *	the plaintext ones are counted, and the refused ones named. Only
+ *	decision records of the period with a time stamp can be placed.
+ *	When no client has a break, pass two reads nothing.
  * DIAGNOSTICS
- *	A read error returns -1 with err set.
+ *	When memory runs out the counts say so (d->n.oom).
  *--*/
 
 /* System library. */
@@ -25,8 +27,7 @@
 #include "core/domain_map.h"
 #include "report/diagnose.h"
 #include "report/diagnose_impl.h"
-#include "logread/input.h"
-#include "logread/prefix.h"
+#include "report/scan.h"
 
 /* anchor - the break of a client: its first failure, else just after
    its last decision over TLS; false when it has neither */
@@ -114,35 +115,27 @@ static void rescan_record(struct diagnose *d, const struct rec *r, time_t when)
     }
 }
 
-/* rescan_line - one line of pass two: decision records only */
-static void rescan_line(struct diagnose *d, struct input_line *line)
+/* on_pass_begin - pass two has something to do when a client has a break */
+static bool on_pass_begin(void *ctx)
 {
-    struct prefix px;
-    struct rec r;
-    const char *why;
-
-    prefix_parse(&d->pctx, line->text, &px);
-    if (recparse_is_record(px.msg) != REC_DECISION || line->too_long || line->has_nul || !px.has_time ||
-        !diagnose_in_period(d, px.when))
-        return;
-    if (recparse_record((char *) px.msg, &r, &why) == 0 && r.f[REC_TLS_VERSION] != NULL)
-        rescan_record(d, &r, px.when);
-    recparse_clear(&r);
+    return ((struct diagnose *) ctx)->clients.len > 0;
 }
 
-/* diagnose_rescan - pass two over one input */
-int diagnose_rescan(struct diagnose *d, int fd, const char *name, struct tp_error *err)
+/* on_record - a record of the period: a decision with a time stamp is
+   placed before or after its client's break */
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
 {
-    struct input *in;
-    struct input_line line;
-    int rc;
+    if (r->event == REC_DECISION && at->px->has_time && r->f[REC_TLS_VERSION] != NULL)
+        rescan_record(ctx, r, at->px->when);
+}
 
-    if (d->clients.len == 0)
-        return 0; /* no client has a break: nothing to place */
-    if ((in = input_open_fd(fd, name, err)) == NULL)
-        return -1;
-    while ((rc = input_next(in, &line, err)) > 0)
-        rescan_line(d, &line);
-    input_close(in);
-    return rc;
+/* diagnose_rescan_consumer - the consumer of pass two */
+void diagnose_rescan_consumer(struct diagnose *d, struct scan_consumer *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "--diagnose";
+    c->pass = 2;
+    c->ctx = d;
+    c->pass_begin = on_pass_begin;
+    c->record = on_record;
 }

@@ -8,13 +8,38 @@
  *		[--since T] [--until T] [--year YYYY] [--what-if CONFIG]
  *		[--diagnose] [FILE|-]...
  * DESCRIPTION
- *	Command line, then every input through scan_file() into one
- *	struct agg, then one writer. See tlspolicy-report(1). With
- *	--diagnose the inputs are read a second time (diagnose.h says
- *	why), through descriptors opened once: a regular file (standard
- *	input too) is seeked back to where pass one began, anything else
- *	(a pipe, <(...), a FIFO) is first copied to an unlinked temporary
- *	file, which both passes read.
+ *	See tlspolicy-report(1) for what it does; this is how it is built.
+ *
+ *	The scan driver (scan.c) reads the inputs line by line, splits off
+ *	the syslog prefix, tells records from other lines, parses records
+ *	and applies --since/--until; it knows no feature. Each part of the
+ *	report is a consumer of the driver (struct scan_consumer): the
+ *	callbacks for the events it needs, and the pass it runs in.
+ * .IP "agg.c"
+ *	the groups and totals, the seq check, what was read.
+ * .IP "transitions.c"
+ *	the clients gone from TLS to plaintext.
+ * .IP "whatif.c"
+ *	--what-if: the records decided again under another configuration.
+ * .IP "diagnose.c, diagnose_fail.c, diagnose_rescan.c"
+ *	--diagnose: pass one (the MTA's handshake failures, the last
+ *	decisions; each client's break at its end), pass two (the
+ *	decisions before and after the break). With a consumer of pass
+ *	two the driver reads every input twice (reread.c).
+ * .PP
+ *	Output: one writer per format for the tables (out_text.c,
+ *	out_json.c, out_csv.c, out_html.c, with out_common.c), and per
+ *	feature one *_out.c with all its formats (transitions_out.c,
+ *	whatif_out.c, diagnose_out.c), handed to the writers as a struct
+ *	report_section, which they call where their format puts it.
+ *
+ *	A new report feature is a consumer and a section: its state, its
+ *	callbacks, its *_out.c, and two lines here (consumers(),
+ *	sections()); scan.c and the table writers stay as they are.
+ *
+ *	main() reads the command line, makes the parts (struct parts),
+ *	registers their consumers, runs scan_run() over every input,
+ *	warns about missing records, and writes the report for -f.
  * DIAGNOSTICS
  *	Exit 0 when the report was written from every input, 1 when an
  *	input could not be read (the report covers the others) or the
@@ -22,34 +47,32 @@
  *--*/
 
 /* System library. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Application. */
 #include "report/agg.h"
 #include "report/diagnose.h"
 #include "report/out.h"
 #include "report/scan.h"
+#include "report/transitions.h"
+#include "report/whatif.h"
 #include "util/tp_error.h"
 
 #define PROG       "tlspolicy-report"
 #define EXIT_USAGE 2
 
 struct options {
-    int (*writer)(FILE *, const struct agg *, const struct out_meta *);
+    int (*writer)(FILE *, const struct agg *, const struct report_meta *);
     const char *output;
     enum agg_by by;
     bool diagnose;
-    struct out_meta meta;
-    struct scan scan;
+    struct report_meta meta;
+    struct scan scan;      /* the driver: --since, --until, --year from here */
+    struct whatif *whatif; /* --what-if CONFIG, or NULL */
 };
 
 /* usage - the synopsis on stderr, exit 2 */
@@ -68,13 +91,13 @@ static void usage(const char *why)
 static void format_writer(struct options *o, const char *name)
 {
     if (strcmp(name, "text") == 0)
-        o->writer = out_text;
+        o->writer = report_out_text;
     else if (strcmp(name, "json") == 0)
-        o->writer = out_json;
+        o->writer = report_out_json;
     else if (strcmp(name, "csv") == 0)
-        o->writer = out_csv;
+        o->writer = report_out_csv;
     else if (strcmp(name, "html") == 0)
-        o->writer = out_html;
+        o->writer = report_out_html;
     else
         usage("-f must be text, json, csv or html");
 }
@@ -133,8 +156,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                 usage("--year must be a year from 1970");
             break;
         case 'w':
-            whatif_free(o->scan.whatif);
-            if ((o->scan.whatif = whatif_open(optarg, PROG)) == NULL)
+            whatif_free(o->whatif);
+            if ((o->whatif = whatif_open(optarg, PROG)) == NULL)
                 exit(EXIT_USAGE);
             break;
         case 'd':
@@ -166,12 +189,85 @@ static void warn_gaps(const struct agg *a)
         if (seqset_missing(s) == 0)
             continue;
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         fprintf(stderr, "%s: warning: instance %s: %llu records missing between seq %llu and %llu\n", PROG,
                 strbuf_str(&sb), seqset_missing(s), s->v[0].lo, s->v[s->n - 1].hi);
     }
     strbuf_free(&sb);
     free(v);
+}
+
+/* The aggregation and the features: the scan's consumers, the report's
+   sections. */
+struct parts {
+    struct agg agg;
+    struct transitions *transitions;
+    struct diagnose *diagnose; /* --diagnose, or NULL */
+    struct whatif *whatif;     /* --what-if, or NULL */
+    struct report_section sections[3];
+};
+
+/* parts_new - the state of every feature asked for; 0, or -1 on OOM */
+static int parts_new(const struct options *o, struct parts *p)
+{
+    memset(p, 0, sizeof(*p));
+    agg_init(&p->agg, o->by);
+    p->whatif = o->whatif;
+    if ((p->transitions = transitions_new()) == NULL)
+        return -1;
+    if (o->diagnose) {
+        if ((p->diagnose = diagnose_new()) == NULL)
+            return -1;
+        diagnose_period(p->diagnose, o->scan.has_since, o->scan.since, o->scan.has_until, o->scan.until);
+    }
+    return 0;
+}
+
+/* parts_free - everything */
+static void parts_free(struct parts *p)
+{
+    agg_free(&p->agg);
+    whatif_free(p->whatif);
+    transitions_free(p->transitions);
+    diagnose_free(p->diagnose);
+}
+
+/* consumers - every part on the scan driver, in the order they are told */
+static int consumers(struct scan *s, struct parts *p)
+{
+    struct scan_consumer c, c2;
+    int rc;
+
+    agg_consumer(&p->agg, &c);
+    rc = scan_add(s, &c);
+    if (p->whatif != NULL) {
+        whatif_consumer(p->whatif, &c);
+        rc |= scan_add(s, &c);
+    }
+    transitions_consumer(p->transitions, &c);
+    rc |= scan_add(s, &c);
+    if (p->diagnose != NULL) {
+        diagnose_consumers(p->diagnose, &c, &c2);
+        rc |= scan_add(s, &c) | scan_add(s, &c2);
+    }
+    return rc;
+}
+
+/* sections - the features' sections of the report, in output order */
+static void sections(struct parts *p, struct report_meta *meta)
+{
+    struct report_section *s = p->sections;
+
+    transitions_section(p->transitions, s);
+    if (p->diagnose != NULL)
+        s->text = NULL; /* the diagnosis tells the same story at length */
+    s++;
+    if (p->diagnose != NULL)
+        diagnose_section(p->diagnose, s++);
+    if (p->whatif != NULL)
+        whatif_section(p->whatif, s++);
+    meta->sections = p->sections;
+    meta->nsections = (size_t) (s - p->sections);
 }
 
 /* write_report - the chosen writer to -o FILE or stdout; 0 or -1 */
@@ -185,10 +281,6 @@ static int write_report(const struct options *o, const struct agg *a)
         return -1;
     }
     rc = o->writer(fp, a, &o->meta);
-    if (rc == 0 && o->writer == out_text)
-        rc = o->diagnose ? diagnose_write(fp, o->scan.diagnose) : diag_write(fp, o->scan.diag);
-    if (rc == 0 && o->scan.whatif != NULL && o->writer == out_text)
-        rc = whatif_write(fp, o->scan.whatif);
     if (rc != 0)
         fprintf(stderr, "%s: out of memory writing the report\n", PROG);
     if (ferror(fp) || (fp != stdout ? fclose(fp) : fflush(fp)) != 0) {
@@ -198,192 +290,14 @@ static int write_report(const struct options *o, const struct agg *a)
     return rc;
 }
 
-/* write_all - n bytes to fd; 0, or -1 with errno set */
-static int write_all(int fd, const char *buf, size_t n)
-{
-    ssize_t w;
-
-    while (n > 0) {
-        if ((w = write(fd, buf, n)) < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += w;
-        n -= (size_t) w;
-    }
-    return 0;
-}
-
-/* spool - copy src to an unlinked temporary file, at offset 0; its
-   descriptor, or -1 with errno set */
-static int spool(int src)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[4096], buf[65536];
-    ssize_t n;
-    int fd, saved;
-
-    snprintf(path, sizeof(path), "%s/tlspolicy-report.XXXXXX", dir != NULL && *dir ? dir : "/tmp");
-    if ((fd = mkstemp(path)) < 0)
-        return -1;
-    unlink(path);
-    while ((n = read(src, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || write_all(fd, buf, (size_t) n) != 0)
-            break;
-    }
-    if (n != 0 || lseek(fd, 0, SEEK_SET) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
-}
-
-/* An input of --diagnose, open for both passes. */
-struct twice {
-    int fd;      /* -1 when it could not be opened */
-    off_t start; /* where pass one began */
-};
-
-/* open_twice - an input that pass two reads exactly as pass one did: a
-   regular file stays open and is seeked back, so a log rotated between
-   the passes cannot change it; anything else (a pipe, a FIFO, a device)
-   is copied first, as reopening it would read nothing or block. 0, or
-   -1 with err set. */
-static int open_twice(const char *path, struct twice *tw, struct tp_error *err)
-{
-    struct stat st;
-    const char *what = "";
-    int src, saved;
-
-    tw->fd = -1;
-    tw->start = 0;
-    src = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-    if (src < 0 || fstat(src, &st) != 0)
-        goto fail;
-    if (S_ISREG(st.st_mode) && (tw->start = lseek(src, 0, SEEK_CUR)) >= 0) {
-        tw->fd = src;
-        return 0;
-    }
-    tw->start = 0;
-    what = "copying to a temporary file: ";
-    if ((tw->fd = spool(src)) < 0)
-        goto fail;
-    close(src);
-    return 0;
-fail:
-    saved = errno;
-    if (src >= 0)
-        close(src);
-    tp_error_set(err, path, 0, "%s%s", what, strerror(saved));
-    tw->fd = -1;
-    return -1;
-}
-
-/* input_name - an input as named in messages and the report */
-static const char *input_name(const char *path)
-{
-    return strcmp(path, "-") == 0 ? "(stdin)" : path;
-}
-
-/* more_files - as many descriptors as the system allows: --diagnose
-   keeps every input open between its passes */
-static void more_files(void)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void) setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-/* report_error - one input's error on stderr */
-static void report_error(const char *what, const struct tp_error *err)
+/* report_error - an input's error on stderr; pass names a later pass */
+static void report_error(void *ctx, const char *pass, const struct tp_error *err)
 {
     char msg[TP_ERROR_MSG_MAX + TP_ERROR_FILE_MAX + 16];
 
+    (void) ctx;
     tp_error_format(err, msg, sizeof(msg));
-    fprintf(stderr, "%s: %s%s\n", PROG, what, msg);
-}
-
-/* diagnose_pass - the second pass of --diagnose over the inputs read well */
-static int diagnose_pass(struct diagnose *dx, char **files, struct twice *tw, const bool *failed)
-{
-    struct tp_error err;
-    int i, status = 0;
-
-    diagnose_resolve(dx);
-    for (i = 0; files[i] != NULL; i++) {
-        if (failed[i])
-            continue;
-        if (lseek(tw[i].fd, tw[i].start, SEEK_SET) < 0) {
-            tp_error_set(&err, input_name(files[i]), 0, "%s", strerror(errno));
-            report_error("--diagnose: ", &err);
-            status = 1;
-        } else if (diagnose_rescan(dx, tw[i].fd, input_name(files[i]), &err) != 0) {
-            report_error("--diagnose: ", &err);
-            status = 1;
-        }
-    }
-    return status;
-}
-
-/* read_twice - --diagnose: pass one over every input, then pass two */
-static int read_twice(struct options *o, char **files, bool *failed)
-{
-    struct tp_error err;
-    struct twice *tw;
-    int i, n, rc, status = 0;
-
-    for (n = 0; files[n] != NULL; n++)
-        /* void */;
-    if ((tw = calloc((size_t) n + 1, sizeof(*tw))) == NULL) {
-        fprintf(stderr, "%s: out of memory\n", PROG);
-        return 1;
-    }
-    more_files();
-    for (i = 0; i < n; i++) {
-        if (open_twice(files[i], &tw[i], &err) == 0)
-            rc = scan_input(&o->scan, input_open_fd(tw[i].fd, input_name(files[i]), &err),
-                            input_name(files[i]), &err);
-        else
-            rc = -1;
-        if (rc != 0) {
-            report_error("", &err);
-            status = failed[i] = 1; /* pass two skips it: its error is told once */
-        }
-        diagnose_file_end(o->scan.diagnose);
-    }
-    if (diagnose_pass(o->scan.diagnose, files, tw, failed) != 0)
-        status = 1;
-    for (i = 0; i < n; i++)
-        if (tw[i].fd >= 0)
-            close(tw[i].fd);
-    free(tw);
-    return status;
-}
-
-/* read_inputs - every input into the report (twice with --diagnose);
-   failed has a flag per input. 0, or 1 when an input could not be read */
-static int read_inputs(struct options *o, char **files, bool *failed)
-{
-    struct tp_error err;
-    int i, status = 0;
-
-    if (o->diagnose)
-        return read_twice(o, files, failed);
-    for (i = 0; files[i] != NULL; i++) {
-        if (scan_file(&o->scan, files[i], &err) != 0) {
-            report_error("", &err);
-            status = failed[i] = 1;
-        }
-    }
-    return status;
+    fprintf(stderr, "%s: %s%s%s\n", PROG, pass != NULL ? pass : "", pass != NULL ? ": " : "", msg);
 }
 
 /* main - read every input, write one report */
@@ -391,7 +305,7 @@ int main(int argc, char **argv)
 {
     static char *stdin_only[] = {"-", NULL};
     struct options o;
-    struct agg a;
+    struct parts p;
     char **files;
     bool *failed;
     int first, status;
@@ -402,40 +316,33 @@ int main(int argc, char **argv)
         setenv("TZ", ":/etc/localtime", 0);
     tzset();
     memset(&o, 0, sizeof(o));
-    o.writer = out_text;
+    o.writer = report_out_text;
     o.by = AGG_BY_RCPT_DOMAIN;
     o.scan.pctx.now = time(NULL);
+    o.scan.error = report_error;
     first = parse_args(argc, argv, &o);
-    o.meta.whatif = o.scan.whatif;
-    if (o.diagnose && o.writer == out_csv)
+    if (o.diagnose && o.writer == report_out_csv)
         usage("--diagnose is written in text, json and html, not csv");
     files = first < argc ? argv + first : stdin_only;
-    if ((o.meta.diag = o.scan.diag = diag_new()) == NULL ||
-        (failed = calloc((size_t) argc + 1, sizeof(bool))) == NULL ||
-        (o.diagnose && (o.meta.diagnose = o.scan.diagnose = diagnose_new()) == NULL)) {
+    if (parts_new(&o, &p) != 0 || (failed = calloc((size_t) argc + 1, sizeof(bool))) == NULL ||
+        consumers(&o.scan, &p) != 0) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         return 1;
     }
-    diagnose_period(o.scan.diagnose, &o.scan.pctx, o.scan.has_since, o.scan.since, o.scan.has_until,
-                    o.scan.until);
-    agg_init(&a, o.by);
-    o.scan.agg = &a;
-    status = read_inputs(&o, files, failed);
-    if (a.oom) {
+    status = scan_run(&o.scan, files, failed);
+    if (p.agg.oom) {
         fprintf(stderr, "%s: out of memory: the counts are incomplete\n", PROG);
         status = 1;
     }
-    if (o.diagnose && diagnose_oom(o.scan.diagnose)) {
+    if (p.diagnose != NULL && diagnose_oom(p.diagnose)) {
         fprintf(stderr, "%s: out of memory: the diagnosis is incomplete\n", PROG);
         status = 1;
     }
-    warn_gaps(&a);
-    if (write_report(&o, &a) != 0)
+    warn_gaps(&p.agg);
+    sections(&p, &o.meta);
+    if (write_report(&o, &p.agg) != 0)
         status = 1;
-    agg_free(&a);
-    whatif_free(o.scan.whatif);
-    diag_free(o.scan.diag);
-    diagnose_free(o.scan.diagnose);
+    parts_free(&p);
     free(failed);
     return status;
 }

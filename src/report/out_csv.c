@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_csv(fp, agg, meta)
+ *	int	report_out_csv(fp, agg, meta)
  * DESCRIPTION
  *	One header line, one row per group, then one row with kind "total".
  *	Histograms are one field each: "TLSv1.3=5;TLSv1.2=2". A field is
@@ -16,8 +16,8 @@
  *	a formula. The seq check is not in the CSV (it is a different
  *	table): it is in the text and json reports, and a warning on
  *	standard error names every instance with missing records. With
- *	--what-if the CSV is the forecast's list of changes instead
- *	(whatif_csv()): one table per file.
+ *	--what-if the CSV is the forecast's list of changes instead (the
+ *	first section with a csv writer): one table per file.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -28,7 +28,6 @@
 
 /* Application. */
 #include "report/out.h"
-#include "report/whatif.h"
 
 /* row - one group or the total */
 static void row(FILE *fp, const char *kind, const char *name, const struct agg_counts *c, struct strbuf *sb)
@@ -37,32 +36,33 @@ static void row(FILE *fp, const char *kind, const char *name, const struct agg_c
 
     fputs(kind, fp);
     strbuf_reset(sb);
-    out_safe(sb, name);
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_safe(sb, name);
+    report_csv_field(fp, strbuf_str(sb), false);
     fprintf(fp, ",%llu,%llu,", c->recipients, c->tls);
     if (share >= 0)
         fprintf(fp, "%.4f", share);
     fprintf(fp, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu", c->rejected, c->deferred, c->downgrades,
             c->downgrade_accepted, c->would_reject, c->exempt, c->sessions, c->suspected);
     strbuf_reset(sb);
-    out_hist(sb, &c->versions, "=", ";");
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_hist(sb, &c->versions, "=", ";");
+    report_csv_field(fp, strbuf_str(sb), false);
     strbuf_reset(sb);
-    out_hist(sb, &c->ciphers, "=", ";");
-    out_csv_field(fp, strbuf_str(sb), false);
+    report_hist(sb, &c->ciphers, "=", ";");
+    report_csv_field(fp, strbuf_str(sb), false);
     fputs("\r\n", fp);
 }
 
-/* out_csv - header, groups, total */
-int out_csv(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_csv - header, groups, total */
+int report_out_csv(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct map_entry **v = NULL;
     struct strbuf sb;
     size_t i;
     int rc;
 
-    if (meta->whatif != NULL)
-        return whatif_csv(fp, meta->whatif);
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].csv != NULL) /* one table a file: this one instead */
+            return meta->sections[i].csv(fp, meta->sections[i].ctx);
     if (a->groups.len > 0 && (v = map_sorted(&a->groups, 0)) == NULL)
         return -1;
     strbuf_init(&sb);

@@ -6,8 +6,7 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_html(fp, agg, meta)
- *	void	out_html_safe(fp, s, max)
+ *	int	report_out_html(fp, agg, meta)
  * DESCRIPTION
  *	One HTML5 document that is also well-formed XML (XHTML syntax:
  *	every element closed, attributes quoted, no named entities), in
@@ -21,11 +20,11 @@
  *	as in colour, for a black and white print), the group table with
  *	the columns of the text report and a TOTAL row, a bar chart of the
  *	share over TLS per group, a stacked bar chart of the protocol
- *	versions per group, the version and cipher histograms, with
- *	--diagnose the diagnosis (one table per client, the rows of the
- *	text section), and the first malformed lines.
+ *	versions per group, the version and cipher histograms, the html
+ *	of each section (--diagnose: the diagnosis), the first malformed
+ *	lines, and the html_end of each section (--what-if: the forecast).
  *
- *	Every value from the logs goes through out_safe() (non-printable
+ *	Every value from the logs goes through report_safe() (non-printable
  *	bytes as \xHH) and then has &, <, >, " and ' replaced by character
  *	references, so it is text in any context, element or attribute.
  *	The version chart has a bar segment for each well-known version
@@ -42,10 +41,7 @@
 #include <string.h>
 
 /* Application. */
-#include "report/diag.h"
-#include "report/diagnose.h"
 #include "report/out.h"
-#include "report/whatif.h"
 
 #define CH_LABEL 230 /* chart: width of the group name column */
 #define CH_BAR   400 /* chart: width of 100% */
@@ -94,48 +90,12 @@ static const char style[] =
     "  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
     "}\n";
 
-/* ref - the character reference for c, or NULL to print c itself */
-static const char *ref(char c)
-{
-    switch (c) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '"':
-        return "&quot;";
-    case '\'':
-        return "&#39;";
-    default:
-        return NULL;
-    }
-}
-
-/* out_html_safe - an out_safe()d string, escaped for HTML, cut to max
-   bytes with "..." when max is not 0 */
-void out_html_safe(FILE *fp, const char *s, size_t max)
-{
-    const char *r;
-    size_t i, n = strlen(s), show = max > 3 && n > max ? max - 3 : n;
-
-    for (i = 0; i < show; i++) {
-        if ((r = ref(s[i])) != NULL)
-            fputs(r, fp);
-        else
-            fputc(s[i], fp);
-    }
-    if (show < n)
-        fputs("...", fp);
-}
-
-/* put - a value from the logs, made printable, then as out_html_safe() */
+/* put - a value from the logs, made printable, then as report_html_safe() */
 static void put(struct html *h, const char *value, size_t max)
 {
     strbuf_reset(&h->sb);
-    out_safe(&h->sb, value);
-    out_html_safe(h->fp, strbuf_str(&h->sb), max);
+    report_safe(&h->sb, value);
+    report_html_safe(h->fp, strbuf_str(&h->sb), max);
 }
 
 /* pct - "%.1f" of a share, or "-" without recipients */
@@ -149,7 +109,7 @@ static const char *pct(char *buf, size_t len, double share)
 }
 
 /* header - head, title, period and input counts */
-static void header(struct html *h, const struct agg *a, const struct out_meta *meta)
+static void header(struct html *h, const struct agg *a, const struct report_meta *meta)
 {
     FILE *fp = h->fp;
 
@@ -181,13 +141,13 @@ static void ranges(FILE *fp, const struct seqset *s)
 {
     size_t i;
 
-    for (i = 1; i < s->n && i <= OUT_RANGES_SHOW; i++) {
+    for (i = 1; i < s->n && i <= REPORT_RANGES_SHOW; i++) {
         if (s->v[i - 1].hi + 1 == s->v[i].lo - 1)
             fprintf(fp, "%s%llu", i > 1 ? ", " : "", s->v[i - 1].hi + 1);
         else
             fprintf(fp, "%s%llu-%llu", i > 1 ? ", " : "", s->v[i - 1].hi + 1, s->v[i].lo - 1);
     }
-    if (s->n - 1 > OUT_RANGES_SHOW)
+    if (s->n - 1 > REPORT_RANGES_SHOW)
         fputs(", ...", fp);
 }
 
@@ -339,15 +299,14 @@ static void share_chart(struct html *h, const struct agg *a, struct map_entry **
 /* tally - recipients per chart version of one histogram */
 static void tally(const struct map *m, unsigned long long *n)
 {
-    size_t i, k;
+    const struct map_entry *e;
+    size_t pos = 0, k;
 
     memset(n, 0, NVERSIONS * sizeof(*n));
-    for (i = 0; i < m->cap; i++) {
-        if (m->slots[i].key == NULL)
-            continue;
-        for (k = 0; k < NVERSIONS - 1 && strcmp(versions[k].name, m->slots[i].key) != 0; k++)
+    while ((e = map_next(m, &pos)) != NULL) {
+        for (k = 0; k < NVERSIONS - 1 && strcmp(versions[k].name, e->key) != 0; k++)
             /* void */;
-        n[k] += m->slots[i].count;
+        n[k] += e->count;
     }
 }
 
@@ -429,12 +388,12 @@ static void hist_row(struct html *h, const char *name, const struct agg_counts *
     put(h, name ? name : "TOTAL", 0);
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
-    out_hist(hb, &c->versions, " ", ", ");
-    out_html_safe(h->fp, strbuf_str(hb), 0);
+    report_hist(hb, &c->versions, " ", ", ");
+    report_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td><td class=\"v\">", h->fp);
     strbuf_reset(hb);
-    out_hist(hb, &c->ciphers, " ", ", ");
-    out_html_safe(h->fp, strbuf_str(hb), 0);
+    report_hist(hb, &c->ciphers, " ", ", ");
+    report_html_safe(h->fp, strbuf_str(hb), 0);
     fputs("</td></tr>\n", h->fp);
 }
 
@@ -458,58 +417,6 @@ static int hists(struct html *h, const struct agg *a, struct map_entry **v)
     return rc;
 }
 
-/* diagnosis_row - one row of a client's table; the label without its colon */
-static void diagnosis_row(void *ctx, const char *label, const char *value)
-{
-    struct html *h = ctx;
-    size_t n = strlen(label);
-    bool cause = strcmp(label, "cause:") == 0 || strcmp(label, "remedy:") == 0;
-
-    fprintf(h->fp, "<tr><th>%.*s</th><td>%s", (int) (n > 0 ? n - 1 : 0), label, cause ? "<b>" : "");
-    out_html_safe(h->fp, value, 0);
-    fprintf(h->fp, "%s</td></tr>\n", cause ? "</b>" : "");
-}
-
-/* diagnosis - --diagnose: the timeline, cause and remedy of each client */
-static int diagnosis(struct html *h, const struct diagnose *d)
-{
-    const struct diagnose_client **v;
-    struct diagnose_counts n;
-    struct diag_suites *suites;
-    size_t i, len;
-    int rc = 0;
-
-    if (d == NULL)
-        return 0;
-    diagnose_counts(d, &n);
-    if (diagnose_clients(d, &v, &len) != 0)
-        return -1;
-    fprintf(
-        h->fp,
-        "<h2>Diagnosis (by client domain)</h2>\n<p>Read: %llu handshake failures from the MTA logs, %llu "
-        "connections closed after STARTTLS, %llu failure lines refused; without a time stamp, left out: %llu "
-        "failures, %llu decision records.</p>\n",
-        n.failures, n.closed, n.bad_lines, n.untimed_fail, n.untimed_record);
-    if (len == 0)
-        fputs("<p>No client with a handshake failure or gone from TLS to plaintext.</p>\n", h->fp);
-    if (n.oom)
-        fputs("<p class=\"alert\">Out of memory: the diagnosis is incomplete.</p>\n", h->fp);
-    suites = diag_suites_open();
-    for (i = 0; i < len; i++) {
-        fputs("<h3>", h->fp);
-        put(h, v[i]->key, 0);
-        fputs("</h3>\n<table>\n<tbody>\n", h->fp);
-        if (diagnose_rows(v[i], suites, diagnosis_row, h) != 0)
-            rc = -1;
-        fputs("</tbody>\n</table>\n", h->fp);
-    }
-    if (n.not_shown > 0)
-        fprintf(h->fp, "<p>... and %llu more clients (fewer failures).</p>\n", n.not_shown);
-    diag_suites_close(suites);
-    free(v);
-    return n.oom ? -1 : rc;
-}
-
 /* malformed - the first malformed lines */
 static void malformed(struct html *h, const struct agg *a)
 {
@@ -531,11 +438,12 @@ static void malformed(struct html *h, const struct agg *a)
     fputs("</tbody>\n</table>\n", h->fp);
 }
 
-/* out_html - the whole document */
-int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_html - the whole document */
+int report_out_html(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct html h;
     struct map_entry **v = NULL;
+    size_t i;
     int rc;
 
     h.fp = fp;
@@ -550,11 +458,13 @@ int out_html(FILE *fp, const struct agg *a, const struct out_meta *meta)
         version_chart(&h, a, v);
         rc = hists(&h, a, v);
     }
-    if (rc == 0)
-        rc = diagnosis(&h, meta->diagnose);
+    for (i = 0; i < meta->nsections; i++)
+        if (rc == 0 && meta->sections[i].html != NULL)
+            rc = meta->sections[i].html(fp, meta->sections[i].ctx);
     malformed(&h, a);
-    if (meta->whatif != NULL && whatif_html(fp, meta->whatif) != 0)
-        rc = -1;
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].html_end != NULL && meta->sections[i].html_end(fp, meta->sections[i].ctx) != 0)
+            rc = -1;
     fputs("</body>\n</html>\n", fp);
     if (strbuf_failed(&h.sb))
         rc = -1;

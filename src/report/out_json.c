@@ -6,13 +6,13 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_json(fp, agg, meta)
+ *	int	report_out_json(fp, agg, meta)
  * DESCRIPTION
  *	The schema is documented in tlspolicy-report(1); keys appear in
  *	that order. Adding a key is a compatible change; renaming or
  *	removing one changes the "schema" value. The document is built
  *	with json-c (its size is the number of groups, not of lines) and
- *	printed indented.
+ *	printed indented. Each section adds its own keys after "total".
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -24,14 +24,11 @@
 #include <json-c/json.h>
 
 /* Application. */
-#include "report/diag.h"
-#include "report/diagnose.h"
-#include "report/whatif.h"
 #include "report/out.h"
 
 #define SCHEMA "tlspolicy-report/1"
 
-/* str - a JSON string of a log value, escaped as out_safe does */
+/* str - a JSON string of a log value, escaped as report_safe does */
 static struct json_object *str(const char *value)
 {
     struct json_object *o;
@@ -40,7 +37,7 @@ static struct json_object *str(const char *value)
     if (value == NULL)
         return NULL;
     strbuf_init(&sb);
-    out_safe(&sb, value);
+    report_safe(&sb, value);
     o = strbuf_failed(&sb) ? NULL : json_object_new_string(strbuf_str(&sb));
     strbuf_free(&sb);
     return o;
@@ -65,7 +62,7 @@ static struct json_object *hist(const struct map *m)
     strbuf_init(&sb);
     for (i = 0; i < m->len; i++) {
         strbuf_reset(&sb);
-        out_safe(&sb, v[i]->key);
+        report_safe(&sb, v[i]->key);
         json_object_object_add(o, strbuf_str(&sb), num(v[i]->count));
     }
     strbuf_free(&sb);
@@ -178,11 +175,12 @@ static struct json_object *instance_fn(const char *k, const void *p)
     return instance(k, p);
 }
 
-/* out_json - the whole document */
-int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_json - the whole document */
+int report_out_json(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct json_object *doc = json_object_new_object();
     const char *text;
+    size_t i;
 
     if (doc == NULL)
         return -1;
@@ -194,14 +192,9 @@ int out_json(FILE *fp, const struct agg *a, const struct out_meta *meta)
     json_object_object_add(doc, "instances", list(&a->instances, instance_fn));
     json_object_object_add(doc, "groups", list(&a->groups, group_fn));
     json_object_object_add(doc, "total", counts(NULL, &a->total));
-    if (meta->diag != NULL)
-        json_object_object_add(doc, "diagnostics", diag_json(meta->diag));
-    if (meta->diagnose != NULL) {
-        json_object_object_add(doc, "diagnosis_input", diagnose_json_input(meta->diagnose));
-        json_object_object_add(doc, "diagnosis", diagnose_json(meta->diagnose));
-    }
-    if (meta->whatif != NULL)
-        json_object_object_add(doc, "what_if", whatif_json(meta->whatif));
+    for (i = 0; i < meta->nsections; i++)
+        if (meta->sections[i].json != NULL)
+            meta->sections[i].json(doc, meta->sections[i].ctx);
     text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
     if (text != NULL)

@@ -6,12 +6,13 @@
  * SYNOPSIS
  *	#include "report/out.h"
  *
- *	int	out_text(fp, agg, meta)
+ *	int	report_out_text(fp, agg, meta)
  * DESCRIPTION
  *	Order: what was read, the seq check per instance (first, because a
  *	report with missing records proves less), the group table with a
  *	TOTAL row, the version and cipher histograms per group, and the
- *	first malformed lines.
+ *	first malformed lines; then the text of each section, in order,
+ *	while none has failed.
  * DIAGNOSTICS
  *	Returns -1 when memory runs out.
  *--*/
@@ -26,12 +27,12 @@
 static const char *safe(struct strbuf *sb, const char *value)
 {
     strbuf_reset(sb);
-    out_safe(sb, value);
+    report_safe(sb, value);
     return strbuf_str(sb);
 }
 
 /* header - grouping, period and input counts */
-static void header(FILE *fp, const struct agg *a, const struct out_meta *meta)
+static void header(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     fprintf(fp, "tlspolicy-report by %s, period %s .. %s\n", agg_by_label(a->by),
             meta->since ? meta->since : "(start)", meta->until ? meta->until : "(end)");
@@ -52,13 +53,13 @@ static void ranges(FILE *fp, const struct seqset *s)
     if (s->n < 2)
         return;
     fprintf(fp, "    missing:");
-    for (i = 1; i < s->n && i <= OUT_RANGES_SHOW; i++) {
+    for (i = 1; i < s->n && i <= REPORT_RANGES_SHOW; i++) {
         if (s->v[i - 1].hi + 1 == s->v[i].lo - 1)
             fprintf(fp, "%s %llu", i > 1 ? "," : "", s->v[i - 1].hi + 1);
         else
             fprintf(fp, "%s %llu-%llu", i > 1 ? "," : "", s->v[i - 1].hi + 1, s->v[i].lo - 1);
     }
-    fprintf(fp, "%s\n", s->n - 1 > OUT_RANGES_SHOW ? ", ..." : "");
+    fprintf(fp, "%s\n", s->n - 1 > REPORT_RANGES_SHOW ? ", ..." : "");
 }
 
 /* instances - the seq check, one line per instance */
@@ -109,12 +110,12 @@ static void hist(FILE *fp, const char *name, const struct agg_counts *c, struct 
         return;
     fprintf(fp, "  %s\n", name);
     strbuf_reset(sb);
-    out_hist(sb, &c->versions, " ", ", ");
+    report_hist(sb, &c->versions, " ", ", ");
     fprintf(fp, "    versions: %s\n", strbuf_str(sb));
     if (c->ciphers.len == 0)
         return;
     strbuf_reset(sb);
-    out_hist(sb, &c->ciphers, " ", ", ");
+    report_hist(sb, &c->ciphers, " ", ", ");
     fprintf(fp, "    ciphers:  %s\n", strbuf_str(sb));
 }
 
@@ -152,10 +153,11 @@ static void malformed(FILE *fp, const struct agg *a, struct strbuf *sb)
         fprintf(fp, "  %s:%lu: %s\n", safe(sb, a->shown[i].file), a->shown[i].line, a->shown[i].why);
 }
 
-/* out_text - the whole report */
-int out_text(FILE *fp, const struct agg *a, const struct out_meta *meta)
+/* report_out_text - the whole report: the tables, then the sections */
+int report_out_text(FILE *fp, const struct agg *a, const struct report_meta *meta)
 {
     struct strbuf sb, sb2;
+    size_t i;
     int rc;
 
     strbuf_init(&sb);
@@ -169,5 +171,8 @@ int out_text(FILE *fp, const struct agg *a, const struct out_meta *meta)
         rc = -1;
     strbuf_free(&sb);
     strbuf_free(&sb2);
+    for (i = 0; i < meta->nsections; i++)
+        if (rc == 0 && meta->sections[i].text != NULL)
+            rc = meta->sections[i].text(fp, meta->sections[i].ctx);
     return rc;
 }

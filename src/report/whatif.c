@@ -7,17 +7,13 @@
  *	#include "report/whatif.h"
  *
  *	struct whatif *whatif_open(path, prog)
- *	void	whatif_keep(w, msg)
- *	void	whatif_record(w, rec)
+ *	void	whatif_consumer(w, consumer)
  *	void	whatif_free(w)
  * DESCRIPTION
- *	See whatif.h. whatif_record() replays the record as the one reader
+ *	See whatif.h. Each record of the period is replayed the record as the one reader
  *	(record/recparse.c) read it, kv or json: every field, by the
  *	REC_* indices of the field table the writer uses, so the replay
  *	cannot look for a field under a name the daemon does not write.
- *	whatif_keep() does nothing: it copied kv records while the reader
- *	kept only the report's fields, and stays until the scan driver
- *	stops calling it.
  *
  *	Facts are rebuilt through the same setters the milter uses, so the
  *	derived values (address domains, certificate CN, version order) are
@@ -39,7 +35,7 @@
  *	"x@DOMAIN": policies select by domain only.
  * .PP
  *	Each change is kept as one map key: its fields, made printable by
- *	out_safe() (so they hold no tab), joined by tabs.
+ *	report_safe() (so they hold no tab), joined by tabs.
  * DIAGNOSTICS
  *	whatif_open() prints every configuration error as FILE:LINE: message.
  *	When memory runs out the counts are incomplete (w->oom); the
@@ -56,6 +52,7 @@
 #include "core/policy.h"
 #include "util/map.h"
 #include "report/out.h"
+#include "report/scan.h"
 #include "report/whatif.h"
 #include "report/whatif_impl.h"
 #include "util/strbuf.h"
@@ -98,13 +95,6 @@ struct whatif *whatif_open(const char *path, const char *prog)
     map_init(&w->by_rcpt);
     map_init(&w->by_client);
     return w;
-}
-
-/* whatif_keep - nothing any more: the reader keeps every field */
-void whatif_keep(struct whatif *w, const char *msg)
-{
-    (void) w;
-    (void) msg;
 }
 
 /* xtext_plus - value with every '+' as "+2B": the setters decode xtext */
@@ -235,7 +225,7 @@ static void client_label(struct strbuf *sb, const char *const *v)
 /* key_field - one printable key field and a tab */
 static void key_field(struct strbuf *sb, const char *value)
 {
-    out_safe(sb, value != NULL ? value : "-");
+    report_safe(sb, value != NULL ? value : "-");
     strbuf_putc(sb, '\t');
 }
 
@@ -272,7 +262,7 @@ static void note_change(struct whatif *w, const struct wi_case *c, const char *o
     outcome(&change, decision_action_name(c->d.action), decision_action_name(c->d.would));
     reason_fact(&why, c);
     client_label(&client, c->v);
-    out_safe(&key, strbuf_str(&change));
+    report_safe(&key, strbuf_str(&change));
     count(w, &w->transitions, &key);
     strbuf_reset(&key);
     key_field(&key, c->v[REC_RCPT_DOMAIN]);
@@ -343,7 +333,7 @@ static void compare(struct whatif *w, const struct wi_case *c)
 }
 
 /* whatif_record - rebuild the facts of one decision record and decide again */
-void whatif_record(struct whatif *w, const struct rec *r)
+static void whatif_record(struct whatif *w, const struct rec *r)
 {
     struct wi_case c;
 
@@ -373,4 +363,21 @@ void whatif_free(struct whatif *w)
     map_free(&w->by_rcpt, NULL);
     map_free(&w->by_client, NULL);
     free(w);
+}
+
+/* on_record - the scan event, to whatif_record() */
+static void on_record(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    (void) at;
+    whatif_record(ctx, r);
+}
+
+/* whatif_consumer - the records of the period */
+void whatif_consumer(struct whatif *w, struct scan_consumer *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "--what-if";
+    c->pass = 1;
+    c->ctx = w;
+    c->record = on_record;
 }

@@ -30,29 +30,20 @@
 #include "record/recparse.h"
 
 struct whatif;
-struct json_object;
+struct report_section;
+struct scan_consumer;
 
 /* whatif_open - load path; NULL after printing FILE:LINE errors on stderr */
 struct whatif *whatif_open(const char *path, const char *prog);
 
-/* whatif_keep - does nothing; the reader now keeps every field. Kept
-   until the scan driver drops its call. */
-void whatif_keep(struct whatif *, const char *msg);
+/* whatif_consumer - the scan consumer (pass one): every record of the
+   period is decided again under the other configuration */
+void whatif_consumer(struct whatif *, struct scan_consumer *);
 
-/* whatif_record - decide one record of the period again; w may be NULL */
-void whatif_record(struct whatif *, const struct rec *);
-
-/* whatif_write - the "What if" section; 0, or -1 when memory ran out */
-int whatif_write(FILE *, const struct whatif *);
-
-/* whatif_json - the json report's "what_if" object; NULL on OOM */
-struct json_object *whatif_json(const struct whatif *);
-
-/* whatif_html - the html report's "What if" section; 0, or -1 on OOM */
-int whatif_html(FILE *, const struct whatif *);
-
-/* whatif_csv - -f csv with --what-if: the changes instead of the groups */
-int whatif_csv(FILE *, const struct whatif *);
+/* whatif_section - the report's section (whatif_out.c): the text and
+   html "What if" sections, the json "what_if" object, and with -f csv
+   the changes instead of the groups */
+void whatif_section(const struct whatif *, struct report_section *);
 
 void whatif_free(struct whatif *);
 

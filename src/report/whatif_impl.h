@@ -5,7 +5,7 @@
  *	the forecast's counts, shared by whatif.c and its writers
  * DESCRIPTION
  *	Each change is one map key: its fields, made printable by
- *	out_safe() (so they hold no tab), joined by tabs. by_rcpt keys are
+ *	report_safe() (so they hold no tab), joined by tabs. by_rcpt keys are
  *	rcpt_domain, change, reason, client, sender; by_client keys are
  *	client, change, reason, rcpt_domain, sender.
  *--*/

@@ -6,12 +6,12 @@
  * SYNOPSIS
  *	#include "report/whatif.h"
  *
- *	int	whatif_write(fp, w)
- *	struct json_object *whatif_json(w)
- *	int	whatif_csv(fp, w)
- *	int	whatif_html(fp, w)
+ *	void	whatif_section(w, section)
  * DESCRIPTION
- *	The forecast's counts (whatif_impl.h) in each format; the keys and
+ *	The forecast's counts (whatif_impl.h) in each format, as the
+ *	report's section (see out.h): text after the tables, the json
+ *	key "what_if", with -f csv the changes instead of the groups, the
+ *	html after the malformed lines. The keys and
  *	columns are listed in tlspolicy-report(1), WHAT-IF. Changes are in
  *	byte order of their fields, so the same input gives the same
  *	output. The fields were made printable when they were counted.
@@ -91,14 +91,14 @@ static int write_rows(FILE *fp, const struct map *m, const char *title, const ch
     return 0;
 }
 
-/* whatif_write - the forecast, after the report */
-int whatif_write(FILE *fp, const struct whatif *w)
+/* write_text - the forecast, after the report */
+static int write_text(FILE *fp, const struct whatif *w)
 {
     struct strbuf path;
     int rc = 0;
 
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     fprintf(fp, "\nWhat if %s (config %s):\n", strbuf_str(&path), w->cfg->hash);
     strbuf_free(&path);
     fprintf(fp, "  decision records re-evaluated: %llu, unchanged: %llu, changed: %llu\n", w->decisions,
@@ -179,8 +179,8 @@ static struct json_object *changes_json(const struct map *m, int transitions)
     return a;
 }
 
-/* whatif_json - the "what_if" object */
-struct json_object *whatif_json(const struct whatif *w)
+/* what_if_json - the "what_if" object */
+static struct json_object *what_if_json(const struct whatif *w)
 {
     struct json_object *o = json_object_new_object(), *t, *c;
     struct strbuf path;
@@ -194,7 +194,7 @@ struct json_object *whatif_json(const struct whatif *w)
         return NULL;
     }
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     json_object_object_add(o, "config", json_object_new_string(strbuf_str(&path)));
     strbuf_free(&path);
     json_object_object_add(o, "config_hash", json_object_new_string(w->cfg->hash));
@@ -209,8 +209,8 @@ struct json_object *whatif_json(const struct whatif *w)
     return o;
 }
 
-/* whatif_csv - the changes, one row each, instead of the groups */
-int whatif_csv(FILE *fp, const struct whatif *w)
+/* write_csv - the changes, one row each, instead of the groups */
+static int write_csv(FILE *fp, const struct whatif *w)
 {
     struct map_entry **v = NULL;
     char *copy, *f[CHANGE_FIELDS];
@@ -225,7 +225,7 @@ int whatif_csv(FILE *fp, const struct whatif *w)
             return -1;
         }
         for (k = 0; k < CHANGE_FIELDS; k++)
-            out_csv_field(fp, f[k], k == 0);
+            report_csv_field(fp, f[k], k == 0);
         fprintf(fp, ",%llu\r\n", v[i]->count);
         free(copy);
     }
@@ -241,7 +241,7 @@ static void html_row(FILE *fp, char *const *f, size_t n, unsigned long long coun
     fputs("<tr>", fp);
     for (k = 0; k < n; k++) {
         fputs("<td class=\"v\">", fp);
-        out_html_safe(fp, f[k], 0);
+        report_html_safe(fp, f[k], 0);
         fputs("</td>", fp);
     }
     fprintf(fp, "<td class=\"n\">%llu</td></tr>\n", count);
@@ -275,19 +275,19 @@ static int html_table(FILE *fp, const struct map *m, int transitions)
     return 0;
 }
 
-/* whatif_html - the forecast as a section of the html report */
-int whatif_html(FILE *fp, const struct whatif *w)
+/* write_html - the forecast as a section of the html report */
+static int write_html(FILE *fp, const struct whatif *w)
 {
     struct strbuf path;
     int rc;
 
     strbuf_init(&path);
-    out_safe(&path, w->path);
+    report_safe(&path, w->path);
     fputs("<h2>What if ", fp);
-    out_html_safe(fp, strbuf_str(&path), 0);
+    report_html_safe(fp, strbuf_str(&path), 0);
     strbuf_free(&path);
     fputs("</h2>\n<p>Configuration hash <b>", fp);
-    out_html_safe(fp, w->cfg->hash, 0);
+    report_html_safe(fp, w->cfg->hash, 0);
     fprintf(fp,
             "</b>: %llu decision records re-evaluated, %llu changed; exempt only if authenticated "
             "(not recorded), kept exempt: %llu; plaintext at level opportunistic whose fallback "
@@ -297,4 +297,38 @@ int whatif_html(FILE *fp, const struct whatif *w)
     if (w->oom)
         fputs("<p>Out of memory: the forecast is incomplete.</p>\n", fp);
     return rc != 0 ? -1 : 0;
+}
+
+/* section_text, section_csv, section_html - report_section adapters */
+static int section_text(FILE *fp, const void *ctx)
+{
+    return write_text(fp, ctx);
+}
+
+static int section_csv(FILE *fp, const void *ctx)
+{
+    return write_csv(fp, ctx);
+}
+
+static int section_html(FILE *fp, const void *ctx)
+{
+    return write_html(fp, ctx);
+}
+
+/* section_json - report_section adapter: the "what_if" key */
+static void section_json(struct json_object *doc, const void *ctx)
+{
+    json_object_object_add(doc, "what_if", what_if_json(ctx));
+}
+
+/* whatif_section - the writers of the section; its html comes after the
+   malformed lines, where the report has always put it */
+void whatif_section(const struct whatif *w, struct report_section *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->ctx = w;
+    s->text = section_text;
+    s->json = section_json;
+    s->csv = section_csv;
+    s->html_end = section_html;
 }

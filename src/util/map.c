@@ -11,6 +11,7 @@
  *	struct map_entry *map_get_hashed(m, key, hash)
  *	uint64_t map_hash(key)
  *	struct map_entry *map_find(m, key)
+ *	struct map_entry *map_next(m, pos)
  *	struct map_entry **map_sorted(m, by_count)
  *	void	map_free(m, free_ptr)
  * DESCRIPTION
@@ -65,6 +66,8 @@ static int grow(struct map *m)
 
     if ((slots = calloc(cap, sizeof(*slots))) == NULL)
         return -1;
+    /* The table itself, not map_next(): inlined into map_get_hashed(),
+       the iterator costs every lookup of the report a few instructions. */
     for (i = 0; i < m->cap; i++)
         if (m->slots[i].key != NULL)
             *probe(slots, cap, m->slots[i].key, m->slots[i].hash) = m->slots[i];
@@ -83,6 +86,19 @@ struct map_entry *map_find(const struct map *m, const char *key)
         return NULL;
     e = probe(m->slots, m->cap, key, map_hash(key));
     return e->key != NULL ? e : NULL;
+}
+
+/* map_next - the next occupied slot, in slot order */
+struct map_entry *map_next(const struct map *m, size_t *pos)
+{
+    struct map_entry *e;
+
+    while (*pos < m->cap) {
+        e = &m->slots[(*pos)++];
+        if (e->key != NULL)
+            return e;
+    }
+    return NULL;
 }
 
 /* map_get - the entry for key, added if new */
@@ -132,14 +148,13 @@ static int by_count_desc(const void *a, const void *b)
 /* map_sorted - the entries in a stable, documented order */
 struct map_entry **map_sorted(const struct map *m, int by_count)
 {
-    struct map_entry **v;
-    size_t i, n = 0;
+    struct map_entry **v, *e;
+    size_t pos = 0, n = 0;
 
     if (m->len == 0 || (v = calloc(m->len, sizeof(*v))) == NULL)
         return NULL;
-    for (i = 0; i < m->cap; i++)
-        if (m->slots[i].key != NULL)
-            v[n++] = &m->slots[i];
+    while ((e = map_next(m, &pos)) != NULL)
+        v[n++] = e;
     qsort(v, n, sizeof(*v), by_count ? by_count_desc : by_key);
     return v;
 }
@@ -147,14 +162,13 @@ struct map_entry **map_sorted(const struct map *m, int by_count)
 /* map_free - release everything */
 void map_free(struct map *m, void (*free_ptr)(void *))
 {
-    size_t i;
+    struct map_entry *e;
+    size_t pos = 0;
 
-    for (i = 0; i < m->cap; i++) {
-        if (m->slots[i].key == NULL)
-            continue;
-        free(m->slots[i].key);
-        if (free_ptr != NULL && m->slots[i].ptr != NULL)
-            free_ptr(m->slots[i].ptr);
+    while ((e = map_next(m, &pos)) != NULL) {
+        free(e->key);
+        if (free_ptr != NULL && e->ptr != NULL)
+            free_ptr(e->ptr);
     }
     free(m->slots);
     map_init(m);

@@ -9,7 +9,8 @@
  *	copy of its key and carries a counter and one pointer for the
  *	caller (a group, a histogram). Entries are never removed: the report
  *	only ever adds groups, so memory grows with the number of distinct
- *	keys and never with the number of lines.
+ *	keys and never with the number of lines. map_next() walks the
+ *	entries in table order, map_sorted() in an order fit to show.
  *--*/
 #ifndef REPORT_MAP_H
 #define REPORT_MAP_H
@@ -41,6 +42,14 @@ struct map_entry *map_get_hashed(struct map *, const char *key, uint64_t hash);
 uint64_t map_hash(const char *key);
 /* map_find - the entry for key, or NULL */
 struct map_entry *map_find(const struct map *, const char *key);
+/* map_next - the first entry at or after *pos, which then points past
+   it; NULL when there is none. Start a walk with *pos = 0; every entry
+   comes exactly once. The order is the table's (slot order): not
+   sorted, but the same for the same keys added in the same order, so a
+   walk is repeatable from run to run; show entries through
+   map_sorted(). Adding a key may grow the table and move every entry:
+   not during a walk. */
+struct map_entry *map_next(const struct map *, size_t *pos);
 /* map_sorted - a new array of the entries' addresses; NULL on OOM or when
    empty. by_count: descending count, then key; else by key (byte order). */
 struct map_entry **map_sorted(const struct map *, int by_count);

@@ -54,17 +54,17 @@ golden period_client.html -f html --by client_domain --since 2026-11-22T14:36:00
 # facts and what OpenSSL says those ciphers imply (golden/downgrade.txt).
 golden downgrade.txt --by client_domain downgrade.log
 d=$(sed -n '/^TLS to plaintext/,$p' "$tmp/downgrade.txt")
-t_match "diag: pphosted.com last TLS facts" '^    last TLS: +2026-01-02T10:00:00\+0000 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384$' "$d"
-t_match "diag: pphosted.com refused after the change" '^    plaintext decisions: 3, refused recipients: 2$' "$d"
-t_match "diag: ECDHE-RSA is RSA-only authentication" '^    implies: +only RSA-authenticated suites seen' "$d"
-t_match "diag: TLSv1 AES256-SHA is old, static RSA, CBC" 'only TLS 1.0/1.1 seen.*only RSA-auth.*only static RSA key exchange.*only CBC/3DES' "$(printf '%s' "$d" | tr '\n' ' ')"
-t_match "diag: an unknown cipher implies nothing" 'unknown: cipher MADE-UP-CIPHER not known to OpenSSL' "$d"
-t_nomatch "diag: a TLS-only client is not listed" 'good\.example' "$d"
-t_nomatch "diag: a plaintext-only client is not listed" '198\.51\.100\.9' "$d"
+t_match "transitions: pphosted.com last TLS facts" '^    last TLS: +2026-01-02T10:00:00\+0000 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384$' "$d"
+t_match "transitions: pphosted.com refused after the change" '^    plaintext decisions: 3, refused recipients: 2$' "$d"
+t_match "transitions: ECDHE-RSA is RSA-only authentication" '^    implies: +only RSA-authenticated suites seen' "$d"
+t_match "transitions: TLSv1 AES256-SHA is old, static RSA, CBC" 'only TLS 1.0/1.1 seen.*only RSA-auth.*only static RSA key exchange.*only CBC/3DES' "$(printf '%s' "$d" | tr '\n' ' ')"
+t_match "transitions: an unknown cipher implies nothing" 'unknown: cipher MADE-UP-CIPHER not known to OpenSSL' "$d"
+t_nomatch "transitions: a TLS-only client is not listed" 'good\.example' "$d"
+t_nomatch "transitions: a plaintext-only client is not listed" '198\.51\.100\.9' "$d"
 (cd "$DATA" && "$R" --year 2026 -f json downgrade.log) >"$tmp/dg.json" 2>/dev/null
-t_eq "diag json: three clients" "oldcorp.example pphosted.com weird.example" \
+t_eq "transitions json: three clients" "oldcorp.example pphosted.com weird.example" \
     "$(sed -n 's/^ *"client": "\(.*\)",$/\1/p' "$tmp/dg.json" | tr '\n' ' ' | sed 's/ $//')"
-t_match "diag json: refused recipients" '"refused_recipients": 2' "$(cat "$tmp/dg.json")"
+t_match "transitions json: refused recipients" '"refused_recipients": 2' "$(cat "$tmp/dg.json")"
 
 # Malformed lines are counted and named; the report goes on.
 (cd "$DATA" && "$R" --year 2026 -f json hostile.log) >"$tmp/h.json" 2>/dev/null

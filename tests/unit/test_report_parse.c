@@ -7,7 +7,9 @@
  *	kv: every byte value and the awkward strings ("", "-", "a=b", quotes,
  *	backslashes) written by record_kv_value() read back identical with
  *	kv_next(), and text the writer cannot produce is refused. seqset:
- *	out-of-order arrival, merges, duplicates and extreme numbers.
+ *	out-of-order arrival, merges, duplicates and extreme numbers. map:
+ *	map_next() walks every entry once, in the same order for the same
+ *	insertions.
  *	prefix: one named case per log shape, and the host, program name
  *	and pid of each.
  *--*/
@@ -28,6 +30,7 @@
 #include "record/record.h"
 #include "record/kv.h"
 #include "logread/prefix.h"
+#include "util/map.h"
 #include "util/seqset.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -139,6 +142,52 @@ static void test_seqset(void **state)
     seqset_free(&s);
 }
 
+/* walk - the keys of a map in map_next() order, joined by spaces */
+static void walk(const struct map *m, char *buf, size_t len)
+{
+    const struct map_entry *e;
+    size_t pos = 0, n = 0;
+
+    buf[0] = 0;
+    while ((e = map_next(m, &pos)) != NULL) {
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", n > 0 ? " " : "", e->key);
+        n++;
+    }
+    assert_int_equal(n, m->len);
+}
+
+/* test_map_next - an empty map, then every key once, repeatably */
+static void test_map_next(void **state)
+{
+    struct map a, b;
+    char key[16], wa[2048], wb[2048], all[2048 + 2];
+    size_t pos = 0;
+    int i;
+
+    (void) state;
+    map_init(&a);
+    map_init(&b);
+    assert_null(map_next(&a, &pos));
+    for (i = 0; i < 100; i++) { /* enough to grow the table a few times */
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_non_null(map_get(&a, key));
+        assert_non_null(map_get(&b, key));
+        map_get(&a, key)->count++;
+    }
+    walk(&a, wa, sizeof(wa));
+    walk(&b, wb, sizeof(wb));
+    assert_string_equal(wa, wb);
+    /* 100 entries walked, and each of the 100 keys among them */
+    snprintf(all, sizeof(all), " %s ", wa);
+    for (i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), " k%d ", i);
+        if (strstr(all, key) == NULL)
+            fail_msg("key%s not walked", key);
+    }
+    map_free(&a, NULL);
+    map_free(&b, NULL);
+}
+
 /* test_prefix - one case per shape */
 static void test_prefix(void **state)
 {
@@ -227,7 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kv_roundtrip),  cmocka_unit_test(test_kv_refused),
         cmocka_unit_test(test_seqset),        cmocka_unit_test(test_prefix),
-        cmocka_unit_test(test_prefix_source),
+        cmocka_unit_test(test_prefix_source), cmocka_unit_test(test_map_next),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
