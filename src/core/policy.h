@@ -16,6 +16,12 @@
  *	domain cannot be determined matches every recipient_domains selector.
  *	The requirement in force is the strictest combination of the policies
  *	in force, which is the same as requiring each of them to be met.
+ * LAYER
+ *	src/core/ is the pure decision, on tls/ and util/: facts (MTA
+ *	values -> facts), decision.h (levels, actions, reasons, struct
+ *	decision), this module (predicates, driver, trace), reply, the
+ *	domain map and CIDR lists. No I/O, no clock, no globals: the
+ *	session service, --explain and --what-if all call policy_decide().
  *--*/
 #ifndef POLICY_H
 #define POLICY_H

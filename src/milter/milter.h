@@ -3,6 +3,10 @@
  *	milter 3h
  * SUMMARY
  *	libmilter adapter: callbacks and macros in, session calls out
+ * LAYER
+ *	src/milter/ is a front end: it sits on the session service
+ *	(session/) and config_ref, and is the only folder that speaks
+ *	libmilter. It translates; it never decides, learns or logs.
  *--*/
 #ifndef MILTER_H
 #define MILTER_H

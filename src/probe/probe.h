@@ -13,6 +13,12 @@
  *	offers" (RC4 and 3DES on current systems) says nothing about our
  *	server, and a connection refused before TLS says nothing either:
  *	neither may count as a pass or a fail.
+ *
+ * LAYER
+ *	src/probe/ is the program tlspolicy-probe, on tls/ (the suite
+ *	catalogue), config/ (cfgread.h for its profiles file), record/ and
+ *	logread/ (--profile-from-record) and util/. It shares no file with
+ *	the report.
  *--*/
 #ifndef PROBE_H
 #define PROBE_H

@@ -12,6 +12,11 @@
  *	field or a line.
  *	json: one object, same keys in the same order. The caller supplies
  *	seq (one counter per instance) and writes the text wherever it goes.
+ * LAYER
+ *	src/record/ is the record, written and read: the field table
+ *	(fields.h), this writer, address forms (recaddr.c), and the reader
+ *	(recparse.h, kv.h) that the report and the probe use. It sits on
+ *	config/ (log settings), core/, tls/ and util/.
  *--*/
 #ifndef RECORD_H
 #define RECORD_H

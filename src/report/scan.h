@@ -35,6 +35,13 @@
  *
  *	Lines are handled one at a time and forgotten, so the size of the
  *	input does not matter to the driver.
+ *
+ * LAYER
+ *	src/report/ is the program tlspolicy-report, on logread/ (inputs,
+ *	prefixes, MTA failure lines), record/ (the reader), config/ and
+ *	core/ (--what-if), state/ (fbkey for client domains) and util/.
+ *	This driver, its consumers (agg, transitions, whatif, diagnose),
+ *	and each feature's writers in its own *_out.c.
  *--*/
 #ifndef REPORT_SCAN_H
 #define REPORT_SCAN_H

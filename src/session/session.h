@@ -18,6 +18,11 @@
  *	table of recent failed-STARTTLS sessions. Its functions are safe to
  *	call from many threads; one struct session belongs to one thread at
  *	a time, as an SMTP session does.
+ * LAYER
+ *	src/session/ sits on state/ (store, fallback rules), record/,
+ *	config/, core/, tls/ and util/; the front ends (milter/, and the
+ *	policy service to come) sit on it. It never writes to syslog
+ *	itself: records go to the sink the daemon installs.
  *--*/
 #ifndef SESSION_H
 #define SESSION_H

@@ -16,6 +16,10 @@
  *	The lowest module of tls/; tlsinfo(3), cipherwords(3),
  *	tlspolicy-report and tlspolicy-probe ask it rather than keep lists
  *	of their own.
+ * LAYER
+ *	src/tls/ sits on util/ only and knows TLS, not mail: this
+ *	catalogue at its bottom, cipher sets and version names (tlsinfo)
+ *	and the cipher-string vocabulary (cipherwords) above it.
  *--*/
 #ifndef SUITES_H
 #define SUITES_H
