@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""smtp_spellings - send every spelling of spellings.txt as one RCPT TO
+argument in one plaintext SMTP session; write expect|name|code|reply per
+spelling. Spellings that hold CR or LF are not one SMTP command and are
+left out (written with code "skip"). If any recipient was accepted, the
+message is sent, so that Postfix's log shows where it went.
+
+usage: smtp_spellings.py HOST PORT SPELLINGS OUT
+"""
+import re
+import socket
+import sys
+
+
+def unescape(raw):
+    """the printf %b escapes of spellings.txt: \\xHH, \\t, \\n, \\r, \\\\"""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == "\\" and i + 1 < len(raw):
+            n = raw[i + 1]
+            if n == "x" and re.match(r"[0-9a-fA-F]{2}", raw[i + 2:i + 4]):
+                out.append(int(raw[i + 2:i + 4], 16))
+                i += 4
+                continue
+            simple = {"t": 9, "n": 10, "r": 13, "\\": 92}
+            if n in simple:
+                out.append(simple[n])
+                i += 2
+                continue
+        out += c.encode("utf-8")
+        i += 1
+    return bytes(out)
+
+
+class Smtp:
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.buf = b""
+
+    def reply(self):
+        """one whole reply: (code, text of its last line)"""
+        while True:
+            while b"\n" not in self.buf:
+                data = self.sock.recv(4096)
+                if not data:
+                    raise EOFError("connection closed")
+                self.buf += data
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.rstrip(b"\r")
+            if len(line) < 4 or line[3:4] != b"-":
+                return line[:3].decode("ascii", "replace"), line.decode("utf-8", "replace")
+
+    def cmd(self, data):
+        self.sock.sendall(data + b"\r\n")
+        return self.reply()
+
+
+def main():
+    host, port, spellings, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    s = Smtp(host, port)
+    rows, accepted = [], 0
+    assert s.reply()[0] == "220"
+    assert s.cmd(b"EHLO spellings.test")[0] == "250"
+    assert s.cmd(b"MAIL FROM:<s@sender.example>")[0] == "250"
+    with open(spellings, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            expect, name, raw = line.split("|", 2)
+            rcpt = unescape(raw)
+            if b"\r" in rcpt or b"\n" in rcpt:
+                rows.append((expect, name, "skip", "not one SMTP command"))
+                continue
+            code, text = s.cmd(b"RCPT TO:" + rcpt)
+            accepted += code.startswith("2")
+            rows.append((expect, name, code, text))
+    if accepted:
+        assert s.cmd(b"DATA")[0] == "354"
+        s.sock.sendall(b"Subject: spellings\r\n\r\nspellings\r\n.\r\n")
+        code, text = s.reply()
+        rows.append(("data", "message", code, text))
+    s.cmd(b"QUIT")
+    with open(outfile, "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write("|".join(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
