@@ -76,6 +76,18 @@ t_nomatch "hostile: no raw escape byte in the report" "$(printf '\033')" "$(cat 
 t_nomatch "hostile text: no raw escape byte" "$(printf '\033')" "$(cat "$tmp/h.txt")"
 t_match "hostile text: escape shown as \\x1b" 'EVIL\\x1b\[2J\\x07CIPHER 1' "$(cat "$tmp/h.txt")"
 
+# Records cut by a syslog daemon at 8 KiB (a writer before the length caps,
+# a long quoted HELO or local part): a record without its last field is
+# malformed, so a value cut to "tls_version=no" is never counted as TLS.
+golden cut.txt cut.log
+(cd "$DATA" && "$R" --year 2026 -f json cut.log) >"$tmp/cut.json" 2>/dev/null
+t_eq "cut: only the whole record counts" 1 "$(field "$tmp/cut.json" decisions)"
+t_eq "cut: no recipient over TLS" 0 "$(field "$tmp/cut.json" tls)"
+t_eq "cut: four malformed" 4 "$(field "$tmp/cut.json" malformed)"
+t_match "cut: after tls_version=no, named" '"error": "missing reply: record cut short"' "$(cat "$tmp/cut.json")"
+t_match "cut: a session without duration_ms, named" '"error": "missing duration_ms: record cut short"' \
+    "$(cat "$tmp/cut.json")"
+
 # A NUL byte and a line longer than the limit: malformed, not a crash.
 good=$(sed -n 2p "$DATA/trad.log")
 { printf '%s\000tail\n' "$good"; printf '%s' "$good"; head -c 70000 /dev/zero | tr '\000' x; printf '\n%s\n' "$good"; } >"$tmp/nul.log"
