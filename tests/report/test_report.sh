@@ -88,6 +88,55 @@ t_match "cut: after tls_version=no, named" '"error": "missing reply: record cut 
 t_match "cut: a session without duration_ms, named" '"error": "missing duration_ms: record cut short"' \
     "$(cat "$tmp/cut.json")"
 
+# Duplicates: the shipped rsyslog rule files every record in tlspolicyd.log
+# and in mail.log; a record counts once per (instance, seq) in every count,
+# and the copies are reported.
+golden dup3.txt dup.log dup.log dup.log
+t_eq "dup: three copies give the groups of one" \
+    "$(cd "$DATA" && "$R" --year 2026 dup.log 2>/dev/null | sed -n '/^Groups/,$p')" \
+    "$(cd "$DATA" && "$R" --year 2026 dup.log dup.log dup.log 2>/dev/null | sed -n '/^Groups/,$p')"
+awk -v n=1000 -f "$top_srcdir/bench/report.awk" >"$tmp/k.log"
+"$R" --year 2026 -f json "$tmp/k.log" "$tmp/k.log" "$tmp/k.log" >"$tmp/k3.json" 2>/dev/null
+"$R" --year 2026 "$tmp/k.log" "$tmp/k.log" "$tmp/k.log" >"$tmp/k3.txt" 2>/dev/null
+t_eq "dup: 1,000 records three times are 1,000 recipients" 1000 "$(awk '$1 == "TOTAL" { print $2; exit }' "$tmp/k3.txt")"
+t_eq "dup: 1,000 records three times, 1,000 decisions read" 1000 "$(field "$tmp/k3.json" decisions)"
+t_eq "dup: and 2,000 duplicates" 2000 "$(field "$tmp/k3.json" duplicates)"
+(cd "$DATA" && "$R" --year 2026 --by client_domain downgrade.log) 2>/dev/null | sed -n '/^TLS to plaintext/,$p' >"$tmp/t1"
+(cd "$DATA" && "$R" --year 2026 --by client_domain downgrade.log downgrade.log downgrade.log) 2>/dev/null |
+    sed -n '/^TLS to plaintext/,$p' >"$tmp/t3"
+t_eq "dup: transitions count each record once" "$(cat "$tmp/t1")" "$(cat "$tmp/t3")"
+# --diagnose: the records filed twice more (the MTA's lines are in mail.log only)
+grep -h tlspolicyd "$DATA/diagnose-mx1.log" "$DATA/diagnose-mx2.log" >"$tmp/dx-records.log"
+(cd "$DATA" && "$R" --year 2026 --diagnose diagnose-mx1.log diagnose-mx2.log) 2>/dev/null |
+    sed -n '/^Diagnosis/,$p' >"$tmp/dx1"
+(cd "$DATA" && "$R" --year 2026 --diagnose diagnose-mx1.log diagnose-mx2.log "$tmp/dx-records.log" \
+    "$tmp/dx-records.log") 2>/dev/null | sed -n '/^Diagnosis/,$p' >"$tmp/dx3"
+t_match "dup: diagnose has a diagnosis" 'first failure' "$(cat "$tmp/dx1")"
+t_eq "dup: diagnose counts each record once" "$(cat "$tmp/dx1")" "$(cat "$tmp/dx3")"
+
+# The syslog tag must be the ident (--ident, default tlspolicyd; or
+# "postfix/tlspolicyd"): any local user can run logger, and a record line
+# of another program is counted apart, never read.
+golden foreign.txt foreign.log
+(cd "$DATA" && "$R" --year 2026 -f json foreign.log) >"$tmp/fo.json" 2>/dev/null
+t_eq "foreign: six lines of another program" 6 "$(field "$tmp/fo.json" foreign)"
+t_eq "foreign: no forged TLS recipient" 0 "$(field "$tmp/fo.json" tls)"
+t_eq "foreign: the records of tlspolicyd and postfix/tlspolicyd" 2 "$(field "$tmp/fo.json" decisions)"
+(cd "$DATA" && "$R" --year 2026 -f json --ident alice foreign.log) >"$tmp/fa.json" 2>/dev/null
+t_eq "--ident alice: alice's two records read" 2 "$(field "$tmp/fa.json" decisions)"
+t_eq "--ident alice: tlspolicyd's and logger's lines are foreign" 7 "$(field "$tmp/fa.json" foreign)"
+(cd "$DATA" && "$R" --year 2026 -f json cat.log) >"$tmp/ca.json" 2>/dev/null
+t_eq "untagged lines (journalctl -o cat) are read" 0 "$(field "$tmp/ca.json" foreign)"
+"$R" --ident 'a b' "$DATA/trad.log" >/dev/null 2>&1; rc=$?
+t_eq "--ident with a space: usage error" 2 "$rc"
+
+# A json record with a key given twice (json-c keeps the last) is forged.
+golden jsondup.txt jsondup.log
+(cd "$DATA" && "$R" --year 2026 -f json jsondup.log) >"$tmp/jd.json" 2>/dev/null
+t_eq "json repeated key: two malformed" 2 "$(field "$tmp/jd.json" malformed)"
+t_match "json repeated key: named" '"error": "repeated json key"' "$(cat "$tmp/jd.json")"
+t_eq "json repeated key: no TLS from the second tls_version" 0 "$(field "$tmp/jd.json" tls)"
+
 # A NUL byte and a line longer than the limit: malformed, not a crash.
 good=$(sed -n 2p "$DATA/trad.log")
 { printf '%s\000tail\n' "$good"; printf '%s' "$good"; head -c 70000 /dev/zero | tr '\000' x; printf '\n%s\n' "$good"; } >"$tmp/nul.log"
@@ -467,7 +516,7 @@ RUNS
     "$R" --year 2026 "$tmp/real-json.log" >"$tmp/real-json.txt" 2>&1
     t_eq "real: records were written" 9 "$(grep -c 'event' "$tmp/real-kv.log")"
     t_eq "real: kv and json give the same report" "$(cat "$tmp/real-kv.txt")" "$(cat "$tmp/real-json.txt")"
-    t_match "real: nothing malformed" ' 0 malformed$' "$(cat "$tmp/real-kv.txt")"
+    t_match "real: nothing malformed" ' 0 malformed, 0 duplicates' "$(cat "$tmp/real-kv.txt")"
     t_match "real: quoted cipher read back exactly" 'EVIL "x" \\\\\\\\ y 1' "$(cat "$tmp/real-kv.txt")"
     [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/real-kv.txt" "$GOLD/real.txt"
     if d=$(diff -u "$GOLD/real.txt" "$tmp/real-kv.txt"); then t_ok "golden real.txt"; else t_bad "golden real.txt" "$d"; fi
@@ -526,6 +575,8 @@ RUNS
     done
     [ "${REPORT_REGEN:-}" = 1 ] && cp "$tmp/wb-kv-full.txt" "$GOLD/whatif.txt"
     if d=$(diff -u "$GOLD/whatif.txt" "$tmp/wb-kv-full.txt"); then t_ok "golden whatif.txt"; else t_bad "golden whatif.txt" "$d"; fi
+    (cd "$tmp" && "$R" --what-if wb.conf w-kv-full.log w-kv-full.log w-kv-full.log 2>&1) | sed -n '/^What if/,$p' >"$tmp/wb-x3.txt"
+    t_eq "what-if: records given three times, each decided once" "$(cat "$tmp/wb-kv-full.txt")" "$(cat "$tmp/wb-x3.txt")"
     for v in json-full kv-domain json-domain; do
         t_eq "what-if: $v records give the kv-full forecast" "$(cat "$tmp/wb-kv-full.txt")" "$(cat "$tmp/wb-$v.txt")"
     done
