@@ -110,14 +110,17 @@ static int period(const struct scan *s, const struct prefix *px, enum scan_left 
     return 1;
 }
 
-/* foreign - a record line whose syslog tag names another program */
-static bool foreign(const struct pass *p, const struct prefix *px)
+/* foreign - a record line whose syslog tag names another program, or
+   that has a syslog prefix without a tag */
+static bool foreign(const struct pass *p, const struct prefix *px, const char *line)
 {
     size_t n = p->ident_len, len = px->tag_len;
 
-    /* No tag (journalctl -o cat, tlspolicyd -f): the admin chose the input. */
+    /* No prefix at all (journalctl -o cat, tlspolicyd -f): the admin
+       chose the input. A prefix without a tag is a message sent to the
+       log socket without one (syslog(3) always sends the ident). */
     if (len == 0)
-        return false;
+        return px->msg != line;
     if (len == n)
         return memcmp(px->tag, p->ident, n) != 0;
     /* "postfix/tlspolicyd": a program named under Postfix's syslog_name. */
@@ -189,7 +192,7 @@ static void scan_line(const struct pass *p, const char *file, struct input_line 
             CALL(p, other, &at);
         return;
     }
-    if (foreign(p, &px)) {
+    if (foreign(p, &px, line->text)) {
         CALL(p, foreign, &at);
         return;
     }

@@ -125,6 +125,15 @@ t_eq "foreign: the records of tlspolicyd and postfix/tlspolicyd" 2 "$(field "$tm
 (cd "$DATA" && "$R" --year 2026 -f json --ident alice foreign.log) >"$tmp/fa.json" 2>/dev/null
 t_eq "--ident alice: alice's two records read" 2 "$(field "$tmp/fa.json" decisions)"
 t_eq "--ident alice: tlspolicyd's and logger's lines are foreign" 7 "$(field "$tmp/fa.json" foreign)"
+# A stamped line without a tag: a message sent to the log socket without
+# one (syslog(3) always sends tlspolicyd's ident); a bare line is read.
+good=$(sed -n 2p "$DATA/trad.log")
+printf '%s\n' "$good" | sed 's/ tlspolicyd\[123\]://' >"$tmp/notag.log"
+"$R" --year 2026 -f json "$tmp/notag.log" >"$tmp/nt.json" 2>/dev/null
+t_eq "a stamped record line without a tag is foreign" 1 "$(field "$tmp/nt.json" foreign)"
+printf '%s\n' "$good" | sed 's/^.* tlspolicyd\[123\]: //' >"$tmp/bare.log"
+"$R" --year 2026 -f json "$tmp/bare.log" >"$tmp/ba.json" 2>/dev/null
+t_eq "a bare record line (tlspolicyd -f) is read" 1 "$(field "$tmp/ba.json" decisions)"
 (cd "$DATA" && "$R" --year 2026 -f json cat.log) >"$tmp/ca.json" 2>/dev/null
 t_eq "untagged lines (journalctl -o cat) are read" 0 "$(field "$tmp/ca.json" foreign)"
 "$R" --ident 'a b' "$DATA/trad.log" >/dev/null 2>&1; rc=$?
@@ -400,7 +409,7 @@ t_match "reason: OpenSSL's reason, not lost connection, gives the cause" '^    c
 
 # GnuTLS (Exim on Debian) says "no shared cipher" its own way.
 cat >"$tmp/gnutls.log" <<'LOG'
-2026-11-20 10:00:02 tlspolicyd[77]: event=decision seq=1 instance=d1 config=0123456789ab qid=- action=accept would=- reason=tls_ok policy=gdpr level=required mode=enforce rcpt=a@gdpr.example rcpt_domain=gdpr.example sender=s@g.example sender_domain=g.example client_addr=192.0.2.71 client_name=mx.g.example helo=mx.g.example tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 cert_verified=no cert_subject=- cert_issuer=- fallback_key=- deferrals=- reply=-
+2026-11-20 10:00:02 mx tlspolicyd[77]: event=decision seq=1 instance=d1 config=0123456789ab qid=- action=accept would=- reason=tls_ok policy=gdpr level=required mode=enforce rcpt=a@gdpr.example rcpt_domain=gdpr.example sender=s@g.example sender_domain=g.example client_addr=192.0.2.71 client_name=mx.g.example helo=mx.g.example tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=256 cert_verified=no cert_subject=- cert_issuer=- fallback_key=- deferrals=- reply=-
 2026-11-21 09:00:00 TLS error on connection from mx.g.example [192.0.2.71]:41234 (gnutls_handshake): No supported cipher suites have been found.
 LOG
 dx=$("$R" --year 2026 --diagnose "$tmp/gnutls.log" 2>&1 | sed -n '/^Diagnosis/,$p')
