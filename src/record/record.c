@@ -32,6 +32,7 @@
  *--*/
 
 /* System library. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,14 +109,62 @@ static char short_escape(unsigned char c, size_t known)
     return to[p - from];
 }
 
-/* json_string - a JSON string literal */
-static void json_string(struct strbuf *out, const char *value)
+/*
+ * A value is written with a cap on its length, quotes and escapes
+ * included: a sender controls the HELO, the addresses and (through its
+ * certificate) the subject and issuer, and a record that a syslog
+ * daemon cuts at its message size loses its last fields. The value is
+ * escaped one unit at a time (a byte, an escape, a UTF-8 sequence), so
+ * a cut never splits an escape or a character; keep is where the value
+ * can end with room for the cut mark and the closing quote.
+ */
+struct cap {
+    size_t start; /* out->len before the value */
+    size_t room;  /* what the value may use before the mark and the quote */
+    size_t max;   /* the cap; SIZE_MAX: none */
+    size_t keep;  /* out->len at the last unit within room */
+    size_t quote; /* 1: a closing quote follows */
+};
+
+/* cap_begin - a value of at most max bytes starts at out->len */
+static void cap_begin(struct cap *c, const struct strbuf *out, size_t max, size_t quote)
+{
+    c->start = c->keep = out->len;
+    c->max = max;
+    c->quote = quote;
+    c->room = max > sizeof(RECORD_CUT_MARK) + quote ? max - (sizeof(RECORD_CUT_MARK) - 1) - quote : 0;
+}
+
+/* cap_ok - after a unit: true while the value, closed, stays within the cap */
+static inline bool cap_ok(struct cap *c, const struct strbuf *out)
+{
+    size_t used = out->len - c->start;
+
+    if (used <= c->room)
+        c->keep = out->len;
+    return used + c->quote <= c->max;
+}
+
+/* cap_cut - back to the last unit that fits, and the visible mark */
+static void cap_cut(struct cap *c, struct strbuf *out)
+{
+    if (!strbuf_failed(out)) {
+        out->len = c->keep;
+        out->s[out->len] = 0;
+    }
+    strbuf_puts(out, RECORD_CUT_MARK);
+}
+
+/* json_string - a JSON string literal of at most max bytes */
+static void json_string(struct strbuf *out, const char *value, size_t max)
 {
     const unsigned char *p;
+    struct cap c;
     size_t n;
     char esc;
 
     strbuf_putc(out, '"');
+    cap_begin(&c, out, max - 1, 1);
     for (p = (const unsigned char *) value; *p; p += n) {
         n = 1;
         if ((esc = short_escape(*p, JSON_ESCAPES)) != 0) {
@@ -128,6 +177,10 @@ static void json_string(struct strbuf *out, const char *value)
             n = 1;
         } else {
             strbuf_putn(out, (const char *) p, n);
+        }
+        if (!cap_ok(&c, out)) {
+            cap_cut(&c, out);
+            break;
         }
     }
     strbuf_putc(out, '"');
@@ -146,17 +199,26 @@ static bool kv_plain(const char *value)
     return true;
 }
 
-/* record_kv_value - a kv value: a plain token, or quoted and escaped */
-void record_kv_value(struct strbuf *out, const char *value)
+/* kv_value - a kv value of at most max bytes: a plain token, or quoted and escaped */
+static void kv_value(struct strbuf *out, const char *value, size_t max)
 {
     const unsigned char *p = (const unsigned char *) value;
+    struct cap c;
     char esc;
+    size_t len;
 
     if (kv_plain(value)) {
-        strbuf_puts(out, value);
+        /* A plain token cut and marked is still a plain token. */
+        if ((len = strlen(value)) <= max) {
+            strbuf_putn(out, value, len);
+        } else {
+            strbuf_putn(out, value, max - (sizeof(RECORD_CUT_MARK) - 1));
+            strbuf_puts(out, RECORD_CUT_MARK);
+        }
         return;
     }
     strbuf_putc(out, '"');
+    cap_begin(&c, out, max - 1, 1);
     for (; *p; p++) {
         if ((esc = short_escape(*p, KV_ESCAPES)) != 0) {
             strbuf_putc(out, '\\');
@@ -166,8 +228,18 @@ void record_kv_value(struct strbuf *out, const char *value)
         } else {
             strbuf_putc(out, (char) *p);
         }
+        if (!cap_ok(&c, out)) {
+            cap_cut(&c, out);
+            break;
+        }
     }
     strbuf_putc(out, '"');
+}
+
+/* record_kv_value - a kv value, whole: a plain token, or quoted and escaped */
+void record_kv_value(struct strbuf *out, const char *value)
+{
+    kv_value(out, value, SIZE_MAX);
 }
 
 /* values_init - every field absent */
@@ -216,6 +288,13 @@ static void put_num(struct values *vs, enum rec_field f, long long value, bool n
     vs->v[f] = vs->num[f];
 }
 
+/* field_cap - the most a string value may take in a record, written */
+static size_t field_cap(enum rec_field f)
+{
+    /* The reply is our text around the recipient: room for both. */
+    return f == REC_REPLY ? RECORD_REPLY_MAX : RECORD_VALUE_MAX;
+}
+
 /* emit_field - separator, key and value of one field */
 static void emit_field(struct strbuf *out, enum log_format format, enum rec_field f, const char *value,
                        bool first)
@@ -237,9 +316,9 @@ static void emit_field(struct strbuf *out, enum log_format format, enum rec_fiel
     else if (json && rec_fields[f].kind == REC_NUM)
         strbuf_puts(out, value); /* put_num's digits */
     else if (json)
-        json_string(out, value);
+        json_string(out, value, field_cap(f));
     else
-        record_kv_value(out, value);
+        kv_value(out, value, field_cap(f));
 }
 
 /* emit - the event's fields in table order; 0, or -1 when memory ran out */

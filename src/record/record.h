@@ -12,6 +12,16 @@
  *	field or a line.
  *	json: one object, same keys in the same order. The caller supplies
  *	seq (one counter per instance) and writes the text wherever it goes.
+ *
+ *	Length: a string value takes at most RECORD_VALUE_MAX bytes as
+ *	written (quotes and escapes included; RECORD_REPLY_MAX for reply).
+ *	A longer one is cut at a whole character or escape and ends in
+ *	RECORD_CUT_MARK inside the value, so the record stays valid kv or
+ *	json and a whole record stays well under 8 KiB, the message size
+ *	at which syslog daemons (rsyslog's default maxMessageSize) cut it
+ *	whatever a sender puts into a HELO, an address or a certificate.
+ *	Every record ends with its last SPEC field (reply, duration_ms): a
+ *	reader takes a record without it as cut, hence malformed.
  * LAYER
  *	src/record/ is the record, written and read: the field table
  *	(fields.h), this writer, address forms (recaddr.c), and the reader
@@ -28,6 +38,11 @@
 #include "config/config.h"
 #include "core/policy.h"
 #include "util/strbuf.h"
+
+/* The caps on a value as written, and the mark of a cut value. */
+#define RECORD_VALUE_MAX 256
+#define RECORD_REPLY_MAX 512
+#define RECORD_CUT_MARK  "..."
 
 struct record_opts {
     enum log_format format;
@@ -70,7 +85,8 @@ int record_format_session(const struct record_opts *, const struct session_recor
    "@dom"). Appends to out. In recaddr.c. */
 void record_address(const struct record_opts *, const char *addr, struct strbuf *out);
 
-/* kv value escaping, exposed for the tests and for tlspolicy-report. */
+/* kv value escaping, exposed for the tests and for tlspolicy-report;
+   whole, without the cap of a record's value. */
 void record_kv_value(struct strbuf *out, const char *value);
 
 #endif

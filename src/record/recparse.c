@@ -111,6 +111,10 @@ static struct key_sig sigs[REC_NFIELDS + 1];
 /* The field after each field in each event's order; REC_NFIELDS: none. */
 static unsigned char next_field[REC_SESSION + 1][REC_NFIELDS];
 
+/* The last field of each event (reply, duration_ms): a record without
+   it was cut short on its way (a syslog daemon's message size). */
+static unsigned char last_field[REC_SESSION + 1];
+
 /* sig_of - the signature of name, from a zero-padded copy */
 static struct key_sig sig_of(const char *name, size_t len)
 {
@@ -144,6 +148,8 @@ static void tables_init(void)
             for (n = f + 1; n < REC_NFIELDS && !rec_field_in((enum rec_field) n, (enum rec_event) e); n++)
                 /* void */;
             next_field[e][f] = (unsigned char) n;
+            if (rec_field_in((enum rec_field) f, (enum rec_event) e))
+                last_field[e] = (unsigned char) f;
         }
     for (f = REC_NFIELDS - 1; f >= 0; f--)
         sigs[f] = sig_of(rec_fields[f].name, rec_fields[f].len);
@@ -212,8 +218,9 @@ static int parse_seq(const char *s, unsigned long long *seq)
     return 0;
 }
 
-/* check_required - the fields without which a record proves nothing */
-static int check_required(struct rec *r, const char **why)
+/* check_required - the fields without which a record proves nothing;
+   seen has a bit for each field read */
+static int check_required(struct rec *r, unsigned long long seen, const char **why)
 {
     if (parse_seq(r->f[REC_SEQ], &r->seq) != 0) {
         *why = "missing or bad seq";
@@ -229,6 +236,13 @@ static int check_required(struct rec *r, const char **why)
     }
     if (r->event == REC_DECISION && r->f[REC_ACTION] == NULL) {
         *why = "missing action";
+        return -1;
+    }
+    /* The writer ends every record with this field: without it the
+       record was cut, and a cut value (tls_version=no) must not count. */
+    if (!(seen & (1ull << last_field[r->event]))) {
+        *why = r->event == REC_DECISION ? "missing reply: record cut short"
+                                        : "missing duration_ms: record cut short";
         return -1;
     }
     return 0;
@@ -253,7 +267,7 @@ static int parse_kv(char *msg, struct rec *r, const char **why)
         seen |= 1ull << i;
         r->f[i] = f.value;
     }
-    return rc < 0 ? -1 : check_required(r, why);
+    return rc < 0 ? -1 : check_required(r, seen, why);
 }
 
 /* num_text - the decimal text of a json integer, kept in r; NULL when full */
@@ -293,11 +307,43 @@ static int json_value(struct rec *r, int i, struct json_object *v, const char **
     return 0;
 }
 
+/* json_members - the members of the object msg, counted in its text
+   (which the tokener found valid): commas outside strings, one level
+   deep */
+static size_t json_members(const char *msg)
+{
+    size_t commas = 0;
+    int depth = 0;
+    bool str = false, empty = true;
+
+    for (; *msg; msg++) {
+        if (str) {
+            if (*msg == '\\' && msg[1] != 0)
+                msg++;
+            else if (*msg == '"')
+                str = false;
+            continue;
+        }
+        if (*msg == '"') {
+            str = true;
+            empty = empty && depth != 1;
+        } else if (*msg == '{' || *msg == '[') {
+            depth++;
+        } else if (*msg == '}' || *msg == ']') {
+            depth--;
+        } else if (*msg == ',' && depth == 1) {
+            commas++;
+        }
+    }
+    return empty ? 0 : commas + 1;
+}
+
 /* parse_json - the fields of a json record */
 static int parse_json(const char *msg, struct rec *r, const char **why)
 {
     struct json_tokener *tok;
     const unsigned char *next = next_field[r->event];
+    unsigned long long seen = 0;
     size_t len = strlen(msg);
     int i, expect = REC_EVENT;
     bool whole;
@@ -314,13 +360,21 @@ static int parse_json(const char *msg, struct rec *r, const char **why)
         *why = "bad json";
         return -1;
     }
-    /* json-c keeps one value per key, the last: no repeated field here. */
+    /* json-c keeps one value per key, the last: a key given twice shows
+       as one member less than the text has. Only a forger writes one. */
+    if ((size_t) json_object_object_length(r->json) != json_members(msg)) {
+        *why = "repeated json key";
+        return -1;
+    }
     json_object_object_foreach(r->json, key, v)
     {
-        if ((i = field_index(key, strlen(key), next, &expect)) >= 0 && json_value(r, i, v, why) != 0)
+        if ((i = field_index(key, strlen(key), next, &expect)) < 0)
+            continue;
+        seen |= 1ull << i;
+        if (json_value(r, i, v, why) != 0)
             return -1;
     }
-    return check_required(r, why);
+    return check_required(r, seen, why);
 }
 
 /* recparse_record - every field of one record */

@@ -21,9 +21,16 @@
  *
  *	A record lacking seq, instance or tls_version (and action, for a
  *	decision), with a bad seq, a repeated kv field (the writer quotes
- *	every '=' and space: only a forger writes one), a json value of the
+ *	every '=' and space: only a forger writes one), a repeated json key
+ *	(json-c would keep the last value silently), a json value of the
  *	wrong type (a string field must be a string, a number field an
- *	integer or a string) or broken syntax is malformed.
+ *	integer or a string) or broken syntax is malformed. So is a record
+ *	without its event's last field (reply, duration_ms; "-" or null is
+ *	there): the writer ends every record with it, so a record without
+ *	it was cut on its way, and a cut value ("tls_version=no") must never
+ *	be counted. A cut inside the last value itself is seen in kv by its
+ *	open quote (reply is always quoted or "-"); the digits of
+ *	duration_ms cut short cannot be told, and count only there.
  *--*/
 #ifndef RECORD_RECPARSE_H
 #define RECORD_RECPARSE_H

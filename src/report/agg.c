@@ -302,8 +302,8 @@ static void agg_malformed(struct agg *a, const char *file, unsigned long line, c
     a->nshown++;
 }
 
-/* on_file, on_file_end, on_malformed, on_seen, on_record, on_left_out -
-   the scan events, into the counts */
+/* on_file, on_file_end, on_malformed, on_foreign, on_duplicate, on_seen,
+   on_record, on_left_out - the scan events, into the counts */
 static void on_file(void *ctx, const char *file)
 {
     (void) file;
@@ -319,6 +319,19 @@ static void on_file_end(void *ctx, const char *file, unsigned long lines)
 static void on_malformed(void *ctx, const struct scan_at *at, const char *why)
 {
     agg_malformed(ctx, at->file, at->line->lineno, why);
+}
+
+static void on_foreign(void *ctx, const struct scan_at *at)
+{
+    (void) at;
+    ((struct agg *) ctx)->foreign++;
+}
+
+static void on_duplicate(void *ctx, const struct rec *r, const struct scan_at *at)
+{
+    (void) r;
+    (void) at;
+    ((struct agg *) ctx)->duplicates++;
 }
 
 static void on_seen(void *ctx, const struct rec *r)
@@ -351,6 +364,8 @@ void agg_consumer(struct agg *a, struct scan_consumer *c)
     c->file_begin = on_file;
     c->file_end = on_file_end; /* the lines once an input, not a call each */
     c->malformed = on_malformed;
+    c->foreign = on_foreign;
+    c->duplicate = on_duplicate;
     c->seen = on_seen;
     c->record = on_record;
     c->left_out = on_left_out;

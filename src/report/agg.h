@@ -11,7 +11,8 @@
  *	proportional to the number of groups, instances, distinct versions
  *	and ciphers, and seq holes; never to the number of lines.
  *
- *	Decision records count per group as recipients. Session records
+ *	Decision records count per group as recipients, each (instance,
+ *	seq) once: the driver tells a copy as a duplicate, counted apart. Session records
  *	carry no recipient or sender, so they count in a group only when
  *	grouping by client domain or day; otherwise in the totals alone.
  *
@@ -60,6 +61,8 @@ struct agg {
     struct map instances; /* instance -> struct seqset */
     unsigned long long files, lines, decisions, sessions;
     unsigned long long malformed, untimed, out_of_period;
+    unsigned long long foreign;    /* record lines of another program (syslog tag) */
+    unsigned long long duplicates; /* records whose (instance, seq) came before: counted once */
     struct agg_malformed shown[AGG_MALFORMED_SHOW];
     size_t nshown;
     int oom;
@@ -67,9 +70,9 @@ struct agg {
 
 void agg_init(struct agg *, enum agg_by);
 /* agg_consumer - the scan consumer (pass one) that counts into a: files
-   and lines read, malformed lines (the first few kept), the seq of every
-   record, the records left out of the period, and each record of the
-   period in its group and the totals */
+   and lines read, malformed lines (the first few kept), foreign lines,
+   the seq of every record, duplicates, the records left out of the
+   period, and each record of the period in its group and the totals */
 void agg_consumer(struct agg *, struct scan_consumer *);
 /* agg_client_key - the client domain of a record: the registered domain
    of client_name when that is a name, else client_addr (may be NULL);

@@ -5,8 +5,8 @@
  *	compliance reports from tlspolicyd decision records
  * SYNOPSIS
  *	tlspolicy-report [-f text|json|csv|html] [-o FILE] [--by GROUPING]
- *		[--since T] [--until T] [--year YYYY] [--what-if CONFIG]
- *		[--diagnose] [FILE|-]...
+ *		[--since T] [--until T] [--year YYYY] [--ident NAME]
+ *		[--what-if CONFIG] [--diagnose] [FILE|-]...
  * DESCRIPTION
  *	See tlspolicy-report(1) for what it does; this is how it is built.
  *
@@ -82,7 +82,8 @@ static void usage(const char *why)
         fprintf(stderr, "%s: %s\n", PROG, why);
     fprintf(stderr,
             "usage: %s [-f text|json|csv|html] [-o FILE] [--by rcpt_domain|sender_domain|client_domain|day]\n"
-            "       [--since T] [--until T] [--year YYYY] [--what-if CONFIG] [--diagnose] [FILE|-]...\n",
+            "       [--since T] [--until T] [--year YYYY] [--ident NAME] [--what-if CONFIG] [--diagnose]\n"
+            "       [FILE|-]...\n",
             PROG);
     exit(EXIT_USAGE);
 }
@@ -120,11 +121,17 @@ static time_t time_arg(const char *opt, const char *arg)
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"by", required_argument, NULL, 'b'},      {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},   {"year", required_argument, NULL, 'y'},
-        {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
-        {"what-if", required_argument, NULL, 'w'}, {"diagnose", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"by", required_argument, NULL, 'b'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"year", required_argument, NULL, 'y'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"what-if", required_argument, NULL, 'w'},
+        {"diagnose", no_argument, NULL, 'd'},
+        {"ident", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c, by;
     char *end;
@@ -162,6 +169,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 'd':
             o->diagnose = true;
+            break;
+        case 'i':
+            /* log.ident of tlspolicyd.conf: the syslog tag its records carry */
+            if (*optarg == 0 || strpbrk(optarg, " \t:[") != NULL)
+                usage("--ident must be a syslog tag: no space, ':' or '['");
+            o->scan.ident = optarg;
             break;
         case 'h':
             usage(NULL);

@@ -128,6 +128,8 @@ static void header(struct html *h, const struct agg *a, const struct report_meta
     fprintf(fp, "<tr><th>decision records</th><td class=\"n\">%llu</td></tr>\n", a->decisions);
     fprintf(fp, "<tr><th>session records</th><td class=\"n\">%llu</td></tr>\n", a->sessions);
     fprintf(fp, "<tr><th>malformed</th><td class=\"n\">%llu</td></tr>\n", a->malformed);
+    fprintf(fp, "<tr><th>duplicates (counted once)</th><td class=\"n\">%llu</td></tr>\n", a->duplicates);
+    fprintf(fp, "<tr><th>records of another program</th><td class=\"n\">%llu</td></tr>\n", a->foreign);
     if (meta->since || meta->until) {
         fprintf(fp, "<tr><th>records outside the period</th><td class=\"n\">%llu</td></tr>\n",
                 a->out_of_period);

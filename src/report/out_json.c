@@ -110,6 +110,8 @@ static struct json_object *input(const struct agg *a)
     json_object_object_add(o, "decisions", num(a->decisions));
     json_object_object_add(o, "sessions", num(a->sessions));
     json_object_object_add(o, "malformed", num(a->malformed));
+    json_object_object_add(o, "duplicates", num(a->duplicates));
+    json_object_object_add(o, "foreign", num(a->foreign));
     json_object_object_add(o, "outside_period", num(a->out_of_period));
     json_object_object_add(o, "without_time", num(a->untimed));
     for (i = 0; bad != NULL && i < a->nshown; i++) {

@@ -38,8 +38,8 @@ static void header(FILE *fp, const struct agg *a, const struct report_meta *meta
             meta->since ? meta->since : "(start)", meta->until ? meta->until : "(end)");
     fprintf(fp,
             "input: %llu files, %llu lines, %llu decision records, %llu session records, "
-            "%llu malformed\n",
-            a->files, a->lines, a->decisions, a->sessions, a->malformed);
+            "%llu malformed, %llu duplicates (counted once), %llu of another program\n",
+            a->files, a->lines, a->decisions, a->sessions, a->malformed, a->duplicates, a->foreign);
     if (meta->since || meta->until)
         fprintf(fp, "left out: %llu records outside the period, %llu without a time stamp\n",
                 a->out_of_period, a->untimed);

@@ -16,11 +16,19 @@
  *	pass, an input is opened by input_open() and read once; with two,
  *	by reread_open(), and the inputs stay open until the last pass
  *	ends.
+ *
+ *	Duplicates: each pass keeps its own seqset per instance (struct
+ *	dedup), so that pass two, which reads every record again, tells
+ *	each once too. Records come in runs of one instance: the set of
+ *	the last instance is kept at hand, and the map is asked only when
+ *	the instance changes.
  * DIAGNOSTICS
  *	An unreadable input, or a read error part way (a truncated gzip
  *	file), goes to s->error and makes scan_run() return 1; what was
  *	read before still counts. In pass two, an input pass one could not
- *	read is skipped: its error was told once.
+ *	read is skipped: its error was told once. When memory for the seq
+ *	sets runs out, a record that cannot be checked counts (as before
+ *	this check), and the pass tells "out of memory".
  *--*/
 
 /* System library. */
@@ -32,6 +40,11 @@
 #include "record/recparse.h"
 #include "report/reread.h"
 #include "report/scan.h"
+#include "util/map.h"
+#include "util/seqset.h"
+
+/* The ident of records when --ident is not given: tlspolicyd's own. */
+#define SCAN_IDENT_DEFAULT "tlspolicyd"
 
 /* The consumers of the running pass that have a callback for one event. */
 struct hook {
@@ -39,11 +52,22 @@ struct hook {
     size_t n;
 };
 
+/* The (instance, seq) pairs of a pass; see above. */
+struct dedup {
+    struct map sets;         /* instance -> struct seqset */
+    char last[64];           /* the instance of last_set */
+    struct seqset *last_set; /* NULL: ask the map */
+    bool oom;
+};
+
 /* The running pass: its consumers with something to do, by event. */
 struct pass {
     const struct scan *s;
     const char *name; /* in messages: NULL in pass one */
-    struct hook file_begin, file_end, line, other, malformed, seen, record, left_out;
+    const char *ident;
+    size_t ident_len;
+    struct dedup *dd;
+    struct hook file_begin, file_end, line, other, malformed, foreign, seen, record, left_out, duplicate;
 };
 
 /* HOOK - c takes part in event ev of the pass when it has a callback */
@@ -86,12 +110,78 @@ static int period(const struct scan *s, const struct prefix *px, enum scan_left 
     return 1;
 }
 
+/* foreign - a record line whose syslog tag names another program, or
+   that has a syslog prefix without a tag */
+static bool foreign(const struct pass *p, const struct prefix *px, const char *line)
+{
+    size_t n = p->ident_len, len = px->tag_len;
+
+    /* No prefix at all (journalctl -o cat, tlspolicyd -f): the admin
+       chose the input. A prefix without a tag is a message sent to the
+       log socket without one (syslog(3) always sends the ident). */
+    if (len == 0)
+        return px->msg != line;
+    if (len == n)
+        return memcmp(px->tag, p->ident, n) != 0;
+    /* "postfix/tlspolicyd": a program named under Postfix's syslog_name. */
+    return len < n + 2 || px->tag[len - n - 1] != '/' || memcmp(px->tag + len - n, p->ident, n) != 0;
+}
+
+/* seqs_of - the seq set of an instance in the pass, NULL when memory ran out */
+static struct seqset *seqs_of(struct dedup *d, const char *instance)
+{
+    struct map_entry *e;
+
+    if (d->last_set != NULL && strcmp(d->last, instance) == 0)
+        return d->last_set;
+    if ((e = map_get(&d->sets, instance)) == NULL)
+        return NULL;
+    if (e->ptr == NULL && (e->ptr = malloc(sizeof(struct seqset))) != NULL)
+        seqset_init(e->ptr);
+    d->last_set = NULL;
+    if (e->ptr != NULL && strlen(instance) < sizeof(d->last)) {
+        strcpy(d->last, instance);
+        d->last_set = e->ptr;
+    }
+    return e->ptr;
+}
+
+/* first_copy - the record's (instance, seq) is new in the pass */
+static bool first_copy(struct dedup *d, const struct rec *r)
+{
+    struct seqset *set = seqs_of(d, r->f[REC_INSTANCE]);
+    unsigned long long before;
+
+    if (set == NULL) {
+        d->oom = true;
+        return true; /* cannot tell: counted, and the pass says why */
+    }
+    before = set->duplicates;
+    if (seqset_add(set, r->seq) != 0)
+        d->oom = true;
+    return set->duplicates == before;
+}
+
+/* scan_record - a parsed record to the consumers: seen, then once per
+   (instance, seq) record or left_out, else duplicate */
+static void scan_record(const struct pass *p, const struct rec *r, const struct scan_at *at)
+{
+    enum scan_left why_out;
+
+    CALL(p, seen, r);
+    if (!first_copy(p->dd, r))
+        CALL(p, duplicate, r, at);
+    else if (period(p->s, at->px, &why_out))
+        CALL(p, record, r, at);
+    else
+        CALL(p, left_out, why_out);
+}
+
 /* scan_line - one line of input */
 static void scan_line(const struct pass *p, const char *file, struct input_line *line)
 {
     struct prefix px;
     struct scan_at at = {file, line, &px};
-    enum scan_left why_out;
     struct rec r;
     const char *why;
 
@@ -102,19 +192,18 @@ static void scan_line(const struct pass *p, const char *file, struct input_line 
             CALL(p, other, &at);
         return;
     }
+    if (foreign(p, &px, line->text)) {
+        CALL(p, foreign, &at);
+        return;
+    }
     if (line->too_long || line->has_nul) {
         CALL(p, malformed, &at, line->too_long ? "line too long" : "NUL byte in line");
         return;
     }
-    if (recparse_record((char *) px.msg, &r, &why) != 0) {
+    if (recparse_record((char *) px.msg, &r, &why) != 0)
         CALL(p, malformed, &at, why);
-    } else {
-        CALL(p, seen, &r);
-        if (period(p->s, &px, &why_out))
-            CALL(p, record, &r, &at);
-        else
-            CALL(p, left_out, why_out);
-    }
+    else
+        scan_record(p, &r, &at);
     recparse_clear(&r);
 }
 
@@ -152,14 +241,19 @@ static int scan_input(const struct pass *p, struct input *in, const char *file, 
 }
 
 /* pass_begin - the consumers of pass k with something to do in it,
-   hooked to their events; how many */
-static size_t pass_begin(const struct scan *s, int k, struct pass *p)
+   hooked to their events, and an empty dedup; how many */
+static size_t pass_begin(const struct scan *s, int k, struct pass *p, struct dedup *dd)
 {
     const struct scan_consumer *c;
     size_t i, n = 0;
 
     memset(p, 0, sizeof(*p));
+    memset(dd, 0, sizeof(*dd));
+    map_init(&dd->sets);
     p->s = s;
+    p->dd = dd;
+    p->ident = s->ident != NULL ? s->ident : SCAN_IDENT_DEFAULT;
+    p->ident_len = strlen(p->ident);
     for (i = 0; i < s->n; i++) {
         c = &s->consumers[i];
         if (c->pass != k)
@@ -172,23 +266,43 @@ static size_t pass_begin(const struct scan *s, int k, struct pass *p)
         HOOK(p, c, file_end);
         HOOK(p, c, line);
         HOOK(p, c, other);
-                HOOK(p, c, malformed);
+        HOOK(p, c, malformed);
+        HOOK(p, c, foreign);
         HOOK(p, c, seen);
         HOOK(p, c, record);
         HOOK(p, c, left_out);
+        HOOK(p, c, duplicate);
         n++;
     }
     return n;
 }
 
-/* pass_end - after the last input of pass k */
-static void pass_end(const struct scan *s, int k)
+/* seqset_release - map_free's callback for the dedup sets */
+static void seqset_release(void *ptr)
 {
+    seqset_free(ptr);
+    free(ptr);
+}
+
+/* pass_end - after the last input of pass k: the consumers' pass_end,
+   the dedup freed; 0, or 1 when it ran out of memory (told) */
+static int pass_end(const struct scan *s, int k, const struct pass *p)
+{
+    struct tp_error err;
+    int status = 0;
     size_t i;
+
+    if (p->dd->oom) {
+        tp_error_set(&err, NULL, 0, "out of memory: duplicate records may be counted");
+        tell(p, &err);
+        status = 1;
+    }
+    map_free(&p->dd->sets, seqset_release);
 
     for (i = 0; i < s->n; i++)
         if (s->consumers[i].pass == k && s->consumers[i].pass_end != NULL)
             s->consumers[i].pass_end(s->consumers[i].ctx);
+    return status;
 }
 
 /* last_pass - the highest pass of any consumer */
@@ -207,28 +321,29 @@ static int last_pass(const struct scan *s)
 static int read_once(const struct scan *s, char **files, bool *failed)
 {
     struct tp_error err;
+    struct dedup dd;
     struct pass p;
     int i, status = 0;
 
-    pass_begin(s, 1, &p);
+    pass_begin(s, 1, &p, &dd);
     for (i = 0; files[i] != NULL; i++) {
         if (scan_input(&p, input_open(files[i], &err), input_name(files[i]), &err) != 0) {
             tell(&p, &err);
             status = failed[i] = 1;
         }
     }
-    pass_end(s, 1);
-    return status;
+    return pass_end(s, 1, &p) | status;
 }
 
 /* read_first - pass one over inputs that stay open for the next */
 static int read_first(const struct scan *s, char **files, struct reread *rr, bool *failed)
 {
     struct tp_error err;
+    struct dedup dd;
     struct pass p;
     int i, rc, status = 0;
 
-    pass_begin(s, 1, &p);
+    pass_begin(s, 1, &p, &dd);
     for (i = 0; files[i] != NULL; i++) {
         if (reread_open(files[i], &rr[i], &err) == 0)
             rc = scan_input(&p, input_open_fd(rr[i].fd, input_name(files[i]), &err), input_name(files[i]),
@@ -240,16 +355,16 @@ static int read_first(const struct scan *s, char **files, struct reread *rr, boo
             status = failed[i] = 1; /* the next passes skip it: its error is told once */
         }
     }
-    pass_end(s, 1);
-    return status;
+    return pass_end(s, 1, &p) | status;
 }
 
 /* read_again - pass k > 1 over the inputs pass one read */
 static int read_again(const struct scan *s, int k, char **files, const struct reread *rr, const bool *failed)
 {
     struct tp_error err;
+    struct dedup dd;
     struct pass p;
-    size_t active = pass_begin(s, k, &p);
+    size_t active = pass_begin(s, k, &p, &dd);
     int i, status = 0;
 
     for (i = 0; files[i] != NULL; i++) {
@@ -262,8 +377,7 @@ static int read_again(const struct scan *s, int k, char **files, const struct re
             status = 1;
         }
     }
-    pass_end(s, k);
-    return status;
+    return pass_end(s, k, &p) | status;
 }
 
 /* scan_run - every pass over every input */

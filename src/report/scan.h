@@ -13,12 +13,26 @@
  *	called in the order they were added.
  *
  *	A line is a tlspolicyd record when its message (after any syslog
- *	prefix) starts like one (recparse_is_record()). For every line:
- *	line; then, for a line that is not a record, other (unless it was
- *	cut or holds a NUL byte: no MTA line is trusted then); for a
- *	record, malformed when it was cut, holds a NUL byte or does not
- *	parse, else seen, and then record when it is of the period or
- *	left_out when it is not. With --since or --until, a record outside
+ *	prefix) starts like one (recparse_is_record()) and its syslog tag
+ *	is the ident (scan.ident, "tlspolicyd" when NULL), or ends in
+ *	"/" and the ident (Postfix's maillog_file names programs under
+ *	its syslog_name: "postfix/tlspolicyd"). A line without a tag
+ *	(journalctl -o cat, tlspolicyd -f) is taken as the admin gave it.
+ *	A record line tagged by another program (logger, anyone's) is
+ *	foreign: told as such, never read. For every line: line; then,
+ *	for a line that is not a record, other (unless it was cut or holds
+ *	a NUL byte: no MTA line is trusted then); for a foreign one,
+ *	foreign; for a record, malformed when it was cut, holds a NUL byte
+ *	or does not parse, else seen, and then, once per (instance, seq)
+ *	in a pass, record when it is of the period or left_out when it is
+ *	not; a record whose (instance, seq) was seen before in the pass
+ *	(the same record filed twice, in tlspolicyd.log and mail.log, or a
+ *	file given twice) is a duplicate instead, so that no consumer
+ *	counts a recipient twice. The first copy counts: the writer never
+ *	writes two records with one number. The numbers seen are kept per
+ *	instance as a seqset (util/seqset.h: memory grows with the holes
+ *	between the numbers, 16 bytes each, never with the records), one
+ *	set for each pass. With --since or --until, a record outside
  *	[since, until) is left out, and so is one whose line has no time
  *	stamp (journalctl -o cat, stderr): nothing shows that it belongs
  *	to the period. seen covers every record, whatever its time: a
@@ -85,17 +99,22 @@ struct scan_consumer {
     void (*other)(void *ctx, const struct scan_at *);
     /* a record line that is cut, holds a NUL byte, or does not parse */
     void (*malformed)(void *ctx, const struct scan_at *, const char *why);
+    /* a record line of another program (its syslog tag) */
+    void (*foreign)(void *ctx, const struct scan_at *);
     /* every record parsed, whatever its time */
     void (*seen)(void *ctx, const struct rec *);
     /* a record of the period; or why one is not */
     void (*record)(void *ctx, const struct rec *, const struct scan_at *);
     void (*left_out)(void *ctx, enum scan_left);
+    /* a record whose (instance, seq) came before in the pass */
+    void (*duplicate)(void *ctx, const struct rec *, const struct scan_at *);
     /* after the last input of its pass */
     void (*pass_end)(void *ctx);
 };
 
 struct scan {
     struct prefix_ctx pctx;
+    const char *ident; /* the syslog tag of records; NULL: "tlspolicyd" */
     bool has_since, has_until;
     time_t since, until;
     /* An input that could not be read (in part): pass is NULL in pass

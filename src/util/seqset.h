@@ -14,6 +14,15 @@
  *	the numbers (a forged seq=18446744073709551615 costs one interval,
  *	not a bitmap of that size). A number seen again is a duplicate (the
  *	same file given twice, or a relay that repeats).
+ *
+ *	Bounds: one struct seq_range (16 bytes) per interval, so 16 bytes
+ *	per hole plus one; the array doubles as it grows (at most twice the
+ *	intervals in use). An in-order log of any length costs 16 bytes; the
+ *	worst, every other number of a forged or shuffled log, 16 bytes per
+ *	record seen. tlspolicy-report keeps one set per instance for the seq
+ *	table and, in its scan driver, one per instance and pass to count
+ *	each (instance, seq) once; an insertion out of order moves the
+ *	intervals after it (memmove), which only a log of many holes pays.
  *--*/
 #ifndef REPORT_SEQSET_H
 #define REPORT_SEQSET_H

@@ -238,7 +238,7 @@ t_eq "every line of mail.log is RFC 3339 time, our hostname, a program[pid]" 0 \
 # ---- 4. the diagnosis, from the filed mail.log alone
 ml="$RS_OUT/mail.log"
 year=$(date +%Y)
-diag=$("$R" --diagnose --year "$year" "$ml" 2>"$tmp/diag.err"); rc=$?
+diag=$("$R" --ident "$TD_IDENT" --diagnose --year "$year" "$ml" 2>"$tmp/diag.err"); rc=$?
 t_eq "tlspolicy-report --diagnose exits 0, nothing on stderr" "0 " "$rc $(cat "$tmp/diag.err")"
 echo "# tlspolicy-report --diagnose $(basename "$ml") said:"
 printf '%s\n' "$diag" | sed 's/^/#   /'
@@ -278,11 +278,11 @@ else
 fi
 
 # The same from the traditional format (no year, the reader's zone).
-trad=$("$R" --diagnose --year "$year" "$RS_OUT/mail.trad.log" 2>&1); rc=$?
+trad=$("$R" --ident "$TD_IDENT" --diagnose --year "$year" "$RS_OUT/mail.trad.log" 2>&1); rc=$?
 t_eq "diagnosis: the traditional mail.log gives the same text" "0 $diag" "$rc $trad"
 
 # json: the same client and facts, and the pattern by name
-json=$("$R" -f json --diagnose --year "$year" "$ml" 2>"$tmp/diag.err"); rc=$?
+json=$("$R" --ident "$TD_IDENT" -f json --diagnose --year "$year" "$ml" 2>"$tmp/diag.err"); rc=$?
 t_eq "json --diagnose exits 0, nothing on stderr" "0 " "$rc $(cat "$tmp/diag.err")"
 t_eq "json: diagnosis_input, every line placed in time" "1 0 0 0" \
     "$(jq -r '.diagnosis_input | "\(.failures) \(.refused_lines) \(.failures_without_time) \(.records_without_time)"' <<<"$json")"

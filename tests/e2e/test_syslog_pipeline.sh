@@ -71,6 +71,31 @@ out=$(cat "$tmp/p4.out")
 accepted "quote in HELO via SMTP" p4@other.example plaintext_allowed
 t_match "quote in HELO via SMTP: escaped in the record" ' helo="q\\"uote\\\\back" ' "$(decision_for p4@other.example)"
 
+# ---- a sender that makes its record long: a HELO of 900 "é" (1,800 bytes,
+# each escaped as \xHH: 7,200 bytes) and quoted local parts of 800 bytes.
+# Without the caps the record was over 9 KiB, and a syslog daemon with the
+# default maxMessageSize (8k) cut it, e.g. right after tls_version=no: the
+# report took that for TLS. Now every value is cut and marked ("...") and
+# the record stays whole and small; plaintext stays plaintext.
+sessions="$sessions long"
+decisions=$((decisions + 1))
+longhelo=$(for _ in $(seq 900); do printf '\303\251'; done)
+longlp=$(for _ in $(seq 200); do printf 'x y='; done)
+swaks --server 127.0.0.1 --port "$SMTP_PORT" --ehlo "$longhelo" --from "\"$longlp\"@sender.example" \
+    --timeout 20 --to "\"$longlp\"@other.example" >"$tmp/long.out" 2>&1
+# shellcheck disable=SC2034 # read by reply_to_rcpt (tests/e2e/lib.sh)
+out=$(cat "$tmp/long.out")
+t_match "long values: RCPT accepted" '^250 2\.1\.5 ' "$(reply_to_rcpt "\"$longlp\"@other.example")"
+i=0
+while [ $i -lt 50 ] && ! grep -q '^event=decision .* helo="\\xc3\\xa9' "$tmp/td.log"; do sleep 0.1; i=$((i + 1)); done
+longrec=$(grep '^event=decision .* helo="\\xc3\\xa9' "$tmp/td.log")
+t_match "long values: the HELO is cut at a whole escape and marked" \
+    ' helo="(\\xc3\\xa9)+(\\xc3)?\.\.\." tls_version=none ' "$longrec"
+t_match "long values: the recipient is cut and marked" \
+    ' rcpt="\\"(x y=)+[x y=]*\.\.\." rcpt_domain=other\.example ' "$longrec"
+t_match "long values: the record still ends with its last field" ' reply=-$' "$longrec"
+t_eq "long values: the record is under 6 KiB" 1 "$(( ${#longrec} < 6144 ))"
+
 # ---- a HELO with a newline, a quote, a control byte and UTF-8, by milter
 sessions="$sessions hostile-milter"
 decisions=$((decisions + 1))
@@ -144,16 +169,54 @@ t_match "the catch-all rule works (rsyslogd's own start message)" 'rsyslogd: \[o
 t_eq "rsyslogd reported no trouble" "" "$(grep -a -v '\] start$\|\] exiting on signal 15\.$' "$RS_OUT/other.log")"
 t_nomatch "no sanitizer report from tlspolicyd" 'runtime error:|Sanitizer' "$(cat "$tmp/td.log")"
 
-# ---- tlspolicy-report reads what rsyslogd filed, in both formats
+# ---- tlspolicy-report reads what rsyslogd filed, in both formats; the
+# records are tagged with our ident, which --ident names
 R="$top_builddir/src/report/tlspolicy-report"
 ndec=$(grep -c '^event=decision ' <<<"$filed")
+ntls=$(grep -c '^event=decision .* tls_version=TLS' <<<"$filed")
 for x in "$f" "$trad"; do
-    rep=$("$R" -f json "$x" 2>"$tmp/report.err"); rc=$?
+    rep=$("$R" --ident "$TD_IDENT" -f json "$x" 2>"$tmp/report.err"); rc=$?
     t_eq "tlspolicy-report reads $(basename "$x")" 0 "$rc"
     t_match "$(basename "$x"): every decision counted, none malformed" \
         "\"decisions\": $ndec, .*\"malformed\": 0," "$(tr -d '\n' <<<"$rep")"
     t_match "$(basename "$x"): no records missing" "\"missing\": 0" "$rep"
+    t_match "$(basename "$x"): $ntls of $ndec recipients over TLS, the long plaintext one not" \
+        "\"total\": \\{ *\"group\": null, *\"recipients\": $ndec, *\"tls\": $ntls," "$(tr -d '\n' <<<"$rep")"
+    rep=$("$R" -f json "$x" 2>/dev/null)
+    t_match "$(basename "$x"): without --ident, $TD_IDENT's records are another program's" \
+        "\"decisions\": 0, .*\"foreign\": $nrec," "$(tr -d '\n' <<<"$rep")"
 done
+
+# ---- the shipped rule (contrib/rsyslog) loads after imuxsock, as Debian's
+# rsyslog.conf includes rsyslog.d, and its maxMessageSize takes effect there:
+# a 20 kB message under the ident is filed whole (rsyslog's default 8k
+# would cut it). Its own socket in $tmp: our /dev/log is not touched.
+sed -e "s|/var/log/tlspolicyd.log|$RS_OUT/shipped.log|" -e "s|\"tlspolicyd\"|\"$TD_IDENT\"|" \
+    "$top_srcdir/contrib/rsyslog/30-tlspolicyd.conf" >"$tmp/rsyslog/30-tlspolicyd.conf"
+cat >"$tmp/rsyslog/shipped.conf" <<EOF
+module(load="imuxsock" SysSock.Name="$tmp/rsyslog/shipped.sock" SysSock.RateLimit.Interval="0")
+global(workDirectory="$tmp/rsyslog/work")
+\$IncludeConfig $tmp/rsyslog/30-tlspolicyd.conf
+EOF
+# shellcheck disable=SC2086
+if o=$("$RS_BIN" ${RS_MODDIR:+-M "$RS_MODDIR"} -N1 -f "$tmp/rsyslog/shipped.conf" 2>&1); then
+    t_ok "rsyslogd accepts the shipped rule"
+else
+    t_bad "rsyslogd accepts the shipped rule" "$o"
+fi
+# shellcheck disable=SC2086
+(exec env -u LISTEN_FDS -u LISTEN_PID -u LISTEN_FDNAMES -u NOTIFY_SOCKET \
+    "$RS_BIN" ${RS_MODDIR:+-M "$RS_MODDIR"} -n -f "$tmp/rsyslog/shipped.conf" -i "$tmp/rsyslog/shipped.pid" \
+    >"$tmp/rsyslog/shipped.out" 2>&1) &
+RSPID=$!
+i=0
+while [ $i -lt 50 ] && [ ! -S "$tmp/rsyslog/shipped.sock" ]; do sleep 0.1; i=$((i + 1)); done
+big="event=session seq=1 instance=big helo=\"$(head -c 20000 /dev/zero | tr '\0' h)\" duration_ms=1"
+logger -u "$tmp/rsyslog/shipped.sock" --size 70000 --id=$$ -t "$TD_IDENT" "$big"
+i=0
+while [ $i -lt 50 ] && ! grep -q 'duration_ms=1$' "$RS_OUT/shipped.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+rs_stop
+t_eq "the shipped rule files a 20 kB message whole" "$big" "$(rs_msgs "$RS_OUT/shipped.log")"
 
 # ---- keep the filed records for tlspolicy-report
 keep="${PIPELINE_LOG_DIR:-$top_builddir/tests/e2e}"

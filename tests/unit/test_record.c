@@ -14,6 +14,7 @@
 
 /* System library. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -507,6 +508,21 @@ static const char *derived(const char *field)
     return "";
 }
 
+/* value_is - the value read back is want, or want cut and marked (a long one) */
+static bool value_is(const struct field *got, const char *want)
+{
+    size_t len = strlen(want);
+
+    if (got->value == NULL)
+        return false;
+    if (got->len == len)
+        return memcmp(got->value, want, len) == 0;
+    /* Over the cap: a prefix, then the mark; never longer than the cap. */
+    return len > RECORD_VALUE_MAX / 4 && got->len > 3 && got->len < len && got->len <= RECORD_REPLY_MAX &&
+           memcmp(got->value + got->len - 3, RECORD_CUT_MARK, 3) == 0 &&
+           memcmp(got->value, want, got->len - 3) == 0;
+}
+
 /* check_fields - read-back keys are SPEC.md's; field has want, others as base */
 static void check_fields(const char *what, struct field *got, int n, struct field *base, const char *field,
                          const char *want)
@@ -519,9 +535,7 @@ static void check_fields(const char *what, struct field *got, int n, struct fiel
         if (strcmp(got[i].key, derived(field)) == 0)
             continue;
         if (strcmp(got[i].key, field) == 0) {
-            if (want == NULL ? got[i].value != NULL
-                             : got[i].value == NULL || got[i].len != strlen(want) ||
-                                   memcmp(got[i].value, want, got[i].len))
+            if (want == NULL ? got[i].value != NULL : !value_is(&got[i], want))
                 fail_msg("%s %s: value differs: %s", what, field, got[i].value ? got[i].value : "(absent)");
         } else if ((got[i].value == NULL) != (base[i].value == NULL) ||
                    (got[i].value && strcmp(got[i].value, base[i].value) != 0)) {
@@ -757,6 +771,158 @@ static void test_session(void **state)
     session_facts_clear(&sf);
 }
 
+/* The bound asserted below: a whole record, with room to spare in 8 KiB
+   for the syslog prefix (RFC 5424 with structured data included). */
+#define RECORD_WORST 6144
+#define HOSTILE_LEN  10000
+
+/* hostile_text - n bytes that each expand the most when escaped */
+static char *hostile_text(size_t n, char c)
+{
+    char *s = malloc(n + 1);
+
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = 0;
+    return s;
+}
+
+/* worst_decision - every untrusted field of a decision at its most hostile */
+static void worst_decision(struct fixture *f, const char *h, const char *addr)
+{
+    f->r.qid = h;
+    f->gdpr.name = (char *) h;
+    f->d.rcpt_domain = h;
+    (void) facts_set_client_addr(&f->sf, h); /* kept as given, though not an address */
+    assert_int_equal(facts_set_client_name(&f->sf, h), 0);
+    assert_int_equal(facts_set_helo(&f->sf, h), 0);
+    assert_int_equal(facts_set_tls_version(&f->sf, h), 0);
+    assert_int_equal(facts_set_cipher(&f->sf, h), 0);
+    assert_int_equal(facts_set_cert_subject(&f->sf, h), 0);
+    assert_int_equal(facts_set_cert_issuer(&f->sf, h), 0);
+    assert_int_equal(facts_set_sender(&f->sf, addr), 0);
+    assert_int_equal(facts_set_rcpt(&f->rf, addr), 0);
+    memset(f->d.fallback_key, h[0], sizeof(f->d.fallback_key) - 1);
+    memset(f->d.text, 'x', sizeof(f->d.text) - 1);
+    f->d.text_rcpt_at = 10;
+    f->d.text_rcpt_len = 20;
+}
+
+/* worst_len - the longest decision record over formats and address modes */
+static size_t worst_len(const char *h, const char *addr)
+{
+    static const enum log_addresses modes[] = {LOG_ADDR_FULL, LOG_ADDR_DOMAIN, LOG_ADDR_HASH};
+    size_t i, most = 0, len;
+    int fmt;
+
+    for (i = 0; i < N(modes); i++)
+        for (fmt = LOG_FORMAT_KV; fmt <= LOG_FORMAT_JSON; fmt++) {
+            struct fixture *f = fixture_new();
+
+            f->opts.addresses = modes[i];
+            f->opts.hash_key = hash_key;
+            f->opts.hash_key_len = sizeof(hash_key) - 1;
+            worst_decision(f, h, addr);
+            len = strlen(format(f, (enum log_format) fmt));
+            /* The cut keeps the record whole: it still ends with reply. */
+            assert_non_null(
+                strstr(strbuf_str(&f->out), fmt == LOG_FORMAT_KV ? " reply=\"" : ",\"reply\":\""));
+            most = len > most ? len : most;
+            fixture_free(f);
+        }
+    return most;
+}
+
+/* worst_session_len - the longest session record, both formats */
+static size_t worst_session_len(const char *h)
+{
+    struct record_opts o = {LOG_FORMAT_KV, LOG_ADDR_FULL, NULL, 0};
+    struct session_facts sf;
+    struct session_record r = {18446744073709551615ULL, h, &sf, ~0u, ~0u, ~0u, ~0u, true, -1};
+    struct strbuf sb;
+    size_t most;
+
+    session_facts_init(&sf);
+    strbuf_init(&sb);
+    (void) facts_set_client_addr(&sf, h);
+    assert_int_equal(facts_set_client_name(&sf, h), 0);
+    assert_int_equal(facts_set_helo(&sf, h), 0);
+    assert_int_equal(facts_set_tls_version(&sf, h), 0);
+    assert_int_equal(facts_set_cipher(&sf, h), 0);
+    assert_int_equal(record_format_session(&o, &r, &sb), 0);
+    most = sb.len;
+    o.format = LOG_FORMAT_JSON;
+    strbuf_reset(&sb);
+    assert_int_equal(record_format_session(&o, &r, &sb), 0);
+    most = sb.len > most ? sb.len : most;
+    strbuf_free(&sb);
+    session_facts_clear(&sf);
+    return most;
+}
+
+/* test_worst_case - every untrusted field at 10 kB of the bytes that
+   escape the longest (kv \xHH: 4x, json \u00HH: 6x): a record stays
+   under RECORD_WORST, so no syslog daemon's 8 KiB cuts it */
+static void test_worst_case(void **state)
+{
+    static const char fills[] = {'\001', '\377', '"', 'a'};
+    size_t i, d, s, most = 0;
+    char *h, *addr;
+
+    (void) state;
+    for (i = 0; i < N(fills); i++) {
+        h = hostile_text(HOSTILE_LEN, fills[i]);
+        /* a quoted local part and a long domain: the hash form is cut too */
+        addr = hostile_text(HOSTILE_LEN, 'a');
+        addr[0] = '<';
+        addr[1] = '"';
+        memset(addr + 2, fills[i] == '"' ? 'q' : fills[i], HOSTILE_LEN / 2);
+        memcpy(addr + HOSTILE_LEN / 2, "\"@", 2);
+        for (d = HOSTILE_LEN / 2 + 3; d < HOSTILE_LEN - 1; d += 2)
+            addr[d] = '.';
+        addr[HOSTILE_LEN - 1] = '>';
+        d = worst_len(h, addr);
+        s = worst_session_len(h);
+        most = d > most ? d : most;
+        most = s > most ? s : most;
+        free(h);
+        free(addr);
+    }
+    print_message("worst-case record: %zu bytes\n", most);
+    assert_true(most <= RECORD_WORST);
+}
+
+/* test_cut_mark - a value over the cap ends in the mark, at a whole escape */
+static void test_cut_mark(void **state)
+{
+    struct fixture *f = fixture_new();
+    char *h = hostile_text(HOSTILE_LEN, '\001');
+    const char *p, *end;
+
+    (void) state;
+    assert_int_equal(facts_set_helo(&f->sf, h), 0);
+    p = strstr(format(f, LOG_FORMAT_KV), " helo=\"");
+    assert_non_null(p);
+    end = strstr(p, "...\" tls_version=none ");
+    assert_non_null(end);
+    assert_true(end + 4 - (p + 6) <= RECORD_VALUE_MAX);
+    assert_int_equal((end - (p + 7)) % 4, 0); /* whole \x01 escapes */
+    p = strstr(format(f, LOG_FORMAT_JSON), ",\"helo\":\"");
+    assert_non_null(p);
+    end = strstr(p, "...\",\"tls_version\":\"none\",");
+    assert_non_null(end);
+    assert_int_equal((end - (p + 9)) % 6, 0); /* whole \u0001 escapes */
+    /* a plain token is cut as a plain token */
+    memset(h, 'a', HOSTILE_LEN);
+    assert_int_equal(facts_set_helo(&f->sf, h), 0);
+    p = strstr(format(f, LOG_FORMAT_KV), " helo=a");
+    assert_non_null(p);
+    assert_int_equal(strcspn(p + 6, " "), RECORD_VALUE_MAX);
+    assert_memory_equal(p + 6 + RECORD_VALUE_MAX - 3, "...", 3);
+    free(h);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +934,8 @@ int main(void)
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_decision_addresses),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_worst_case),
+        cmocka_unit_test(test_cut_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -379,12 +379,14 @@ static const struct {
     enum rec_field field; /* checked when read */
     const char *value;
 } reader_cases[] = {
-    {"out of order", "event=decision tls_version=TLSv1.2 action=accept instance=i seq=9 helo=h", NULL,
+    {"out of order", "event=decision tls_version=TLSv1.2 action=accept instance=i seq=9 helo=h reply=-", NULL,
      REC_HELO, "h"},
-    {"unknown field skipped", "event=decision seq=9 zz_new=1 instance=i action=accept tls_version=none", NULL,
-     REC_INSTANCE, "i"},
-    {"other event's field kept", "event=decision seq=9 instance=i action=accept tls_version=none messages=2",
-     NULL, REC_MESSAGES, "2"},
+    {"unknown field skipped",
+     "event=decision seq=9 zz_new=1 instance=i action=accept tls_version=none reply=-", NULL, REC_INSTANCE,
+     "i"},
+    {"other event's field kept",
+     "event=decision seq=9 instance=i action=accept tls_version=none messages=2 reply=-", NULL, REC_MESSAGES,
+     "2"},
     {"repeated field", "event=decision seq=9 instance=i action=accept tls_version=none helo=a helo=b",
      "repeated field", REC_HELO, NULL},
     {"repeated seq", "event=session seq=9 instance=i tls_version=none seq=10", "repeated field seq", REC_SEQ,
@@ -395,7 +397,7 @@ static const struct {
     {"no action", "event=decision seq=1 instance=i tls_version=none", "missing action", REC_ACTION, NULL},
     {"json number as text",
      "{\"event\":\"session\",\"seq\":\"5\",\"instance\":\"i\",\"tls_version\":\"none\","
-     "\"messages\":\"3\"}",
+     "\"messages\":\"3\",\"duration_ms\":null}",
      NULL, REC_MESSAGES, "3"},
     {"json negative number",
      "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\","
@@ -413,6 +415,27 @@ static const struct {
      "missing or bad seq", REC_SEQ, NULL},
     {"json trailing text", "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"tls_version\":\"none\"} x",
      "bad json", REC_SEQ, NULL},
+    {"kv decision cut after tls_version=no", "event=decision seq=9 instance=i action=accept tls_version=no",
+     "missing reply: record cut short", REC_REPLY, NULL},
+    {"kv session cut", "event=session seq=9 instance=i tls_version=none messages=1",
+     "missing duration_ms: record cut short", REC_DURATION_MS, NULL},
+    {"kv last field absent but there", "event=session seq=9 instance=i tls_version=none duration_ms=-", NULL,
+     REC_INSTANCE, "i"},
+    {"json decision without reply",
+     "{\"event\":\"decision\",\"seq\":5,\"instance\":\"i\",\"action\":\"accept\",\"tls_version\":\"none\"}",
+     "missing reply: record cut short", REC_REPLY, NULL},
+    {"json repeated key",
+     "{\"event\":\"decision\",\"seq\":5,\"instance\":\"i\",\"action\":\"accept\",\"tls_version\":\"none\","
+     "\"tls_version\":\"TLSv1.3\",\"reply\":null}",
+     "repeated json key", REC_TLS_VERSION, NULL},
+    {"json repeated unknown key",
+     "{\"event\":\"session\",\"seq\":5,\"instance\":\"i\",\"zz\":1,\"tls_version\":\"none\",\"zz\":2,"
+     "\"duration_ms\":1}",
+     "repeated json key", REC_SEQ, NULL},
+    {"json commas inside values",
+     "{\"event\":\"session\",\"seq\":5,\"instance\":\"i,\\\",\",\"zz\":{\"a\":[1,2],\"b\":\"}\"},"
+     "\"tls_version\":\"none\",\"duration_ms\":1}",
+     NULL, REC_INSTANCE, "i,\","},
 };
 
 /* test_reader_cases - text the writer does not make: read, or refused */

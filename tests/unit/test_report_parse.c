@@ -11,7 +11,7 @@
  *	map_next() walks every entry once, in the same order for the same
  *	insertions.
  *	prefix: one named case per log shape, and the host, program name
- *	and pid of each.
+ *	and pid of each (the report's --ident rule reads the program name).
  *--*/
 
 /* System library. */
@@ -248,6 +248,15 @@ static void test_prefix_source(void **state)
         {"exim mainlog", "2026-11-22 14:31:52 TLS error on x: y", "TLS", "", "", "error on x: y", 1795357912},
         {"exim log_timezone", "2026-11-22 14:31:52 +0100 TLS error", "TLS", "", "", "error", 1795354312},
         {"bare", "event=decision", "", "", "", "event=decision", -1},
+        /* What the report's ident rule reads: logger's lines name their program. */
+        {"logger -t alice", "Nov 22 14:31:52 mx1 alice: event=decision", "mx1", "alice", "", "event=decision",
+         1795357912},
+        {"logger", "Nov 22 14:31:52 mx1 logger[4242]: event=decision", "mx1", "logger", "4242",
+         "event=decision", 1795357912},
+        {"logger rfc5424", "<13>1 2026-11-22T14:31:52Z mx1 alice - - - event=decision", "mx1", "alice", "",
+         "event=decision", 1795357912},
+        {"stamped, no tag", "Nov 22 14:31:52 mx1 event=decision seq=1", "mx1", "", "", "event=decision seq=1",
+         1795357912},
     };
     struct prefix_ctx ctx = {2026, 0};
     struct prefix px;
