@@ -10,11 +10,12 @@
  *	the clock: every time it compares comes from the caller.
  *
  *	Errors are values. Every function clears err on entry. A function
- *	that fails returns -1 (NULL for open) with err->msg set. A function
- *	that succeeds may still leave a warning in err->msg: a stored value
- *	that could not be decoded (unknown format, wrong length) was treated
- *	as absent, and the caller should log it. An unreadable record heals
- *	itself: the next store_update() that writes replaces it, and
+ *	that fails returns -1 (NULL for open) with err->msg set. A stored
+ *	value that cannot be decoded (unknown format, wrong length) is an
+ *	error to store_get(): reading it as absent would present a sender
+ *	with a TLS history as a new one. The other functions treat it as
+ *	absent and succeed with a warning left in err->msg, which the caller
+ *	should log: store_update() may overwrite it, store_walk() skips it,
  *	store_expire() removes it.
  *
  *	All functions are safe to call from many threads at once on one
@@ -69,7 +70,7 @@ struct store;
  */
 struct store *store_open_lmdb(const char *dir, size_t map_size, struct tp_error *err);
 
-/* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error */
+/* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error or unreadable record */
 int store_get(struct store *, const char *key, struct fb_record *out, struct tp_error *err);
 
 /*

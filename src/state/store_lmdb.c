@@ -14,8 +14,9 @@
  *	values are FB_RECORD_SIZE-byte encoded struct fb_record (fbrecord.h).
  *	A named database leaves room for other tables later without mixing
  *	key spaces. Invariants: every value we write decodes; a value that
- *	does not (another release, damage) is read as absent with a warning,
- *	overwritten by the next update and removed by the next expiry.
+ *	does not (another release, damage) is an error to store_get(), is
+ *	seen as absent (with a warning) by store_update(), which may
+ *	overwrite it, and is removed by the next expiry.
  *
  *	Transactions. store_get() is one read transaction; store_update()
  *	and store_forget() exactly one write transaction each (retries after
@@ -272,8 +273,12 @@ static int lmdb_get(struct store *base, const char *key, size_t klen, struct fb_
 
     if (run_txn((struct lmdb_store *) base, true, get_body, &c, err) < 0)
         return -1;
-    if (c.bad)
-        warn_bad(err, key, klen, 1, c.bad);
+    /* An error, not "absent": absent would let the fallback rules treat a
+       sender with a TLS history as a new one, i.e. fail open. */
+    if (c.bad) {
+        tp_error_set(err, NULL, 0, "state store: record \"%.*s\" is unreadable: %s", (int) klen, key, c.bad);
+        return -1;
+    }
     *out = c.rec;
     return c.found;
 }

@@ -445,7 +445,7 @@ static void raw_put(const char *dir, const char *key, const void *val, size_t le
     mdb_env_close(env);
 }
 
-/* test_unreadable - garbage reads as absent with a warning, and heals */
+/* test_unreadable - garbage is an error to get, absent to update (which heals it) */
 static void test_unreadable(void **state)
 {
     struct fixture *f = *state;
@@ -464,9 +464,10 @@ static void test_unreadable(void **state)
     f->st = store_open_lmdb(f->dir, 0, &f->err);
     assert_non_null(f->st);
 
-    assert_int_equal(store_get(f->st, "garbage", &rec, &f->err), 0);
-    assert_non_null(strstr(f->err.msg, "wrong length"));
-    assert_int_equal(store_get(f->st, "future", &rec, &f->err), 0);
+    /* An error, not "absent": the fallback rules must not fail open. */
+    assert_int_equal(store_get(f->st, "garbage", &rec, &f->err), -1);
+    assert_non_null(strstr(f->err.msg, "\"garbage\" is unreadable: record has the wrong length"));
+    assert_int_equal(store_get(f->st, "future", &rec, &f->err), -1);
     assert_non_null(strstr(f->err.msg, "unknown format"));
     assert_int_equal(store_walk(f->st, collect, &w, &f->err), 0);
     assert_int_equal(w.n, 1);
