@@ -519,7 +519,7 @@ static struct store *open_store(char *dir, size_t len)
 
     snprintf(dir, len, "%s/state", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
-    st = store_open_lmdb(dir, 0, &err);
+    st = store_open_lmdb(dir, 0, STORE_DAMAGE_REFUSE, &err);
     if (st == NULL)
         print_error("store: %s\n", err.msg);
     assert_non_null(st);
