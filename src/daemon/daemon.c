@@ -77,7 +77,9 @@ static int open_store(const struct config *cfg)
                                  cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? STORE_DAMAGE_REFUSE
                                                                                 : STORE_DAMAGE_RESET,
                                  &err)) == NULL) {
-        logger_notice(LOG_ERR, "cannot open state store %s: %s", cfg->state.path, err.msg);
+        logger_notice(LOG_ERR, "cannot open state store %s%s: %s", cfg->state.path,
+                      cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? " (state.on_damage = \"refuse\")" : "",
+                      err.msg);
         return -1;
     }
     /* A damaged store moved aside, or a check that ran out of time. */

@@ -427,7 +427,7 @@ int lmdb_check_open(const char *dir, enum store_on_damage on_damage, struct tp_e
     }
     if (on_damage == STORE_DAMAGE_REFUSE) {
         tp_error_set(err, NULL, 0,
-                     "state store %s is damaged: %s; left as it is (on_damage = \"refuse\"): move data.mdb "
+                     "state store %s is damaged: %s; left as it is: move data.mdb "
                      "and lock.mdb away or restore them from a backup",
                      dir, why.msg);
         return -1;
