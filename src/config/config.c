@@ -335,8 +335,9 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
         const char *name;
         enum state_backend only;
     } only[] = {
-        {"path", STATE_LMDB},        {"map_size", STATE_LMDB}, {"servers", STATE_REDIS},
-        {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},  {"password_file", STATE_REDIS},
+        {"path", STATE_LMDB},           {"map_size", STATE_LMDB},    {"on_damage", STATE_LMDB},
+        {"servers", STATE_REDIS},       {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},
+        {"password_file", STATE_REDIS},
     };
     const config_setting_t *s;
     size_t i;
@@ -372,11 +373,14 @@ static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
 static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     static const struct cfg_key keys[] = {
-        {"backend", CT_STRING},       {"path", CT_STRING},     {"map_size", CT_STRING},
-        {"servers", CT_STRINGS},      {"timeout_ms", CT_INT},  {"prefix", CT_STRING},
-        {"password_file", CT_STRING}, {"on_error", CT_STRING}, {NULL, CT_STRING},
+        {"backend", CT_STRING},       {"path", CT_STRING},
+        {"map_size", CT_STRING},      {"servers", CT_STRINGS},
+        {"timeout_ms", CT_INT},       {"prefix", CT_STRING},
+        {"password_file", CT_STRING}, {"on_error", CT_STRING},
+        {"on_damage", CT_STRING},     {NULL, CT_STRING},
     };
     static const char *const on_errors[] = {"accept", "tempfail"};
+    static const char *const on_damages[] = {"reset", "refuse"}; /* enum state_on_damage */
     struct config *cfg = ctx->cfg;
     const config_setting_t *s;
     int i;
@@ -395,6 +399,8 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg_string(&ctx->rd, g, "password_file", &cfg->state.password_file);
         if ((i = cfg_enum(&ctx->rd, g, "on_error", on_errors, CFG_NELEM(on_errors))) >= 0)
             cfg->state.on_error = (enum state_on_error) i;
+        if ((i = cfg_enum(&ctx->rd, g, "on_damage", on_damages, CFG_NELEM(on_damages))) >= 0)
+            cfg->state.on_damage = (enum state_on_damage) i;
     }
     if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL &&
         (cfg->state.servers = calloc(2, sizeof(char *))) != NULL)
@@ -452,6 +458,7 @@ void config_defaults(struct config *cfg)
     cfg->state.timeout_ms = 50;
     cfg->state.prefix = strdup("tlspolicyd:");
     cfg->state.on_error = STATE_ON_ERROR_ACCEPT;
+    cfg->state.on_damage = STATE_ON_DAMAGE_RESET;
     policy_set_init(&cfg->policies);
     cfg->policies.mode = POLICY_MODE_ENFORCE;
     cfg->policies.exempt_authenticated = true;

@@ -31,6 +31,7 @@ enum log_addresses { LOG_ADDR_FULL = 0, LOG_ADDR_DOMAIN, LOG_ADDR_HASH };
 
 enum state_backend { STATE_LMDB = 0, STATE_REDIS };
 enum state_on_error { STATE_ON_ERROR_ACCEPT = 0, STATE_ON_ERROR_TEMPFAIL };
+enum state_on_damage { STATE_ON_DAMAGE_RESET = 0, STATE_ON_DAMAGE_REFUSE };
 
 #define CONFIG_HASH_LEN 12 /* hex digits of SHA-256 shown in records */
 
@@ -63,6 +64,7 @@ struct config {
         char *prefix;
         char *password_file;
         enum state_on_error on_error;
+        enum state_on_damage on_damage; /* lmdb: a damaged store at start */
     } state;
 
     struct policy_set policies;      /* with the fallback rules: policies.fallback */

@@ -5,6 +5,7 @@
  *	daemon life cycle: privileges, pidfile, signals, reload
  * SYNOPSIS
  *	#include "daemon/daemon.h"
+#include "daemon/fault.h"
  *
  *	int	daemon_run(cfg, options)
  * DESCRIPTION
@@ -46,6 +47,7 @@
 /* Application. */
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
+#include "daemon/fault.h"
 #include "daemon/logger.h"
 #include "milter/milter.h"
 #include "session/session.h"
@@ -71,10 +73,18 @@ static int open_store(const struct config *cfg)
                           store_path);
         return 0;
     }
-    if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size, &err)) == NULL) {
-        logger_notice(LOG_ERR, "cannot open state store %s: %s", cfg->state.path, err.msg);
+    if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size,
+                                 cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? STORE_DAMAGE_REFUSE
+                                                                                : STORE_DAMAGE_RESET,
+                                 &err)) == NULL) {
+        logger_notice(LOG_ERR, "cannot open state store %s%s: %s", cfg->state.path,
+                      cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? " (state.on_damage = \"refuse\")" : "",
+                      err.msg);
         return -1;
     }
+    /* A damaged store moved aside, or a check that ran out of time. */
+    if (err.msg[0])
+        logger_notice(LOG_ERR, "%s", err.msg);
     snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
     session_service_set_store(service, store);
     return 0;
@@ -368,7 +378,10 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
         return 1;
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
-    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 || open_store(cfg) < 0)
+    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
+        return 1;
+    /* After detaching (the message carries the pid), before the store's map exists. */
+    if (fault_guard_install(cfg->log.ident, cfg->log.facility, o->foreground) < 0 || open_store(cfg) < 0)
         return 1;
     logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
                   o->config_path, cfg->hash, logger_instance());

@@ -117,7 +117,9 @@ int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, str
         tp_error_set(err, NULL, 0, "--state: no state store in %s (nothing learned yet)", cfg->state.path);
         return 1;
     }
-    if ((st = store_open_lmdb(cfg->state.path, 0, err)) == NULL)
+    /* Never move the daemon's files from here (it may have them open):
+       a damaged store is reported, whatever state.on_damage says. */
+    if ((st = store_open_lmdb(cfg->state.path, 0, STORE_DAMAGE_REFUSE, err)) == NULL)
         return 1;
     rc = run(st, argv[0], argc > 1 ? argv[1] : NULL, out, err);
     store_close(st);

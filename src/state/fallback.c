@@ -31,8 +31,8 @@ struct decide_arg {
     const struct rcpt_facts *r;
     const char *key;
     long now;
-    bool count_deferral;   /* this session has not been counted yet */
-    bool counted;          /* out: this decision counted one */
+    bool count_deferral; /* this session has not been counted yet */
+    bool counted;        /* out: this decision counted one */
     struct decision *d;
 };
 
@@ -133,12 +133,17 @@ int fallback_decide(struct store *st, const struct policy_set *ps, const struct 
     char key[FBKEY_MAX];
     struct decide_arg a = {ps, s, r, key, now, !fs->deferral_counted, false, d};
     struct learned broken = {.key = key, .error = true};
+    int rc;
 
     if (!ps->fallback.enabled || st == NULL || fbkey_make(ps->fallback.key, s, key, sizeof(key)) < 0) {
         policy_decide(ps, s, r, NULL, now, NULL, d);
         return 0;
     }
-    if (try_readonly(st, key, &a, err) != 0 && store_update(st, key, decide_and_learn, &a, err) < 0) {
+    /* A record that cannot be read is not overwritten here: a fresh one
+       would forget the sender's TLS history. state.on_error decides until
+       the hourly expiry (or --state forget) removes it. */
+    if ((rc = try_readonly(st, key, &a, err)) < 0 ||
+        (rc == 1 && store_update(st, key, decide_and_learn, &a, err) < 0)) {
         policy_decide(ps, s, r, &broken, now, NULL, d);
         return -1;
     }

@@ -10,11 +10,12 @@
  *	the clock: every time it compares comes from the caller.
  *
  *	Errors are values. Every function clears err on entry. A function
- *	that fails returns -1 (NULL for open) with err->msg set. A function
- *	that succeeds may still leave a warning in err->msg: a stored value
- *	that could not be decoded (unknown format, wrong length) was treated
- *	as absent, and the caller should log it. An unreadable record heals
- *	itself: the next store_update() that writes replaces it, and
+ *	that fails returns -1 (NULL for open) with err->msg set. A stored
+ *	value that cannot be decoded (unknown format, wrong length) is an
+ *	error to store_get(): reading it as absent would present a sender
+ *	with a TLS history as a new one. The other functions treat it as
+ *	absent and succeed with a warning left in err->msg, which the caller
+ *	should log: store_update() may overwrite it, store_walk() skips it,
  *	store_expire() removes it.
  *
  *	All functions are safe to call from many threads at once on one
@@ -58,6 +59,12 @@ typedef int (*store_walk_fn)(const char *key, const struct fb_record *rec, void 
 
 struct store;
 
+/* What store_open_lmdb() does with a damaged store (state.on_damage). */
+enum store_on_damage {
+    STORE_DAMAGE_RESET = 0, /* move the files aside, start empty, say so */
+    STORE_DAMAGE_REFUSE,    /* fail: the administrator decides */
+};
+
 /*
  * store_open_lmdb - the embedded backend: an LMDB environment in dir
  * (created, mode 0700, if missing; files data.mdb and lock.mdb). map_size
@@ -66,10 +73,25 @@ struct store;
  * Never open one directory twice in a process (on reload, keep the
  * handle while the path is unchanged): LMDB's fcntl() locks are per
  * process, and closing either handle would drop the other's.
+ *
+ * An existing data.mdb is checked first (lmdb_check.h), without risk to
+ * this process. A damaged one (0 bytes included) fails the open under
+ * STORE_DAMAGE_REFUSE; under STORE_DAMAGE_RESET its files are renamed to
+ * *.damaged-TIMESTAMP, a new store is created, and the open succeeds
+ * with a notice in err->msg that the caller must log as an error. A
+ * success may also leave a warning there (the check ran out of time).
  */
-struct store *store_open_lmdb(const char *dir, size_t map_size, struct tp_error *err);
+struct store *store_open_lmdb(const char *dir, size_t map_size, enum store_on_damage, struct tp_error *err);
 
-/* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error */
+/*
+ * store_fault_dir - the directory of the open LMDB store whose memory map
+ * holds addr, or NULL. Async-signal-safe (atomic loads only): for a
+ * SIGBUS handler, since a store file truncated under a running process
+ * faults on the next access to a page past its end.
+ */
+const char *store_fault_dir(const void *addr);
+
+/* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error or unreadable record */
 int store_get(struct store *, const char *key, struct fb_record *out, struct tp_error *err);
 
 /*

@@ -14,8 +14,9 @@
  *	values are FB_RECORD_SIZE-byte encoded struct fb_record (fbrecord.h).
  *	A named database leaves room for other tables later without mixing
  *	key spaces. Invariants: every value we write decodes; a value that
- *	does not (another release, damage) is read as absent with a warning,
- *	overwritten by the next update and removed by the next expiry.
+ *	does not (another release, damage) is an error to store_get(), is
+ *	seen as absent (with a warning) by store_update(), which may
+ *	overwrite it, and is removed by the next expiry.
  *
  *	Transactions. store_get() is one read transaction; store_update()
  *	and store_forget() exactly one write transaction each (retries after
@@ -46,6 +47,14 @@
  *	(say `tlspolicyd --state forget` beside the daemon) grew the file:
  *	we adopt its size with mdb_env_set_mapsize(env, 0) the same way.
  *	The map never shrinks below the data in use.
+ *
+ *	Damage. LMDB trusts its file: a truncated or overwritten data.mdb
+ *	faults (SIGBUS) in whoever reads it through the map. So an existing
+ *	file is checked before mdb_env_open() maps it (lmdb_check.c: the
+ *	meta pages by read(2), every record in a child process), and a
+ *	damaged one is moved aside or refused as the caller asked. The map's
+ *	range is published (lmdb_fault.c) so that a SIGBUS handler can tell
+ *	a fault in it (the file truncated later, while open) from any other.
  * DIAGNOSTICS
  *	Errors carry LMDB's message and the directory.
  *--*/
@@ -66,6 +75,8 @@
 #include <lmdb.h>
 
 /* Application. */
+#include "state/lmdb_check.h"
+#include "state/lmdb_fault.h"
 #include "state/store.h"
 
 #define DB_NAME          "fallback"
@@ -84,6 +95,7 @@ struct lmdb_store {
     MDB_dbi dbi;
     pthread_rwlock_t resize; /* shared: any transaction; exclusive: resizing */
     size_t map_size;         /* written only under the exclusive lock */
+    int slot;                /* lmdb_fault_claim()'s, or -1 */
     char dir[256];           /* for messages */
 };
 
@@ -115,8 +127,10 @@ static void refresh_size(struct lmdb_store *st)
 {
     MDB_envinfo info;
 
-    if (mdb_env_info(st->env, &info) == 0)
+    if (mdb_env_info(st->env, &info) == 0) {
         st->map_size = info.me_mapsize;
+        lmdb_fault_publish(st->slot, st->env);
+    }
 }
 
 /* resize - grow the map (or adopt another process's size when want is 0) */
@@ -272,8 +286,12 @@ static int lmdb_get(struct store *base, const char *key, size_t klen, struct fb_
 
     if (run_txn((struct lmdb_store *) base, true, get_body, &c, err) < 0)
         return -1;
-    if (c.bad)
-        warn_bad(err, key, klen, 1, c.bad);
+    /* An error, not "absent": absent would let the fallback rules treat a
+       sender with a TLS history as a new one, i.e. fail open. */
+    if (c.bad) {
+        tp_error_set(err, NULL, 0, "state store: record \"%.*s\" is unreadable: %s", (int) klen, key, c.bad);
+        return -1;
+    }
     *out = c.rec;
     return c.found;
 }
@@ -458,6 +476,7 @@ static void lmdb_close(struct store *base)
 {
     struct lmdb_store *st = (struct lmdb_store *) base;
 
+    lmdb_fault_release(st->slot);
     mdb_env_close(st->env);
     pthread_rwlock_destroy(&st->resize);
     free(st);
@@ -524,7 +543,8 @@ static int env_open(struct lmdb_store *st, const char *dir, size_t map_size, str
 }
 
 /* store_open_lmdb - open or create the LMDB store in dir */
-struct store *store_open_lmdb(const char *dir, size_t map_size, struct tp_error *err)
+struct store *store_open_lmdb(const char *dir, size_t map_size, enum store_on_damage on_damage,
+                              struct tp_error *err)
 {
     struct lmdb_store *st;
 
@@ -540,12 +560,19 @@ struct store *store_open_lmdb(const char *dir, size_t map_size, struct tp_error 
         free(st);
         return NULL;
     }
+    /* Before LMDB maps the file: a damaged one would kill this process. */
+    if (lmdb_check_open(dir, on_damage, err) < 0) {
+        free(st);
+        return NULL;
+    }
     if (lock_init(&st->resize) != 0) {
         tp_error_set(err, NULL, 0, "state store %s: cannot create a lock", dir);
         free(st);
         return NULL;
     }
+    st->slot = lmdb_fault_claim(st->dir);
     if (env_open(st, dir, map_size, err) < 0) {
+        lmdb_fault_release(st->slot);
         if (st->env)
             mdb_env_close(st->env);
         pthread_rwlock_destroy(&st->resize);

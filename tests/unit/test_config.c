@@ -125,6 +125,10 @@ static const struct bad_case bad_cases[] = {
      "@F:1: backend: invalid value \"redis-cluster\" (expected lmdb or redis)", 0},
     {"bad on_error", "state = { on_error = \"reject\"; };\n",
      "@F:1: on_error: invalid value \"reject\" (expected accept or tempfail)", 0},
+    {"bad on_damage", "state = {\n  on_damage = \"ignore\";\n};\n",
+     "@F:2: on_damage: invalid value \"ignore\" (expected reset or refuse)", 0},
+    {"on_damage with redis", "state = { backend = \"redis\"; on_damage = \"refuse\"; };\n",
+     "@F:1: on_damage: only valid with backend \"lmdb\" (backend is \"redis\")", 0},
     /* Addresses, durations, ciphers, domains. */
     {"cidr host bits", "exempt = { clients = [ \"10.1.2.3/8\" ]; };\n",
      "@F:1: clients: invalid address or network \"10.1.2.3/8\" (expected ADDRESS or ADDRESS/PREFIX with the "
@@ -505,6 +509,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->state.prefix, "tlspolicyd:");
     assert_null(cfg->state.password_file);
     assert_int_equal(cfg->state.on_error, STATE_ON_ERROR_ACCEPT);
+    assert_int_equal(cfg->state.on_damage, STATE_ON_DAMAGE_RESET);
     assert_int_equal(strlen(cfg->hash), CONFIG_HASH_LEN);
     assert_int_equal(strspn(cfg->hash, "0123456789abcdef"), CONFIG_HASH_LEN);
     config_free(cfg);

@@ -185,8 +185,9 @@ static const struct session_tls_values T10 = {"TLSv1", "ECDHE-RSA-AES256-SHA", "
 static const struct session_tls_values SASL = {NULL, NULL, NULL, NULL, NULL, NULL, "PLAIN"};
 
 /* The fallback rules of a case: off, on with an LMDB store, on with a store
-   that fails every operation (state.on_error accept or tempfail). */
-enum rules { NO_RULES = 0, LMDB, BROKEN, BROKEN_TEMPFAIL };
+   that fails every operation (state.on_error accept or tempfail), on with
+   a store whose one record cannot be decoded (on_error tempfail). */
+enum rules { NO_RULES = 0, LMDB, BROKEN, BROKEN_TEMPFAIL, UNREADABLE_TEMPFAIL };
 
 struct session_case {
     const char *name;
@@ -348,6 +349,12 @@ static const struct session_case cases[] = {
       RCPT("<a@other.example>", TEMPFAIL, "451"), TLS(&T12), RCPT("<b@other.example>", ACCEPT, ""), CLOSE},
      {DEC("tempfail", "state_error", "-", "a@other.example"), DEC("accept", "tls_ok", "-", "b@other.example"),
       SES("1", "1", "0", "1", "TLSv1.2")}},
+    {"fallback: an undecodable record is a state error (451), never overwritten as a new sender",
+     UNREADABLE_TEMPFAIL, 2,
+     {OPEN("192.0.2.92", "mx.sender.example"), HELO("h"), MAIL("<a@sender.example>"),
+      RCPT("<a@other.example>", TEMPFAIL, "451"), RCPT("<b@other.example>", TEMPFAIL, "451"), CLOSE},
+     {DEC("tempfail", "state_error", "-", "a@other.example") " fallback_key=client_net:192.0.2.0/24",
+      DEC("tempfail", "state_error", "-", "b@other.example"), SES("1", "0", "0", "2", "none")}},
 };
 /* clang-format on */
 
@@ -491,7 +498,7 @@ static void install_config(enum rules rules)
     snprintf(text, sizeof(text), "%s", base_conf);
     if (rules != NO_RULES)
         snprintf(text + strlen(text), sizeof(text) - strlen(text), fallback_conf, tmpdir,
-                 rules == BROKEN_TEMPFAIL ? "tempfail" : "accept");
+                 rules == BROKEN_TEMPFAIL || rules == UNREADABLE_TEMPFAIL ? "tempfail" : "accept");
     write_file(path, text);
     tp_errlist_init(&errs);
     cfg = config_load(path, &errs);
@@ -512,7 +519,7 @@ static struct store *open_store(char *dir, size_t len)
 
     snprintf(dir, len, "%s/state", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
-    st = store_open_lmdb(dir, 0, &err);
+    st = store_open_lmdb(dir, 0, STORE_DAMAGE_REFUSE, &err);
     if (st == NULL)
         print_error("store: %s\n", err.msg);
     assert_non_null(st);
@@ -564,6 +571,29 @@ static const struct store_ops broken_ops = {"broken", broken_get, broken_update,
                                             NULL,     NULL,       NULL};
 static struct store broken_store = {&broken_ops};
 
+/* unreadable_get - the record is there but does not decode (as store_lmdb says) */
+static int unreadable_get(struct store *st, const char *key, size_t klen, struct fb_record *rec,
+                          struct tp_error *err)
+{
+    (void) st, (void) rec;
+    tp_error_set(err, NULL, 0, "state store: record \"%.*s\" is unreadable: wrong length", (int) klen, key);
+    return -1;
+}
+
+/* healing_update - an update would see it as absent and overwrite it: must not be reached */
+static int healing_update(struct store *st, const char *key, size_t klen, store_update_fn fn, void *arg,
+                          struct tp_error *err)
+{
+    struct fb_record rec = {0};
+
+    (void) st, (void) key, (void) klen, (void) err;
+    return fn(&rec, false, arg);
+}
+
+static const struct store_ops unreadable_ops = {
+    "unreadable", unreadable_get, healing_update, broken_expire, NULL, NULL, NULL};
+static struct store unreadable_store = {&unreadable_ops};
+
 /* run_case - one script against a fresh service; the number of failures */
 static int run_case(const struct session_case *c)
 {
@@ -577,6 +607,8 @@ static int run_case(const struct session_case *c)
     assert_non_null(r.svc = session_service_new(&sink, INSTANCE));
     if (c->rules == LMDB)
         session_service_set_store(r.svc, st = open_store(dir, sizeof(dir)));
+    else if (c->rules == UNREADABLE_TEMPFAIL)
+        session_service_set_store(r.svc, &unreadable_store);
     else if (c->rules != NO_RULES)
         session_service_set_store(r.svc, &broken_store);
     for (step = c->steps; step->op != OP_END; step++)

@@ -46,7 +46,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "%s/test_store.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
     if (mkdtemp(f->dir) == NULL)
         return -1;
-    if ((f->st = store_open_lmdb(f->dir, 0, &f->err)) == NULL) {
+    if ((f->st = store_open_lmdb(f->dir, 0, STORE_DAMAGE_REFUSE, &f->err)) == NULL) {
         fprintf(stderr, "open: %s\n", f->err.msg);
         return -1;
     }
@@ -74,7 +74,7 @@ static int teardown(void **state)
 static void reopen(struct fixture *f, size_t map_size)
 {
     store_close(f->st);
-    f->st = store_open_lmdb(f->dir, map_size, &f->err);
+    f->st = store_open_lmdb(f->dir, map_size, STORE_DAMAGE_REFUSE, &f->err);
     assert_non_null(f->st);
 }
 
@@ -445,7 +445,7 @@ static void raw_put(const char *dir, const char *key, const void *val, size_t le
     mdb_env_close(env);
 }
 
-/* test_unreadable - garbage reads as absent with a warning, and heals */
+/* test_unreadable - garbage is an error to get, absent to update (which heals it) */
 static void test_unreadable(void **state)
 {
     struct fixture *f = *state;
@@ -461,12 +461,13 @@ static void test_unreadable(void **state)
     store_close(f->st);
     raw_put(f->dir, "garbage", "not a record", 12);
     raw_put(f->dir, "future", future, sizeof(future));
-    f->st = store_open_lmdb(f->dir, 0, &f->err);
+    f->st = store_open_lmdb(f->dir, 0, STORE_DAMAGE_REFUSE, &f->err);
     assert_non_null(f->st);
 
-    assert_int_equal(store_get(f->st, "garbage", &rec, &f->err), 0);
-    assert_non_null(strstr(f->err.msg, "wrong length"));
-    assert_int_equal(store_get(f->st, "future", &rec, &f->err), 0);
+    /* An error, not "absent": the fallback rules must not fail open. */
+    assert_int_equal(store_get(f->st, "garbage", &rec, &f->err), -1);
+    assert_non_null(strstr(f->err.msg, "\"garbage\" is unreadable: record has the wrong length"));
+    assert_int_equal(store_get(f->st, "future", &rec, &f->err), -1);
     assert_non_null(strstr(f->err.msg, "unknown format"));
     assert_int_equal(store_walk(f->st, collect, &w, &f->err), 0);
     assert_int_equal(w.n, 1);
@@ -519,7 +520,7 @@ static void test_map_growth(void **state)
     f->st = NULL;
     /* 64 KiB doubled at least three times. */
     assert_true(raw_map_size(f->dir) >= (size_t) 512 << 10);
-    f->st = store_open_lmdb(f->dir, 0, &f->err);
+    f->st = store_open_lmdb(f->dir, 0, STORE_DAMAGE_REFUSE, &f->err);
     assert_non_null(f->st);
 }
 
@@ -594,7 +595,7 @@ static void test_concurrent_growth(void **state)
 static void child_commit(const char *dir, int n, bool sigkill)
 {
     struct tp_error err;
-    struct store *st = store_open_lmdb(dir, 64 << 10, &err);
+    struct store *st = store_open_lmdb(dir, 64 << 10, STORE_DAMAGE_REFUSE, &err);
 
     for (int i = 0; st && i < n; i++)
         if (store_update(st, "client_domain:partner.example", increment, NULL, &err) != STORE_WRITE)
@@ -635,7 +636,7 @@ static void test_durability(void **state)
         else
             assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         total += cases[i].n;
-        f->st = store_open_lmdb(f->dir, 0, &f->err);
+        f->st = store_open_lmdb(f->dir, 0, STORE_DAMAGE_REFUSE, &f->err);
         assert_non_null(f->st);
         assert_int_equal(store_get(f->st, "client_domain:partner.example", &rec, &f->err), 1);
         assert_int_equal(rec.deferrals, total);
@@ -649,7 +650,7 @@ static void child_fill(const char *dir, int n)
 {
     struct fb_record rec = sample;
     struct tp_error err;
-    struct store *st = store_open_lmdb(dir, 64 << 10, &err);
+    struct store *st = store_open_lmdb(dir, 64 << 10, STORE_DAMAGE_REFUSE, &err);
     char key[64];
 
     for (int i = 0; st && i < n; i++) {
