@@ -47,14 +47,16 @@
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
 #include "daemon/logger.h"
+#include "daemon/pidfile.h"
+#include "daemon/sockcheck.h"
 #include "milter/milter.h"
 #include "session/session.h"
 #include "state/store.h"
 
 static int signal_pipe[2] = {-1, -1};
-static int ready_fd = -1; /* detached child -> waiting parent */
+static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
-static struct store *store; /* the fallback rules' memory, opened once */
+static struct store *store;             /* the fallback rules' memory, opened once */
 static char store_path[1024];
 
 /* open_store - the state store, when the rules are on and it is not open yet */
@@ -67,8 +69,8 @@ static int open_store(const struct config *cfg)
     if (store != NULL) {
         /* LMDB's locks are per process: one handle per directory, kept. */
         if (strcmp(store_path, cfg->state.path) != 0)
-            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s", cfg->state.path,
-                          store_path);
+            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s",
+                          cfg->state.path, store_path);
         return 0;
     }
     if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size, &err)) == NULL) {
@@ -94,7 +96,8 @@ static void reload(const char *path)
             tp_error_format(&errs.items[i], line, sizeof(line));
             logger_notice(LOG_ERR, "reload refused: %s", line);
         }
-        logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force", path);
+        logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force",
+                      path);
         return;
     }
     if (open_store(cfg) < 0) {
@@ -233,19 +236,18 @@ static int drop_privileges(const char *spec, const char *socket_spec)
     return 0;
 }
 
-/* write_pidfile - our pid, for init scripts */
+/* write_pidfile - our pid, for init scripts; never through a link (pidfile.c) */
 static int write_pidfile(const char *path)
 {
-    FILE *fp;
+    struct tp_error err;
 
     if (path == NULL || *path == 0)
         return 0;
-    if ((fp = fopen(path, "w")) == NULL) {
-        logger_notice(LOG_ERR, "cannot write pidfile %s: %s", path, strerror(errno));
+    if (pidfile_write(path, &err) < 0) {
+        logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
     }
-    fprintf(fp, "%ld\n", (long) getpid());
-    return fclose(fp) == 0 ? 0 : -1;
+    return 0;
 }
 
 /* detach - become a background daemon; the parent waits until we are ready */
@@ -337,7 +339,8 @@ static int start(const struct config *cfg, const struct daemon_options *o, const
     mode_t old = umask(007);
     struct tp_error err;
 
-    if (milter_register(socket_spec, service, &err) < 0) {
+    /* Before libmilter replaces a unix socket: it may be a live instance's. */
+    if (sockcheck_free(socket_spec, &err) < 0 || milter_register(socket_spec, service, &err) < 0) {
         logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
     }
@@ -368,7 +371,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
         return 1;
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
-    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 || open_store(cfg) < 0)
+    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 ||
+        open_store(cfg) < 0)
         return 1;
     logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
                   o->config_path, cfg->hash, logger_instance());
