@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 /* Application. */
+#include "config/config_diff.h"
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
 #include "daemon/logger.h"
@@ -82,6 +83,21 @@ static int open_store(const struct config *cfg)
     return 0;
 }
 
+/* warn_weakening - one notice naming what a reload to cfg removes or
+   weakens, so that a file cut short or a slip is seen at once */
+static void warn_weakening(const struct config *cfg)
+{
+    struct config_ref *old = config_ref_acquire();
+    struct strbuf text;
+
+    strbuf_init(&text);
+    if (config_weakening(old->cfg, cfg, &text) > 0)
+        logger_notice(LOG_WARNING, "reload weakens the policy (hash %s -> %s): %s", old->cfg->hash, cfg->hash,
+                      strbuf_failed(&text) ? "(out of memory describing it)" : strbuf_str(&text));
+    strbuf_free(&text);
+    config_ref_release(old);
+}
+
 /* reload - SIGHUP: a valid configuration replaces the current one */
 static void reload(const char *path)
 {
@@ -105,6 +121,7 @@ static void reload(const char *path)
         logger_notice(LOG_ERR, "reload refused: the fallback rules need their state store");
         return;
     }
+    warn_weakening(cfg);
     if (config_ref_install(cfg) < 0) {
         config_free(cfg);
         logger_notice(LOG_ERR, "reload refused: out of memory");

@@ -41,6 +41,22 @@ err=$("$D" -n -c "$tmp/missing.conf" 2>&1 >/dev/null); rc=$?
 t_eq "-n refuses a missing file" 1 "$rc"
 t_match "-n names the missing file" "$tmp/missing.conf" "$err"
 
+# -n: a file cut short must not pass and quietly drop the required domains
+: >"$tmp/empty.conf"
+err=$("$D" -n -c "$tmp/empty.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses an empty file" 1 "$rc"
+t_match "-n says the empty file is empty, at line 1" "^$tmp/empty.conf:1: the file is empty" "$err"
+head -c 60 "$tmp/t.conf" >"$tmp/cut.conf"
+err=$("$D" -n -c "$tmp/cut.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a file cut inside a statement" 1 "$rc"
+sed -n '1,2p' "$tmp/t.conf" >"$tmp/nopol.conf"
+err=$("$D" -n -c "$tmp/nopol.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a file cut before its policies" 1 "$rc"
+t_match "-n says the policies list is missing, at line 1" "^$tmp/nopol.conf:1: no policies list: is the file cut short\\?" "$err"
+printf 'socket = "inet:8895@127.0.0.1";\npolicies = ();\n' >"$tmp/nopol-ok.conf"
+out=$("$D" -n -c "$tmp/nopol-ok.conf" 2>&1); rc=$?
+t_eq "-n accepts an explicitly empty policies list" 0 "$rc"
+
 # -V
 out=$("$D" -V); rc=$?
 t_eq "-V exits 0" 0 "$rc"

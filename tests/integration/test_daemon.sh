@@ -105,6 +105,37 @@ t_eq "a stale regular pidfile is replaced" tlspolicyd "$(ps -o comm= -p "$pid" 2
 kill -TERM "$pid"
 wait_for '! kill -0 "$pid" 2>/dev/null'
 
+# SIGHUP: an empty file is refused and the old policy stays in force; a
+# reload that weakens a policy is named in one notice.
+PORT=$(free_port)
+rconf="$tmp/r.conf"
+write_rconf() { # write_rconf LEVEL
+    printf 'policies = ( { name = "gdpr"; recipient_domains = [ "gdpr.example", ".gdpr.example" ]; level = "%s"; } );\n' \
+        "$1" >"$rconf"
+}
+write_rconf required
+sed 's/"unix:" .. sock/"inet:" .. port .. "@127.0.0.1"/' "$tmp/t.lua" >"$tmp/inet.lua"
+daemon_launch "$rconf" "$PORT" "$tmp/rpid" "$tmp/daemon.log"
+wait_port "$PORT" up
+: >"$rconf"
+kill -HUP "$DPID"
+wait_for 'grep -q "reload refused" "$tmp/daemon.log"'
+t_match "SIGHUP with an empty file is refused, at line 1" "reload refused: $rconf:1: the file is empty" "$(cat "$tmp/daemon.log")"
+out=$(miltertest -s "$tmp/inet.lua" -D port="$PORT" 2>&1); rc=$?
+t_eq "after the refused reload plaintext to gdpr.example is still refused" 0 "$rc"
+write_rconf opportunistic
+kill -HUP "$DPID"
+wait_for 'grep -q "reloaded" "$tmp/daemon.log"'
+t_match "a weakening reload names the domains that lose required" \
+    'reload weakens the policy .*policy gdpr: level required -> opportunistic; recipient domains losing their level: gdpr.example \(required -> opportunistic\), .gdpr.example \(required -> opportunistic\)' \
+    "$(cat "$tmp/daemon.log")"
+t_eq "the weakening is one notice" 1 "$(grep -c 'reload weakens' "$tmp/daemon.log")"
+write_rconf verified
+kill -HUP "$DPID"
+wait_for '[ "$(grep -c reloaded "$tmp/daemon.log")" = 2 ]'
+t_eq "a tightening reload is not called a weakening" 1 "$(grep -c 'reload weakens' "$tmp/daemon.log")"
+daemon_stop
+
 # A failure after detaching still reaches the caller: the parent waits.
 if [ "$(id -u)" = 0 ]; then
     err=$(no_syslog "$D" -c "$tmp/t.conf" -u no-such-user-tp 2>&1); rc=$?
