@@ -493,6 +493,16 @@ static bool defaults_complete(const struct config *cfg)
            cfg->policies.sender_map;
 }
 
+/* free_domain_files - the names config_policy.c recorded */
+static void free_domain_files(struct config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->ndomain_files; i++)
+        free(cfg->domain_files[i]);
+    free(cfg->domain_files);
+}
+
 /* config_free - release a configuration and all it owns */
 void config_free(struct config *cfg)
 {
@@ -518,6 +528,7 @@ void config_free(struct config *cfg)
     free(cfg->state.prefix);
     free(cfg->state.password_file);
     policy_set_clear(&cfg->policies);
+    free_domain_files(cfg);
     free(cfg);
 }
 

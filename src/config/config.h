@@ -66,6 +66,9 @@ struct config {
     } state;
 
     struct policy_set policies;      /* with the fallback rules: policies.fallback */
+
+    char **domain_files;             /* every domain file read, for config_check_modes() */
+    size_t ndomain_files;
 };
 
 /*

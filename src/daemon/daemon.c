@@ -45,6 +45,7 @@
 
 /* Application. */
 #include "config/config_diff.h"
+#include "config/config_perm.h"
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
 #include "daemon/logger.h"
@@ -81,6 +82,21 @@ static int open_store(const struct config *cfg)
     snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
     session_service_set_store(service, store);
     return 0;
+}
+
+/* log_mode_warnings - files others may change or read (config_perm.c) */
+static void log_mode_warnings(const struct config *cfg)
+{
+    char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
+    struct tp_errlist warns;
+    size_t i;
+
+    tp_errlist_init(&warns);
+    config_check_modes(cfg, &warns);
+    for (i = 0; i < warns.n; i++) {
+        tp_error_format(&warns.items[i], line, sizeof(line));
+        logger_notice(LOG_WARNING, "%s", line);
+    }
 }
 
 /* warn_weakening - one notice naming what a reload to cfg removes or
@@ -122,6 +138,7 @@ static void reload(const char *path)
         return;
     }
     warn_weakening(cfg);
+    log_mode_warnings(cfg);
     if (config_ref_install(cfg) < 0) {
         config_free(cfg);
         logger_notice(LOG_ERR, "reload refused: out of memory");
@@ -386,6 +403,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     logger_open(cfg->log.ident, cfg->log.facility, true);
     if (start_service() < 0)
         return 1;
+    log_mode_warnings(cfg);
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
     if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0 ||

@@ -57,6 +57,30 @@ printf 'socket = "inet:8895@127.0.0.1";\npolicies = ();\n' >"$tmp/nopol-ok.conf"
 out=$("$D" -n -c "$tmp/nopol-ok.conf" 2>&1); rc=$?
 t_eq "-n accepts an explicitly empty policies list" 0 "$rc"
 
+# -n: files others may change (or, for the hash key, read) are warned about
+printf 'gdpr.example\n' >"$tmp/domains.txt"
+head -c 32 /dev/urandom >"$tmp/log.key"
+cat >"$tmp/perm.conf" <<CONF
+socket = "inet:8895@127.0.0.1";
+log = { addresses = "hash"; hash_key_file = "$tmp/log.key"; };
+policies = ( { name = "gdpr"; recipient_domains_file = "$tmp/domains.txt"; level = "required"; } );
+CONF
+chmod 0644 "$tmp/perm.conf" "$tmp/domains.txt"; chmod 0600 "$tmp/log.key"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n: safe modes pass" 0 "$rc"
+t_eq "-n: safe modes give no warning" "" "$err"
+chmod 0666 "$tmp/perm.conf" "$tmp/domains.txt" "$tmp/log.key"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n: writable files are a warning, not an error" 0 "$rc"
+t_match "-n warns about a world-writable configuration" "^$tmp/perm.conf: warning: the configuration file is writable by others \\(mode 0666\\)" "$err"
+t_match "-n warns about a world-writable domain file" "^$tmp/domains.txt: warning: the domain file is writable by others" "$err"
+t_match "-n warns about a world-writable hash key" "^$tmp/log.key: warning: the hash key file is writable by others" "$err"
+t_match "-n warns about a world-readable hash key" "^$tmp/log.key: warning: the hash key file is readable by others" "$err"
+chmod 0620 "$tmp/perm.conf"; chmod 0640 "$tmp/log.key" "$tmp/domains.txt"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null)
+t_match "-n warns about a group-writable configuration" "^$tmp/perm.conf: warning: the configuration file is writable by group \\(mode 0620\\)" "$err"
+t_eq "-n: a group-readable key is no warning" 1 "$(printf '%s\n' "$err" | grep -c warning)"
+
 # -V
 out=$("$D" -V); rc=$?
 t_eq "-V exits 0" 0 "$rc"

@@ -115,8 +115,11 @@ write_rconf() { # write_rconf LEVEL
 }
 write_rconf required
 sed 's/"unix:" .. sock/"inet:" .. port .. "@127.0.0.1"/' "$tmp/t.lua" >"$tmp/inet.lua"
+chmod 0666 "$rconf"
 daemon_launch "$rconf" "$PORT" "$tmp/rpid" "$tmp/daemon.log"
 wait_port "$PORT" up
+t_match "start logs a notice about a world-writable configuration" \
+    "message=\"$rconf: warning: the configuration file is writable by others" "$(cat "$tmp/daemon.log")"
 : >"$rconf"
 kill -HUP "$DPID"
 wait_for 'grep -q "reload refused" "$tmp/daemon.log"'
