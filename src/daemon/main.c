@@ -173,8 +173,8 @@ static struct config *load(const char *path)
     return cfg;
 }
 
-/* run_explain - --explain */
-static int run_explain(const struct config *cfg, const struct options *o)
+/* run_explain - --explain; takes cfg */
+static int run_explain(struct config *cfg, const struct options *o)
 {
     struct tp_error err;
 
@@ -215,6 +215,7 @@ int main(int argc, char **argv)
         rc = 0;
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);
+        cfg = NULL; /* the session service released it */
     } else if (o.state_argc >= 0) {
         rc = run_state(cfg, &o);
     } else {

@@ -105,6 +105,21 @@ t_match "--explain: Sendmail-verified partner over TLS 1.3" ' action=accept woul
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=127.0.0.1 rcpt=u@gdpr.example)
 t_match "--explain: exempt client" ' action=accept would=- reason=exempt policy=- level=- ' "$out"
 
+# --explain rcpt_addr: the MTA's resolved recipient, paired with rcpt in order
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt='<u@other.example>' rcpt_addr=u@gdpr.example rcpt=v@other.example); rc=$?
+t_eq "--explain rcpt_addr exits 0" 0 "$rc"
+t_match "--explain: rcpt_addr in a required domain refuses, as the daemon does" '^event=decision seq=1 .* action=reject would=- reason=plaintext policy=gdpr .* rcpt=u@other.example rcpt_domain=other.example ' "$out"
+t_match "--explain: the second rcpt has no rcpt_addr" '^event=decision seq=2 .* action=accept .* rcpt=v@other.example ' "$out"
+t_match "--explain: the account names the rcpt_addr" '^Recipient <u@other.example> \(rcpt_addr u@gdpr.example\):$' "$out"
+t_match "--explain: and the domain the MTA resolved" '^  recipient domain as resolved by the MTA: gdpr.example$' "$out"
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt=v@other.example rcpt=u@gdpr.example)
+t_match "--explain: records come in the daemon's order, refusals at RCPT" '^event=decision seq=1 .* action=reject .* rcpt=u@gdpr.example ' "$out"
+t_match "--explain: and acceptances when the message ends" '^event=decision seq=2 .* action=accept .* rcpt=v@other.example ' "$out"
+t_nomatch "--explain: no session record" '^event=session' "$out"
+err=$("$D" -c "$tmp/t.conf" --explain rcpt=u@gdpr.example rcpt_addr=a@b.example rcpt_addr=c@d.example 2>&1 >/dev/null); rc=$?
+t_eq "--explain: more rcpt_addr than rcpt is a usage error" 2 "$rc"
+t_match "--explain: and says how they pair" '2 rcpt_addr for 1 rcpt' "$err"
+
 # --explain: hostile values cannot forge a field or a line
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 "helo=x reason=tls_ok
 event=decision action=accept" rcpt=u@gdpr.example)
