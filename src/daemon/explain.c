@@ -184,9 +184,11 @@ static void explain_one(const struct config *cfg, const struct explain_input *in
 /* capture_record - the capture sink: keep decision records, as the daemon logs them */
 static void capture_record(void *arg, int priority, const char *line)
 {
-    (void) priority;
     /* The session record describes a connection that never was. */
-    if (strncmp(line, "event=session ", 14) == 0 || strncmp(line, "{\"event\":\"session\"", 19) == 0)
+    static const char kv[] = "event=session ", json[] = "{\"event\":\"session\"";
+
+    (void) priority;
+    if (strncmp(line, kv, sizeof(kv) - 1) == 0 || strncmp(line, json, sizeof(json) - 1) == 0)
         return;
     strbuf_printf(arg, "%s\n", line);
 }

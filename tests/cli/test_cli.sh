@@ -116,6 +116,9 @@ out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt=v@other.example
 t_match "--explain: records come in the daemon's order, refusals at RCPT" '^event=decision seq=1 .* action=reject .* rcpt=u@gdpr.example ' "$out"
 t_match "--explain: and acceptances when the message ends" '^event=decision seq=2 .* action=accept .* rcpt=v@other.example ' "$out"
 t_nomatch "--explain: no session record" '^event=session' "$out"
+sed 's/^socket = .*/&\nlog = { format = "json"; };/' "$tmp/t.conf" >"$tmp/json.conf"
+out=$("$D" -c "$tmp/json.conf" --explain client_addr=192.0.2.1 rcpt=v@other.example)
+t_eq "--explain json: one decision record, no session record" 1 "$(printf '%s\n' "$out" | grep -c '^{"event"')"
 err=$("$D" -c "$tmp/t.conf" --explain rcpt=u@gdpr.example rcpt_addr=a@b.example rcpt_addr=c@d.example 2>&1 >/dev/null); rc=$?
 t_eq "--explain: more rcpt_addr than rcpt is a usage error" 2 "$rc"
 t_match "--explain: and says how they pair" '2 rcpt_addr for 1 rcpt' "$err"
