@@ -60,6 +60,7 @@ static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
 static struct store *store;             /* the fallback rules' memory, opened once */
 static char store_path[1024];
+static bool pidfile_written; /* only then is the name at exit ours to remove */
 
 /* open_store - the state store, when the rules are on and it is not open yet */
 static int open_store(const struct config *cfg)
@@ -281,6 +282,7 @@ static int write_pidfile(const char *path)
         logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
     }
+    pidfile_written = true;
     return 0;
 }
 
@@ -417,7 +419,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
         announce_ready();
     main_loop(o->config_path);
     pthread_join(tid, NULL);
-    if (*pidfile)
+    /* A refused name (a planted link, someone's file) is not ours to remove. */
+    if (*pidfile && pidfile_written)
         unlink(pidfile);
     logger_notice(LOG_INFO, "stopped");
     /* The service stays: libmilter may still be closing a session whose

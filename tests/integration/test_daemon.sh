@@ -116,6 +116,9 @@ write_rconf() { # write_rconf LEVEL
 write_rconf required
 sed 's/"unix:" .. sock/"inet:" .. port .. "@127.0.0.1"/' "$tmp/t.lua" >"$tmp/inet.lua"
 chmod 0666 "$rconf"
+# In the foreground a refused pidfile is reported, and the daemon runs.
+echo "precious" >"$tmp/target2"
+ln -s "$tmp/target2" "$tmp/rpid"
 daemon_launch "$rconf" "$PORT" "$tmp/rpid" "$tmp/daemon.log"
 wait_port "$PORT" up
 t_match "start logs a notice about a world-writable configuration" \
@@ -138,6 +141,9 @@ kill -HUP "$DPID"
 wait_for '[ "$(grep -c reloaded "$tmp/daemon.log")" = 2 ]'
 t_eq "a tightening reload is not called a weakening" 1 "$(grep -c 'reload weakens' "$tmp/daemon.log")"
 daemon_stop
+t_match "-f: a symlinked pidfile is reported" "cannot write pidfile $tmp/rpid: it is a symbolic link" "$(cat "$tmp/daemon.log")"
+t_eq "-f: the link's target is untouched" precious "$(cat "$tmp/target2")"
+t_eq "-f: a pidfile it did not write is not removed at exit" yes "$([ -L "$tmp/rpid" ] && echo yes)"
 
 # A failure after detaching still reaches the caller: the parent waits.
 if [ "$(id -u)" = 0 ]; then
