@@ -160,9 +160,9 @@ static void compare_named(struct diff *d, const struct config *o, const struct c
 struct rule_walk {
     const struct config *o, *n;
     const struct domain_map *new_map;
-    const char *kind;         /* "recipient" or "sender" */
-    enum tls_level need, got; /* for the lookup callback */
-    const struct policy *old_policy;
+    const char *kind;                /* "recipient" or "sender" */
+    const struct policy *old_policy; /* of the rule being checked */
+    enum tls_level got;              /* the best level new policies give it */
     size_t lost;
     struct strbuf names;
 };
@@ -201,15 +201,10 @@ static void check_rule(const char *rule, unsigned idx, void *arg)
 /* compare_rules - domain rules that lose required or verified */
 static void compare_rules(struct diff *d, const struct config *o, const struct config *n, bool rcpt)
 {
-    struct rule_walk w = {o,
-                          n,
-                          rcpt ? n->policies.rcpt_map : n->policies.sender_map,
-                          rcpt ? "recipient" : "sender",
-                          0,
-                          0,
-                          NULL,
-                          0,
-                          {0}};
+    struct rule_walk w = {.o = o,
+                          .n = n,
+                          .new_map = rcpt ? n->policies.rcpt_map : n->policies.sender_map,
+                          .kind = rcpt ? "recipient" : "sender"};
     char more[48] = "";
 
     strbuf_init(&w.names);
