@@ -8,10 +8,13 @@
  *
  *	int	daemon_run(cfg, options)
  * DESCRIPTION
- *	Order of start-up: open the milter socket (as root, so that it may
- *	live in a root-owned directory), give it to USER:GROUP with mode 0660
- *	so that an MTA in GROUP can connect, detach unless -f, write the
- *	pidfile, drop privileges, and only then start threads.
+ *	Order of start-up: warn about file modes (config_perm.c), make sure
+ *	no other process serves the milter socket (sockcheck.c), open it (as
+ *	root, so that it may live in a root-owned directory), give it to
+ *	USER:GROUP with mode 0660 so that an MTA in GROUP can connect, detach
+ *	unless -f, write the pidfile (pidfile.c: never through a link), drop
+ *	privileges, and only then start threads. A refused start has touched
+ *	neither a live instance's socket nor its pidfile.
  *
  *	Signals. libmilter runs its own signal thread which treats SIGHUP
  *	like SIGTERM (stop). To make SIGHUP a reload, the main thread never
@@ -25,8 +28,10 @@
  *	connections; a connection in progress keeps the configuration it
  *	started with until it closes, and the old configuration is freed when
  *	its last connection ends. An invalid one is refused with its errors
- *	logged and the old one stays in force. Socket, user and pidfile
- *	changes take effect only at restart.
+ *	logged and the old one stays in force. A valid one that protects less
+ *	is installed after one notice naming what it weakens (config_diff.c),
+ *	so that a slip or a file cut short is seen at once. Socket, user and
+ *	pidfile changes take effect only at restart.
  *--*/
 
 /* System library. */
