@@ -67,6 +67,8 @@ static struct store *store;             /* the fallback rules' memory, opened on
 static char store_path[1024];
 static bool pidfile_written; /* only then is the name at exit ours to remove */
 
+#define WEAKENING_SHOWN 800 /* bytes of the weakening list in its notice */
+
 /* open_store - the state store, when the rules are on and it is not open yet */
 static int open_store(const struct config *cfg)
 {
@@ -111,11 +113,15 @@ static void warn_weakening(const struct config *cfg)
 {
     struct config_ref *old = config_ref_acquire();
     struct strbuf text;
+    size_t n;
 
     strbuf_init(&text);
-    if (config_weakening(old->cfg, cfg, &text) > 0)
-        logger_notice(LOG_WARNING, "reload weakens the policy (hash %s -> %s): %s", old->cfg->hash, cfg->hash,
-                      strbuf_failed(&text) ? "(out of memory describing it)" : strbuf_str(&text));
+    /* A notice holds about 1000 bytes: cut the list, say so, keep the count. */
+    if ((n = config_weakening(old->cfg, cfg, &text)) > 0)
+        logger_notice(LOG_WARNING, "reload weakens the policy in %zu ways (hash %s -> %s): %.*s%s", n,
+                      old->cfg->hash, cfg->hash, WEAKENING_SHOWN,
+                      strbuf_failed(&text) ? "(out of memory describing it)" : strbuf_str(&text),
+                      strlen(strbuf_str(&text)) > WEAKENING_SHOWN ? " ...(cut)" : "");
     strbuf_free(&text);
     config_ref_release(old);
 }
