@@ -421,6 +421,25 @@ static void check_state_usable(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg_error(&ctx->rd, b ? b : g, "backend: \"redis\" is not available in this version (use \"lmdb\")");
 }
 
+/*
+ * check_not_truncated - an empty file, or one without a policies list, is
+ * most likely cut short (an editor's crash, ": > file", a full disk): read
+ * as it stands it would quietly drop every required domain. Reported at
+ * line 1, as a problem of the whole file. "policies = ();" says "the
+ * default alone" on purpose.
+ */
+static void check_not_truncated(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+    if (config_setting_length(root) == 0)
+        tp_errlist_add(ctx->rd.errs, ctx->rd.path, 1,
+                       "the file is empty (or only comments): no policies, no default; refused, as a file"
+                       " cut short would drop every policy");
+    else if (config_setting_get_member(root, "policies") == NULL)
+        tp_errlist_add(ctx->rd.errs, ctx->rd.path, 1,
+                       "no policies list: is the file cut short? write \"policies = ();\" to run with the"
+                       " default policy alone");
+}
+
 /* load_root - the whole file */
 static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
 {
@@ -431,6 +450,8 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
         {"fallback", CT_GROUP}, {"state", CT_GROUP},          {NULL, CT_STRING},
     };
 
+    size_t before = ctx->rd.errs->n + ctx->rd.errs->dropped;
+
     cfg_check_keys(&ctx->rd, root, keys, "at top level");
     load_daemon(ctx, root);
     load_log(ctx, cfg_get(root, "log", CT_GROUP));
@@ -438,6 +459,9 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
     load_fallback(ctx, cfg_get(root, "fallback", CT_GROUP));
     load_state(ctx, cfg_get(root, "state", CT_GROUP));
     check_state_usable(ctx, cfg_get(root, "state", CT_GROUP));
+    /* After other mistakes, a missing list would only add noise. */
+    if (ctx->rd.errs->n + ctx->rd.errs->dropped == before)
+        check_not_truncated(ctx, root);
 }
 
 /* config_defaults - the compiled-in configuration */
@@ -476,6 +500,16 @@ static bool defaults_complete(const struct config *cfg)
            cfg->policies.sender_map;
 }
 
+/* free_domain_files - the names config_policy.c recorded */
+static void free_domain_files(struct config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->ndomain_files; i++)
+        free(cfg->domain_files[i]);
+    free(cfg->domain_files);
+}
+
 /* config_free - release a configuration and all it owns */
 void config_free(struct config *cfg)
 {
@@ -501,6 +535,7 @@ void config_free(struct config *cfg)
     free(cfg->state.prefix);
     free(cfg->state.password_file);
     policy_set_clear(&cfg->policies);
+    free_domain_files(cfg);
     free(cfg);
 }
 

@@ -14,7 +14,9 @@
  *	the policy and domain-file validators (config_policy.c), libconfig
  *	helpers shared by every loader (config_util.c), and the
  *	reference-counted configuration in force that a reload swaps
- *	(config_ref.c). It writes no records and opens no sockets.
+ *	(config_ref.c), what a reload weakens (config_diff.c) and the
+ *	file-mode warnings (config_perm.c). It writes no records and opens
+ *	no sockets.
  *--*/
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -68,6 +70,9 @@ struct config {
     } state;
 
     struct policy_set policies;      /* with the fallback rules: policies.fallback */
+
+    char **domain_files;             /* every domain file read, for config_check_modes() */
+    size_t ndomain_files;
 };
 
 /*

@@ -239,6 +239,21 @@ static void load_requirements(struct cfg_ctx *ctx, const config_setting_t *g, st
         check_level_bound(ctx, g, p, label);
 }
 
+/* note_domain_file - remember the name, for config_check_modes() */
+static void note_domain_file(struct cfg_ctx *ctx, const char *path)
+{
+    struct config *cfg = ctx->cfg;
+    char **files = realloc(cfg->domain_files, (cfg->ndomain_files + 1) * sizeof(*files));
+
+    if (files == NULL) {
+        ctx->rd.oom = true;
+        return;
+    }
+    cfg->domain_files = files;
+    if ((files[cfg->ndomain_files] = cfg_strdup(&ctx->rd, path)) != NULL)
+        cfg->ndomain_files++;
+}
+
 /* add_domain_file - hash the file, then let the map read it */
 static void add_domain_file(struct cfg_ctx *ctx, const config_setting_t *f, struct domain_map *map,
                             unsigned idx)
@@ -252,6 +267,7 @@ static void add_domain_file(struct cfg_ctx *ctx, const config_setting_t *f, stru
         cfg_error(&ctx->rd, f, "%s: cannot read \"%s\": %s", name, cfg_quote(path, q), strerror(errno));
         return;
     }
+    note_domain_file(ctx, path);
     /* Errors inside the file are reported as that file's PATH:LINE. */
     domain_map_add_file(map, path, idx, ctx->rd.errs);
 }

@@ -67,6 +67,7 @@
 
 /* System library. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -541,23 +542,52 @@ static void report(const struct domain_map *map, const char *key, uint32_t hash,
         fn(map->entries[i].policy, arg);
 }
 
+/* report_tails - fn for every ".parent" rule of name, and name itself if exact */
+static void report_tails(const struct domain_map *map, const char *name, bool exact,
+                         void (*fn)(unsigned idx, void *arg), void *arg)
+{
+    size_t i = strlen(name);
+    uint32_t h = HASH_INIT;
+
+    /* Right to left: at each dot, h covers the tail ".parent". */
+    while (i-- > 0) {
+        h = hash_step(h, (unsigned char) name[i]);
+        if (name[i] == '.')
+            report(map, name + i, hash_final(h), fn, arg);
+    }
+    if (exact)
+        report(map, name, hash_final(h), fn, arg);
+}
+
 /* domain_map_lookup - every policy whose rule matches a normalised domain */
 void domain_map_lookup(const struct domain_map *map, const char *domain, void (*fn)(unsigned idx, void *arg),
                        void *arg)
 {
-    size_t i = strlen(domain);
-    uint32_t h = HASH_INIT;
-
     /* Not normalised: a leading dot would find ".x" rules as exact ones. */
-    if (i == 0 || domain[0] == '.')
+    if (domain[0] == 0 || domain[0] == '.')
         return;
-    /* Right to left: at each dot, h covers the tail ".parent". */
-    while (i-- > 0) {
-        h = hash_step(h, (unsigned char) domain[i]);
-        if (domain[i] == '.')
-            report(map, domain + i, hash_final(h), fn, arg);
-    }
-    report(map, domain, hash_final(h), fn, arg);
+    report_tails(map, domain, true, fn, arg);
+}
+
+/* domain_map_lookup_rule - every policy whose rules cover all a stored rule covers */
+void domain_map_lookup_rule(const struct domain_map *map, const char *rule,
+                            void (*fn)(unsigned idx, void *arg), void *arg)
+{
+    /* ".x" is covered by ".x" and ".parent" rules, not by the exact rule "x". */
+    if (rule[0] == '.')
+        report_tails(map, rule, false, fn, arg);
+    else
+        domain_map_lookup(map, rule, fn, arg);
+}
+
+/* domain_map_walk - every stored (rule, idx) pair, in the order added */
+void domain_map_walk(const struct domain_map *map, void (*fn)(const char *rule, unsigned idx, void *arg),
+                     void *arg)
+{
+    size_t i;
+
+    for (i = 0; i < map->nentries; i++)
+        fn(map->arena + map->entries[i].key, map->entries[i].policy, arg);
 }
 
 /* domain_map_free - release the map and everything in it */

@@ -64,6 +64,18 @@ size_t domain_map_size(const struct domain_map *);
 void domain_map_lookup(const struct domain_map *, const char *normalized_domain,
                        void (*fn)(unsigned idx, void *arg), void *arg);
 
+/*
+ * domain_map_lookup_rule - like domain_map_lookup, for a rule as
+ * domain_map_walk reports it ("x" or ".x"): every index whose rules cover
+ * every name the rule covers. Used to compare two configurations.
+ */
+void domain_map_lookup_rule(const struct domain_map *, const char *rule, void (*fn)(unsigned idx, void *arg),
+                            void *arg);
+
+/* domain_map_walk - fn for every stored (normalised rule, idx) pair */
+void domain_map_walk(const struct domain_map *, void (*fn)(const char *rule, unsigned idx, void *arg),
+                     void *arg);
+
 void domain_map_free(struct domain_map *);
 
 #endif

@@ -9,10 +9,13 @@
  *
  *	int	daemon_run(cfg, options)
  * DESCRIPTION
- *	Order of start-up: open the milter socket (as root, so that it may
- *	live in a root-owned directory), give it to USER:GROUP with mode 0660
- *	so that an MTA in GROUP can connect, detach unless -f, write the
- *	pidfile, drop privileges, and only then start threads.
+ *	Order of start-up: warn about file modes (config_perm.c), make sure
+ *	no other process serves the milter socket (sockcheck.c), open it (as
+ *	root, so that it may live in a root-owned directory), give it to
+ *	USER:GROUP with mode 0660 so that an MTA in GROUP can connect, detach
+ *	unless -f, write the pidfile (pidfile.c: never through a link), drop
+ *	privileges, and only then start threads. A refused start has touched
+ *	neither a live instance's socket nor its pidfile.
  *
  *	Signals. libmilter runs its own signal thread which treats SIGHUP
  *	like SIGTERM (stop). To make SIGHUP a reload, the main thread never
@@ -26,8 +29,10 @@
  *	connections; a connection in progress keeps the configuration it
  *	started with until it closes, and the old configuration is freed when
  *	its last connection ends. An invalid one is refused with its errors
- *	logged and the old one stays in force. Socket, user and pidfile
- *	changes take effect only at restart.
+ *	logged and the old one stays in force. A valid one that protects less
+ *	is installed after one notice naming what it weakens (config_diff.c),
+ *	so that a slip or a file cut short is seen at once. Socket, user and
+ *	pidfile changes take effect only at restart.
  *--*/
 
 /* System library. */
@@ -45,19 +50,26 @@
 #include <unistd.h>
 
 /* Application. */
+#include "config/config_diff.h"
+#include "config/config_perm.h"
 #include "config/config_ref.h"
 #include "daemon/daemon.h"
 #include "daemon/fault.h"
 #include "daemon/logger.h"
+#include "daemon/pidfile.h"
+#include "daemon/sockcheck.h"
 #include "milter/milter.h"
 #include "session/session.h"
 #include "state/store.h"
 
 static int signal_pipe[2] = {-1, -1};
-static int ready_fd = -1; /* detached child -> waiting parent */
+static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
-static struct store *store; /* the fallback rules' memory, opened once */
+static struct store *store;             /* the fallback rules' memory, opened once */
 static char store_path[1024];
+static bool pidfile_written; /* only then is the name at exit ours to remove */
+
+#define WEAKENING_SHOWN 800 /* bytes of the weakening list in its notice */
 
 /* open_store - the state store, when the rules are on and it is not open yet */
 static int open_store(const struct config *cfg)
@@ -69,8 +81,8 @@ static int open_store(const struct config *cfg)
     if (store != NULL) {
         /* LMDB's locks are per process: one handle per directory, kept. */
         if (strcmp(store_path, cfg->state.path) != 0)
-            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s", cfg->state.path,
-                          store_path);
+            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s",
+                          cfg->state.path, store_path);
         return 0;
     }
     if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size,
@@ -90,6 +102,40 @@ static int open_store(const struct config *cfg)
     return 0;
 }
 
+/* log_mode_warnings - files others may change or read (config_perm.c) */
+static void log_mode_warnings(const struct config *cfg)
+{
+    char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
+    struct tp_errlist warns;
+    size_t i;
+
+    tp_errlist_init(&warns);
+    config_check_modes(cfg, &warns);
+    for (i = 0; i < warns.n; i++) {
+        tp_error_format(&warns.items[i], line, sizeof(line));
+        logger_notice(LOG_WARNING, "%s", line);
+    }
+}
+
+/* warn_weakening - one notice naming what a reload to cfg removes or
+   weakens, so that a file cut short or a slip is seen at once */
+static void warn_weakening(const struct config *cfg)
+{
+    struct config_ref *old = config_ref_acquire();
+    struct strbuf text;
+    size_t n;
+
+    strbuf_init(&text);
+    /* A notice holds about 1000 bytes: cut the list, say so, keep the count. */
+    if ((n = config_weakening(old->cfg, cfg, &text)) > 0)
+        logger_notice(LOG_WARNING, "reload weakens the policy in %zu ways (hash %s -> %s): %.*s%s", n,
+                      old->cfg->hash, cfg->hash, WEAKENING_SHOWN,
+                      strbuf_failed(&text) ? "(out of memory describing it)" : strbuf_str(&text),
+                      strlen(strbuf_str(&text)) > WEAKENING_SHOWN ? " ...(cut)" : "");
+    strbuf_free(&text);
+    config_ref_release(old);
+}
+
 /* reload - SIGHUP: a valid configuration replaces the current one */
 static void reload(const char *path)
 {
@@ -104,7 +150,8 @@ static void reload(const char *path)
             tp_error_format(&errs.items[i], line, sizeof(line));
             logger_notice(LOG_ERR, "reload refused: %s", line);
         }
-        logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force", path);
+        logger_notice(LOG_ERR, "reload refused: configuration %s has errors; the old one stays in force",
+                      path);
         return;
     }
     if (open_store(cfg) < 0) {
@@ -112,6 +159,8 @@ static void reload(const char *path)
         logger_notice(LOG_ERR, "reload refused: the fallback rules need their state store");
         return;
     }
+    warn_weakening(cfg);
+    log_mode_warnings(cfg);
     if (config_ref_install(cfg) < 0) {
         config_free(cfg);
         logger_notice(LOG_ERR, "reload refused: out of memory");
@@ -243,19 +292,19 @@ static int drop_privileges(const char *spec, const char *socket_spec)
     return 0;
 }
 
-/* write_pidfile - our pid, for init scripts */
+/* write_pidfile - our pid, for init scripts; never through a link (pidfile.c) */
 static int write_pidfile(const char *path)
 {
-    FILE *fp;
+    struct tp_error err;
 
     if (path == NULL || *path == 0)
         return 0;
-    if ((fp = fopen(path, "w")) == NULL) {
-        logger_notice(LOG_ERR, "cannot write pidfile %s: %s", path, strerror(errno));
+    if (pidfile_write(path, &err) < 0) {
+        logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
     }
-    fprintf(fp, "%ld\n", (long) getpid());
-    return fclose(fp) == 0 ? 0 : -1;
+    pidfile_written = true;
+    return 0;
 }
 
 /* detach - become a background daemon; the parent waits until we are ready */
@@ -347,7 +396,8 @@ static int start(const struct config *cfg, const struct daemon_options *o, const
     mode_t old = umask(007);
     struct tp_error err;
 
-    if (milter_register(socket_spec, service, &err) < 0) {
+    /* Before libmilter replaces a unix socket: it may be a live instance's. */
+    if (sockcheck_free(socket_spec, &err) < 0 || milter_register(socket_spec, service, &err) < 0) {
         logger_notice(LOG_ERR, "%s", err.msg);
         return -1;
     }
@@ -376,6 +426,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     logger_open(cfg->log.ident, cfg->log.facility, true);
     if (start_service() < 0)
         return 1;
+    log_mode_warnings(cfg);
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
     if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
@@ -391,7 +442,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
         announce_ready();
     main_loop(o->config_path);
     pthread_join(tid, NULL);
-    if (*pidfile)
+    /* A refused name (a planted link, someone's file) is not ours to remove. */
+    if (*pidfile && pidfile_written)
         unlink(pidfile);
     logger_notice(LOG_INFO, "stopped");
     /* The service stays: libmilter may still be closing a session whose

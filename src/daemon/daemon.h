@@ -5,8 +5,10 @@
  *	daemon life cycle: privileges, pidfile, signals, reload
  * LAYER
  *	src/daemon/ is the program tlspolicyd: command line (main.c), life
- *	cycle (this module), the syslog writer (logger), --explain (explain)
- *	and --state (statecmd). It is the only folder that starts front ends
+ *	cycle (this module), the syslog writer (logger), --explain (explain,
+ *	which drives the session service with a capture sink), --state
+ *	(statecmd), the pidfile (pidfile) and the one-instance-per-socket
+ *	check (sockcheck). It is the only folder that starts front ends
  *	and installs configurations; everything below it is a library.
  *--*/
 #ifndef DAEMON_H

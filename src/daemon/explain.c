@@ -8,17 +8,33 @@
  *
  *	int	explain_run(config, argc, argv, out, err)
  * DESCRIPTION
- *	Builds session and recipient facts from KEY=VALUE arguments exactly
- *	as the milter builds them from macros, runs the same policy_decide()
- *	and the same record writer, and prints the records followed by the
- *	evaluation trace. Nothing touches the network or syslog, so an
- *	administrator can ask "what would happen if ..." on a live host.
+ *	The records come from the session service itself (session/session.h),
+ *	driven as the milter drives it: session_open() with the client,
+ *	session_tls(), session_helo(), session_mail(), one session_rcpt(rcpt,
+ *	rcpt_addr) per recipient, then the end of the message and the close.
+ *	A capture sink keeps the decision records instead of syslog, so
+ *	--explain prints exactly what the daemon would log, in the order it
+ *	would log them (a refusal at RCPT, an acceptance when the message
+ *	ends), and cannot drift from it. The session record is left out: it
+ *	describes a connection that never was.
+ *
+ *	The account that follows the records re-runs policy_decide() for each
+ *	recipient with a trace, on the same facts, to say which policies
+ *	matched and why. Nothing touches the network, syslog or the state
+ *	store, so an administrator can ask "what would happen if ..." on a
+ *	live host.
+ *
+ *	rcpt_addr=ADDRESS is the recipient as the MTA resolved it (Postfix's
+ *	{rcpt_addr}). The n-th rcpt_addr goes with the n-th rcpt; a rcpt
+ *	without one has none, as with an MTA that does not send the macro.
  * DIAGNOSTICS
  *	An unknown key, an argument without '=', an unparsable client
- *	address or a missing rcpt is a usage error.
+ *	address, a missing rcpt or more rcpt_addr than rcpt arguments is a
+ *	usage error.
  *--*/
 
 /* System library. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +42,18 @@
 /* Application. */
 #include "daemon/explain.h"
 #include "record/record.h"
+#include "session/session.h"
 #include "util/strbuf.h"
 
 #define EXPLAIN_RCPT_MAX 100
+#define EXPLAIN_KEYS     13 /* entries of explain_keys[] */
 
 struct explain_input {
-    struct session_facts session;
+    struct session_facts session;  /* parsed: validation, summary, trace */
+    const char *raw[EXPLAIN_KEYS]; /* as given, for the session service */
     const char *rcpts[EXPLAIN_RCPT_MAX];
-    size_t nrcpts;
+    const char *resolved[EXPLAIN_RCPT_MAX]; /* rcpt_addr, paired by position */
+    size_t nrcpts, nresolved;
 };
 
 typedef int (*setter_fn)(struct session_facts *, const char *);
@@ -54,9 +74,29 @@ static const struct explain_key {
     {"auth_type", facts_set_auth_type},
     {"sender", facts_set_sender},
     {"rcpt", NULL},
+    {"rcpt_addr", NULL},
 };
 
 #define NKEYS (sizeof(explain_keys) / sizeof(explain_keys[0]))
+
+_Static_assert(NKEYS == EXPLAIN_KEYS, "EXPLAIN_KEYS must count explain_keys[]");
+
+/* Indexes of explain_keys[] the session calls need. */
+enum {
+    K_CLIENT_ADDR,
+    K_CLIENT_NAME,
+    K_HELO,
+    K_TLS_VERSION,
+    K_CIPHER,
+    K_CIPHER_BITS,
+    K_CERT_SUBJECT,
+    K_CERT_ISSUER,
+    K_VERIFY,
+    K_AUTH_TYPE,
+    K_SENDER,
+    K_RCPT,
+    K_RCPT_ADDR
+};
 
 /* find_key - the table entry for a key of length len */
 static const struct explain_key *find_key(const char *name, size_t len)
@@ -67,6 +107,20 @@ static const struct explain_key *find_key(const char *name, size_t len)
         if (strlen(explain_keys[i].name) == len && strncmp(explain_keys[i].name, name, len) == 0)
             return &explain_keys[i];
     return NULL;
+}
+
+/* add_rcpt - rcpt or rcpt_addr, kept in the order given */
+static int add_rcpt(struct explain_input *in, bool resolved, const char *value, struct tp_error *err)
+{
+    size_t *n = resolved ? &in->nresolved : &in->nrcpts;
+
+    if (*n >= EXPLAIN_RCPT_MAX) {
+        tp_error_set(err, NULL, 0, "--explain: at most %d %s arguments", EXPLAIN_RCPT_MAX,
+                     resolved ? "rcpt_addr" : "rcpt");
+        return -1;
+    }
+    (resolved ? in->resolved : in->rcpts)[(*n)++] = value;
+    return 0;
 }
 
 /* parse_arg - one KEY=VALUE argument into the input */
@@ -82,22 +136,18 @@ static int parse_arg(struct explain_input *in, const char *arg, struct tp_error 
     if ((key = find_key(arg, (size_t) (eq - arg))) == NULL) {
         tp_error_set(err, NULL, 0,
                      "--explain: unknown key \"%.*s\" (expected client_addr, client_name, helo, tls_version,"
-                     " cipher, cipher_bits, cert_subject, cert_issuer, verify, auth_type, sender or rcpt)",
+                     " cipher, cipher_bits, cert_subject, cert_issuer, verify, auth_type, sender, rcpt or"
+                     " rcpt_addr)",
                      (int) (eq - arg), arg);
         return -1;
     }
-    if (key->set == NULL) {
-        if (in->nrcpts >= EXPLAIN_RCPT_MAX) {
-            tp_error_set(err, NULL, 0, "--explain: at most %d rcpt arguments", EXPLAIN_RCPT_MAX);
-            return -1;
-        }
-        in->rcpts[in->nrcpts++] = eq + 1;
-        return 0;
-    }
+    if (key->set == NULL)
+        return add_rcpt(in, key == &explain_keys[K_RCPT_ADDR], eq + 1, err);
     if (key->set(&in->session, eq + 1) < 0) {
         tp_error_set(err, NULL, 0, "--explain: invalid value for %s: \"%s\"", key->name, eq + 1);
         return -1;
     }
+    in->raw[key - explain_keys] = eq + 1;
     return 0;
 }
 
@@ -107,27 +157,89 @@ static void trace_to_buf(void *arg, const char *text)
     strbuf_printf(arg, "  %s\n", text);
 }
 
-/* explain_one - record and account for one recipient */
-static void explain_one(const struct config *cfg, const struct explain_input *in, const char *rcpt,
-                        unsigned long long seq, struct strbuf *records, struct strbuf *account)
+/* explain_one - account for one recipient: the traced decision */
+static void explain_one(const struct config *cfg, const struct explain_input *in, size_t i,
+                        struct strbuf *account)
 {
-    struct record_opts opts = record_opts_from_config(cfg);
     struct policy_trace trace = {trace_to_buf, account};
-    struct decision_record rec;
     struct rcpt_facts r;
     struct decision d;
 
     rcpt_facts_init(&r);
-    if (facts_set_rcpt(&r, rcpt) < 0) {
+    /* As session_rcpt() sets them, so that the account and the record agree. */
+    if (facts_set_rcpt(&r, in->rcpts[i]) < 0 ||
+        (i < in->nresolved && *in->resolved[i] && facts_set_rcpt_resolved(&r, in->resolved[i]) < 0)) {
         strbuf_puts(account, "  out of memory\n");
+        rcpt_facts_clear(&r);
         return;
     }
-    strbuf_printf(account, "\nRecipient %s:\n", rcpt);
+    strbuf_printf(account, "\nRecipient %s", in->rcpts[i]);
+    if (i < in->nresolved)
+        strbuf_printf(account, " (rcpt_addr %s)", in->resolved[i]);
+    strbuf_puts(account, ":\n");
     policy_decide(&cfg->policies, &in->session, &r, NULL, 0, &trace, &d);
-    rec = (struct decision_record){seq, "explain", cfg->hash, NULL, &d, &in->session, &r};
-    record_format_decision(&opts, &rec, records);
-    strbuf_putc(records, '\n');
     rcpt_facts_clear(&r);
+}
+
+/* capture_record - the capture sink: keep decision records, as the daemon logs them */
+static void capture_record(void *arg, int priority, const char *line)
+{
+    /* The session record describes a connection that never was. */
+    static const char kv[] = "event=session ", json[] = "{\"event\":\"session\"";
+
+    (void) priority;
+    if (strncmp(line, kv, sizeof(kv) - 1) == 0 || strncmp(line, json, sizeof(json) - 1) == 0)
+        return;
+    strbuf_printf(arg, "%s\n", line);
+}
+
+/* capture_notice - an operational message of the session service */
+static void capture_notice(void *arg, int priority, const char *text)
+{
+    (void) priority;
+    strbuf_printf(arg, "notice: %s\n", text);
+}
+
+/* drive_session - the milter's calls, in the order of the SMTP dialogue */
+static void drive_session(struct session *s, const struct explain_input *in)
+{
+    const char *const *raw = in->raw;
+    const struct session_tls_values tls = {raw[K_TLS_VERSION],  raw[K_CIPHER],      raw[K_CIPHER_BITS],
+                                           raw[K_CERT_SUBJECT], raw[K_CERT_ISSUER], raw[K_VERIFY],
+                                           raw[K_AUTH_TYPE]};
+    struct session_reply reply;
+    size_t i;
+
+    session_tls(s, &tls);
+    if (raw[K_HELO])
+        session_helo(s, raw[K_HELO]);
+    session_mail(s, raw[K_SENDER], NULL);
+    for (i = 0; i < in->nrcpts; i++)
+        session_rcpt(s, in->rcpts[i], i < in->nresolved ? in->resolved[i] : NULL, &reply);
+    session_message_end(s);
+}
+
+/* run_session - the records the daemon would log, through the session
+   service; takes ref. -1: no memory */
+static int run_session(struct config_ref *ref, const struct explain_input *in, struct strbuf *records)
+{
+    const struct session_sink sink = {capture_record, capture_notice, records};
+    /* Without verify=, cert_subject is read as Postfix sends it: the CN
+       of a trusted certificate. */
+    const struct session_client client = {in->raw[K_CLIENT_ADDR], in->raw[K_CLIENT_NAME], NULL, "Postfix"};
+    struct session_service *svc = session_service_new(&sink, "explain");
+    struct session *s;
+
+    if (svc == NULL) {
+        config_ref_release(ref);
+        return -1;
+    }
+    if ((s = session_open(svc, ref, &client)) != NULL) {
+        drive_session(s, in);
+        session_close(s);
+    }
+    session_service_free(svc);
+    return s == NULL ? -1 : 0;
 }
 
 /* session_summary - what the hypothetical session looks like */
@@ -143,31 +255,56 @@ static void session_summary(const struct config *cfg, const struct session_facts
     strbuf_printf(out, ", sender %s.\n", s->sender ? s->sender : "unknown");
 }
 
-/* explain_run - decide and explain every rcpt argument */
-int explain_run(const struct config *cfg, int argc, char **argv, FILE *out, struct tp_error *err)
+/* parse_all - every argument; 0, or -1 with err set */
+static int parse_all(struct explain_input *in, int argc, char **argv, struct tp_error *err)
 {
+    int i;
+
+    for (i = 0; i < argc; i++)
+        if (parse_arg(in, argv[i], err) < 0)
+            return -1;
+    if (in->nrcpts == 0) {
+        tp_error_set(err, NULL, 0, "--explain: at least one rcpt=ADDRESS is needed");
+        return -1;
+    }
+    if (in->nresolved > in->nrcpts) {
+        tp_error_set(err, NULL, 0,
+                     "--explain: %zu rcpt_addr for %zu rcpt (the n-th rcpt_addr goes with the n-th rcpt)",
+                     in->nresolved, in->nrcpts);
+        return -1;
+    }
+    return 0;
+}
+
+/* explain_run - decide and explain every rcpt argument */
+int explain_run(struct config *cfg, int argc, char **argv, FILE *out, struct tp_error *err)
+{
+    struct config_ref *ref = calloc(1, sizeof(*ref));
     struct explain_input in;
     struct strbuf records, account;
-    int i, rc = -1;
+    size_t i;
+    int rc = -1;
 
     memset(&in, 0, sizeof(in));
     session_facts_init(&in.session);
-    /* Without verify=, cert_subject is read as Postfix sends it: the CN
-       of a trusted certificate. */
     facts_set_mta(&in.session, "Postfix");
     strbuf_init(&records);
     strbuf_init(&account);
-    for (i = 0; i < argc; i++)
-        if (parse_arg(&in, argv[i], err) < 0)
-            goto out;
-    if (in.nrcpts == 0) {
-        tp_error_set(err, NULL, 0, "--explain: at least one rcpt=ADDRESS is needed");
+    if (ref == NULL) {
+        config_free(cfg);
+        tp_error_set(err, NULL, 0, "--explain: out of memory");
+        goto out;
+    }
+    *ref = (struct config_ref){cfg, 1};
+    if (parse_all(&in, argc, argv, err) < 0) {
+        config_ref_release(ref);
         goto out;
     }
     session_summary(cfg, &in.session, &account);
-    for (i = 0; i < (int) in.nrcpts; i++)
-        explain_one(cfg, &in, in.rcpts[i], (unsigned long long) i + 1, &records, &account);
-    if (strbuf_failed(&records) || strbuf_failed(&account)) {
+    for (i = 0; i < in.nrcpts; i++)
+        explain_one(cfg, &in, i, &account);
+    /* Last: closing the session releases ref, and with it cfg. */
+    if (run_session(ref, &in, &records) < 0 || strbuf_failed(&records) || strbuf_failed(&account)) {
         tp_error_set(err, NULL, 0, "--explain: out of memory");
         goto out;
     }

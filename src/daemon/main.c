@@ -32,6 +32,7 @@
 
 /* Application. */
 #include "config/config.h"
+#include "config/config_perm.h"
 #include "daemon/explain.h"
 #include "daemon/statecmd.h"
 #include "milter/milter.h"
@@ -52,7 +53,7 @@ struct options {
     const char *pidfile;
     int explain_argc; /* -1: no --explain */
     char **explain_argv;
-    int state_argc;   /* -1: no --state */
+    int state_argc; /* -1: no --state */
     char **state_argv;
 };
 
@@ -85,13 +86,27 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->state_argc = -1;
     while ((c = getopt_long(argc, argv, "+c:fnp:u:P:Vh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'f': o->foreground = true; break;
-        case 'n': o->check = true; break;
-        case 'p': o->socket = optarg; break;
-        case 'u': o->user = optarg; break;
-        case 'P': o->pidfile = optarg; break;
-        case 'V': o->version = true; break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 'n':
+            o->check = true;
+            break;
+        case 'p':
+            o->socket = optarg;
+            break;
+        case 'u':
+            o->user = optarg;
+            break;
+        case 'P':
+            o->pidfile = optarg;
+            break;
+        case 'V':
+            o->version = true;
+            break;
         case 'E':
             /* Everything after --explain is KEY=VALUE. */
             o->explain_argc = argc - optind;
@@ -101,7 +116,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->state_argc = argc - optind;
             o->state_argv = argv + optind;
             return 0;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     return optind == argc ? 0 : 2;
@@ -134,6 +150,17 @@ static void print_errors(const struct tp_errlist *errs)
         fprintf(stderr, "tlspolicyd: %zu more errors not shown\n", errs->dropped);
 }
 
+/* print_mode_warnings - files others may change or read, as postfix check
+   warns; the configuration is still valid */
+static void print_mode_warnings(const struct config *cfg)
+{
+    struct tp_errlist warns;
+
+    tp_errlist_init(&warns);
+    config_check_modes(cfg, &warns);
+    print_errors(&warns);
+}
+
 /* load - the configuration, or NULL after printing why not */
 static struct config *load(const char *path)
 {
@@ -146,8 +173,8 @@ static struct config *load(const char *path)
     return cfg;
 }
 
-/* run_explain - --explain */
-static int run_explain(const struct config *cfg, const struct options *o)
+/* run_explain - --explain; takes cfg */
+static int run_explain(struct config *cfg, const struct options *o)
 {
     struct tp_error err;
 
@@ -182,10 +209,13 @@ int main(int argc, char **argv)
     if ((cfg = load(o.config)) == NULL)
         return 1;
     if (o.check) {
-        printf("%s: configuration OK (hash %s, %zu policies)\n", o.config, cfg->hash, cfg->policies.npolicies);
+        printf("%s: configuration OK (hash %s, %zu policies)\n", o.config, cfg->hash,
+               cfg->policies.npolicies);
+        print_mode_warnings(cfg);
         rc = 0;
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);
+        cfg = NULL; /* the session service released it */
     } else if (o.state_argc >= 0) {
         rc = run_state(cfg, &o);
     } else {

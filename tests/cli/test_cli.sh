@@ -41,6 +41,46 @@ err=$("$D" -n -c "$tmp/missing.conf" 2>&1 >/dev/null); rc=$?
 t_eq "-n refuses a missing file" 1 "$rc"
 t_match "-n names the missing file" "$tmp/missing.conf" "$err"
 
+# -n: a file cut short must not pass and quietly drop the required domains
+: >"$tmp/empty.conf"
+err=$("$D" -n -c "$tmp/empty.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses an empty file" 1 "$rc"
+t_match "-n says the empty file is empty, at line 1" "^$tmp/empty.conf:1: the file is empty" "$err"
+head -c 60 "$tmp/t.conf" >"$tmp/cut.conf"
+err=$("$D" -n -c "$tmp/cut.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a file cut inside a statement" 1 "$rc"
+sed -n '1,2p' "$tmp/t.conf" >"$tmp/nopol.conf"
+err=$("$D" -n -c "$tmp/nopol.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses a file cut before its policies" 1 "$rc"
+t_match "-n says the policies list is missing, at line 1" "^$tmp/nopol.conf:1: no policies list: is the file cut short\\?" "$err"
+printf 'socket = "inet:8895@127.0.0.1";\npolicies = ();\n' >"$tmp/nopol-ok.conf"
+out=$("$D" -n -c "$tmp/nopol-ok.conf" 2>&1); rc=$?
+t_eq "-n accepts an explicitly empty policies list" 0 "$rc"
+
+# -n: files others may change (or, for the hash key, read) are warned about
+printf 'gdpr.example\n' >"$tmp/domains.txt"
+head -c 32 /dev/urandom >"$tmp/log.key"
+cat >"$tmp/perm.conf" <<CONF
+socket = "inet:8895@127.0.0.1";
+log = { addresses = "hash"; hash_key_file = "$tmp/log.key"; };
+policies = ( { name = "gdpr"; recipient_domains_file = "$tmp/domains.txt"; level = "required"; } );
+CONF
+chmod 0644 "$tmp/perm.conf" "$tmp/domains.txt"; chmod 0600 "$tmp/log.key"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n: safe modes pass" 0 "$rc"
+t_eq "-n: safe modes give no warning" "" "$err"
+chmod 0666 "$tmp/perm.conf" "$tmp/domains.txt" "$tmp/log.key"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n: writable files are a warning, not an error" 0 "$rc"
+t_match "-n warns about a world-writable configuration" "^$tmp/perm.conf: warning: the configuration file is writable by others \\(mode 0666\\)" "$err"
+t_match "-n warns about a world-writable domain file" "^$tmp/domains.txt: warning: the domain file is writable by others" "$err"
+t_match "-n warns about a world-writable hash key" "^$tmp/log.key: warning: the hash key file is writable by others" "$err"
+t_match "-n warns about a world-readable hash key" "^$tmp/log.key: warning: the hash key file is readable by others" "$err"
+chmod 0620 "$tmp/perm.conf"; chmod 0640 "$tmp/log.key" "$tmp/domains.txt"
+err=$("$D" -n -c "$tmp/perm.conf" 2>&1 >/dev/null)
+t_match "-n warns about a group-writable configuration" "^$tmp/perm.conf: warning: the configuration file is writable by group \\(mode 0620\\)" "$err"
+t_eq "-n: a group-readable key is no warning" 1 "$(printf '%s\n' "$err" | grep -c warning)"
+
 # -V
 out=$("$D" -V); rc=$?
 t_eq "-V exits 0" 0 "$rc"
@@ -64,6 +104,24 @@ out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 tls_version=TLSv1.3 
 t_match "--explain: Sendmail-verified partner over TLS 1.3" ' action=accept would=- reason=tls_ok policy=gdpr,partner,default level=verified .* cert_verified=yes cert_subject="/O=Partner GmbH/CN=mx.partner.example" ' "$out"
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=127.0.0.1 rcpt=u@gdpr.example)
 t_match "--explain: exempt client" ' action=accept would=- reason=exempt policy=- level=- ' "$out"
+
+# --explain rcpt_addr: the MTA's resolved recipient, paired with rcpt in order
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt='<u@other.example>' rcpt_addr=u@gdpr.example rcpt=v@other.example); rc=$?
+t_eq "--explain rcpt_addr exits 0" 0 "$rc"
+t_match "--explain: rcpt_addr in a required domain refuses, as the daemon does" '^event=decision seq=1 .* action=reject would=- reason=plaintext policy=gdpr .* rcpt=u@other.example rcpt_domain=other.example ' "$out"
+t_match "--explain: the second rcpt has no rcpt_addr" '^event=decision seq=2 .* action=accept .* rcpt=v@other.example ' "$out"
+t_match "--explain: the account names the rcpt_addr" '^Recipient <u@other.example> \(rcpt_addr u@gdpr.example\):$' "$out"
+t_match "--explain: and the domain the MTA resolved" '^  recipient domain as resolved by the MTA: gdpr.example$' "$out"
+out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 rcpt=v@other.example rcpt=u@gdpr.example)
+t_match "--explain: records come in the daemon's order, refusals at RCPT" '^event=decision seq=1 .* action=reject .* rcpt=u@gdpr.example ' "$out"
+t_match "--explain: and acceptances when the message ends" '^event=decision seq=2 .* action=accept .* rcpt=v@other.example ' "$out"
+t_nomatch "--explain: no session record" '^event=session' "$out"
+sed 's/^socket = .*/&\nlog = { format = "json"; };/' "$tmp/t.conf" >"$tmp/json.conf"
+out=$("$D" -c "$tmp/json.conf" --explain client_addr=192.0.2.1 rcpt=v@other.example)
+t_eq "--explain json: one decision record, no session record" 1 "$(printf '%s\n' "$out" | grep -c '^{"event"')"
+err=$("$D" -c "$tmp/t.conf" --explain rcpt=u@gdpr.example rcpt_addr=a@b.example rcpt_addr=c@d.example 2>&1 >/dev/null); rc=$?
+t_eq "--explain: more rcpt_addr than rcpt is a usage error" 2 "$rc"
+t_match "--explain: and says how they pair" '2 rcpt_addr for 1 rcpt' "$err"
 
 # --explain: hostile values cannot forge a field or a line
 out=$("$D" -c "$tmp/t.conf" --explain client_addr=192.0.2.1 "helo=x reason=tls_ok

@@ -36,6 +36,7 @@ CONF="
 log = { ident = \"tlspolicyd-e2e\"; format = \"kv\"; addresses = \"full\"; };
 exempt = { clients = [ \"192.0.2.255/32\" ]; authenticated = true; };
 default = { level = \"opportunistic\"; };
+policies = ();
 fallback = { enabled = true; key = \"client_domain\"; window = \"30d\"; action = \"tempfail\";
              max_deferrals = 2; defer_period = \"6h\"; then = \"accept\"; };
 state = { backend = \"lmdb\"; path = \"$tmp/state\"; };"

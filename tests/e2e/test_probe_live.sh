@@ -37,7 +37,8 @@ t_need jq
 
 CONF='
 log = { ident = "tlspolicyd-e2e"; format = "kv"; };
-default = { level = "opportunistic"; };'
+default = { level = "opportunistic"; };
+policies = ();'
 e2e_start "$CONF" "e2e.example" || { t_done; exit; }
 
 # An ECDSA P-384 certificate signed by the test CA.

@@ -32,6 +32,7 @@
 /* Application. */
 #include "config/cfgread.h"
 #include "config/config.h"
+#include "config/config_diff.h"
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 
@@ -60,6 +61,19 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     /* Syntax and structure. */
     {"syntax error", "user = \"x\";\nmode = = \"enforce\";\n", "@F:2: syntax error", 0},
+    /* Issue 17: a file cut short must not drop every policy. */
+    {"empty file", "",
+     "@F:1: the file is empty (or only comments): no policies, no default; refused, as a file"
+     " cut short would drop every policy",
+     0},
+    {"only comments", "# socket = \"unix:/x\";\n/* c */\n",
+     "@F:1: the file is empty (or only comments): no"
+     " policies, no default; refused, as a file cut short would drop every policy",
+     0},
+    {"no policies list", "socket = \"inet:8895@127.0.0.1\";\ndefault = { level = \"opportunistic\"; };\n",
+     "@F:1: no policies list: is the file cut short? write \"policies = ();\" to run with the default policy"
+     " alone",
+     0},
     {"unknown top-level key", "user = \"x\";\nsockt = \"unix:/x\";\n",
      "@F:2: unknown key \"sockt\" at top level", 0},
     {"unknown key in log", "log = {\n  facilty = \"mail\";\n};\n", "@F:2: unknown key \"facilty\" in log", 0},
@@ -470,7 +484,7 @@ static void test_shipped_example(void **state)
 /* test_defaults - an empty file is the compiled-in configuration */
 static void test_defaults(void **state)
 {
-    struct config *cfg = load_ok("empty", "# nothing\n");
+    struct config *cfg = load_ok("empty", "# only the explicit empty list\npolicies = ();\n");
     const struct policy_set *ps = &cfg->policies;
 
     (void) state;
@@ -679,7 +693,7 @@ static void test_values_fallback_state(void **state)
 /* test_redis_default_server - backend redis alone means the local server */
 static void test_redis_default_server(void **state)
 {
-    struct config *cfg = load_ok("redis", "state = { backend = \"redis\"; };\n");
+    struct config *cfg = load_ok("redis", "state = { backend = \"redis\"; };\npolicies = ();\n");
 
     (void) state;
     assert_non_null(cfg->state.servers);
@@ -733,7 +747,8 @@ static void test_include_not_a_directive(void **state)
                                "*/\n"
                                "user = \"d\n"
                                "@include \\\"d\\\"\";\n"
-                               "pidfile = \"/run/@include\"; /* e */\n";
+                               "pidfile = \"/run/@include\"; /* e */\n"
+                               "policies = ();\n";
     struct config *cfg = load_ok("noinclude", text);
 
     (void) state;
@@ -838,6 +853,67 @@ static void test_durations(void **state)
     assert_int_equal(cfg_parse_duration(NULL, &v), -1);
 }
 
+/* weakening - what config_weakening() says about a reload from a to b */
+static void weakening(const char *a, const char *b, char *buf, size_t len)
+{
+    struct config *o = load_ok("weak-a", a), *n = load_ok("weak-b", b);
+    struct strbuf text;
+
+    strbuf_init(&text);
+    config_weakening(o, n, &text);
+    snprintf(buf, len, "%s", strbuf_str(&text));
+    strbuf_free(&text);
+    config_free(o);
+    config_free(n);
+}
+
+#define GDPR(level, extra)                                                                                   \
+    "policies = ( { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\", \".gdpr.example\" ]; level = "  \
+    "\"" level "\"; " extra " } );\n"
+
+/* test_weakening - a reload that protects less is described, one that does not is silent */
+static void test_weakening(void **state)
+{
+    static const struct {
+        const char *name, *old, *new, *want;
+    } cases[] = {
+        {"unchanged", GDPR("required", ""), GDPR("required", ""), ""},
+        {"tightened", GDPR("required", ""), GDPR("verified", "min_tls_version = \"TLSv1.3\";"), ""},
+        {"level lowered", GDPR("required", ""), GDPR("opportunistic", ""),
+         "policy gdpr: level required -> opportunistic; recipient domains losing their level: gdpr.example"
+         " (required -> opportunistic), .gdpr.example (required -> opportunistic)"},
+        {"version lowered", GDPR("required", "min_tls_version = \"TLSv1.2\";"),
+         GDPR("required", "min_tls_version = \"TLSv1\";"), "policy gdpr: min_tls_version TLSv1.2 -> TLSv1"},
+        {"renamed, domains kept", GDPR("required", ""),
+         "policies = ( { name = \"privacy\"; recipient_domains = [ \"gdpr.example\", \".gdpr.example\" ];"
+         " level = \"required\"; } );\n",
+         "policy gdpr (level required) removed"},
+        {"suffix covered by a parent suffix", GDPR("required", ""),
+         "policies = ( { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\", \".example\" ];"
+         " level = \"required\"; } );\n",
+         ""},
+        {"exact does not cover subdomains", GDPR("required", ""),
+         "policies = ( { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\" ]; level = \"required\"; } "
+         ");\n",
+         "recipient domains losing their level: .gdpr.example (required -> opportunistic)"},
+        {"monitor and exempt", GDPR("required", ""),
+         "mode = \"monitor\";\nexempt = { clients = [ \"0.0.0.0/0\" ]; };\n" GDPR("required", ""),
+         "mode enforce -> monitor; exempt: clients 0.0.0.0/0 added"},
+    };
+    char got[8192];
+    size_t i, failures = 0;
+
+    (void) state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        weakening(cases[i].old, cases[i].new, got, sizeof(got));
+        if (strcmp(got, cases[i].want) == 0)
+            continue;
+        failures++;
+        print_error("case \"%s\":\n  want: %s\n  got:  %s\n", cases[i].name, cases[i].want, got);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_include_across_chunks),
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_weakening),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

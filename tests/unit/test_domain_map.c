@@ -255,6 +255,49 @@ static void test_lookup(void **state)
     domain_map_free(map);
 }
 
+/* walk_rule - "rule:idx " for every pair domain_map_walk reports */
+static void walk_rule(const char *rule, unsigned idx, void *arg)
+{
+    char *out = arg;
+
+    snprintf(out + strlen(out), 256 - strlen(out), "%s:%u ", rule, idx);
+}
+
+/* test_walk_and_lookup_rule - what config_diff.c compares configurations with */
+static void test_walk_and_lookup_rule(void **state)
+{
+    static const struct {
+        const char *rule;
+        unsigned mask;
+    } cases[] = {
+        {"a.example", 1u << 0 | 1u << 2},   /* the exact rule, and ".example" */
+        {"x.a.example", 1u << 1 | 1u << 2}, /* ".a.example" and ".example" cover it */
+        {".a.example", 1u << 1 | 1u << 2},  /* the suffix rule and the parent suffix */
+        {".b.example", 1u << 2},            /* only the parent suffix, not "b.example" */
+        {".c.org", 0},                      /* nothing */
+    };
+    struct domain_map *map = domain_map_new();
+    struct tp_error err;
+    char walked[256] = "";
+    struct hits h;
+    size_t i;
+
+    (void) state;
+    assert_int_equal(domain_map_add(map, "A.example.", 0, &err), 0);
+    assert_int_equal(domain_map_add(map, ".a.example", 1, &err), 0);
+    assert_int_equal(domain_map_add(map, ".example", 2, &err), 0);
+    assert_int_equal(domain_map_add(map, "b.example", 3, &err), 0);
+    domain_map_walk(map, walk_rule, walked);
+    assert_string_equal(walked, "a.example:0 .a.example:1 .example:2 b.example:3 ");
+    for (i = 0; i < NCASES(cases); i++) {
+        h = (struct hits){0, 0};
+        domain_map_lookup_rule(map, cases[i].rule, collect, &h);
+        if (h.mask != cases[i].mask)
+            fail_msg("lookup_rule %s: mask %#x, want %#x", cases[i].rule, h.mask, cases[i].mask);
+    }
+    domain_map_free(map);
+}
+
 /* Duplicates are stored once; the same rule for a new policy is not one. */
 static void test_duplicates(void **state)
 {
@@ -472,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_normalize_null),
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_walk_and_lookup_rule),
         cmocka_unit_test(test_bad_rules),
         cmocka_unit_test(test_add_file),
         cmocka_unit_test(test_add_file_long_line),
