@@ -24,6 +24,7 @@ trap 'kill -KILL $DPID 2>/dev/null; rm -rf "$tmp"' EXIT
 # conf ON_DAMAGE ON_ERROR - the configuration under test
 conf() {
     cat >"$tmp/t.conf" <<CONF
+policies = ();
 exempt = { clients = [ "127.0.0.0/8" ]; authenticated = true; };
 fallback = { enabled = true; key = "client_domain"; window = "30d"; action = "tempfail";
              max_deferrals = 2; defer_period = "6h"; then = "accept"; };
