@@ -216,7 +216,7 @@ static struct session *op(struct session_service *svc, struct session *s, const 
     struct session_reply reply;
 
     if (strcmp(word, "reload") == 0 && av[0] != NULL) {
-        install((av[0][0] - '0' + NCONF * 10) % NCONF);
+        install((unsigned char) av[0][0] % NCONF); /* any byte; '0' is 48: '0', '1', '2' as named */
         reloaded = true;
         return s;
     }
