@@ -252,8 +252,9 @@ static int decision_want(struct fixture *x, const struct input *in, struct decis
     r->seq |= 1; /* seq 0 is refused by the reader */
 
     x->want[REC_EVENT] = "decision";
-    set_num(x, REC_SEQ, 0, false);
+    /* seq is unsigned 64-bit: set_num()'s long long would not hold it. */
     snprintf(x->num[REC_SEQ], sizeof(x->num[REC_SEQ]), "%llu", r->seq);
+    x->want[REC_SEQ] = x->num[REC_SEQ];
     x->want[REC_INSTANCE] = r->instance;
     x->want[REC_CONFIG] = r->config;
     x->want[REC_QID] = r->qid;
