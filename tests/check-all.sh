@@ -1,7 +1,11 @@
 #!/bin/sh
 # check-all.sh - build and run every test twice: a normal -Werror build, and
-# an ASan+UBSan build whose tests must produce zero sanitizer reports.
-# Builds live in build/normal and build/sanitizers (out of tree).
+# an ASan+UBSan build whose tests must produce zero sanitizer reports; then,
+# in the normal build, the unit and milter integration tests once more under
+# valgrind memcheck (uninitialised reads ASan cannot see), which must report
+# zero errors; then every libFuzzer harness for FUZZ_SECONDS (default 15)
+# each (tests/fuzz.sh, a clang build). Builds live in build/normal,
+# build/sanitizers and build/fuzz (out of tree).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-2}
@@ -27,16 +31,56 @@ run() { # run NAME CONFIGURE-ARGS...
     fi
 }
 
+# valgrind_run - unit tests and the milter integration tests under memcheck
+# in the normal build: any error or definite leak fails (see
+# tests/integration/lib.sh for the daemon's options and why).
+valgrind_run() {
+    dir="$top/build/normal" logs="$top/build/normal/valgrind"
+    echo "=== valgrind: unit tests and integration tests in build/normal"
+    rm -rf "$logs" && mkdir -p "$logs" && chmod 777 "$logs" # the daemon writes as nobody
+    units=$(cd "$dir" && ls tests/unit | grep -E '^test_[a-z_]+$' | sed 's|^|tests/unit/|' | tr '\n' ' ')
+    # Own summary files, so that the normal build's test-suite.log (counted
+    # below) stays the normal run's.
+    (cd "$dir" && make -s -j"$jobs" check TEST_SUITE_LOG=valgrind-unit.log TESTS="$units" \
+        LOG_COMPILER=valgrind AM_LOG_FLAGS="-q --vgdb=no --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite" \
+        && TP_VALGRIND=1 TP_VALGRIND_LOGS="$logs" make -s check TEST_SUITE_LOG=valgrind-integration.log \
+        TESTS="tests/integration/test_milter.sh \
+        tests/integration/test_fallback.sh tests/integration/test_daemon.sh") || failed="$failed valgrind"
+    # With -q a log holds only what valgrind found.
+    for f in "$logs"/vg.*.log; do
+        [ -s "$f" ] || continue
+        failed="$failed valgrind($f)"
+        head -60 "$f"
+    done
+}
+
+# timed NAME CMD... - run CMD, then say how long it took (the README quotes these)
+times=""
+timed() {
+    t0=$(date +%s) part=$1
+    shift
+    rc=0
+    "$@" || rc=$?
+    times="$times $part $(( $(date +%s) - t0 ))s"
+    return $rc
+}
+
 failed=""
-run normal
-run sanitizers --enable-sanitizers
+timed normal run normal
+timed sanitizers run sanitizers --enable-sanitizers
+timed valgrind valgrind_run
+# 15 s per harness here (tests/fuzz.sh alone defaults to 30): valgrind and
+# fuzzing together then add about 5 minutes on 2 cores.
+timed fuzz sh -c '"$1/tests/fuzz.sh" "$2"' fuzz "$top" "${FUZZ_SECONDS:-15}" || failed="$failed fuzz"
+echo "check-all: time per part:$times"
 
 # One closing line over both builds, counted from automake's summaries.
 count() { cat "$top"/build/*/test-suite.log 2>/dev/null | sed -n "s/^# $1: *//p" | awk '{s += $1} END {print s + 0}'; }
 if [ -n "$failed" ]; then
     echo "check-all: FAILED:$failed"
 else
-    echo "check-all: every test passed in the normal and the sanitizer build"
+    echo "check-all: every test passed in the normal and the sanitizer build, under valgrind, and fuzzing found nothing"
 fi
 echo "$(count PASS) passed, $(( $(count FAIL) + $(count ERROR) )) failed"
 [ -z "$failed" ]

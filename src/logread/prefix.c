@@ -225,7 +225,9 @@ static int traditional_time(const struct prefix_ctx *ctx, const char *s, const c
 {
     int min, sec;
 
-    if (s[9] != ':' || (min = digits(s + 10, 2)) < 0 || min > 59 || s[12] != ':' ||
+    /* The fields are read at fixed offsets: a shorter line (an empty one,
+       "Nov") must be refused before s[9] is read past its end. */
+    if (strnlen(s, 15) < 15 || s[9] != ':' || (min = digits(s + 10, 2)) < 0 || min > 59 || s[12] != ':' ||
         (sec = digits(s + 13, 2)) < 0 || sec > 60 || traditional_hour(ctx, s) != 0)
         return -1;
     out->when = hour_memo.base + min * 60 + sec;

@@ -108,11 +108,11 @@ mt.disconnect(conn)
 c = session('192.0.2.81', 'mx.broken.example', false)
 expect(c, '<b2@other.example>', SMFIR_REPLYCODE)
 mt.disconnect(c)"
-sleep 0.5
+vg_sleep 0.5
 t_match "the plaintext session after EHLO-and-close is flagged" '^event=session .* client_addr=192.0.2.81 .* messages=1 .* suspected_tls_failure=yes ' "$(cat "$tmp/daemon.log")"
 t_match "--state shows the suspected TLS failure under the sender's key" '^key=client_domain:broken.example best_level=tls .* last_tls_failure=[0-9T:-]+Z deferrals=1 ' "$(state show client_domain:broken.example)"
 
-kill -HUP "$DPID"; sleep 1
+kill -HUP "$DPID"; vg_sleep 1
 mt "state survives a reload" "$LUA
 c = session(P, PN, false)
 expect(c, '<r1@other.example>', SMFIR_CONTINUE)
@@ -141,7 +141,7 @@ for n = 1, 40 do
 end" >"$tmp/k$i.lua"
     miltertest -s "$tmp/k$i.lua" -D port="$PORT" >/dev/null 2>&1 &
 done
-sleep 1.5
+vg_sleep 1.5
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
 wait_port "$PORT" down
 logged=$(grep -oE 'fallback_key=client_domain:crash[0-9-]+\.example' "$tmp/daemon.log" | sed 's/fallback_key=//' | sort -u)

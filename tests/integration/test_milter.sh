@@ -150,7 +150,7 @@ end" >"$tmp/c$i.lua"
 done
 cfail=0; for j in $cpids; do wait "$j" || cfail=1; done
 t_eq "four concurrent clients complete" 0 "$cfail"
-sleep 0.5
+vg_sleep 0.5
 t_eq "200 concurrent decisions logged" 200 "$(records | grep -c ' rcpt=c[1-4]-')"
 seqs=$(grep -oE '^event=(decision|session) seq=[0-9]+' "$tmp/daemon.log" | sed 's/.*seq=//' | sort -n)
 n=$(printf '%s\n' "$seqs" | wc -l)
@@ -176,16 +176,16 @@ t_match "another client is not flagged" '^event=session .* client_addr=192.0.2.5
 
 # Reload: a valid configuration takes over; a broken one is refused.
 write_conf ', { name = "more"; recipient_domains = [ "other.example" ]; level = "required"; }'
-kill -HUP "$DPID"; sleep 1
+kill -HUP "$DPID"; vg_sleep 1
 t_match "SIGHUP reloads a valid configuration" 'event=notice message=".*reloaded, hash [0-9a-f]{12}"' "$(cat "$tmp/daemon.log")"
-for i in $(seq 1 20); do kill -HUP "$DPID"; done; sleep 2
+for i in $(seq 1 20); do kill -HUP "$DPID"; done; vg_sleep 2
 t_match "a burst of 20 SIGHUPs reloads and never stops the daemon" '^[0-9]+$' "$(kill -0 "$DPID" && echo "$DPID")"
 mt "after reload the new policy applies" "$LUA
 c = session(nil, nil)
 expect(c, '<r1@other.example>', SMFIR_REPLYCODE)
 finish(c)"
 printf 'policies = ( { name = "broken"; level = "requried"; } );\n' >"$tmp/t.conf"
-kill -HUP "$DPID"; sleep 1
+kill -HUP "$DPID"; vg_sleep 1
 t_match "SIGHUP refuses a broken configuration with FILE:LINE" "event=notice message=\"reload refused: $tmp/t.conf:1: " "$(cat "$tmp/daemon.log")"
 mt "after a refused reload the old policy stays in force" "$LUA
 c = session(nil, nil)
@@ -198,7 +198,7 @@ t_match "daemon still running after refused reload" '^[0-9]+$' "$(kill -0 "$DPID
 head -c 32 /dev/urandom >"$tmp/log.key"
 write_conf ''
 sed -i "1i log = { format = \"json\"; addresses = \"hash\"; hash_key_file = \"$tmp/log.key\"; };" "$tmp/t.conf"
-kill -HUP "$DPID"; sleep 1
+kill -HUP "$DPID"; vg_sleep 1
 mt "json records after reload" "$LUA
 c = session(nil, nil)
 expect(c, '<Secret.Person@gdpr.example>', SMFIR_REPLYCODE)

@@ -230,6 +230,27 @@ static void test_prefix(void **state)
     }
 }
 
+/* test_prefix_short - lines shorter than a traditional stamp: no time, read
+   in a copy of exactly their size, so that ASan sees a read past the end
+   (fuzz/fuzz_logline found one: an empty line was read up to s[9]) */
+static void test_prefix_short(void **state)
+{
+    static const char *const lines[] = {"", "N", "Nov", "Nov 22", "Nov 22 14:31", "Nov 22 14:31:5"};
+    struct prefix_ctx ctx = {2026, 0};
+    struct prefix px;
+    char *copy;
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < N(lines); i++) {
+        assert_non_null(copy = strdup(lines[i]));
+        prefix_parse(&ctx, copy, &px);
+        if (px.has_time || strcmp(px.msg, lines[i]) != 0)
+            fail_msg("line \"%s\": msg \"%s\", has_time %d", lines[i], px.msg, px.has_time);
+        free(copy);
+    }
+}
+
 /* test_prefix_source - host, tag and pid, and Exim's stamps */
 static void test_prefix_source(void **state)
 {
@@ -286,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_kv_roundtrip),  cmocka_unit_test(test_kv_refused),
         cmocka_unit_test(test_seqset),        cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_prefix_source), cmocka_unit_test(test_map_next),
+        cmocka_unit_test(test_prefix_short),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,58 @@
+#!/bin/sh
+# make-corpus.sh - regenerate the seed corpora of fuzz/corpus/ from the
+# test data already in the repository (report logs, the example
+# configuration) and a few hand-written inputs. Run from anywhere; the
+# committed corpora are its output plus the crashing inputs found since
+# (fuzz/corpus/NAME/crash-*), which it leaves alone.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+c=$top/fuzz/corpus
+data=$top/tests/report/data
+mkdir -p "$c/config" "$c/session" "$c/record" "$c/logline" "$c/mtafail" "$c/fromrec"
+
+# logline: each report log, and its lines in files of up to 8.
+for f in "$data"/*.log; do
+    b=$(basename "$f" .log)
+    split -l 8 -d "$f" "$c/logline/$b."
+done
+# mtafail: the MTA failure logs, whole.
+for f in "$data"/diagnose-*.log; do cp "$f" "$c/mtafail/$(basename "$f" .log)"; done
+# fromrec: single record lines of every shape, and bare fields.
+n=0
+for f in "$data"/trad.log "$data"/rfc5424.log "$data"/cat.log "$data"/hostile.log "$data"/diagnose-mx1.log; do
+    grep -m 6 'event=\|"event"' "$f" | while IFS= read -r l; do
+        n=$((n + 1)); printf '%s\n' "$l" >"$c/fromrec/$(basename "$f" .log).$n"
+    done
+done
+printf 'tls_version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 client_name=mx.partner.example client_addr=192.0.2.7\n' >"$c/fromrec/bare-tls12"
+printf 'tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 client_addr=2001:db8::1\n' >"$c/fromrec/bare-tls13"
+printf 'tls_version=TLSv1 cipher=TLS_RSA_WITH_AES_128_CBC_SHA\n' >"$c/fromrec/bare-iana"
+# config: the example configuration without its paths (the harness skips
+# any input with a '/'), and a policy over a domain file after a NUL.
+grep -v / "$top/etc/tlspolicyd.conf" >"$c/config/example"
+printf 'policies = ( { name = "big"; recipient_domains_file = "@DIR@domains"; level = "required"; },\n  { name = "s"; sender_domains_file = "@DIR@domains"; level = "verified"; cert_subject = "mx.example"; } );\n\0gdpr.example\n.sub.example\n# comment\nxn--bcher-kva.example\nb\303\274cher.example\n' >"$c/config/domains-file"
+printf 'log = { format = "json"; addresses = "hash"; hash_key_file = "@DIR@domains"; };\n\0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n' >"$c/config/hash-key"
+printf 'fallback = { enabled = true; key = "client_net"; window = "30d"; action = "tempfail"; max_deferrals = 2; defer_period = "6h"; then = "accept"; };\nstate = { backend = "lmdb"; path = "@DIR@state"; on_error = "accept"; };\nexempt = { clients = [ "127.0.0.0/8", "::1" ]; authenticated = true; };\n' >"$c/config/fallback"
+# session: scripts of calls (see fuzz/fuzz_session.c).
+T=$(printf '\t')
+printf 'open 192.0.2.7%smx.sender.example%s\\0%sPostfix 3.7.11\nhelo mx.sender.example\nmail <a@sender.example>\nqid Q1\nrcpt <u@gdpr.example>\nrcpt <v@other.example>\neom\nclose\n' "$T" "$T" "$T" >"$c/session/plaintext"
+printf 'open 192.0.2.8%smx.partner.example%sOK%s8.17.1\nhelo mx\ntls TLSv1.2%sECDHE-RSA-AES256-GCM-SHA384%s256%s/CN=mx.partner.example%s/CN=Partner+20CA%sOK\nmail <b@partner.example>%sb@partner.example\nrcpt <a@gdpr.example>%sa@gdpr.example\nrcpt <x@sub.gdpr.example>\nqid Q2\neom\nmail <>\nrcpt <c@soft.example>\nabort\nclose\n' "$T" "$T" "$T" "$T" "$T" "$T" "$T" "$T" "$T" "$T" >"$c/session/tls-verified"
+printf 'reload 1\nopen 198.51.100.9%sunknown\nhelo x\nclose\nopen 198.51.100.9%sunknown\ntls TLSv1%sAES256-SHA%s256\nmail <a@b>\nrcpt <"q\\" r"@gdpr.example>%s\\0\nreload 2\nrcpt <u@soft.example>\nqid LATE\neom\nclose\n' "$T" "$T" "$T" "$T" "$T" >"$c/session/reload"
+printf 'open 127.0.0.1%slocalhost\ntls \\0%s\\0%s\\0%s\\0%s\\0%s\\0%sPLAIN\nmail <a@b.example>\nrcpt <u@gdpr.example>\nclose\n' "$T" "$T" "$T" "$T" "$T" "$T" "$T" >"$c/session/exempt"
+# record: control bytes, then NUL-separated values (see fuzz/fuzz_record.c).
+python3 - "$c/record" <<'PY'
+import sys, os
+d = sys.argv[1]
+vals = [b"i-1", b"e036a8334980", b"26703A745B7", b"gdpr", b"192.0.2.7", b"mx.partner.example", b"helo",
+        b"TLSv1.3", b"TLS_AES_256_GCM_SHA384", b"/O=Partner+20GmbH/CN=mx", b"/CN=CA", b"<a@partner.example>",
+        b"<Bob@GDPR.example>", b"gdpr.example", b"Mail for gdpr.example must arrive over TLS",
+        b"client_net:192.0.2.0/24"]
+hostile = [b'say "hi" \\x41\\', b"l1\nl2\r\t\x01\x1b[2J\x7f", b"Z\xc3\xbcrich \xe2\x98\x83",
+           b"\xe9t\xe9\xff\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf", b"x\" action=reject reason=\"y", b"-", b"",
+           b"\"},{\"event\":\"decision\"", b"=a=b= x="]
+for k, ctl in enumerate([b"\x1f\x02\x02\x06\x0b\x01\x03\x00", b"\x1f\x00\x00\x00\x00\x00\xff\x01",
+                         b"\x01\x01\x02\x03\x04\x05\x06\x02", b"\x1f\x01\x02\x0a\x01\x03\x05\x03"]):
+    open(os.path.join(d, "plain%d" % k), "wb").write(b"\0".join([ctl] + vals))
+    for h, v in enumerate(hostile):
+        open(os.path.join(d, "hostile%d.%d" % (k, h)), "wb").write(b"\0".join([ctl] + [v] * 16))
+PY
