@@ -139,16 +139,22 @@ static void copy_stderr(const char *text)
 static bool report_lost(void)
 {
     struct strbuf msg = {0};
+    char text[256];
+    int n;
     bool ok;
 
     if (!LOSING())
         return true;
-    strbuf_printf(&msg, "event=notice message=\"syslog delivery resumed, %llu records lost", lost.records);
-    if (lost.records > 0)
-        strbuf_printf(&msg, " (seq %llu-%llu)", lost.first, lost.last);
-    if (lost.notices > 0)
-        strbuf_printf(&msg, ", %lu notices lost", lost.notices);
-    strbuf_printf(&msg, "; last error: %s\"", strerror(lost.err));
+    n = snprintf(text, sizeof(text), "syslog delivery resumed, %llu records lost", lost.records);
+    if (lost.records > 0 && n > 0 && (size_t) n < sizeof(text))
+        n += snprintf(text + n, sizeof(text) - n, " (seq %llu-%llu)", lost.first, lost.last);
+    if (lost.notices > 0 && n > 0 && (size_t) n < sizeof(text))
+        n += snprintf(text + n, sizeof(text) - n, ", %lu notices lost", lost.notices);
+    if (n > 0 && (size_t) n < sizeof(text))
+        snprintf(text + n, sizeof(text) - n, "; last error: %s", strerror(lost.err));
+    /* The form of every notice, so that readers need no new rule. */
+    strbuf_puts(&msg, "event=notice message=");
+    record_kv_value(&msg, text);
     ok = !strbuf_failed(&msg) && deliver(LOG_WARNING, strbuf_str(&msg)) == 0;
     if (ok) {
         copy_stderr(strbuf_str(&msg));
