@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/syslog_out.h"
@@ -116,11 +117,89 @@ static void test_gone_and_back(void **state)
     rmdir(dir);
 }
 
+/* ms_since - milliseconds from t0 to now */
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* test_full_socket - a reader that never reads: a bounded wait, then EAGAIN */
+static void test_full_socket(void **state)
+{
+    char dir[] = "/tmp/test_syslog_out.XXXXXX", path[128];
+    struct syslog_out *so;
+    struct timespec t0;
+    int fd, err = 0, i;
+    long ms;
+
+    (void) state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/log", dir);
+    fd = bind_dgram(path);
+    assert_non_null(so = syslog_out_new(path));
+    for (i = 0; i < 100000 && err == 0; i++)
+        err = syslog_out_send(so, 22, "t", "fill", false);
+    assert_true(err == EAGAIN || err == EWOULDBLOCK);
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(syslog_out_send(so, 22, "t", "patient", true), err);
+    ms = ms_since(&t0);
+    if (ms < (SYSLOG_OUT_TRIES - 1) * SYSLOG_OUT_WAIT_MS || ms > 1000)
+        fail_msg("a patient send to a full socket took %ld ms", ms);
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(syslog_out_send(so, 22, "t", "hasty", false), err);
+    if ((ms = ms_since(&t0)) >= (SYSLOG_OUT_TRIES - 1) * SYSLOG_OUT_WAIT_MS)
+        fail_msg("an impatient send to a full socket took %ld ms", ms);
+    syslog_out_free(so);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* test_stream - a stream socket (EPROTOTYPE for datagrams): each line ends with NUL */
+static void test_stream(void **state)
+{
+    char dir[] = "/tmp/test_syslog_out.XXXXXX", path[100], buf[256];
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct syslog_out *so;
+    int lfd, fd;
+    ssize_t n;
+
+    (void) state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/log", dir);
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    assert_true((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *) &sun, sizeof(sun)), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_non_null(so = syslog_out_new(path));
+    assert_int_equal(syslog_out_send(so, 22, "t", "a", true), 0);
+    assert_int_equal(syslog_out_send(so, 22, "t", "b", true), 0);
+    assert_true((fd = accept(lfd, NULL, NULL)) >= 0);
+    syslog_out_free(so); /* the end of the stream ends the read */
+    n = recv(fd, buf, sizeof(buf), MSG_WAITALL);
+    assert_true(n > 0);
+    /* "<22>Mmm dd hh:mm:ss t[PID]: a\0" twice */
+    assert_int_equal(buf[n - 1], 0);
+    assert_non_null(strstr(buf, "]: a"));
+    assert_non_null(strstr(buf + strlen(buf) + 1, "]: b"));
+    close(fd);
+    close(lfd);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_gone_and_back),
+        cmocka_unit_test(test_full_socket),
+        cmocka_unit_test(test_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
