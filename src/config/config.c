@@ -226,12 +226,26 @@ static void read_hash_key(struct cfg_ctx *ctx, const config_setting_t *s, const 
     OPENSSL_cleanse(buf, sizeof(buf));
 }
 
+/* load_log_socket - log.socket: an absolute path that fits a sockaddr_un */
+static void load_log_socket(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+    const config_setting_t *s = cfg_get(g, "socket", CT_STRING);
+    char *path;
+
+    if (!cfg_string(&ctx->rd, g, "socket", &ctx->cfg->log.socket) || (path = ctx->cfg->log.socket) == NULL)
+        return;
+    /* sun_path holds 108 bytes with the NUL on Linux; a longer name
+       would be cut and name another socket. */
+    if (cfg_absolute(&ctx->rd, s, "socket", path) && strlen(path) >= CONFIG_LOG_SOCKET_MAX)
+        cfg_error(&ctx->rd, s, "socket: longer than %d bytes", CONFIG_LOG_SOCKET_MAX - 1);
+}
+
 /* load_log - the log group */
 static void load_log(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     static const struct cfg_key keys[] = {
-        {"facility", CT_STRING},  {"ident", CT_STRING},         {"format", CT_STRING},
-        {"addresses", CT_STRING}, {"hash_key_file", CT_STRING}, {NULL, CT_STRING},
+        {"facility", CT_STRING},      {"ident", CT_STRING},  {"format", CT_STRING}, {"addresses", CT_STRING},
+        {"hash_key_file", CT_STRING}, {"socket", CT_STRING}, {NULL, CT_STRING},
     };
     static const char *const facilities[] = {"mail",   "daemon", "user",   "local0", "local1", "local2",
                                              "local3", "local4", "local5", "local6", "local7"};
@@ -253,6 +267,7 @@ static void load_log(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg->log.facility_name = cfg_strdup(&ctx->rd, facilities[i]);
     }
     cfg_string(&ctx->rd, g, "ident", &cfg->log.ident);
+    load_log_socket(ctx, g);
     if ((i = cfg_enum(&ctx->rd, g, "format", formats, CFG_NELEM(formats))) >= 0)
         cfg->log.format = i == 0 ? LOG_FORMAT_KV : LOG_FORMAT_JSON;
     if ((i = cfg_enum(&ctx->rd, g, "addresses", addresses, CFG_NELEM(addresses))) >= 0)
@@ -474,6 +489,7 @@ void config_defaults(struct config *cfg)
     cfg->log.facility = LOG_MAIL;
     cfg->log.facility_name = strdup("mail");
     cfg->log.ident = strdup("tlspolicyd");
+    cfg->log.socket = strdup("/dev/log");
     cfg->log.format = LOG_FORMAT_KV;
     cfg->log.addresses = LOG_ADDR_FULL;
     cfg->state.backend = STATE_LMDB;
@@ -496,8 +512,8 @@ void config_defaults(struct config *cfg)
 static bool defaults_complete(const struct config *cfg)
 {
     return cfg->socket && cfg->pidfile && cfg->user && cfg->log.facility_name && cfg->log.ident &&
-           cfg->state.path && cfg->state.prefix && cfg->policies.dflt.name && cfg->policies.rcpt_map &&
-           cfg->policies.sender_map;
+           cfg->log.socket && cfg->state.path && cfg->state.prefix && cfg->policies.dflt.name &&
+           cfg->policies.rcpt_map && cfg->policies.sender_map;
 }
 
 /* free_domain_files - the names config_policy.c recorded */
@@ -524,6 +540,7 @@ void config_free(struct config *cfg)
     free(cfg->user);
     free(cfg->log.facility_name);
     free(cfg->log.ident);
+    free(cfg->log.socket);
     free(cfg->log.hash_key_file);
     if (cfg->log.hash_key)
         OPENSSL_cleanse(cfg->log.hash_key, cfg->log.hash_key_len);

@@ -36,6 +36,7 @@ enum state_on_error { STATE_ON_ERROR_ACCEPT = 0, STATE_ON_ERROR_TEMPFAIL };
 enum state_on_damage { STATE_ON_DAMAGE_RESET = 0, STATE_ON_DAMAGE_REFUSE };
 
 #define CONFIG_HASH_LEN 12 /* hex digits of SHA-256 shown in records */
+#define CONFIG_LOG_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
 
 struct config {
     char *path;
@@ -50,6 +51,7 @@ struct config {
         int facility;                /* LOG_MAIL, ... */
         char *facility_name;
         char *ident;
+        char *socket; /* the syslog socket, "/dev/log" */
         enum log_format format;
         enum log_addresses addresses;
         char *hash_key_file;

@@ -423,7 +423,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
 
     /* Until the daemon is serving, errors go to the terminal as well. */
-    logger_open(cfg->log.ident, cfg->log.facility, true);
+    logger_open(cfg->log.ident, cfg->log.facility, cfg->log.socket, true);
     if (start_service() < 0)
         return 1;
     log_mode_warnings(cfg);
@@ -432,7 +432,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
         return 1;
     /* After detaching (the message carries the pid), before the store's map exists. */
-    if (fault_guard_install(cfg->log.ident, cfg->log.facility, o->foreground) < 0 || open_store(cfg) < 0)
+    if (fault_guard_install(cfg->log.ident, cfg->log.facility, cfg->log.socket, o->foreground) < 0 ||
+        open_store(cfg) < 0)
         return 1;
     logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
                   o->config_path, cfg->hash, logger_instance());

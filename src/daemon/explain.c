@@ -182,12 +182,13 @@ static void explain_one(const struct config *cfg, const struct explain_input *in
 }
 
 /* capture_record - the capture sink: keep decision records, as the daemon logs them */
-static void capture_record(void *arg, int priority, const char *line)
+static void capture_record(void *arg, int priority, unsigned long long seq, const char *line)
 {
     /* The session record describes a connection that never was. */
     static const char kv[] = "event=session ", json[] = "{\"event\":\"session\"";
 
     (void) priority;
+    (void) seq;
     if (strncmp(line, kv, sizeof(kv) - 1) == 0 || strncmp(line, json, sizeof(json) - 1) == 0)
         return;
     strbuf_printf(arg, "%s\n", line);

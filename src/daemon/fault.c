@@ -6,11 +6,11 @@
  * SYNOPSIS
  *	#include "daemon/fault.h"
  *
- *	int	fault_guard_install(ident, facility, also_stderr)
+ *	int	fault_guard_install(ident, facility, socket, also_stderr)
  * DESCRIPTION
  *	Everything the handler needs is prepared at install time: the syslog
  *	prefix "<PRI>ident[pid]: " and a datagram socket connected to
- *	/dev/log. The handler itself only copies bytes, send()s, write()s and
+ *	the syslog socket (log.socket). The handler itself only copies bytes, send()s, write()s and
  *	_exit()s, all async-signal-safe. The message has the form of every
  *	other notice (event=notice message="..."), its value escaped by hand
  *	here because the record writer is not safe in a handler.
@@ -84,11 +84,13 @@ static void on_bus(int sig, siginfo_t *si, void *uc)
     _exit(FAULT_STATUS);
 }
 
-/* open_log - a datagram socket to /dev/log; -1 when there is none */
-static int open_log(void)
+/* open_log - a datagram socket to the syslog socket; -1 when there is none */
+static int open_log(const char *path)
 {
-    struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 
     if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
         close(fd);
@@ -98,14 +100,14 @@ static int open_log(void)
 }
 
 /* fault_guard_install - prepare the message and catch SIGBUS */
-int fault_guard_install(const char *ident, int facility, bool also_stderr)
+int fault_guard_install(const char *ident, int facility, const char *socket, bool also_stderr)
 {
     struct sigaction sa;
 
     snprintf(prefix, sizeof(prefix), "<%d>%s[%ld]: ", facility | LOG_ERR, ident, (long) getpid());
     to_stderr = also_stderr;
     if (log_fd < 0)
-        log_fd = open_log();
+        log_fd = open_log(socket);
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_bus;
     sa.sa_flags = SA_SIGINFO;

@@ -19,11 +19,11 @@
 #include <stdbool.h>
 
 /*
- * fault_guard_install - catch SIGBUS. ident and facility are syslog's
- * (the message is sent straight to /dev/log, as syslog(3) is not safe in
+ * fault_guard_install - catch SIGBUS. ident, facility and socket are syslog's
+ * (the message is sent straight to the socket, as no logger is safe in
  * a signal handler); also_stderr writes it to stderr as well. Call after
  * detaching (the message carries the final pid). 0, or -1 (errno set).
  */
-int fault_guard_install(const char *ident, int facility, bool also_stderr);
+int fault_guard_install(const char *ident, int facility, const char *socket, bool also_stderr);
 
 #endif

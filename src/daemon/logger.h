@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	The session service numbers and formats the records (session/); this
  *	module is its sink and writes each finished line, in the order given.
- *	Notices (start, reload, errors) are written here directly.
+ *	Notices (start, reload, errors) are written here directly. Records
+ *	syslog did not take are counted and reported when it takes them again.
  *--*/
 #ifndef LOGGER_H
 #define LOGGER_H
@@ -17,8 +18,11 @@
 
 #define LOGGER_INSTANCE_LEN 12
 
-/* logger_open - syslog ident and facility; also_stderr for -f */
-void logger_open(const char *ident, int facility, bool also_stderr);
+/* logger_open - syslog ident, facility and socket path; also_stderr for -f */
+void logger_open(const char *ident, int facility, const char *socket, bool also_stderr);
+
+/* logger_records_failed - records the syslog socket did not take, since start */
+unsigned long long logger_records_failed(void);
 
 /* logger_stderr - also write to stderr (the foreground, start-up errors) or not */
 void logger_stderr(bool on);

@@ -91,7 +91,7 @@ static void write_line(struct session_service *svc, int formatted, unsigned long
     char text[128];
 
     if (formatted == 0 && !strbuf_failed(&svc->line)) {
-        svc->sink.record(svc->sink.arg, LOG_INFO, strbuf_str(&svc->line));
+        svc->sink.record(svc->sink.arg, LOG_INFO, seq, strbuf_str(&svc->line));
         return;
     }
     snprintf(text, sizeof(text), "out of memory formatting record seq=%llu", seq);

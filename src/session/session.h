@@ -42,7 +42,8 @@ struct store;
  * error), not a record.
  */
 struct session_sink {
-    void (*record)(void *arg, int priority, const char *line);
+    /* seq: the line's own, so that a sink that loses it can say which */
+    void (*record)(void *arg, int priority, unsigned long long seq, const char *line);
     void (*notice)(void *arg, int priority, const char *text);
     void *arg;
 };

@@ -73,11 +73,12 @@ struct capture {
 };
 
 /* cap_record - sink: keep the record line */
-static void cap_record(void *arg, int priority, const char *line)
+static void cap_record(void *arg, int priority, unsigned long long seq, const char *line)
 {
     struct capture *c = arg;
 
     (void) priority;
+    (void) seq;
     if (c->n < MAX_LINES)
         c->lines[c->n++] = strdup(line);
 }
