@@ -151,8 +151,9 @@ struct capture {
     unsigned long long seq;
 };
 
-/* cap_record - sink: the line reads back, seq follows the last */
-static void cap_record(void *arg, int priority, const char *line)
+/* cap_record - sink: the line reads back, its seq is the one handed over
+   and follows the last */
+static void cap_record(void *arg, int priority, unsigned long long seq, const char *line)
 {
     struct capture *c = arg;
     char *copy = strdup(line);
@@ -166,7 +167,7 @@ static void cap_record(void *arg, int priority, const char *line)
         fprintf(stderr, "record not read back: %s\n%s\n", why, line);
         abort();
     }
-    if (r.seq != ++c->seq)
+    if (r.seq != ++c->seq || r.seq != seq)
         abort();
     recparse_clear(&r);
     free(copy);
