@@ -59,8 +59,9 @@ wait "$LPID"; lrc=$?
 t_eq "milterload: no failed session under the reload storm" "0 0" "$lrc $(load_field failed "$tmp/load.out")"
 [ "$lrc" = 0 ] || t_bad "milterload's failures" "$(cat "$tmp/load.err")"
 t_match "milterload ran sessions throughout" '^[1-9][0-9]{2,}$' "$(load_field sessions "$tmp/load.out")"
-kill -0 "$DPID" 2>/dev/null || t_bad "the daemon is alive after 300 reloads" "$(tail "$tmp/daemon.log")"
+kill -0 "$DPID" 2>/dev/null || t_bad "the daemon is alive after the reloads" "$(tail "$tmp/daemon.log")"
 daemon_stop
+t_eq "the daemon stops cleanly (under ASan: LeakSanitizer found no leak)" 0 "$?"
 
 reloads=$(grep -c 'configuration .* reloaded, hash' "$tmp/daemon.log")
 echo "# $i SIGHUPs sent, $reloads reloads logged"
@@ -76,11 +77,19 @@ t_eq "one decision record per RCPT milterload sent" "$(load_field rcpts "$tmp/lo
 seq_contiguous "seq is contiguous" "$tmp/daemon.log"
 
 # The bound: 2 MiB over the resident set after 3 s of load. A small policy
-# set is a few KiB; one leaked per reload is 1 MiB or more over 300 reloads,
-# while glibc's per-thread arenas are in place after the warm-up.
+# set is a few KiB; one leaked per reload is 1 MiB or more over 250
+# reloads, while glibc's per-thread arenas are in place after the warm-up.
+# Under ASan freed memory waits in its quarantine (256 MiB by default), so
+# RSS grows whatever the daemon does; there LeakSanitizer's check at exit
+# (the clean stop above) is the leak test, and RSS is only shown.
 t_match "VmRSS read after warm-up and at the end" '^[1-9][0-9]* [1-9][0-9]*$' "${rss_warm:-0} $rss_end"
 grow=$(( ${rss_end:-0} - ${rss_warm:-0} ))
 echo "# VmRSS after warm-up ${rss_warm:-?} KiB, at the end $rss_end KiB, growth $grow KiB"
-[ "$grow" -le 2048 ] && t_ok "RSS grew at most 2 MiB after warm-up ($grow KiB)" ||
+if ldd "$D" 2>/dev/null | grep -q libasan; then
+    echo "# ASan build: RSS bound not applied (quarantine)"
+elif [ "$grow" -le 2048 ]; then
+    t_ok "RSS grew at most 2 MiB after warm-up ($grow KiB)"
+else
     t_bad "RSS grew at most 2 MiB after warm-up" "warm-up ${rss_warm:-?} KiB, end $rss_end KiB"
+fi
 t_done
