@@ -196,6 +196,7 @@ static int read_reply(int fd, struct reply *r, char *why, size_t whylen)
     uint32_t be;
     size_t len;
 
+    errno = 0; /* 0 after a failed read: the peer closed (EOF) */
     if (read_full(fd, &be, 4) < 0) {
         snprintf(why, whylen, "short read or timeout (%s)", errno ? strerror(errno) : "EOF");
         return -1;
