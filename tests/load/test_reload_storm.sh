@@ -11,7 +11,7 @@ set -u
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/integration/lib.sh"
 
-t_need unshare
+t_need unshare mkfifo ldd
 D="$top_builddir/src/tlspolicyd"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

@@ -16,7 +16,7 @@ set -u
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/integration/lib.sh"
 
-t_need unshare mount umount dd
+t_need unshare mount umount dd df
 # The tmpfs is mounted in a namespace of this test's own, never the machine's.
 if [ -z "${TP_LOAD_NS:-}" ]; then
     TP_LOAD_NS=1 exec unshare -m --propagation private bash "$0" "$@"
