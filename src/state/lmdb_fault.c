@@ -57,7 +57,9 @@ int lmdb_fault_claim(const char *dir)
     return -1;
 }
 
-/* find_range - the mapping of (dev, ino) in /proc/self/maps; 0 or -1 */
+/* find_range - the span of every mapping of (dev, ino) in /proc/self/maps;
+   0 or -1. The kernel may show one mmap() as several lines (areas split by
+   madvise or protection changes): a fault in any of them is the store's. */
 static int find_range(dev_t dev, ino_t ino, uintptr_t *lo, uintptr_t *hi)
 {
     unsigned long long start, end, inode;
@@ -68,11 +70,13 @@ static int find_range(dev_t dev, ino_t ino, uintptr_t *lo, uintptr_t *hi)
 
     if (fp == NULL)
         return -1;
-    while (rc < 0 && fgets(line, sizeof(line), fp) != NULL)
+    while (fgets(line, sizeof(line), fp) != NULL)
         if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &start, &end, &maj, &min, &inode) == 5 &&
             maj == major(dev) && min == minor(dev) && inode == (unsigned long long) ino) {
-            *lo = (uintptr_t) start;
-            *hi = (uintptr_t) end;
+            if (rc < 0 || (uintptr_t) start < *lo)
+                *lo = (uintptr_t) start;
+            if (rc < 0 || (uintptr_t) end > *hi)
+                *hi = (uintptr_t) end;
             rc = 0;
         }
     fclose(fp);
