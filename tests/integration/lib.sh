@@ -76,9 +76,20 @@ daemon_launch() {
     DPID=$!
 }
 
-# daemon_start CONF - start tlspolicyd in the foreground; records in $tmp/daemon.log
+# daemon_start CONF - start tlspolicyd in the foreground; records in
+# $tmp/daemon.log. Ready means its "starting" notice, not the port: root
+# binds the milter port before the state store is opened and checked as the
+# daemon's user, so a test that acts as soon as the port answers races that
+# check, and loses on a busy machine. 1 when the daemon exits first.
 daemon_start() {
+    n=$(grep -c 'message="starting: socket' "$tmp/daemon.log" 2>/dev/null)
     daemon_launch "$1" "$PORT" "$tmp/pid" "$tmp/daemon.log"
+    i=0
+    while [ $i -lt $((300 * vg_slow)) ] &&
+        [ "$(grep -c 'message="starting: socket' "$tmp/daemon.log" 2>/dev/null)" -le "${n:-0}" ]; do
+        kill -0 "$DPID" 2>/dev/null || return 1
+        sleep 0.1; i=$((i + 1))
+    done
     wait_port "$PORT" up
 }
 

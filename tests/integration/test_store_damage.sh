@@ -18,21 +18,6 @@ chmod 755 "$tmp"
 mkdir "$tmp/state"
 [ "$(id -u)" = 0 ] && chown nobody:nogroup "$tmp/state"
 PORT=$(free_port)
-
-# daemon_start CONF - as lib.sh's, but ready means the "starting" notice:
-# the milter port is up (root binds it) before the store is opened and
-# checked (as the daemon's user), so a test that acts as soon as the port
-# answers races the check it means to test, and loses on a busy machine.
-daemon_start() {
-    n=$(grep -c 'message="starting: socket' "$tmp/daemon.log" 2>/dev/null)
-    daemon_launch "$1" "$PORT" "$tmp/pid" "$tmp/daemon.log"
-    i=0
-    while [ $i -lt 300 ] && [ "$(grep -c 'message="starting: socket' "$tmp/daemon.log" 2>/dev/null)" -le "${n:-0}" ]; do
-        kill -0 "$DPID" 2>/dev/null || return 1
-        sleep 0.1; i=$((i + 1))
-    done
-    wait_port "$PORT" up
-}
 DPID=
 trap 'kill -KILL $DPID 2>/dev/null; rm -rf "$tmp"' EXIT
 
