@@ -76,6 +76,10 @@ struct session_tls_values {
     const char *cert_issuer;  /* {cert_issuer} */
     const char *verify;       /* {verify}, Sendmail only */
     const char *auth_type;    /* {auth_type}, sasl_method */
+    /* Client certificate digests "AB:CD:..." (policy service: ccert_fingerprint,
+       ccert_pubkey_fingerprint; Sendmail: {cert_md5}); Postfix's milter sends none. */
+    const char *cert_fingerprint;
+    const char *cert_pubkey_fingerprint;
 };
 
 /* What the front end must answer to one RCPT. */
