@@ -212,7 +212,13 @@ static void check_reply(enum decision_action got, const struct session_reply *r)
 /* op - one call; s is the open session or NULL */
 static struct session *op(struct session_service *svc, struct session *s, const char *word, const char **av)
 {
-    struct session_tls_values tls = {av[0], av[1], av[2], av[3], av[4], av[5], av[6]};
+    struct session_tls_values tls = {.version = av[0],
+                                     .cipher = av[1],
+                                     .cipher_bits = av[2],
+                                     .cert_subject = av[3],
+                                     .cert_issuer = av[4],
+                                     .verify = av[5],
+                                     .auth_type = av[6]};
     struct session_client client = {av[0], av[1], av[2], av[3]};
     struct session_reply reply;
 

@@ -205,9 +205,13 @@ static void capture_notice(void *arg, int priority, const char *text)
 static void drive_session(struct session *s, const struct explain_input *in)
 {
     const char *const *raw = in->raw;
-    const struct session_tls_values tls = {raw[K_TLS_VERSION],  raw[K_CIPHER],      raw[K_CIPHER_BITS],
-                                           raw[K_CERT_SUBJECT], raw[K_CERT_ISSUER], raw[K_VERIFY],
-                                           raw[K_AUTH_TYPE]};
+    const struct session_tls_values tls = {.version = raw[K_TLS_VERSION],
+                                           .cipher = raw[K_CIPHER],
+                                           .cipher_bits = raw[K_CIPHER_BITS],
+                                           .cert_subject = raw[K_CERT_SUBJECT],
+                                           .cert_issuer = raw[K_CERT_ISSUER],
+                                           .verify = raw[K_VERIFY],
+                                           .auth_type = raw[K_AUTH_TYPE]};
     struct session_reply reply;
     size_t i;
 

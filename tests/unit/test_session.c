@@ -181,9 +181,10 @@ struct step {
 #define TEMPFAIL DECISION_TEMPFAIL
 
 static const struct session_tls_values T12 = {
-    "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "256", NULL, NULL, NULL, NULL};
-static const struct session_tls_values T10 = {"TLSv1", "ECDHE-RSA-AES256-SHA", "256", NULL, NULL, NULL, NULL};
-static const struct session_tls_values SASL = {NULL, NULL, NULL, NULL, NULL, NULL, "PLAIN"};
+    .version = "TLSv1.2", .cipher = "ECDHE-RSA-AES256-GCM-SHA384", .cipher_bits = "256"};
+static const struct session_tls_values T10 = {
+    .version = "TLSv1", .cipher = "ECDHE-RSA-AES256-SHA", .cipher_bits = "256"};
+static const struct session_tls_values SASL = {.auth_type = "PLAIN"};
 
 /* The fallback rules of a case: off, on with an LMDB store, on with a store
    that fails every operation (state.on_error accept or tempfail), on with
