@@ -72,6 +72,14 @@ static const char *attr(const struct policy_request *req, const char *name)
     return v ? v : "";
 }
 
+/* value - a non-empty attribute, or NULL: what a milter macro not sent would be */
+static const char *value(const struct policy_request *req, const char *name)
+{
+    const char *v = policy_request_get(req, name);
+
+    return v && *v ? v : NULL;
+}
+
 /* client_key - who the session is with: address and port */
 static void client_key(const struct policy_request *req, char *key, size_t len)
 {
@@ -100,19 +108,11 @@ static int open_session(struct policy_conn *conn, const struct policy_request *r
 
     /* Postfix >= 3.8 says which version it is; it is Postfix either way. */
     snprintf(mta, sizeof(mta), "Postfix%s%.40s", version ? " " : "", version ? version : "");
-    client = (struct session_client){*addr ? addr : NULL, attr(req, "client_name"), NULL, mta};
+    client = (struct session_client){*addr ? addr : NULL, value(req, "client_name"), NULL, mta};
     if ((conn->session = session_open(conn->svc, config_ref_acquire(), &client)) == NULL)
         return -1;
     snprintf(conn->client, sizeof(conn->client), "%s", key);
     return 0;
-}
-
-/* value - a non-empty attribute, or NULL: what a milter macro not sent would be */
-static const char *value(const struct policy_request *req, const char *name)
-{
-    const char *v = policy_request_get(req, name);
-
-    return v && *v ? v : NULL;
 }
 
 /*
@@ -149,7 +149,9 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         policy_conn_end_session(conn);
     if (conn->session == NULL && open_session(conn, req, key) < 0)
         return -1;
-    session_helo(conn->session, attr(req, "helo_name"));
+    /* No HELO: Postfix sends helo_name empty; the milter gets no HELO
+       call, and both log helo=-, not "". */
+    session_helo(conn->session, value(req, "helo_name"));
     pass_tls(conn->session, req);
     if (!conn->in_message || strcmp(conn->instance, instance) != 0) {
         const char *sender = attr(req, "sender");
