@@ -169,5 +169,8 @@ t_match "both front ends logged into one record sequence" \
     '^event=decision seq=[0-9]+ .*client_addr=192\.0\.2\.41 ' "$(cat "$blog")"
 t_match "(the milter's record among them)" '^event=decision seq=[0-9]+ .*client_addr=192\.0\.2\.42 ' "$(cat "$blog")"
 t_eq "without a gap" "" "$(seq_gapless "$blog")"
+# The daemons' own output (ASan, UBSan, LeakSanitizer at exit in the sanitizer build).
+t_nomatch "no sanitizer report in any daemon's output" 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' \
+    "$(cat "$log" "$ulog" "$blog")"
 
 t_done
