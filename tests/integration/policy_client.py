@@ -12,7 +12,7 @@ its output appended to FILE). It prints "ok - NAME" or "FAIL - NAME" with
 what was seen, one line per assertion, and exits 1 when one failed.
 
 Scenarios: ask (one request with the NAME=VALUE attributes; prints the
-reply), valid, malformed, slow, half, idle, flood, hold (a session left
+reply), valid, malformed, slow, half, idle, limit, flood, hold (a session left
 open until the daemon closes the connection), reload (needs --conf and
 --pid).
 """
@@ -347,10 +347,23 @@ def rss_kb(pid):
         return int(re.search(r"^VmRSS:\s*(\d+)", f.read(), re.M).group(1))
 
 
+def fds_of(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def settled_fds(o):
+    """The daemon's descriptors once those of closed connections are gone (fewer than 100)."""
+    end = time.time() + 10 * o.slow
+    while fds_of(o.pid) >= 100 and time.time() < end:
+        time.sleep(0.1)
+    return fds_of(o.pid)
+
+
 def sc_idle(c, o):
     """N idle persistent connections at once, and a new one still answered at once."""
     n = o.n
     raise_nofile(n + 100)
+    base = settled_fds(o) if o.pid else 0
     idle = []
     for i in range(n):
         idle.append(connect(o.addr, timeout=30))
@@ -370,11 +383,52 @@ def sc_idle(c, o):
     c.eq("idle connections (%d of them asked, the last one among them) are served" % len(sample),
          ["action=DUNNO"] * len(sample), replies)
     if o.pid:
-        fds = len(os.listdir("/proc/%d/fd" % o.pid))
-        c.true("the daemon holds them all (%d descriptors open)" % fds, fds >= n, "%d descriptors" % fds)
+        fds = fds_of(o.pid)
+        c.true("the daemon holds them all (%d descriptors open, %d before)" % (fds, base), fds >= base + n,
+               "%d descriptors" % fds)
         t = threads_of(o.pid)
         c.true("the daemon serves them on a bounded number of threads (%d)" % t, t <= 12, "Threads: %d" % t)
     for x in idle:
+        x.close()
+
+
+def sc_limit(c, o):
+    """--n connections (the daemon's POLICY_CONN_MAX) are served; one more is closed at once and logged."""
+    log = Log(o.log, o.slow)
+    n = o.n
+    raise_nofile(n + 200)
+    before = log.count(r"more than %d connections" % n)
+    base = settled_fds(o)  # the earlier scenarios' connections are gone
+    conns = [connect(o.addr, timeout=30) for _ in range(n)]
+    fds = 0
+    end = time.time() + 20 * o.slow
+    while time.time() < end:  # until the acceptor has handed every one to a worker
+        fds = fds_of(o.pid)
+        if fds >= base + n:
+            break
+        time.sleep(0.1)
+    c.true("%d connections are all accepted (%d descriptors, %d before)" % (n, fds, base), fds >= base + n,
+           "%d descriptors" % fds)
+    extra = connect(o.addr)
+    extra.settimeout(10 * o.slow)
+    try:
+        extra.sendall(request(recipient="u@gdpr.example"))
+        got = extra.recv(100)
+    except (ConnectionResetError, BrokenPipeError):
+        got = b""
+    extra.close()
+    c.eq("one more is closed without an answer", b"", got)
+    c.true("and a notice says so", log.wait(lambda ls: sum("more than %d connections" % n in l for l in ls) > before)
+           is not None, "\n".join(log.lines()[-3:]))
+    c.eq("the connections within the limit are served", "action=DUNNO", ask(conns[-1], client_address="192.0.2.43"))
+    for x in conns[:10]:
+        x.close()
+    time.sleep(0.5 * o.slow)
+    s = connect(o.addr)
+    c.eq("once some close, a new connection is served again", no_tls("u@gdpr.example", "gdpr.example"),
+         ask(s, recipient="u@gdpr.example", client_address="192.0.2.44"))
+    s.close()
+    for x in conns[10:]:
         x.close()
 
 
@@ -473,7 +527,7 @@ def sc_reload(c, o):
 
 
 SCENARIOS = {"ask": sc_ask, "valid": sc_valid, "malformed": sc_malformed, "slow": sc_slow, "half": sc_half,
-             "idle": sc_idle, "flood": sc_flood, "hold": sc_hold, "reload": sc_reload}
+             "idle": sc_idle, "limit": sc_limit, "flood": sc_flood, "hold": sc_hold, "reload": sc_reload}
 
 
 def main():
