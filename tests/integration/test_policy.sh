@@ -90,8 +90,13 @@ pc malformed --addr "$addr" --log "$log" $slow
 pc slow --addr "$addr" $slow
 pc half --addr "$addr" --log "$log" $slow
 pc idle --addr "$addr" --pid "$DPID" --n 1000 $slow
-# POLICY_CONN_MAX (src/policy/server.h) connections, and one more.
-pc limit --addr "$addr" --pid "$DPID" --log "$log" --n 8192 $slow
+# POLICY_CONN_MAX (src/policy/server.h) connections, and one more; not
+# under valgrind (it alone takes 1.5 min there).
+over=0
+if [ "${TP_VALGRIND:-0}" != 1 ]; then
+    pc limit --addr "$addr" --pid "$DPID" --log "$log" --n 8192 $slow
+    over=1
+fi
 # Under ASan freed memory waits in a quarantine of 256 MiB, under valgrind
 # in one of 20 MB with shadow memory besides: the bound allows for them.
 rss_mb=64
@@ -99,7 +104,7 @@ ldd "$D" 2>/dev/null | grep -q libasan && rss_mb=320
 [ "${TP_VALGRIND:-0}" = 1 ] && rss_mb=160
 pc flood --addr "$addr" --pid "$DPID" --n 50000000 --rss-mb $rss_mb $slow
 pc reload --addr "$addr" --log "$log" --pid "$DPID" --conf "$tmp/t.conf" $slow
-t_eq "one connection was refused over the limit (the limit test's), no accept() failed" 1 \
+t_eq "only the limit test's connection was refused over the limit, no accept() failed" $over \
     "$(grep -c -E 'more than [0-9]+ connections|accept:' "$log")"
 
 # SIGTERM with a session open: its record is written before "stopped".
