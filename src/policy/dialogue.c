@@ -49,10 +49,13 @@ struct policy_conn {
     char client[KEY_MAX];                /* the session's client, as a key */
     char instance[POLICY_VALUE_MAX + 1]; /* the message's, "" before MAIL */
     bool in_message;
+    unsigned rcpts; /* RCPT requests decided in this message */
 };
 
 /* Reply when the session service has no answer (out of memory). */
 #define REPLY_NO_DECISION "action=451 4.3.0 Temporary policy failure\n\n"
+/* Reply past POLICY_MESSAGE_RCPT_MAX: RFC 5321's answer to too many recipients. */
+#define REPLY_TOO_MANY "action=452 4.5.3 Too many recipients\n\n"
 
 /* policy_conn_new - a new connection */
 struct policy_conn *policy_conn_new(struct session_service *svc)
@@ -96,6 +99,7 @@ void policy_conn_end_session(struct policy_conn *conn)
     conn->session = NULL;
     conn->in_message = false;
     conn->instance[0] = 0;
+    conn->rcpts = 0;
 }
 
 /* open_session - the first RCPT of a session */
@@ -161,6 +165,7 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         session_mail(conn->session, *sender ? sender : "<>", sender);
         snprintf(conn->instance, sizeof(conn->instance), "%s", instance);
         conn->in_message = true;
+        conn->rcpts = 0;
     }
     session_queue_id(conn->session, attr(req, "queue_id"));
     return 0;
@@ -177,6 +182,32 @@ static void reply_of(const struct session_reply *r, struct strbuf *reply)
         strbuf_printf(reply, "action=%s %s %s\n\n", r->rcode, r->xcode, r->text);
 }
 
+/* same_message - a request about the message in progress */
+static bool same_message(const struct policy_conn *conn, const struct policy_request *req)
+{
+    char key[KEY_MAX];
+
+    client_key(req, key, sizeof(key));
+    return conn->session && conn->in_message && strcmp(conn->client, key) == 0 &&
+           strcmp(conn->instance, attr(req, "instance")) == 0;
+}
+
+/*
+ * too_many - a RCPT past the bound: refused undecided, said once per
+ * message. Each accepted recipient waits in the session until its message
+ * ends (for the queue id): without a bound, one client sending RCPT after
+ * RCPT for one instance would grow the daemon without end.
+ */
+static void too_many(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
+{
+    if (conn->rcpts++ == POLICY_MESSAGE_RCPT_MAX)
+        session_service_notice(conn->svc, LOG_WARNING,
+                               "policy service: more than %d recipients in one message from %.64s; "
+                               "the rest refused with 452 4.5.3",
+                               POLICY_MESSAGE_RCPT_MAX, attr(req, "client_address"));
+    strbuf_puts(reply, REPLY_TOO_MANY);
+}
+
 /* rcpt - protocol_state=RCPT: one decision */
 static void rcpt(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
 {
@@ -186,22 +217,17 @@ static void rcpt(struct policy_conn *conn, const struct policy_request *req, str
         policy_conn_malformed(conn, "RCPT request without recipient", reply);
         return;
     }
+    if (same_message(conn, req) && conn->rcpts >= POLICY_MESSAGE_RCPT_MAX) {
+        too_many(conn, req, reply);
+        return;
+    }
     if (follow(conn, req) < 0) {
         strbuf_puts(reply, REPLY_NO_DECISION);
         return;
     }
+    conn->rcpts++;
     session_rcpt(conn->session, attr(req, "recipient"), NULL, &r);
     reply_of(&r, reply);
-}
-
-/* same_message - a request about the message in progress */
-static bool same_message(const struct policy_conn *conn, const struct policy_request *req)
-{
-    char key[KEY_MAX];
-
-    client_key(req, key, sizeof(key));
-    return conn->session && conn->in_message && strcmp(conn->client, key) == 0 &&
-           strcmp(conn->instance, attr(req, "instance")) == 0;
 }
 
 /* data - DATA and END-OF-MESSAGE: the queue id; the end of the message */

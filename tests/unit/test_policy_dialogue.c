@@ -622,6 +622,97 @@ static void test_malformed_notice(void **state)
     cap_clear(&cap);
 }
 
+/* The counting sink of test_rcpt_bound: records by event, notices. */
+struct counts {
+    size_t decisions, sessions, notices;
+    unsigned long long seq;
+    bool gap;
+};
+
+/* count_record - sink: count, and seq without a gap */
+static void count_record(void *arg, int priority, unsigned long long seq, const char *line)
+{
+    struct counts *c = arg;
+
+    (void) priority;
+    c->gap |= seq != ++c->seq;
+    if (strncmp(line, "event=decision ", 15) == 0)
+        c->decisions++;
+    else if (strncmp(line, "event=session ", 14) == 0)
+        c->sessions++;
+}
+
+/* count_notice - sink: count */
+static void count_notice(void *arg, int priority, const char *text)
+{
+    struct counts *c = arg;
+
+    (void) priority;
+    c->notices++;
+    print_message("notice: %s\n", text);
+}
+
+/* answer - one request through the parser and the dialogue; the reply in buf */
+static const char *answer(struct policy_conn *conn, const char *attrs, char *buf, size_t len)
+{
+    struct run r = {.c = &cases[0]};
+    struct strbuf reply;
+
+    build(&r, attrs);
+    assert_int_equal(r.failures, 0);
+    strbuf_init(&reply);
+    policy_conn_answer(conn, &req, &reply);
+    snprintf(buf, len, "%s", strbuf_str(&reply));
+    strbuf_free(&reply);
+    return buf;
+}
+
+/*
+ * test_rcpt_bound - POLICY_MESSAGE_RCPT_MAX recipients of one message are
+ * decided; the next are refused with 452 4.5.3, undecided, with one notice;
+ * the next message is decided again. The accepted recipients wait in
+ * memory until their message ends: the bound is what keeps one client
+ * from growing the daemon without end.
+ */
+static void test_rcpt_bound(void **state)
+{
+    struct counts cnt = {0};
+    struct session_sink sink = {count_record, count_notice, &cnt};
+    struct session_service *svc;
+    struct policy_conn *conn;
+    char attrs[128], buf[256];
+    int i;
+
+    (void) state;
+    install_config(ENFORCE);
+    assert_non_null(svc = session_service_new(&sink, INSTANCE));
+    assert_non_null(conn = policy_conn_new(svc));
+    for (i = 0; i < POLICY_MESSAGE_RCPT_MAX; i++) {
+        snprintf(attrs, sizeof(attrs), "instance=B1 recipient=r%d@other.example", i);
+        assert_string_equal(answer(conn, attrs, buf, sizeof(buf)), "action=DUNNO\n\n");
+    }
+    assert_int_equal(cnt.notices, 0);
+    for (i = 0; i < 3; i++)
+        assert_string_equal(answer(conn, "instance=B1 recipient=u@gdpr.example", buf, sizeof(buf)),
+                            "action=452 4.5.3 Too many recipients\n\n");
+    assert_int_equal(cnt.notices, 1);
+    assert_int_equal(cnt.decisions, 0); /* the refusals past the bound are no decisions */
+    assert_string_equal(
+        answer(conn, "instance=B1 protocol_state=END-OF-MESSAGE recipient= queue_id=QB1", buf, sizeof(buf)),
+        "action=DUNNO\n\n");
+    assert_int_equal(cnt.decisions, POLICY_MESSAGE_RCPT_MAX);
+    /* The next message of the session starts from zero. */
+    assert_string_equal(answer(conn, "instance=B2 recipient=u@gdpr.example", buf, sizeof(buf)),
+                        "action=530 5.7.0 " NO_TLS("u@gdpr.example", "gdpr.example") "\n\n");
+    policy_conn_free(conn);
+    assert_int_equal(cnt.decisions, POLICY_MESSAGE_RCPT_MAX + 1);
+    assert_int_equal(cnt.sessions, 1);
+    assert_false(cnt.gap);
+    assert_int_equal(cnt.notices, 1);
+    session_service_free(svc);
+    config_ref_shutdown();
+}
+
 /* setup - the temporary directory */
 static int setup(void **state)
 {
@@ -644,6 +735,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_malformed_notice),
+        cmocka_unit_test(test_rcpt_bound),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
