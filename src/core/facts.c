@@ -351,6 +351,8 @@ void session_facts_clear(struct session_facts *sf)
     free(sf->cert_issuer);
     free(sf->cert_subject_cn);
     free(sf->cert_issuer_cn);
+    free(sf->cert_fingerprint);
+    free(sf->cert_pubkey_fingerprint);
     free(sf->auth_type);
     free(sf->sender);
     free(sf->sender_resolved);
@@ -471,6 +473,25 @@ int facts_set_verify(struct session_facts *sf, const char *value)
 {
     sf->verify = facts_verify_parse(value);
     return 0;
+}
+
+/* set_fingerprint - raw value plus its digest; unparsable is none, never a guess */
+static int set_fingerprint(char **raw, struct certfp *fp, const char *value)
+{
+    (void) certfp_parse_hex(value, fp);
+    return set_copy(raw, value);
+}
+
+/* facts_set_cert_fingerprint - ccert_fingerprint, Sendmail {cert_md5} */
+int facts_set_cert_fingerprint(struct session_facts *sf, const char *value)
+{
+    return set_fingerprint(&sf->cert_fingerprint, &sf->cert_fp, value);
+}
+
+/* facts_set_cert_pubkey_fingerprint - ccert_pubkey_fingerprint */
+int facts_set_cert_pubkey_fingerprint(struct session_facts *sf, const char *value)
+{
+    return set_fingerprint(&sf->cert_pubkey_fingerprint, &sf->cert_pubkey_fp, value);
 }
 
 /* facts_set_auth_type - {auth_type} */

@@ -102,7 +102,8 @@ static int open_store(const struct config *cfg)
     return 0;
 }
 
-/* log_mode_warnings - files others may change or read (config_perm.c) */
+/* log_mode_warnings - files others may change or read (config_perm.c),
+   pinned policies no front end can satisfy (config_policy.c) */
 static void log_mode_warnings(const struct config *cfg)
 {
     char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
@@ -111,6 +112,7 @@ static void log_mode_warnings(const struct config *cfg)
 
     tp_errlist_init(&warns);
     config_check_modes(cfg, &warns);
+    config_check_pins(cfg, &warns);
     for (i = 0; i < warns.n; i++) {
         tp_error_format(&warns.items[i], line, sizeof(line));
         logger_notice(LOG_WARNING, "%s", line);

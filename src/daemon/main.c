@@ -151,13 +151,15 @@ static void print_errors(const struct tp_errlist *errs)
 }
 
 /* print_mode_warnings - files others may change or read, as postfix check
-   warns; the configuration is still valid */
+   warns, and pinned policies no front end can satisfy; the configuration
+   is still valid */
 static void print_mode_warnings(const struct config *cfg)
 {
     struct tp_errlist warns;
 
     tp_errlist_init(&warns);
     config_check_modes(cfg, &warns);
+    config_check_pins(cfg, &warns);
     print_errors(&warns);
 }
 
