@@ -126,14 +126,15 @@ static void compare_pins(struct diff *d, const struct policy *a, const struct po
     if (a->npins == 0)
         return;
     if (b->npins == 0) {
-        note(d, "%s: cert_fingerprint removed (%zu pins)", label, a->npins);
+        note(d, "%s: cert_fingerprint removed (%zu pin%s)", label, a->npins, a->npins == 1 ? "" : "s");
         return;
     }
     for (i = 0; i < b->npins; i++)
         if (!has_pin(a, &b->pins[i]))
             added++;
     if (added > 0)
-        note(d, "%s: cert_fingerprint accepts %zu more certificates (pins added)", label, added);
+        note(d, "%s: cert_fingerprint: %zu pin%s added, more certificates accepted", label, added,
+             added == 1 ? "" : "s");
 }
 
 /* compare_policy - every way in which policy b requires less than a */

@@ -143,8 +143,8 @@ int certfp_parse_pin(const char *text, struct certfp *out, struct tp_error *err)
         return -1;
     }
     if ((size_t) n != certfp_len(d)) {
-        tp_error_set(err, NULL, 0, "%d bytes, but a %s fingerprint has %zu (%zu hex digits)", n,
-                     certfp_name(d), certfp_len(d), 2 * certfp_len(d));
+        tp_error_set(err, NULL, 0, "%d byte%s, but a %s fingerprint has %zu (%zu hex digits)", n,
+                     n == 1 ? "" : "s", certfp_name(d), certfp_len(d), 2 * certfp_len(d));
         memset(out->bytes, 0, sizeof(out->bytes));
         return -1;
     }
