@@ -14,6 +14,10 @@
  *	struct cfg_ctx *ctx;
  *	const config_setting_t *group;
  *	enum policy_mode *out;
+ *
+ *	size_t	config_check_pins(cfg, warns)
+ *	const struct config *cfg;
+ *	struct tp_errlist *warns;
  * DESCRIPTION
  *	Fills ctx->cfg->policies. policies[i] is the i-th group of the
  *	policies list, and i is the value stored in the recipient and sender
@@ -30,6 +34,10 @@
  *
  *	cfg_mode() reads "enforce" or "monitor", for a policy's mode and
  *	for the global one.
+ *
+ *	config_check_pins() warns, after a successful load, about policies
+ *	with cert_fingerprint when no policy_socket is configured: only the
+ *	policy service (and Sendmail's {cert_md5}) passes fingerprints.
  * DIAGNOSTICS
  *	FILE:LINE: message, added to ctx->rd.errs; see tlspolicyd.conf(5).
  *--*/

@@ -30,6 +30,12 @@
  *	empty {cert_subject} when the client sent no certificate. Both reduce
  *	to the same *_cn fact: the CN, or NULL when there is none.
  *
+ *	Certificate fingerprints (Postfix's policy service: ccert_fingerprint
+ *	and ccert_pubkey_fingerprint; Sendmail: {cert_md5}) are read by
+ *	certfp(3): hex with or without colons, the digest known by its
+ *	length. An empty or unparsable value is no fingerprint, which no pin
+ *	matches.
+ *
  *	address_parse() reads a mailbox the way a lenient MTA does. It never
  *	copies more than a bounded domain and never reads past the NUL, so
  *	any hostile input ends as ADDR_INVALID.

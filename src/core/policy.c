@@ -10,7 +10,8 @@
  * DESCRIPTION
  *	policy_decide() finds the policies in force for one recipient, then
  *	runs each requirement predicate (TLS, version, cipher, bits, verified
- *	certificate, certificate name) against each of them, in that order.
+ *	certificate, certificate name, certificate pin) against each of them,
+ *	in that order.
  *	Requiring every policy in force to be met is the strictest
  *	combination of SPEC.md: the highest level and version floor, the
  *	intersection of the cipher sets, the highest bit floor.
@@ -20,6 +21,13 @@
  *	the decision rejects when any failing enforcing policy says reject
  *	(reject beats tempfail). The deciding policy, whose reply text is
  *	used, is the first in configuration order that fails that reason.
+ *
+ *	A policy with pins (cert_fingerprint) verifies the certificate by
+ *	them instead of by a CA, as Postfix's "fingerprint" level does: it is
+ *	met when the certificate or public-key fingerprint the front end
+ *	passed equals one of its pins, and fails as cert_mismatch when none
+ *	does or none was passed. A pin match of a policy in force makes the
+ *	record's cert_verified yes.
  *
  *	Pure: no I/O, no clock, no allocation, no globals. The optional trace
  *	receives one line per step, for --explain.
