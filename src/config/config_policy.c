@@ -15,8 +15,9 @@
  *	const config_setting_t *group;
  *	enum policy_mode *out;
  *
- *	size_t	config_check_pins(cfg, warns)
+ *	size_t	config_check_pins(cfg, policy_served, warns)
  *	const struct config *cfg;
+ *	bool	policy_served;
  *	struct tp_errlist *warns;
  * DESCRIPTION
  *	Fills ctx->cfg->policies. policies[i] is the i-th group of the
@@ -497,11 +498,11 @@ static size_t warn_pinned(const struct config *cfg, const struct policy *p, stru
 }
 
 /* config_check_pins - pinned policies without a front end that passes fingerprints */
-size_t config_check_pins(const struct config *cfg, struct tp_errlist *warns)
+size_t config_check_pins(const struct config *cfg, bool policy_served, struct tp_errlist *warns)
 {
     size_t i, n = 0;
 
-    if (cfg->policy_socket != NULL)
+    if (cfg->policy_socket != NULL || policy_served)
         return 0;
     n += warn_pinned(cfg, &cfg->policies.dflt, warns);
     for (i = 0; i < cfg->policies.npolicies; i++)

@@ -91,4 +91,31 @@ err=$("$D" -c "$tmp/t.conf" --explain $TLS cert_fingerprint="AB:CD:E" rcpt=u@oth
 t_eq "--explain: an unparsable fingerprint is a usage error" 2 "$rc"
 t_match "--explain: names the key" 'invalid value for cert_fingerprint: "AB:CD:E"' "$err"
 
+# With a policy service (policy_socket in the file, or -s) nothing is warned about.
+sed '1a policy_socket = "inet:127.0.0.1:10040";' "$tmp/t.conf" >"$tmp/policy.conf"
+out=$("$D" -n -c "$tmp/policy.conf" 2>&1); rc=$?
+t_eq "-n with policy_socket: valid" 0 "$rc"
+t_nomatch "-n with policy_socket: no pinning warning" 'pins certificates' "$out"
+out=$("$D" -n -s inet:127.0.0.1:10040 -c "$tmp/t.conf" 2>&1); rc=$?
+t_eq "-n -s: valid" 0 "$rc"
+t_nomatch "-n -s: no pinning warning" 'pins certificates' "$out"
+
+# The policy service's own attributes, through --explain-policy-request
+req() { # req RECIPIENT CCERT_FINGERPRINT CCERT_PUBKEY_FINGERPRINT
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.7\nclient_port=4711\n'
+    printf 'instance=1a2b.3c\nsender=a@partner.example\nrecipient=%s\nencryption_protocol=TLSv1.3\n' "$1"
+    printf 'encryption_cipher=TLS_AES_256_GCM_SHA384\nencryption_keysize=256\nccert_subject=\nccert_issuer=\n'
+    printf 'ccert_fingerprint=%s\nccert_pubkey_fingerprint=%s\n\n' "$2" "$3"
+}
+out=$(req u@other.example "$fp256" "" | "$D" -c "$tmp/policy.conf" --explain-policy-request -); rc=$?
+t_eq "--explain-policy-request exits 0" 0 "$rc"
+t_match "policy service: ccert_fingerprint matches the pin: DUNNO" '^action=DUNNO$' "$out"
+t_match "policy service: accepted as verified" ' action=accept would=- reason=tls_ok policy=partner,default level=verified .* cert_verified=yes ' "$out"
+out=$(req u@keypin.example "$fp256" "$(printf '%s' "$key256" | sed 's/../&:/g; s/:$//')" |
+    "$D" -c "$tmp/policy.conf" --explain-policy-request -)
+t_match "policy service: ccert_pubkey_fingerprint (with colons) matches the key pin" '^action=DUNNO$' "$out"
+out=$(req u@other.example "" "" | "$D" -c "$tmp/policy.conf" --explain-policy-request -)
+t_match "policy service: no fingerprint: 550 5.7.1" '^action=550 5\.7\.1 Verified client certificate required for mail to <u@other\.example> \(domain other\.example\): certificate fingerprint not accepted$' "$out"
+t_match "policy service: no fingerprint: cert_mismatch record" ' action=reject would=- reason=cert_mismatch policy=partner ' "$out"
+
 t_done

@@ -84,4 +84,22 @@ t_match "Postfix's milter: cert_mismatch although its CA trusts the certificate"
 
 daemon_stop; rc=$?
 t_eq "SIGTERM stops the daemon cleanly" 0 "$rc"
+
+# Serving the policy service as well (-s): fingerprints can arrive, no warning.
+PORT2=$(free_port "$PORT")
+user_opt=""
+[ "$(id -u)" = 0 ] && user_opt="-u nobody"
+# shellcheck disable=SC2086
+(exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
+    "$D" -f $user_opt -P "$tmp/pid2" -p "inet:$PORT@127.0.0.1" -s "inet:127.0.0.1:$PORT2" -c "$tmp/t.conf" \
+    >"$tmp/daemon2.log" 2>&1) &
+DPID=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q 'message="starting: socket' "$tmp/daemon2.log" 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+t_match "with -s the daemon serves both front ends" "message=\"starting: socket inet:$PORT@127.0.0.1, policy_socket inet:127.0.0.1:$PORT2, " "$(cat "$tmp/daemon2.log")"
+t_nomatch "with -s no pinning warning at start-up" 'pins certificates' "$(cat "$tmp/daemon2.log")"
+daemon_stop; rc=$?
+t_eq "SIGTERM stops the second daemon cleanly" 0 "$rc"
 t_done

@@ -990,7 +990,7 @@ static void test_pins(void **state)
     assert_int_equal(cfg->policies.policies[1].npins, 0);
     assert_null(cfg->policy_socket);
     tp_errlist_init(&warns);
-    assert_int_equal(config_check_pins(cfg, &warns), 1);
+    assert_int_equal(config_check_pins(cfg, false, &warns), 1);
     tp_error_format(&warns.items[0], got, sizeof(got));
     snprintf(path, sizeof(path), "%s/pins.conf", tmpdir);
     snprintf(want, sizeof(want),
@@ -999,9 +999,18 @@ static void test_pins(void **state)
              " through Postfix's milter this policy decides cert_mismatch",
              path);
     assert_string_equal(got, want);
+    /* A policy service runs: -s, or policy_socket in the file. */
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(cfg, true, &warns), 0);
+    config_free(cfg);
+    cfg = load_ok("pins-policy", "policy_socket = \"inet:127.0.0.1:10040\";\n" "policies = ( { name = \"p\";"
+                  " sender_domains = [ \"p.example\" ]; level = \"verified\"; cert_fingerprint = [ " PIN1 " ]; } );\n");
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(cfg, false, &warns), 0);
+    assert_int_equal(warns.n, 0);
     none = load_ok("nopins", GDPR("verified", ""));
     tp_errlist_init(&warns);
-    assert_int_equal(config_check_pins(none, &warns), 0);
+    assert_int_equal(config_check_pins(none, false, &warns), 0);
     assert_int_equal(warns.n, 0);
     config_free(none);
     config_free(cfg);
