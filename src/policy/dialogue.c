@@ -50,9 +50,11 @@ struct policy_conn {
     char client[KEY_MAX];                /* the session's client, as a key */
     char instance[POLICY_VALUE_MAX + 1]; /* the message's, "" before MAIL */
     bool in_message;
-    unsigned long accepted; /* recipients we let pass in this message */
-    bool unseen_checked;    /* recipient_count compared with them */
-    unsigned long rcpts;    /* RCPT requests decided in this message */
+    unsigned long accepted;       /* recipients we let pass in this message */
+    bool unseen_checked;          /* recipient_count compared with them */
+    unsigned long rcpts;          /* RCPT requests decided in this message */
+    bool refused;                 /* the message was refused at DATA or END-OF-MESSAGE: */
+    struct session_reply refusal; /* the answer to its every later request */
 };
 
 /* Postfix accepts "postmaster" without asking (RFC 5321 4.5.1). */
@@ -223,6 +225,7 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         conn->in_message = true;
         conn->accepted = 0;
         conn->unseen_checked = false;
+        conn->refused = false;
         conn->rcpts = 0;
     }
     session_queue_id(conn->session, attr(req, "queue_id"));
@@ -334,12 +337,20 @@ static void data(struct policy_conn *conn, const struct policy_request *req, boo
 {
     struct session_reply worst;
 
+    /* A client may say DATA again after a refusal: the same answer, no
+       second decision. The message stays the current one until MAIL. */
+    if (same_message(conn, req) && conn->refused) {
+        reply_of(&conn->refusal, reply);
+        return;
+    }
     unseen(conn, req, &worst);
     if (same_message(conn, req) && worst.action != DECISION_ACCEPT) {
-        /* Refused as a whole: its accepted recipients are logged without
-           a queue id, as those of an aborted message are. */
+        /* Refused as a whole: its accepted recipients are logged now, as
+           those of an aborted message are (with the queue id Postfix
+           had given it, if any: its log says that the queue file went). */
         session_abort(conn->session);
-        conn->in_message = false;
+        conn->refused = true;
+        conn->refusal = worst;
     } else if (same_message(conn, req)) {
         session_queue_id(conn->session, attr(req, "queue_id"));
         if (end) {
