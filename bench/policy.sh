@@ -35,7 +35,8 @@ L=$builddir/bench/policyload
 conns=${CONNS:-1 16 256}
 secs=${RUN_SECONDS:-10}
 for f in "$D" "$L"; do [ -x "$f" ] || { echo "policy.sh: $f: not built" >&2; exit 1; }; done
-. "$srcdir/tests/integration/lib.sh" # free_port, wait_port
+. "$srcdir/tests/integration/lib.sh" # free_port
+. "$srcdir/tests/e2e/lib.sh"         # wait_listen: from /proc/net/tcp, in any sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicyd-policy.XXXXXX")
 chmod 755 "$tmp"
@@ -61,7 +62,7 @@ until grep -q 'message="starting' "$tmp/td.log" 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done
-wait_port "$port" up || { cat "$tmp/td.log" >&2; exit 1; }
+wait_listen "$port" up || { cat "$tmp/td.log" >&2; exit 1; }
 
 # field KEY FILE - the value of one "key value" line of policyload's output
 field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }

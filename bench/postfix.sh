@@ -67,7 +67,16 @@
 # ENVIRONMENT
 #	ROUNDS (5), MESSAGES (1000), SESSIONS (20), RCPTS (3), WARMUP
 #	(100), CONFIGS (the five names above, in that order; a subset
-#	runs only those).
+#	runs only those), FILTER_NICE (0: the nice value the filters,
+#	tlspolicyd and nullmilter, run at; see below).
+# BUGS
+#	On a machine whose cores are all busy (other jobs, or the run
+#	itself), every thread gets its share of the CPU: a filter's few
+#	threads then wait behind the twenty smtpd processes, and every
+#	smtpd waits on the filter, so a filter costs more wall time than
+#	the CPU it uses. The "filter CPU per message" column (what the
+#	filter process used during the run, from /proc/PID/stat) and a run
+#	with FILTER_NICE=-10 tell that apart.
 #--
 
 set -eu
@@ -85,6 +94,7 @@ nsess=${SESSIONS:-20}
 rcpts=${RCPTS:-3}
 warmup=${WARMUP:-100}
 configs=${CONFIGS:-nofilter access policy nullmilter milter}
+fnice=${FILTER_NICE:-0}
 domains="other.example shop.example mail.customer.example partner.example"
 ndom=4
 
@@ -147,7 +157,8 @@ EOF
 # reaching nothing of the machine's; ready at its "starting" notice
 td_start() {
     # shellcheck disable=SC2086
-    (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' x \
+    (exec nice -n "$fnice" unshare -m \
+        sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' x \
         "$D" -f -u nobody -P "$tmp/$1.pid" "$2" "$3" -c "$tmp/td.conf" >"$tmp/$1.log" 2>&1) &
     pid=$!
     i=0
@@ -242,7 +253,7 @@ start_all() {
         td_milter=$pid ;;
     esac
     case " $configs " in *" nullmilter "*)
-        "$N" -p "inet:$NULL_PORT@127.0.0.1" >"$tmp/nullmilter.log" 2>&1 &
+        nice -n "$fnice" "$N" -p "inet:$NULL_PORT@127.0.0.1" >"$tmp/nullmilter.log" 2>&1 &
         nm_pid=$!
         wait_listen "$NULL_PORT" up || die "nullmilter did not start: $(cat "$tmp/nullmilter.log")"
         ;;
@@ -271,16 +282,29 @@ wait_count() {
     [ "$got" -eq "$4" ] || return 1
 }
 
+# cpu_s PID - the CPU time (user + system, all threads) PID has used, in seconds
+cpu_s() {
+    awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# filter_pid CONFIG - the filter process of a configuration, or nothing
+filter_pid() {
+    case $1 in policy) echo "$td_policy" ;; milter) echo "$td_milter" ;; nullmilter) echo "$nm_pid" ;; *) ;; esac
+}
+
 # td_of CONFIG - the tlspolicyd log name of a configuration, or nothing
 td_of() {
     case $1 in policy) echo policy ;; milter) echo milter ;; *) ;; esac
 }
 
 # run_config CONFIG MSGS TAG - smtp-source through CONFIG's port: four processes,
-# one domain each; sets secs. Fails unless every message went through.
+# one domain each; sets secs, and cpu (what the filter used, or -). Fails
+# unless every message went through.
 run_config() {
     port=$(eval "echo \$P_$1")
     td=$(td_of "$1")
+    fp=$(filter_pid "$1")
+    [ -z "$fp" ] || cpu0=$(cpu_s "$fp")
     from=$(wc -l <"$tmp/maillog")
     [ -z "$td" ] || td_from=$(wc -l <"$tmp/$td.log")
     pids=""
@@ -307,6 +331,8 @@ run_config() {
     n=$(count 'reject\|warning\|error\|fatal\|panic' "$tmp/maillog" "$from")
     [ "$n" = 0 ] || die "$1 ($3): $n reject/warning lines: $(tail -n "+$((from + 1))" "$tmp/maillog" |
         grep 'reject\|warning\|error\|fatal\|panic' | head -n 5)"
+    cpu=-
+    [ -z "$fp" ] || cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$fp")" 'BEGIN { printf "%.2f", b - a }')
     [ -n "$td" ] || return 0
     i=0
     while [ "$(count '^event=decision ' "$tmp/$td.log" "$td_from")" -lt "$want" ] && [ $i -lt 100 ]; do
@@ -319,6 +345,7 @@ run_config() {
     [ "$n" -eq "$want" ] || die "$1 ($3): only $n of the $want decisions are accept/plaintext_allowed"
 }
 
+hz=$(getconf CLK_TCK)
 start_all
 echo "## Postfix end to end: smtp-source through five ways of filtering"
 echo
@@ -331,7 +358,7 @@ echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
 rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git -C "$srcdir" status --porcelain 2>/dev/null)" ] || rev="$rev (modified)"
 echo "| source | $rev |"
-echo "| command | \`ROUNDS=$rounds MESSAGES=$nmsg SESSIONS=$nsess RCPTS=$rcpts sh bench/postfix.sh BUILDDIR\` |"
+echo "| command | \`FILTER_NICE=$fnice ROUNDS=$rounds MESSAGES=$nmsg SESSIONS=$nsess RCPTS=$rcpts sh bench/postfix.sh BUILDDIR\` |"
 echo "| per run | 4 x \`smtp-source -s $((nsess / ndom)) -m $((nmsg / ndom)) -r $rcpts" \
     "-t rcpt@DOMAIN\` in parallel: $nsess sessions, $nmsg messages, $((nmsg * rcpts)) recipients |"
 echo
@@ -344,8 +371,8 @@ while [ $r -lt "$rounds" ]; do
     order=$(echo $configs | awk -v r="$r" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r) % NF + 1) }')
     for c in $order; do
         run_config "$c" "$nmsg" "r$r-$c"
-        echo "$r $c $secs" >>"$tmp/times"
-        echo "round $((r + 1))/$rounds $c ${secs}s" >&2
+        echo "$r $c $secs $cpu" >>"$tmp/times"
+        echo "round $((r + 1))/$rounds $c ${secs}s, filter CPU ${cpu}s" >&2
     done
     r=$((r + 1))
 done
@@ -354,7 +381,7 @@ done
 awk -v msgs="$nmsg" -v cfgs="$configs" -v n="$ncfg" '
 function sort(a, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
 function median(a, k) { sort(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-{ t[$2, $1] = $3; r = $1 + 1 > r ? $1 + 1 : r }
+{ t[$2, $1] = $3; u[$2, $1] = $4; r = $1 + 1 > r ? $1 + 1 : r }
 function ratio(num, den, label,   i, k, v, m, lo, hi) {
     if (!((num, 0) in t) || !((den, 0) in t)) return
     for (i = 0; i < r; i++) v[i + 1] = t[den, i] / t[num, i]
@@ -368,13 +395,18 @@ END {
     label["policy"] = "tlspolicyd, policy service"
     label["nullmilter"] = "null milter (libmilter, every callback continues)"
     label["milter"] = "tlspolicyd, milter"
-    print "| configuration | wall time, median (range) | messages/s, median (range) |"
-    print "|---|---|---|"
+    print "| configuration | wall time, median (range) | messages/s, median (range) | filter CPU per message |"
+    print "|---|---|---|---|"
     for (j = 1; j <= n; j++) {
         for (i = 0; i < r; i++) v[i + 1] = t[c[j], i]
         med[c[j]] = median(v, r)
-        printf "| %s | %.2f s (%.2f-%.2f) | %.0f (%.0f-%.0f) |\n", label[c[j]], med[c[j]], v[1], v[r],
-            msgs / med[c[j]], msgs / v[r], msgs / v[1]
+        cpu = "-"
+        if (u[c[j], 0] != "-") {
+            for (i = 0; i < r; i++) w[i + 1] = u[c[j], i]
+            cpu = sprintf("%.0f us", median(w, r) / msgs * 1e6)
+        }
+        printf "| %s | %.2f s (%.2f-%.2f) | %.0f (%.0f-%.0f) | %s |\n", label[c[j]], med[c[j]], v[1], v[r],
+            msgs / med[c[j]], msgs / v[r], msgs / v[1], cpu
     }
     print ""
     print "| throughput ratio | of the medians | per round, median (range) |"
