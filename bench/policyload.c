@@ -22,8 +22,8 @@
  *	PCT % (default 50). It sends 1 to MAX_MSGS messages (default 3),
  *	each with an instance of its own: 1 to MAX_RCPTS RCPT requests
  *	(default 5; half of the recipients in the required domain, default
- *	gdpr.example; the queue_id empty on the first RCPT, as Postfix
- *	creates the queue file after the first accepted recipient), then,
+ *	gdpr.example; the queue_id empty until a recipient was accepted,
+ *	as Postfix creates the queue file after the first accepted one), then,
  *	when a recipient was accepted, one END-OF-MESSAGE request, as
  *	smtpd_end_of_data_restrictions sends it. Every request carries the
  *	attributes Postfix 3.7 sends, in its order, empty ones as "name=".
@@ -209,9 +209,9 @@ static void build_request(struct conn *c)
                  "encryption_protocol=%s\nencryption_cipher=%s\nencryption_keysize=%s\n"
                  "etrn_domain=\nstress=\nclient_port=%u\npolicy_context=\n"
                  "server_address=127.0.0.1\nserver_port=25\n\n",
-                 rcpt ? "RCPT" : "END-OF-MESSAGE", c->client_name, rcpt && c->rcpt_k == 1 ? "" : c->qid,
-                 c->session, recipient, rcpt ? 0 : c->accepted, c->client_addr, c->client_name,
-                 c->client_name, c->instance, rcpt ? 0 : 2048, c->tls ? "TLSv1.3" : "",
+                 rcpt ? "RCPT" : "END-OF-MESSAGE", c->client_name, c->accepted ? c->qid : "", c->session,
+                 recipient, rcpt ? 0 : c->accepted, c->client_addr, c->client_name, c->client_name,
+                 c->instance, rcpt ? 0 : 2048, c->tls ? "TLSv1.3" : "",
                  c->tls ? "TLS_AES_256_GCM_SHA384" : "", c->tls ? "256" : "", c->client_port);
     if (n < 0 || (size_t) n >= sizeof(c->out))
         abort(); /* our own request; it cannot be input */
