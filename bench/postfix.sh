@@ -74,7 +74,7 @@
 #	itself), every thread gets its share of the CPU: a filter's few
 #	threads then wait behind the twenty smtpd processes, and every
 #	smtpd waits on the filter, so a filter costs more wall time than
-#	the CPU it uses. The "filter CPU per message" column (what the
+#	the CPU it uses. The "CPU per message" column, filter part (what the
 #	filter process used during the run, from /proc/PID/stat) and a run
 #	with FILTER_NICE=-10 tell that apart.
 #--
@@ -260,6 +260,8 @@ start_all() {
     esac
     pf_config
     pf_ctl start >"$tmp/postfix-start.log" 2>&1 || die "postfix start: $(cat "$tmp/postfix-start.log")"
+    master=$(pf_master_pid)
+    [ -n "$master" ] || die "no Postfix master"
     for c in $configs; do
         eval "wait_listen \$P_$c up" || die "Postfix does not listen for $c: $(tail -n 20 "$tmp/maillog")"
     done
@@ -287,6 +289,15 @@ cpu_s() {
     awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
 }
 
+# pf_cpu_s - the CPU time Postfix has used, in seconds: its master, the
+# daemons it runs now and those that have exited (the master's cutime)
+pf_cpu_s() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$master" -v hz="$hz" '{
+        pid = $1; sub(/^.*\) /, "")
+        if (pid == m) t += $12 + $13 + $14 + $15; else if ($2 == m) t += $12 + $13
+    } END { printf "%.2f", t / hz }'
+}
+
 # filter_pid CONFIG - the filter process of a configuration, or nothing
 filter_pid() {
     case $1 in policy) echo "$td_policy" ;; milter) echo "$td_milter" ;; nullmilter) echo "$nm_pid" ;; *) ;; esac
@@ -298,13 +309,15 @@ td_of() {
 }
 
 # run_config CONFIG MSGS TAG - smtp-source through CONFIG's port: four processes,
-# one domain each; sets secs, and cpu (what the filter used, or -). Fails
+# one domain each; sets secs, cpu (what the filter used, or -) and pcpu
+# (what Postfix used: smtpd, cleanup, qmgr, discard ...). Fails
 # unless every message went through.
 run_config() {
     port=$(eval "echo \$P_$1")
     td=$(td_of "$1")
     fp=$(filter_pid "$1")
     [ -z "$fp" ] || cpu0=$(cpu_s "$fp")
+    pcpu0=$(pf_cpu_s)
     from=$(wc -l <"$tmp/maillog")
     [ -z "$td" ] || td_from=$(wc -l <"$tmp/$td.log")
     pids=""
@@ -331,6 +344,7 @@ run_config() {
     n=$(count 'reject\|warning\|error\|fatal\|panic' "$tmp/maillog" "$from")
     [ "$n" = 0 ] || die "$1 ($3): $n reject/warning lines: $(tail -n "+$((from + 1))" "$tmp/maillog" |
         grep 'reject\|warning\|error\|fatal\|panic' | head -n 5)"
+    pcpu=$(awk -v a="$pcpu0" -v b="$(pf_cpu_s)" 'BEGIN { printf "%.2f", b - a }')
     cpu=-
     [ -z "$fp" ] || cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$fp")" 'BEGIN { printf "%.2f", b - a }')
     [ -n "$td" ] || return 0
@@ -371,8 +385,8 @@ while [ $r -lt "$rounds" ]; do
     order=$(echo $configs | awk -v r="$r" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r) % NF + 1) }')
     for c in $order; do
         run_config "$c" "$nmsg" "r$r-$c"
-        echo "$r $c $secs $cpu" >>"$tmp/times"
-        echo "round $((r + 1))/$rounds $c ${secs}s, filter CPU ${cpu}s" >&2
+        echo "$r $c $secs $cpu $pcpu" >>"$tmp/times"
+        echo "round $((r + 1))/$rounds $c ${secs}s, filter CPU ${cpu}s, Postfix CPU ${pcpu}s" >&2
     done
     r=$((r + 1))
 done
@@ -381,7 +395,7 @@ done
 awk -v msgs="$nmsg" -v cfgs="$configs" -v n="$ncfg" '
 function sort(a, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
 function median(a, k) { sort(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-{ t[$2, $1] = $3; u[$2, $1] = $4; r = $1 + 1 > r ? $1 + 1 : r }
+{ t[$2, $1] = $3; u[$2, $1] = $4; p[$2, $1] = $5; r = $1 + 1 > r ? $1 + 1 : r }
 function ratio(num, den, label,   i, k, v, m, lo, hi) {
     if (!((num, 0) in t) || !((den, 0) in t)) return
     for (i = 0; i < r; i++) v[i + 1] = t[den, i] / t[num, i]
@@ -395,7 +409,7 @@ END {
     label["policy"] = "tlspolicyd, policy service"
     label["nullmilter"] = "null milter (libmilter, every callback continues)"
     label["milter"] = "tlspolicyd, milter"
-    print "| configuration | wall time, median (range) | messages/s, median (range) | filter CPU per message |"
+    print "| configuration | wall time, median (range) | messages/s, median (range) | CPU per message: Postfix, filter |"
     print "|---|---|---|---|"
     for (j = 1; j <= n; j++) {
         for (i = 0; i < r; i++) v[i + 1] = t[c[j], i]
@@ -405,8 +419,10 @@ END {
             for (i = 0; i < r; i++) w[i + 1] = u[c[j], i]
             cpu = sprintf("%.0f us", median(w, r) / msgs * 1e6)
         }
-        printf "| %s | %.2f s (%.2f-%.2f) | %.0f (%.0f-%.0f) | %s |\n", label[c[j]], med[c[j]], v[1], v[r],
-            msgs / med[c[j]], msgs / v[r], msgs / v[1], cpu
+        for (i = 0; i < r; i++) w[i + 1] = p[c[j], i]
+        pcpu = sprintf("%.0f us", median(w, r) / msgs * 1e6)
+        printf "| %s | %.2f s (%.2f-%.2f) | %.0f (%.0f-%.0f) | %s, %s |\n", label[c[j]], med[c[j]], v[1], v[r],
+            msgs / med[c[j]], msgs / v[r], msgs / v[1], pcpu, cpu
     }
     print ""
     print "| throughput ratio | of the medians | per round, median (range) |"
