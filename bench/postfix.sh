@@ -74,9 +74,13 @@
 #	itself), every thread gets its share of the CPU: a filter's few
 #	threads then wait behind the twenty smtpd processes, and every
 #	smtpd waits on the filter, so a filter costs more wall time than
-#	the CPU it uses. The "CPU per message" column, filter part (what the
-#	filter process used during the run, from /proc/PID/stat) and a run
-#	with FILTER_NICE=-10 tell that apart.
+#	the CPU it uses. The "CPU per message" columns tell that apart:
+#	Postfix's (its master, its daemons and those that exited during the
+#	run, the queue drain included) and the filter's (the filter process,
+#	all threads, from /proc/PID/stat); so does a run with
+#	FILTER_NICE=-10. tlspolicyd runs with -f, so it writes every record
+#	twice (stderr, which the run reads to count decisions, and syslog,
+#	here /dev/null): its CPU figure is an upper bound.
 #--
 
 set -eu
