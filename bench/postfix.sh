@@ -82,6 +82,7 @@
 #	twice (stderr, which the run reads to count decisions, and syslog,
 #	here /dev/null): its CPU figure is an upper bound.
 #--
+# shellcheck disable=SC2034,SC2154 # P_* are set and read through eval; pf_stop reads SMTP_PORT
 
 set -eu
 [ $# -eq 1 ] || { echo "usage: sh bench/postfix.sh BUILDDIR" >&2; exit 2; }
@@ -137,7 +138,6 @@ trap 'exit 130' INT TERM HUP
 
 # ports: one smtpd service per configuration, and the filters' sockets
 used=""
-# shellcheck disable=SC2034,SC2154 # P_*, *_PORT and SMTP_PORT (pf_stop) are set and read through eval
 for name in P_nofilter P_access P_policy P_nullmilter P_milter POLICY_PORT MILTER_PORT NULL_PORT; do
     p=$(free_port)
     while case " $used " in *" $p "*) true ;; *) false ;; esac do p=$(free_port); done
