@@ -28,7 +28,8 @@ L=$builddir/bench/milterload
 conc=${CONC:-20}
 secs=${RUN_SECONDS:-10}
 for f in "$D" "$L"; do [ -x "$f" ] || { echo "milter.sh: $f: not built" >&2; exit 1; }; done
-. "$srcdir/tests/integration/lib.sh" # free_port, wait_port
+. "$srcdir/tests/integration/lib.sh" # free_port
+. "$srcdir/tests/e2e/lib.sh"         # wait_listen: from /proc/net/tcp, in any sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicyd-milter.XXXXXX")
 tmp=$(cd "$tmp" && pwd) # the state path must be absolute
@@ -54,7 +55,7 @@ run() {
     (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' x \
         "$D" -f $user_opt -P "$tmp/pid" -p "inet:$port@127.0.0.1" -c "$tmp/$1.conf" >"$tmp/$1.log" 2>&1) &
     dpid=$!
-    wait_port "$port" up || { cat "$tmp/$1.log" >&2; exit 1; }
+    wait_listen "$port" up || { cat "$tmp/$1.log" >&2; exit 1; }
     echo "### learning $1: milterload -p PORT -c $conc -t $secs -r 5 --tls-share 50"
     rc=0
     "$L" -p "$port" -c "$conc" -t "$secs" -r 5 --tls-share 50 || rc=$?
