@@ -23,8 +23,10 @@
 #			"required" domain gdpr.example to reject_plaintext_session:
 #			how an administrator does it with Postfix alone
 #	policy		tlspolicyd as policy service: check_policy_service
-#			in smtpd_recipient_restrictions and
-#			smtpd_end_of_data_restrictions (tlspolicyd -s)
+#			in smtpd_recipient_restrictions,
+#			smtpd_data_restrictions and
+#			smtpd_end_of_data_restrictions (tlspolicyd -s), as
+#			contrib/postfix/policy.cf.snippet recommends
 #	nullmilter	bench/nullmilter, every callback continues: what
 #			the milter interface alone costs
 #	milter		tlspolicyd as milter (smtpd_milters, tlspolicyd -p)
@@ -220,6 +222,7 @@ $P_access $svc
   -o { smtpd_recipient_restrictions = check_recipient_access hash:$pf/tls_required, permit }
 $P_policy $svc
   -o { smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit }
+  -o { smtpd_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT }
   -o { smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT }
 $P_nullmilter $svc
   -o smtpd_milters=inet:127.0.0.1:$NULL_PORT
