@@ -61,9 +61,6 @@
 #define HASH_KEY_MIN       16   /* HMAC-SHA256 keys shorter than this are guessable */
 #define HASH_KEY_MAX       4096 /* a bound, so that a device file cannot be read forever */
 
-/* Nothing serves policy_socket yet: the key is refused. Set to 1 with the server. */
-#define POLICY_SOCKET_SERVED 0
-
 /* hash_stream - feed an open file to the configuration hash and,
    for the configuration file itself, to the @include scan */
 static int hash_stream(struct cfg_ctx *ctx, FILE *fp, struct cfg_scan *scan)
@@ -175,17 +172,13 @@ static void load_socket(struct cfg_ctx *ctx, const config_setting_t *root, const
 static void load_daemon(struct cfg_ctx *ctx, const config_setting_t *root)
 {
     struct config *cfg = ctx->cfg;
-    const config_setting_t *s;
 
     load_socket(ctx, root, "socket", &cfg->socket, valid_milter_socket,
                 "unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST, PORT 1 to 65535");
-    /* Postfix defers all mail when its policy service does not answer. */
-    if (POLICY_SOCKET_SERVED)
-        load_socket(ctx, root, "policy_socket", &cfg->policy_socket, valid_policy_socket,
-                    "inet:HOST:PORT, PORT 1 to 65535, or unix:PATH");
-    else if ((s = cfg_get(root, "policy_socket", CT_STRING)) != NULL)
-        cfg_error(&ctx->rd, s,
-                  "policy_socket: the Postfix policy delegation service is not available in this version");
+    /* Without socket and with policy_socket, only the policy service runs. */
+    cfg->socket_set = cfg_get(root, "socket", CT_STRING) != NULL;
+    load_socket(ctx, root, "policy_socket", &cfg->policy_socket, valid_policy_socket,
+                "inet:HOST:PORT, PORT 1 to 65535, or unix:PATH");
     cfg_string(&ctx->rd, root, "pidfile", &cfg->pidfile);
     cfg_string(&ctx->rd, root, "user", &cfg->user);
     cfg_mode(ctx, root, &cfg->policies.mode);

@@ -44,6 +44,7 @@ struct config {
 
     char *socket;
     char *policy_socket;             /* NULL: not configured */
+    bool socket_set;                 /* socket was in the file, not the default */
     char *pidfile;
     char *user;
 

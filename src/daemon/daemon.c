@@ -59,6 +59,7 @@
 #include "daemon/pidfile.h"
 #include "daemon/sockcheck.h"
 #include "milter/milter.h"
+#include "policy/server.h"
 #include "session/session.h"
 #include "state/store.h"
 
@@ -66,6 +67,7 @@ static int signal_pipe[2] = {-1, -1};
 static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
 static struct store *store;             /* the fallback rules' memory, opened once */
+static struct policy_server *policy;    /* NULL: no policy_socket */
 static char store_path[1024];
 static bool pidfile_written; /* only then is the name at exit ours to remove */
 
@@ -268,11 +270,22 @@ static const char *unix_path(const char *spec)
     return NULL;
 }
 
-/* drop_privileges - become USER:GROUP when started as root; the socket goes along */
-static int drop_privileges(const char *spec, const char *socket_spec)
+/* hand_socket - a unix socket to USER:GROUP; the MTA connects as a member of GROUP */
+static int hand_socket(const char *socket_spec, const char *spec, uid_t uid, gid_t gid)
+{
+    const char *path = socket_spec ? unix_path(socket_spec) : NULL;
+
+    if (path && (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0)) {
+        logger_notice(LOG_ERR, "cannot hand socket %s to %s: %s", path, spec, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* drop_privileges - become USER:GROUP when started as root; the sockets go along */
+static int drop_privileges(const char *spec, const char *socket_spec, const char *policy_spec)
 {
     char name[256];
-    const char *path = unix_path(socket_spec);
     uid_t uid;
     gid_t gid;
 
@@ -280,11 +293,8 @@ static int drop_privileges(const char *spec, const char *socket_spec)
         return 0;
     if (find_ids(spec, &uid, &gid, name, sizeof(name)) < 0)
         return -1;
-    /* The MTA connects as a member of GROUP: rw for owner and group. */
-    if (path && (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0)) {
-        logger_notice(LOG_ERR, "cannot hand socket %s to %s: %s", path, spec, strerror(errno));
+    if (hand_socket(socket_spec, spec, uid, gid) < 0 || hand_socket(policy_spec, spec, uid, gid) < 0)
         return -1;
-    }
     if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
         logger_notice(LOG_ERR, "cannot become %s: %s", spec, strerror(errno));
         return -1;
@@ -353,7 +363,7 @@ static void announce_ready(void)
 }
 
 /* main_loop - reload on SIGHUP, stop on SIGTERM/SIGINT, end with libmilter */
-static void main_loop(const char *config_path)
+static void main_loop(const char *config_path, bool milter)
 {
     bool stopping = false;
     char c;
@@ -370,6 +380,8 @@ static void main_loop(const char *config_path)
         } else if (c == 'T' && !stopping) {
             logger_notice(LOG_INFO, "stopping");
             stopping = true;
+            if (!milter)
+                return; /* the policy service alone: nothing else to wait for */
             milter_stop();
         }
     }
@@ -387,39 +399,92 @@ static int start_service(void)
     return 0;
 }
 
+/* open_sockets - the milter's and the policy service's, as root; 0 or -1 */
+static int open_sockets(const char *socket_spec, const char *policy_spec)
+{
+    mode_t old = umask(007);
+    struct tp_error err;
+    int rc = -1;
+
+    /* Before libmilter replaces a unix socket: it may be a live instance's. */
+    if (socket_spec &&
+        (sockcheck_free(socket_spec, &err) < 0 || milter_register(socket_spec, service, &err) < 0))
+        goto out;
+    if (policy_spec && (sockcheck_policy_free(policy_spec, &err) < 0 ||
+                        (policy = policy_server_open(policy_spec, &err)) == NULL))
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        logger_notice(LOG_ERR, "%s", err.msg);
+    umask(old);
+    return rc;
+}
+
 /* start - everything up to serving; 0 or -1 */
-static int start(const struct config *cfg, const struct daemon_options *o, const char *socket_spec)
+static int start(const struct config *cfg, const struct daemon_options *o, const char *socket_spec,
+                 const char *policy_spec)
 {
     const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
     const char *user = o->user ? o->user : cfg->user;
 
-    mode_t old = umask(007);
-    struct tp_error err;
-
-    /* Before libmilter replaces a unix socket: it may be a live instance's. */
-    if (sockcheck_free(socket_spec, &err) < 0 || milter_register(socket_spec, service, &err) < 0) {
-        logger_notice(LOG_ERR, "%s", err.msg);
+    if (open_sockets(socket_spec, policy_spec) < 0)
         return -1;
-    }
-    umask(old);
     if (!o->foreground && detach() < 0)
         return -1;
     /* In the foreground (systemd, a terminal) nobody needs the pidfile:
        failing to write it is reported, not fatal. */
     if (write_pidfile(pidfile) < 0 && !o->foreground)
         return -1;
-    return drop_privileges(user, socket_spec);
+    return drop_privileges(user, socket_spec, policy_spec);
 }
 
-/* daemon_run - the milter daemon */
+/* front_ends - the sockets to serve: -p/-s, else the configuration's;
+   no milter socket when only policy_socket was configured */
+static void front_ends(const struct config *cfg, const struct daemon_options *o, char *milter,
+                       char *policy_spec, size_t len)
+{
+    const char *p = o->policy_socket ? o->policy_socket : cfg->policy_socket;
+    const char *m = o->socket ? o->socket : cfg->socket;
+
+    if (o->socket == NULL && !cfg->socket_set && p != NULL)
+        m = NULL;
+    snprintf(milter, len, "%s", m ? m : "");
+    snprintf(policy_spec, len, "%s", p ? p : "");
+}
+
+/* start_front_ends - the policy service's threads, then libmilter's */
+static int start_front_ends(bool milter, pthread_t *tid, int *status)
+{
+    struct tp_error err;
+
+    if (policy && policy_server_start(policy, service, &err) < 0) {
+        logger_notice(LOG_ERR, "%s", err.msg);
+        return -1;
+    }
+    return milter ? start_serving(tid, status) : 0;
+}
+
+/* starting_notice - the readiness line: what is served, under which configuration */
+static void starting_notice(const char *socket_spec, const char *policy_spec, const char *path,
+                            const struct config *cfg)
+{
+    logger_notice(LOG_INFO, "starting: %s%s%s%s%s, configuration %s (hash %s), instance %s",
+                  *socket_spec ? "socket " : "", socket_spec, *socket_spec && *policy_spec ? ", " : "",
+                  *policy_spec ? "policy_socket " : "", policy_spec, path, cfg->hash, logger_instance());
+}
+
+/* daemon_run - the milter daemon and the policy service */
 int daemon_run(struct config *cfg, const struct daemon_options *o)
 {
     /* Copies: a reload frees the configuration these came from. */
-    char socket_spec[1024], pidfile[1024];
-    int status = -1;
+    char socket_spec[1024], policy_spec[1024], pidfile[1024];
+    int status = 0;
     pthread_t tid;
+    bool milter;
 
-    snprintf(socket_spec, sizeof(socket_spec), "%s", o->socket ? o->socket : cfg->socket);
+    front_ends(cfg, o, socket_spec, policy_spec, sizeof(socket_spec));
+    milter = *socket_spec != 0;
     snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
 
     /* Until the daemon is serving, errors go to the terminal as well. */
@@ -429,20 +494,24 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     log_mode_warnings(cfg);
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
-    if (config_ref_install(cfg) < 0 || catch_signals() < 0 || start(cfg, o, socket_spec) < 0)
+    if (config_ref_install(cfg) < 0 || catch_signals() < 0 ||
+        start(cfg, o, milter ? socket_spec : NULL, *policy_spec ? policy_spec : NULL) < 0)
         return 1;
     /* After detaching (the message carries the pid), before the store's map exists. */
     if (fault_guard_install(cfg->log.ident, cfg->log.facility, cfg->log.socket, o->foreground) < 0 ||
         open_store(cfg) < 0)
         return 1;
-    logger_notice(LOG_INFO, "starting: socket %s, configuration %s (hash %s), instance %s", socket_spec,
-                  o->config_path, cfg->hash, logger_instance());
-    if (start_serving(&tid, &status) < 0)
+    starting_notice(socket_spec, policy_spec, o->config_path, cfg);
+    if (start_front_ends(milter, &tid, &status) < 0)
         return 1;
     if (!o->foreground)
         announce_ready();
-    main_loop(o->config_path);
-    pthread_join(tid, NULL);
+    main_loop(o->config_path, milter);
+    if (milter)
+        pthread_join(tid, NULL);
+    /* Every open policy session's record, while the store is still there. */
+    policy_server_stop(policy);
+    policy = NULL;
     /* A refused name (a planted link, someone's file) is not ours to remove. */
     if (*pidfile && pidfile_written)
         unlink(pidfile);

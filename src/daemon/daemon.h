@@ -22,6 +22,7 @@ struct daemon_options {
     const char *config_path; /* re-read on SIGHUP */
     bool foreground;
     const char *socket;      /* overrides, NULL: from the configuration */
+    const char *policy_socket;
     const char *user;
     const char *pidfile;
 };

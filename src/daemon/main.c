@@ -4,10 +4,11 @@
  * SUMMARY
  *	inbound TLS policy milter: command line and life cycle
  * SYNOPSIS
- *	tlspolicyd [-f] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE]
+ *	tlspolicyd [-f] [-c FILE] [-p SOCKET] [-s SOCKET] [-u USER[:GROUP]] [-P PIDFILE]
  *	tlspolicyd -n [-c FILE]
  *	tlspolicyd -V
  *	tlspolicyd [-c FILE] --explain KEY=VALUE ...
+ *	tlspolicyd [-c FILE] --explain-policy-request FILE|-
  *	tlspolicyd [-c FILE] --state list|show KEY|forget KEY
  * DESCRIPTION
  *	Parses the command line, loads the configuration, and hands over to
@@ -21,6 +22,7 @@
 
 /* System library. */
 #include "build-config.h"
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include "config/config.h"
 #include "config/config_perm.h"
 #include "daemon/explain.h"
+#include "daemon/explain_policy.h"
 #include "daemon/statecmd.h"
 #include "milter/milter.h"
 #include "daemon/daemon.h"
@@ -49,6 +52,8 @@ struct options {
     bool check;
     bool version;
     const char *socket;
+    const char *policy_socket;
+    const char *policy_request; /* --explain-policy-request FILE, "-": stdin */
     const char *user;
     const char *pidfile;
     int explain_argc; /* -1: no --explain */
@@ -60,10 +65,11 @@ struct options {
 /* usage - the synopsis, on stderr */
 static int usage(void)
 {
-    fputs("usage: tlspolicyd [-f] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE]\n"
+    fputs("usage: tlspolicyd [-f] [-c FILE] [-p SOCKET] [-s SOCKET] [-u USER[:GROUP]] [-P PIDFILE]\n"
           "       tlspolicyd -n [-c FILE]\n"
           "       tlspolicyd -V\n"
           "       tlspolicyd [-c FILE] --explain KEY=VALUE ...\n"
+          "       tlspolicyd [-c FILE] --explain-policy-request FILE|-\n"
           "       tlspolicyd [-c FILE] --state list|show KEY|forget KEY\n",
           stderr);
     return 2;
@@ -74,6 +80,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         {"explain", no_argument, NULL, 'E'},
+        {"explain-policy-request", required_argument, NULL, 'R'},
         {"state", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -84,7 +91,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->config = DEFAULT_CONFIG;
     o->explain_argc = -1;
     o->state_argc = -1;
-    while ((c = getopt_long(argc, argv, "+c:fnp:u:P:Vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:fnp:s:u:P:Vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o->config = optarg;
@@ -97,6 +104,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'p':
             o->socket = optarg;
+            break;
+        case 's':
+            o->policy_socket = optarg;
+            break;
+        case 'R':
+            o->policy_request = optarg;
             break;
         case 'u':
             o->user = optarg;
@@ -185,6 +198,28 @@ static int run_explain(struct config *cfg, const struct options *o)
     return 0;
 }
 
+/* run_explain_policy - --explain-policy-request; takes cfg */
+static int run_explain_policy(struct config *cfg, const char *path)
+{
+    struct tp_error err;
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    int rc;
+
+    if (in == NULL) {
+        fprintf(stderr, "tlspolicyd: %s: %s\n", path, strerror(errno));
+        config_free(cfg);
+        return 2;
+    }
+    rc = explain_policy_run(cfg, in, stdout, &err);
+    if (in != stdin)
+        fclose(in);
+    if (rc < 0) {
+        fprintf(stderr, "tlspolicyd: %s\n", err.msg);
+        return 2;
+    }
+    return rc;
+}
+
 /* run_state - --state */
 static int run_state(const struct config *cfg, const struct options *o)
 {
@@ -216,12 +251,16 @@ int main(int argc, char **argv)
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);
         cfg = NULL; /* the session service released it */
+    } else if (o.policy_request) {
+        rc = run_explain_policy(cfg, o.policy_request);
+        cfg = NULL;
     } else if (o.state_argc >= 0) {
         rc = run_state(cfg, &o);
     } else {
         /* The daemon leaves its working directory; SIGHUP must still find the file. */
         char *abs = realpath(o.config, NULL);
-        struct daemon_options d = {abs ? abs : o.config, o.foreground, o.socket, o.user, o.pidfile};
+        struct daemon_options d = {abs ? abs : o.config, o.foreground, o.socket,
+                                   o.policy_socket,      o.user,       o.pidfile};
 
         rc = daemon_run(cfg, &d);
         free(abs);

@@ -9,6 +9,8 @@
  *	int	sockcheck_free(spec, err)
  *	const char *spec;
  *	struct tp_error *err;
+ *
+ *	int	sockcheck_policy_free(spec, err)
  * DESCRIPTION
  *	libmilter removes whatever is at a unix socket path before it
  *	binds (we ask it to, so that a crashed run's socket does not stop a
@@ -24,6 +26,9 @@
  *	- inet:PORT@HOST, inet6:PORT@HOST: a trial bind() with
  *	  SO_REUSEADDR, as libmilter binds; EADDRINUSE means someone
  *	  listens there. The trial socket is closed before libmilter binds.
+ *
+ *	The policy socket (Postfix's notation, inet:HOST:PORT) gets the
+ *	same checks, its spec rewritten into libmilter's notation.
  *
  *	The check runs as root, before the pidfile is written, so that a
  *	refused start changes nothing of the running instance.
@@ -148,4 +153,21 @@ int sockcheck_free(const char *spec, struct tp_error *err)
     if (strncmp(spec, "inet6:", 6) == 0)
         return check_inet(spec, spec + 6, AF_INET6, err);
     return 0;
+}
+
+/* sockcheck_policy_free - inet:HOST:PORT as inet:PORT@HOST, then as above */
+int sockcheck_policy_free(const char *spec, struct tp_error *err)
+{
+    const char *hp, *colon;
+    char milter[1100];
+    int n;
+
+    if (strncmp(spec, "inet:", 5) != 0 || (colon = strrchr(hp = spec + 5, ':')) == NULL)
+        return sockcheck_free(spec, err);
+    n = (int) (colon - hp);
+    if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']')
+        snprintf(milter, sizeof(milter), "inet6:%s@%.*s", colon + 1, n - 2, hp + 1);
+    else
+        snprintf(milter, sizeof(milter), "inet:%s@%.*s", colon + 1, n, hp);
+    return sockcheck_free(milter, err);
 }

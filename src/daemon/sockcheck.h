@@ -14,4 +14,7 @@
    process serves it, or the address cannot be bound */
 int sockcheck_free(const char *spec, struct tp_error *err);
 
+/* sockcheck_policy_free - the same for a policy socket, inet:HOST:PORT or unix:PATH */
+int sockcheck_policy_free(const char *spec, struct tp_error *err);
+
 #endif

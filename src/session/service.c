@@ -73,8 +73,8 @@ void session_service_free(struct session_service *svc)
     free(svc);
 }
 
-/* service_notice - an operational message to the sink */
-void service_notice(struct session_service *svc, int priority, const char *fmt, ...)
+/* session_service_notice - an operational message to the sink */
+void session_service_notice(struct session_service *svc, int priority, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;

@@ -15,6 +15,7 @@
  *	void	session_message_end(s)
  *	void	session_abort(s)
  *	void	session_close(s)
+ *	void	session_close_idle(s)
  * DESCRIPTION
  *	The engine behind every front end. A front end only translates: the
  *	milter maps libmilter callbacks and macros to these calls, the
@@ -70,7 +71,7 @@ struct session {
     unsigned messages, accepted, rejected, tempfailed;
     bool mail_seen;
     struct fallback_session fb;
-    struct timespec start;
+    struct timespec start, last; /* open, and the latest call */
 };
 
 /* The store in force for this session's decisions. */
@@ -91,6 +92,7 @@ struct session *session_open(struct session_service *svc, struct config_ref *ref
     session_facts_init(&s->facts);
     s->pending_tail = &s->pending;
     clock_gettime(CLOCK_MONOTONIC, &s->start);
+    s->last = s->start;
     if (client->addr)
         facts_set_client_addr(&s->facts, client->addr);
     facts_set_client_name(&s->facts, client->name);
@@ -98,6 +100,12 @@ struct session *session_open(struct session_service *svc, struct config_ref *ref
     /* Sendmail hands over the PTR name even when forward DNS denies it. */
     facts_set_client_resolve(&s->facts, client->resolve);
     return s;
+}
+
+/* touch - the session is alive now */
+static void touch(struct session *s)
+{
+    clock_gettime(CLOCK_MONOTONIC, &s->last);
 }
 
 /*
@@ -125,6 +133,7 @@ void session_tls(struct session *s, const struct session_tls_values *v)
     const char *value;
     size_t i;
 
+    touch(s);
     for (i = 0; i < sizeof(tls_facts) / sizeof(tls_facts[0]); i++)
         if ((value = *(const char *const *) ((const char *) v + tls_facts[i].offset)) != NULL)
             tls_facts[i].set(&s->facts, value);
@@ -133,6 +142,7 @@ void session_tls(struct session *s, const struct session_tls_values *v)
 /* session_helo - HELO/EHLO; after STARTTLS the TLS values arrive with it */
 void session_helo(struct session *s, const char *helo)
 {
+    touch(s);
     facts_set_helo(&s->facts, helo);
 }
 
@@ -178,6 +188,7 @@ static void message_end(struct session *s)
 void session_mail(struct session *s, const char *sender, const char *sender_resolved)
 {
     /* A client may send MAIL again after RSET without the MTA aborting. */
+    touch(s);
     message_end(s);
     s->mail_seen = true;
     s->messages++;
@@ -211,7 +222,7 @@ static void decide(struct session *s, struct pending *p)
     if (fallback_decide(STORE_OF(s), &s->ref->cfg->policies, &s->facts, &p->rcpt, (long) now.tv_sec, &s->fb,
                         &p->decision, &err) < 0 ||
         err.msg[0])
-        service_notice(s->svc, LOG_ERR, "state store: %s", err.msg);
+        session_service_notice(s->svc, LOG_ERR, "state store: %s", err.msg);
 }
 
 /* fill_reply - what the front end answers for decision d */
@@ -250,6 +261,7 @@ enum decision_action session_rcpt(struct session *s, const char *rcpt, const cha
 {
     struct pending *p = calloc(1, sizeof(*p));
 
+    touch(s);
     if (p == NULL) {
         /* No decision, no record: the MTA's own 4xx makes the client retry. */
         memset(reply, 0, sizeof(*reply));
@@ -270,6 +282,7 @@ enum decision_action session_rcpt(struct session *s, const char *rcpt, const cha
 /* session_message_end - the message was queued: the queue id is known */
 void session_message_end(struct session *s)
 {
+    touch(s);
     message_end(s);
 }
 
@@ -279,13 +292,10 @@ void session_abort(struct session *s)
     message_end(s);
 }
 
-/* elapsed_ms - milliseconds since the session began */
+/* elapsed_ms - milliseconds from the session's start to its last call */
 static long elapsed_ms(const struct session *s)
 {
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long) (now.tv_sec - s->start.tv_sec) * 1000 + (now.tv_nsec - s->start.tv_nsec) / 1000000;
+    return (long) (s->last.tv_sec - s->start.tv_sec) * 1000 + (s->last.tv_nsec - s->start.tv_nsec) / 1000000;
 }
 
 /* looks_like_failed_starttls - EHLO, no TLS, no MAIL, close: what a failed handshake leaves */
@@ -312,9 +322,9 @@ static void learn_at_close(struct session *s, bool suspected, long now)
        daemon has nothing to expire. */
     fallback_expire(STORE_OF(s), &s->ref->cfg->policies, now, &err);
     if (err.msg[0])
-        service_notice(s->svc, LOG_ERR, "state store expiry: %s", err.msg);
+        session_service_notice(s->svc, LOG_ERR, "state store expiry: %s", err.msg);
     if (suspected && fallback_note_tls_failure(STORE_OF(s), &s->ref->cfg->policies, &s->facts, now, &err) < 0)
-        service_notice(s->svc, LOG_ERR, "state store: %s", err.msg);
+        session_service_notice(s->svc, LOG_ERR, "state store: %s", err.msg);
 }
 
 /* session_free - the one function that frees a session */
@@ -328,6 +338,15 @@ static void session_free(struct session *s)
 
 /* session_close - the session is over: session record, then free */
 void session_close(struct session *s)
+{
+    if (s == NULL)
+        return;
+    touch(s);
+    session_close_idle(s);
+}
+
+/* session_close_idle - the same, the session having ended at its last call */
+void session_close_idle(struct session *s)
 {
     struct record_opts opts;
     struct session_record rec;

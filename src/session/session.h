@@ -56,6 +56,10 @@ struct session_service *session_service_new(const struct session_sink *, const c
 /* session_service_set_store - the fallback rules' memory from now on (NULL: none) */
 void session_service_set_store(struct session_service *, struct store *);
 
+/* session_service_notice - an operational message of a front end to the sink */
+void session_service_notice(struct session_service *, int priority, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* session_service_free - after the last session closed; NULL is allowed */
 void session_service_free(struct session_service *);
 
@@ -127,5 +131,12 @@ void session_abort(struct session *);
 
 /* session_close - the session record, then free s; NULL is allowed */
 void session_close(struct session *);
+
+/*
+ * session_close_idle - the same, for a front end that learns of the end
+ * late (the policy service: silence, or the next client): the session
+ * lasted until its last call, not until now.
+ */
+void session_close_idle(struct session *);
 
 #endif

@@ -36,8 +36,4 @@ void service_decision(struct session_service *, const struct record_opts *, stru
 /* service_session - the same for a session record */
 void service_session(struct session_service *, const struct record_opts *, struct session_record *);
 
-/* service_notice - an operational message to the sink */
-void service_notice(struct session_service *, int priority, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif

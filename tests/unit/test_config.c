@@ -269,11 +269,15 @@ static const struct bad_case bad_cases[] = {
      "@F:1: socket: invalid value \"inet:8895\" (expected unix:PATH, local:PATH, inet:PORT@HOST or"
      " inet6:PORT@HOST, PORT 1 to 65535)",
      0},
-    /* Not served in this version: refused whatever its shape. */
-    {"policy socket refused", "user = \"x\";\npolicy_socket = \"inet:127.0.0.1:10040\";\n",
-     "@F:2: policy_socket: the Postfix policy delegation service is not available in this version", 0},
-    {"bad policy socket refused", "policy_socket = \"inet:10040@127.0.0.1\";\n",
-     "@F:1: policy_socket: the Postfix policy delegation service is not available in this version", 0},
+    /* Postfix's notation inet:HOST:PORT, not libmilter's PORT@HOST. */
+    {"policy socket in milter notation", "user = \"x\";\npolicy_socket = \"inet:10040@127.0.0.1\";\n",
+     "@F:2: policy_socket: invalid value \"inet:10040@127.0.0.1\" (expected inet:HOST:PORT, PORT 1 to 65535, or"
+     " unix:PATH)",
+     0},
+    {"policy socket without port", "policy_socket = \"inet:127.0.0.1\";\n",
+     "@F:1: policy_socket: invalid value \"inet:127.0.0.1\" (expected inet:HOST:PORT, PORT 1 to 65535, or"
+     " unix:PATH)",
+     0},
     {"mistyped policy socket", "policy_socket = 10040;\n",
      "@F:1: policy_socket: expected a string, got the integer 10040", 0},
     /* @include: the hash would not cover the included file. */
@@ -492,6 +496,7 @@ static void test_defaults(void **state)
 
     (void) state;
     assert_string_equal(cfg->socket, "unix:/run/tlspolicyd/tlspolicyd.sock");
+    assert_false(cfg->socket_set); /* with policy_socket: the policy service alone */
     assert_null(cfg->policy_socket);
     assert_string_equal(cfg->pidfile, "/run/tlspolicyd/tlspolicyd.pid");
     assert_string_equal(cfg->user, "tlspolicyd");
@@ -534,7 +539,7 @@ static void test_defaults(void **state)
 
 static const char full_text[] =
     "socket = \"inet:8895@127.0.0.1\";\n"
-    "# policy_socket is refused, see bad_cases\n"
+    "policy_socket = \"inet:[::1]:10040\";\n"
     "pidfile = \"/tmp/tlspolicyd-test.pid\";\n"
     "user = \"nobody\";\n"
     "mode = \"monitor\";\n"
@@ -592,7 +597,8 @@ static void test_values_daemon(void **state)
 
     (void) state;
     assert_string_equal(cfg->socket, "inet:8895@127.0.0.1");
-    assert_null(cfg->policy_socket);
+    assert_true(cfg->socket_set);
+    assert_string_equal(cfg->policy_socket, "inet:[::1]:10040");
     assert_string_equal(cfg->pidfile, "/tmp/tlspolicyd-test.pid");
     assert_string_equal(cfg->user, "nobody");
     assert_int_equal(ps->mode, POLICY_MODE_MONITOR);

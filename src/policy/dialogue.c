@@ -1,0 +1,255 @@
+/*++
+ * NAME
+ *	dialogue 3
+ * SUMMARY
+ *	one policy connection: requests in, session calls, replies out
+ * SYNOPSIS
+ *	#include "policy/dialogue.h"
+ *
+ *	struct policy_conn *policy_conn_new(svc)
+ *	void	policy_conn_answer(conn, req, reply)
+ *	void	policy_conn_malformed(conn, why, reply)
+ *	bool	policy_conn_in_session(conn)
+ *	void	policy_conn_end_session(conn)
+ *	void	policy_conn_free(conn)
+ * DESCRIPTION
+ *	The policy front end of the session service, as milter/milter.c is
+ *	the milter's: each request attribute maps to the argument of one
+ *	session call, and the reply of session_rcpt() becomes an action.
+ *	Nothing here decides, learns or logs records.
+ *
+ *	Postfix sends every attribute in every request, empty when it has
+ *	no value: an empty encryption_protocol is plaintext, an empty
+ *	ccert_subject no trusted certificate. Its ccert_subject and
+ *	ccert_issuer are the xtext-encoded CNs of a trusted certificate
+ *	only, as its milter macros are; ccert_fingerprint and
+ *	ccert_pubkey_fingerprint come with any certificate.
+ * DIAGNOSTICS
+ *	A malformed request is logged through the session service's
+ *	notice sink and answered "action=DEFER_IF_PERMIT 4.3.5 ...": never
+ *	a permit for a recipient nobody decided.
+ *--*/
+
+/* System library. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+/* Application. */
+#include "config/config_ref.h"
+#include "policy/dialogue.h"
+
+#define KEY_MAX 128 /* client_address, '/', client_port */
+
+struct policy_conn {
+    struct session_service *svc;
+    struct session *session;             /* NULL: between SMTP sessions */
+    char client[KEY_MAX];                /* the session's client, as a key */
+    char instance[POLICY_VALUE_MAX + 1]; /* the message's, "" before MAIL */
+    bool in_message;
+};
+
+/* Reply when the session service has no answer (out of memory). */
+#define REPLY_NO_DECISION "action=451 4.3.0 Temporary policy failure\n\n"
+
+/* policy_conn_new - a new connection */
+struct policy_conn *policy_conn_new(struct session_service *svc)
+{
+    struct policy_conn *conn = calloc(1, sizeof(*conn));
+
+    if (conn)
+        conn->svc = svc;
+    return conn;
+}
+
+/* attr - a request attribute, or "" when not sent */
+static const char *attr(const struct policy_request *req, const char *name)
+{
+    const char *v = policy_request_get(req, name);
+
+    return v ? v : "";
+}
+
+/* client_key - who the session is with: address and port */
+static void client_key(const struct policy_request *req, char *key, size_t len)
+{
+    snprintf(key, len, "%.64s/%.32s", attr(req, "client_address"), attr(req, "client_port"));
+}
+
+/* policy_conn_end_session - the session record, now */
+void policy_conn_end_session(struct policy_conn *conn)
+{
+    if (conn->session == NULL)
+        return;
+    /* The last request, not the silence after it, ends the session. */
+    session_close_idle(conn->session);
+    conn->session = NULL;
+    conn->in_message = false;
+    conn->instance[0] = 0;
+}
+
+/* open_session - the first RCPT of a session */
+static int open_session(struct policy_conn *conn, const struct policy_request *req, const char *key)
+{
+    const char *addr = attr(req, "client_address");
+    const char *version = policy_request_get(req, "mail_version");
+    char mta[64];
+    struct session_client client;
+
+    /* Postfix >= 3.8 says which version it is; it is Postfix either way. */
+    snprintf(mta, sizeof(mta), "Postfix%s%.40s", version ? " " : "", version ? version : "");
+    client = (struct session_client){*addr ? addr : NULL, attr(req, "client_name"), NULL, mta};
+    if ((conn->session = session_open(conn->svc, config_ref_acquire(), &client)) == NULL)
+        return -1;
+    snprintf(conn->client, sizeof(conn->client), "%s", key);
+    return 0;
+}
+
+/* value - a non-empty attribute, or NULL: what a milter macro not sent would be */
+static const char *value(const struct policy_request *req, const char *name)
+{
+    const char *v = policy_request_get(req, name);
+
+    return v && *v ? v : NULL;
+}
+
+/*
+ * pass_tls - the TLS and SASL attributes, every request anew. Postfix
+ * sends them all, empty (keysize "0") when there is nothing to say; the
+ * milter gets no macro then. Empty ones are passed as not sent, so that
+ * both front ends log a plaintext session alike (cipher=-, not "").
+ */
+static void pass_tls(struct session *s, const struct policy_request *req)
+{
+    const char *protocol = value(req, "encryption_protocol");
+    const struct session_tls_values v = {
+        .version = protocol ? protocol : "",
+        .cipher = protocol ? value(req, "encryption_cipher") : NULL,
+        .cipher_bits = protocol ? value(req, "encryption_keysize") : NULL,
+        .cert_subject = value(req, "ccert_subject"),
+        .cert_issuer = value(req, "ccert_issuer"),
+        .auth_type = value(req, "sasl_method"),
+        .cert_fingerprint = value(req, "ccert_fingerprint"),
+        .cert_pubkey_fingerprint = value(req, "ccert_pubkey_fingerprint"),
+    };
+
+    session_tls(s, &v);
+}
+
+/* follow - bring the session up to this request: client, HELO, TLS, message */
+static int follow(struct policy_conn *conn, const struct policy_request *req)
+{
+    const char *instance = attr(req, "instance");
+    char key[KEY_MAX];
+
+    client_key(req, key, sizeof(key));
+    if (conn->session && strcmp(conn->client, key) != 0)
+        policy_conn_end_session(conn);
+    if (conn->session == NULL && open_session(conn, req, key) < 0)
+        return -1;
+    session_helo(conn->session, attr(req, "helo_name"));
+    pass_tls(conn->session, req);
+    if (!conn->in_message || strcmp(conn->instance, instance) != 0) {
+        const char *sender = attr(req, "sender");
+
+        /* Postfix's sender is already parsed, the null sender empty, as
+           its {mail_addr}; the MAIL FROM argument would have been "<>". */
+        session_mail(conn->session, *sender ? sender : "<>", sender);
+        snprintf(conn->instance, sizeof(conn->instance), "%s", instance);
+        conn->in_message = true;
+    }
+    session_queue_id(conn->session, attr(req, "queue_id"));
+    return 0;
+}
+
+/* reply_of - the action for a session reply */
+static void reply_of(const struct session_reply *r, struct strbuf *reply)
+{
+    if (r->action == DECISION_ACCEPT)
+        strbuf_puts(reply, "action=DUNNO\n\n");
+    else if (r->rcode[0] == 0)
+        strbuf_puts(reply, REPLY_NO_DECISION);
+    else
+        strbuf_printf(reply, "action=%s %s %s\n\n", r->rcode, r->xcode, r->text);
+}
+
+/* rcpt - protocol_state=RCPT: one decision */
+static void rcpt(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
+{
+    struct session_reply r;
+
+    if (policy_request_get(req, "recipient") == NULL) {
+        policy_conn_malformed(conn, "RCPT request without recipient", reply);
+        return;
+    }
+    if (follow(conn, req) < 0) {
+        strbuf_puts(reply, REPLY_NO_DECISION);
+        return;
+    }
+    session_rcpt(conn->session, attr(req, "recipient"), NULL, &r);
+    reply_of(&r, reply);
+}
+
+/* same_message - a request about the message in progress */
+static bool same_message(const struct policy_conn *conn, const struct policy_request *req)
+{
+    char key[KEY_MAX];
+
+    client_key(req, key, sizeof(key));
+    return conn->session && conn->in_message && strcmp(conn->client, key) == 0 &&
+           strcmp(conn->instance, attr(req, "instance")) == 0;
+}
+
+/* data - DATA and END-OF-MESSAGE: the queue id; the end of the message */
+static void data(struct policy_conn *conn, const struct policy_request *req, bool end)
+{
+    if (!same_message(conn, req))
+        return; /* no recipient of ours in it */
+    session_queue_id(conn->session, attr(req, "queue_id"));
+    if (end) {
+        session_message_end(conn->session);
+        conn->in_message = false;
+    }
+}
+
+/* policy_conn_answer - decide one complete request */
+void policy_conn_answer(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
+{
+    const char *state = policy_request_get(req, "protocol_state");
+
+    if (state == NULL) {
+        policy_conn_malformed(conn, "request without protocol_state", reply);
+        return;
+    }
+    if (strcasecmp(state, "RCPT") == 0) {
+        rcpt(conn, req, reply);
+        return;
+    }
+    if (strcasecmp(state, "DATA") == 0 || strcasecmp(state, "END-OF-MESSAGE") == 0)
+        data(conn, req, strcasecmp(state, "END-OF-MESSAGE") == 0);
+    strbuf_puts(reply, "action=DUNNO\n\n");
+}
+
+/* policy_conn_malformed - log why, answer a temporary refusal */
+void policy_conn_malformed(struct policy_conn *conn, const char *why, struct strbuf *reply)
+{
+    session_service_notice(conn->svc, LOG_WARNING, "policy service: malformed request refused: %s", why);
+    strbuf_puts(reply, "action=DEFER_IF_PERMIT 4.3.5 Malformed policy request\n\n");
+}
+
+/* policy_conn_in_session - an SMTP session is open here */
+bool policy_conn_in_session(const struct policy_conn *conn)
+{
+    return conn->session != NULL;
+}
+
+/* policy_conn_free - the connection is gone */
+void policy_conn_free(struct policy_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    policy_conn_end_session(conn);
+    free(conn);
+}

@@ -1,0 +1,60 @@
+/*++
+ * NAME
+ *	dialogue 3h
+ * SUMMARY
+ *	one policy connection: requests in, session calls, replies out
+ * DESCRIPTION
+ *	The policy protocol has requests but no sessions: Postfix's smtpd
+ *	sends one request per restriction it evaluates, over a connection
+ *	it keeps across the SMTP sessions it serves one after another. A
+ *	policy_conn rebuilds the SMTP session from them for the session
+ *	service, as the milter gets it from libmilter:
+ *
+ *	- a session begins with the first RCPT request; it ends when a
+ *	  request names another client (client_address, client_port), when
+ *	  the connection closes, or when the server finds the connection
+ *	  silent for POLICY_SESSION_IDLE seconds;
+ *	- a message begins with a RCPT whose instance differs from the last
+ *	  one (Postfix's instance is one per message); END-OF-MESSAGE ends
+ *	  it, so that the accepted recipients' records carry the queue id.
+ *
+ *	Decisions happen at protocol_state=RCPT; DATA and END-OF-MESSAGE
+ *	only bring the queue id; every other state is answered DUNNO
+ *	without a record.
+ *
+ *	A policy_conn belongs to one thread at a time.
+ *--*/
+#ifndef POLICY_DIALOGUE_H
+#define POLICY_DIALOGUE_H
+
+#include <stdbool.h>
+
+#include "policy/request.h"
+#include "session/session.h"
+#include "util/strbuf.h"
+
+/* Postfix's smtpd_policy_service_max_idle: it closes a silent
+   connection after this long itself; we end the session no later. */
+#define POLICY_SESSION_IDLE 300
+
+struct policy_conn;
+
+/* policy_conn_new - a new connection of svc; NULL: no memory */
+struct policy_conn *policy_conn_new(struct session_service *svc);
+
+/* policy_conn_answer - decide one complete request; reply gets "action=...\n\n" */
+void policy_conn_answer(struct policy_conn *, const struct policy_request *, struct strbuf *reply);
+
+/* policy_conn_malformed - log why a request was refused; reply gets the answer */
+void policy_conn_malformed(struct policy_conn *, const char *why, struct strbuf *reply);
+
+/* policy_conn_in_session - an SMTP session is open on this connection */
+bool policy_conn_in_session(const struct policy_conn *);
+
+/* policy_conn_end_session - the session went silent: its records now */
+void policy_conn_end_session(struct policy_conn *);
+
+/* policy_conn_free - the connection closed: end the session, free; NULL is allowed */
+void policy_conn_free(struct policy_conn *);
+
+#endif
