@@ -19,6 +19,16 @@
 # the session's duration_ms. The learned fallback state must also end up
 # the same; it is forgotten between the runs, so both start from nothing.
 #
+# Differences found on main 3b77fc9 (Postfix 3.7.11), left failing here on
+# purpose, for the lead to decide (fix or document, then adjust the test):
+# - client_name of a client without a name: milter "[127.0.0.11]" (what
+#   Postfix hands a milter), policy "unknown" (what it hands a policy
+#   service); every row but "named" (127.0.0.1, localhost) shows it;
+# - reply text: Postfix puts "<RCPT>: Recipient address rejected: " before
+#   a policy service's "NNN X.Y.Z text" (access(5) semantics), so the
+#   client's reply differs from the milter's, and the record's reply= is
+#   not what the client was told.
+#
 # Needs root (Postfix's master), postfix, postconf, swaks (Net::SSLeay for
 # --tls) and openssl. Everything is stopped and the scratch dir removed on
 # every exit.
@@ -31,8 +41,6 @@ set -u
 
 D="$top_builddir/src/tlspolicyd"
 CASES="$top_srcdir/tests/e2e/frontends.cases"
-# The policy half joins when the policy service is in main (issue 18).
-FRONT_ENDS="milter"
 start=$(date +%s)
 t_need postconf
 
@@ -45,26 +53,7 @@ mkdir "$tmp/state" && chmod 700 "$tmp/state"
 [ "$(id -u)" = 0 ] && chown nobody:nogroup "$tmp/state"
 e2e_tmp() { :; }
 
-# td_start CONF - as lib.sh's, but serving the policy socket beside the
-# milter socket (-s): one process, both front ends. Ready is the starting
-# notice and both ports listening.
-td_start() {
-    POLICY_PORT=$(e2e_free_port "$MILTER_PORT")
-    while [ "$POLICY_PORT" = "$SMTP_PORT" ]; do POLICY_PORT=$(e2e_free_port "$MILTER_PORT"); done
-    user_opt=""
-    [ "$(id -u)" = 0 ] && user_opt="-u nobody"
-    # shellcheck disable=SC2046,SC2086
-    (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
-        $(valgrind_cmd) "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" \
-        -c "$1" >>"$tmp/td.log" 2>&1) &
-    DPID=$!
-    i=0
-    while [ $i -lt $((300 * vg_slow)) ] && ! grep -q 'message="starting: socket' "$tmp/td.log" 2>/dev/null; do
-        kill -0 "$DPID" 2>/dev/null || return 1
-        sleep 0.1; i=$((i + 1))
-    done
-    wait_listen "$MILTER_PORT" up
-}
+TD_POLICY=1     # td_start serves the policy socket beside the milter socket
 
 # Exempt is 127.0.0.250 only: every other row connects from its own
 # 127.0.0.N. The fallback key is the client's address, so that no row's TLS
@@ -86,24 +75,13 @@ fallback = { enabled = true; key = \"client_addr\"; window = \"30d\"; action = \
              max_deferrals = 1; defer_period = \"6h\"; then = \"accept\"; };
 state = { backend = \"lmdb\"; path = \"$tmp/state\"; };"
 e2e_start "$CONF" "gdpr.example other.example defer.example watch.example" || { t_done; exit; }
+t_ok "tlspolicyd serves the policy socket on port $POLICY_PORT in the same process"
 
 # Each smtpd serves one session and exits (max_use = 1): it closes its
 # connection to the policy service, which ends the session there and writes
 # its record; without that the record waits for the 300 s idle timeout.
 postconf -c "$tmp/pf" -P "$SMTP_PORT/inet/max_use=1" 2>>"$tmp/postfix-start.log" ||
     t_bad "postconf max_use" "$(tail "$tmp/postfix-start.log")"
-
-# front_end milter|policy - point Postfix at one front end and reload; the
-# other one is off entirely (no milter, or no policy service)
-front_end() {
-    case $1 in
-    milter) postconf -c "$tmp/pf" -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
-                "smtpd_recipient_restrictions =" "smtpd_end_of_data_restrictions =" ;;
-    policy) postconf -c "$tmp/pf" -e "smtpd_milters =" \
-                "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit" \
-                "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" ;;
-    esac >>"$tmp/postfix-start.log" 2>&1 && pf_ctl reload >>"$tmp/postfix-start.log" 2>&1
-}
 
 # ---- the table
 names=() clients=() tlss=() optss=() rcptss=()
@@ -212,13 +190,10 @@ run_row() {
 }
 
 # ---- both front ends, the whole table each
-for fe in $FRONT_ENDS; do
+for fe in milter policy; do
     mkdir -p "$tmp/$fe"
-    front_end "$fe" || t_bad "postfix switched to the $fe front end" "$(tail "$tmp/postfix-start.log")"
-    t_eq "postfix uses the $fe front end" "$fe" \
-        "$(postconf -c "$tmp/pf" -h smtpd_milters smtpd_end_of_data_restrictions |
-            awk 'NR == 1 && /inet:/ { m = 1 } NR == 2 && /check_policy_service/ { p = 1 }
-                 END { print (m && !p) ? "milter" : (p && !m) ? "policy" : "both or neither" }')"
+    pf_front_end "$fe" || t_bad "postfix switched to the $fe front end" "$(tail "$tmp/postfix-start.log")"
+    t_eq "postfix uses the $fe front end" "$fe" "$(pf_front_end_in_use)"
     fe_start=$(date +%s)
     n=0
     while [ $n -lt ${#names[@]} ]; do
@@ -238,29 +213,27 @@ for fe in $FRONT_ENDS; do
 done
 
 # ---- the two front ends agree, row by row
-if [ "$FRONT_ENDS" = "milter policy" ]; then
-    n=0
-    while [ $n -lt ${#names[@]} ]; do
-        name=${names[$n]}
-        d=$(diff "$tmp/milter/$name.replies" "$tmp/policy/$name.replies")
-        t_eq "$name: the same SMTP replies from both front ends" "" "$d"
-        for r in ${rcptss[$n]} session; do
-            rcpt=${r%%=*}
-            if [ "$rcpt" = session ]; then pat="^event=session .* helo=$name "; else pat="^event=decision .* rcpt=$rcpt "; fi
-            m=$(grep "$pat" "$tmp/milter/$name.records" | norm)
-            p=$(grep "$pat" "$tmp/policy/$name.records" | norm)
-            if [ "$m" = "$p" ]; then
-                t_ok "$name: the same $rcpt record from both front ends"
-            else
-                t_bad "$name: the same $rcpt record from both front ends" \
-                    "$(diff <(printf '%s\n' "$m" | fields) <(printf '%s\n' "$p" | fields) | sed -n 's/^</milter:/p; s/^>/policy:/p')"
-            fi
-        done
-        n=$((n + 1))
+n=0
+while [ $n -lt ${#names[@]} ]; do
+    name=${names[$n]}
+    d=$(diff "$tmp/milter/$name.replies" "$tmp/policy/$name.replies")
+    t_eq "$name: the same SMTP replies from both front ends" "" "$d"
+    for r in ${rcptss[$n]} session; do
+        rcpt=${r%%=*}
+        if [ "$rcpt" = session ]; then pat="^event=session .* helo=$name "; else pat="^event=decision .* rcpt=$rcpt "; fi
+        m=$(grep "$pat" "$tmp/milter/$name.records" | norm)
+        p=$(grep "$pat" "$tmp/policy/$name.records" | norm)
+        if [ "$m" = "$p" ]; then
+            t_ok "$name: the same $rcpt record from both front ends"
+        else
+            t_bad "$name: the same $rcpt record from both front ends" \
+                "$(diff <(printf '%s\n' "$m" | fields) <(printf '%s\n' "$p" | fields) | sed -n 's/^</milter:/p; s/^>/policy:/p')"
+        fi
     done
-    d=$(diff "$tmp/milter/state" "$tmp/policy/state")
-    t_eq "the same fallback state learned through both front ends" "" "$d"
-fi
+    n=$((n + 1))
+done
+d=$(diff "$tmp/milter/state" "$tmp/policy/state")
+t_eq "the same fallback state learned through both front ends" "" "$d"
 
 t_nomatch "Postfix reported no milter or policy service trouble" \
     'warning: .*([Mm]ilter|policy)|milter.*(timeout|error)' "$(cat "$tmp/maillog")"
