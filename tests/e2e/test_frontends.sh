@@ -27,11 +27,12 @@
 # - reply text: Postfix puts "<RCPT>: Recipient address rejected: " before
 #   a policy service's "NNN X.Y.Z text" (access(5) semantics), so the
 #   client's reply differs from the milter's, and the record's reply= is
-#   not what the client was told;
-# - a session that ends after EHLO (stls-fail-ehlo) never reaches the
-#   policy service: no session record, and the plaintext session after it
-#   is not flagged suspected_tls_failure=yes (nor the state's
-#   last_tls_failure set), as it is through the milter.
+#   not what the client was told.
+#
+# The failed-STARTTLS pattern is outside the table: tlspolicyd(8) says only
+# the milter sees it (a session that ends before RCPT never reaches a
+# policy service), and that one process shares what the milter saw with
+# the policy service; the last section checks exactly that.
 #
 # Needs root (Postfix's master), postfix, postconf, swaks (Net::SSLeay for
 # --tls) and openssl. Everything is stopped and the scratch dir removed on
@@ -142,7 +143,6 @@ run_row() {
     opts=${optss[$2]//@CERTS@/$tmp/certs}
     tos="" nrcpt=0
     for r in ${rcptss[$2]}; do tos="$tos,${r%%=*}"; nrcpt=$((nrcpt + 1)); done
-    [ -n "$tos" ] || tos=",$name@other.example"     # swaks wants one; the session ends before RCPT
     off=$(wc -l <"$tmp/td.log")
     set -f
     # shellcheck disable=SC2086
@@ -154,12 +154,9 @@ run_row() {
     # every server reply, the queue id aside
     printf '%s\n' "$out" | grep '^<' | sed -E 's/queued as [0-9A-Za-z]+/queued as QID/' >"$tmp/$fe/$name.replies"
 
-    # the session record ends the row (for the policy service: when smtpd
-    # exits). A session that ends before RCPT may never reach a policy
-    # service: wait 3 s for its record, not 10.
-    i=0 wait=100
-    [ "$nrcpt" = 0 ] && wait=30
-    while [ $i -lt $wait ] && ! row_records "$off" | grep -q "^event=session .* helo=$name "; do
+    # the session record ends the row (for the policy service: when smtpd exits)
+    i=0
+    while [ $i -lt 100 ] && ! row_records "$off" | grep -q "^event=session .* helo=$name "; do
         sleep 0.1; i=$((i + 1))
     done
     row_records "$off" >"$tmp/$fe/$name.records"
@@ -246,6 +243,41 @@ while [ $n -lt ${#names[@]} ]; do
 done
 d=$(diff "$tmp/milter/state" "$tmp/policy/state")
 t_eq "the same fallback state learned through both front ends" "" "$d"
+
+# ---- failed STARTTLS: a session that ends after EHLO without TLS and
+# without MAIL, then plaintext with MAIL from the same client. Milter only
+# (tlspolicyd(8), POLICY SERVICE); shared with the policy service when one
+# process serves both.
+# stls_session FE NAME CLIENT [SWAKS...] - one session through FE; its
+# session record, if any within 3 s, in $srec
+stls_session() {
+    fe=$1 name=$2 client=$3; shift 3
+    [ "$(pf_front_end_in_use)" = "$fe" ] || pf_front_end "$fe" ||
+        t_bad "postfix switched to the $fe front end" "$(tail "$tmp/postfix-start.log")"
+    off=$(wc -l <"$tmp/td.log")
+    swaks --server 127.0.0.1 --port "$SMTP_PORT" --local-interface "$client" --ehlo "$name" \
+        --from sender@sender.example --to "$name@other.example" --timeout 20 "$@" </dev/null >"$tmp/$name.out" 2>&1
+    i=0
+    while [ $i -lt 30 ] && ! row_records "$off" | grep -q "^event=session .* helo=$name "; do
+        sleep 0.1; i=$((i + 1))
+    done
+    srec=$(row_records "$off" | grep "^event=session .* helo=$name ")
+}
+stls_session policy stls-p1 127.0.0.71 --quit-after helo
+t_eq "policy: a session that ends after EHLO leaves no record (no request before RCPT)" "" "$srec"
+stls_session policy stls-p2 127.0.0.71
+t_match "policy: the plaintext session after it is not flagged" ' suspected_tls_failure=no ' "$srec"
+stls_session milter stls-m1 127.0.0.72 --quit-after helo
+t_match "milter: a session that ends after EHLO leaves its record" \
+    ' tls_version=none .* messages=0 rcpt_accepted=0 rcpt_rejected=0 rcpt_tempfailed=0 suspected_tls_failure=no ' "$srec"
+stls_session milter stls-m2 127.0.0.72
+t_match "milter: the plaintext session after it is flagged" ' messages=1 rcpt_accepted=1 .* suspected_tls_failure=yes ' "$srec"
+stls_session milter stls-s1 127.0.0.73 --quit-after helo
+stls_session policy stls-s2 127.0.0.73
+t_match "milter, then policy: the policy service flags what the milter saw (one process)" \
+    ' suspected_tls_failure=yes ' "$srec"
+t_match "the state remembers the failure the milter saw" \
+    '^key=client_addr:127\.0\.0\.72 .* last_tls_failure=SET ' "$(state_list)"
 
 t_nomatch "Postfix reported no milter or policy service trouble" \
     'warning: .*([Mm]ilter|policy)|milter.*(timeout|error)' "$(cat "$tmp/maillog")"
