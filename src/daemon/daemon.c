@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -453,11 +454,27 @@ static void front_ends(const struct config *cfg, const struct daemon_options *o,
     snprintf(policy_spec, len, "%s", p ? p : "");
 }
 
+/* raise_fd_limit - Postfix keeps a policy connection per smtpd process
+   open: the soft limit of 1024 descriptors would cap them below the
+   service's own POLICY_CONN_MAX; the hard limit is the administrator's */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < POLICY_CONN_MAX + 256) {
+        rl.rlim_cur = rl.rlim_max < POLICY_CONN_MAX + 256 ? rl.rlim_max : POLICY_CONN_MAX + 256;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            logger_notice(LOG_WARNING, "cannot raise the open file limit: %s", strerror(errno));
+    }
+}
+
 /* start_front_ends - the policy service's threads, then libmilter's */
 static int start_front_ends(bool milter, pthread_t *tid, int *status)
 {
     struct tp_error err;
 
+    if (policy)
+        raise_fd_limit();
     if (policy && policy_server_start(policy, service, &err) < 0) {
         logger_notice(LOG_ERR, "%s", err.msg);
         return -1;

@@ -149,7 +149,7 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         policy_conn_end_session(conn);
     if (conn->session == NULL && open_session(conn, req, key) < 0)
         return -1;
-    session_helo(conn->session, attr(req, "helo_name"));
+    session_helo(conn->session, value(req, "helo_name")); /* none sent: helo=- */
     pass_tls(conn->session, req);
     if (!conn->in_message || strcmp(conn->instance, instance) != 0) {
         const char *sender = attr(req, "sender");
