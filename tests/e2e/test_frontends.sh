@@ -227,6 +227,7 @@ while [ $n -lt ${#names[@]} ]; do
     name=${names[$n]}
     d=$(diff "$tmp/milter/$name.replies" "$tmp/policy/$name.replies")
     t_eq "$name: the same SMTP replies from both front ends" "" "$d"
+    [ -z "$d" ] || echo "SMTP reply" >>"$tmp/differ"
     for r in ${rcptss[$n]} session; do
         rcpt=${r%%=*}
         if [ "$rcpt" = session ]; then pat="^event=session .* helo=$name "; else pat="^event=decision .* rcpt=$rcpt "; fi
@@ -235,14 +236,18 @@ while [ $n -lt ${#names[@]} ]; do
         if [ "$m" = "$p" ]; then
             t_ok "$name: the same $rcpt record from both front ends"
         else
+            d=$(diff <(printf '%s\n' "$m" | fields) <(printf '%s\n' "$p" | fields))
             t_bad "$name: the same $rcpt record from both front ends" \
-                "$(diff <(printf '%s\n' "$m" | fields) <(printf '%s\n' "$p" | fields) | sed -n 's/^</milter:/p; s/^>/policy:/p')"
+                "$(printf '%s\n' "$d" | sed -n 's/^</milter:/p; s/^>/policy:/p')"
+            printf '%s\n' "$d" | sed -n 's/^< \([a-z_]*\)=.*/record field \1/p' >>"$tmp/differ"
         fi
     done
     n=$((n + 1))
 done
 d=$(diff "$tmp/milter/state" "$tmp/policy/state")
 t_eq "the same fallback state learned through both front ends" "" "$d"
+# what differed, in one place: how many replies or records, per field
+[ -s "$tmp/differ" ] && sort "$tmp/differ" | uniq -c | sed 's/^ */# differs between the front ends: /'
 
 # ---- failed STARTTLS: a session that ends after EHLO without TLS and
 # without MAIL, then plaintext with MAIL from the same client. Milter only
