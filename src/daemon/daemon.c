@@ -69,6 +69,7 @@ static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
 static struct store *store;             /* the fallback rules' memory, opened once */
 static struct policy_server *policy;    /* NULL: no policy_socket */
+static bool policy_served;              /* from start: pins get fingerprints */
 static char store_path[1024];
 static bool pidfile_written; /* only then is the name at exit ours to remove */
 
@@ -105,7 +106,8 @@ static int open_store(const struct config *cfg)
     return 0;
 }
 
-/* log_mode_warnings - files others may change or read (config_perm.c) */
+/* log_mode_warnings - files others may change or read (config_perm.c),
+   pinned policies no front end can satisfy (config_policy.c) */
 static void log_mode_warnings(const struct config *cfg)
 {
     char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
@@ -114,6 +116,7 @@ static void log_mode_warnings(const struct config *cfg)
 
     tp_errlist_init(&warns);
     config_check_modes(cfg, &warns);
+    config_check_pins(cfg, policy_served, &warns);
     for (i = 0; i < warns.n; i++) {
         tp_error_format(&warns.items[i], line, sizeof(line));
         logger_notice(LOG_WARNING, "%s", line);
@@ -461,7 +464,8 @@ static void raise_fd_limit(void)
 {
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < POLICY_CONN_MAX + 256) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+        rl.rlim_cur < POLICY_CONN_MAX + 256) {
         rl.rlim_cur = rl.rlim_max < POLICY_CONN_MAX + 256 ? rl.rlim_max : POLICY_CONN_MAX + 256;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
             logger_notice(LOG_WARNING, "cannot raise the open file limit: %s", strerror(errno));
@@ -502,6 +506,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
 
     front_ends(cfg, o, socket_spec, policy_spec, sizeof(socket_spec));
     milter = *socket_spec != 0;
+    policy_served = *policy_spec != 0;
     snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
 
     /* Until the daemon is serving, errors go to the terminal as well. */
