@@ -316,15 +316,19 @@ td_stop() {
 }
 
 # pf_front_end milter|policy - point Postfix at one front end of tlspolicyd
-# and reload: smtpd_milters, or check_policy_service in
-# smtpd_recipient_restrictions (decisions) and smtpd_end_of_data_restrictions
-# (the queue id for the accepted recipients' records); the other is off.
+# and reload: smtpd_milters, or check_policy_service as
+# contrib/postfix/policy.cf.snippet has it: in smtpd_recipient_restrictions
+# (decisions), smtpd_data_restrictions (recipients Postfix accepts without
+# asking: postmaster) and smtpd_end_of_data_restrictions (the queue id for
+# the accepted recipients' records); the other front end is off.
 pf_front_end() {
     case $1 in
     milter) postconf -c "$tmp/pf" -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
-                "smtpd_recipient_restrictions =" "smtpd_end_of_data_restrictions =" ;;
+                "smtpd_recipient_restrictions =" "smtpd_data_restrictions =" \
+                "smtpd_end_of_data_restrictions =" ;;
     policy) postconf -c "$tmp/pf" -e "smtpd_milters =" \
                 "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit" \
+                "smtpd_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
                 "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" ;;
     *) return 1 ;;
     esac >>"$tmp/postfix-start.log" 2>&1 && pf_ctl reload >>"$tmp/postfix-start.log" 2>&1
