@@ -55,6 +55,20 @@ mkdir "$tmp/state" && chmod 700 "$tmp/state"
 [ "$(id -u)" = 0 ] && chown nobody:nogroup "$tmp/state"
 e2e_tmp() { :; }
 
+# A certificate of its own for the pinning section, made before the
+# configuration that pins it: self-signed, so that no CA trusts it, and
+# its certificate and public-key SHA-256 fingerprints (Postfix's
+# ccert_fingerprint and ccert_pubkey_fingerprint at compatibility_level 3.6)
+mkdir "$tmp/pin"
+(
+    cd "$tmp/pin" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.pinned.example" \
+        -keyout pin.key -out pin.pem && chmod 644 pin.key pin.pem
+) >"$tmp/pin.log" 2>&1 || t_bad "the pinned certificate" "$(cat "$tmp/pin.log")"
+PIN_CERT=$(openssl x509 -noout -fingerprint -sha256 -in "$tmp/pin/pin.pem" | sed 's/.*=/SHA256:/')
+PIN_KEY=SHA256:$(openssl x509 -noout -pubkey -in "$tmp/pin/pin.pem" | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -hex | sed 's/.*= *//')
+t_match "the pins are SHA-256 fingerprints" '^SHA256:([0-9A-F]{2}:){31}[0-9A-F]{2} SHA256:[0-9a-f]{64}$' "$PIN_CERT $PIN_KEY"
+
 TD_POLICY=1     # td_start serves the policy socket beside the milter socket
 
 # Exempt is 127.0.0.250 only: every other row connects from its own
@@ -71,7 +85,11 @@ policies = (
   { name = \"defer\"; recipient_domains = [ \"defer.example\" ]; level = \"required\"; action = \"tempfail\"; },
   { name = \"watch\"; recipient_domains = [ \"watch.example\" ]; level = \"required\"; mode = \"monitor\"; },
   { name = \"partner\"; sender_domains = [ \"partner.example\" ]; level = \"verified\";
-    cert_subject = \"mx.partner.example\"; }
+    cert_subject = \"mx.partner.example\"; },
+  { name = \"pinned\"; sender_domains = [ \"pinned.example\" ]; level = \"verified\";
+    cert_fingerprint = [ \"$PIN_CERT\" ]; },
+  { name = \"pinkey\"; sender_domains = [ \"pinkey.example\" ]; level = \"verified\";
+    cert_fingerprint = [ \"$PIN_KEY\" ]; }
 );
 fallback = { enabled = true; key = \"client_addr\"; window = \"30d\"; action = \"tempfail\";
              max_deferrals = 1; defer_period = \"6h\"; then = \"accept\"; };
@@ -265,9 +283,10 @@ t_eq "the same fallback state learned through both front ends" "" "$d"
 # without MAIL, then plaintext with MAIL from the same client. Milter only
 # (tlspolicyd(8), POLICY SERVICE); shared with the policy service when one
 # process serves both.
-# stls_session FE NAME CLIENT [SWAKS...] - one session through FE; its
-# session record, if any within 3 s, in $srec
-stls_session() {
+# session_via FE NAME CLIENT [SWAKS...] - one session through FE to
+# NAME@other.example; the transcript in $out, its decision records in $drec
+# and its session record, if any within 3 s, in $srec
+session_via() {
     fe=$1 name=$2 client=$3; shift 3
     [ "$(pf_front_end_in_use)" = "$fe" ] || pf_front_end "$fe" ||
         t_bad "postfix switched to the $fe front end" "$(tail "$tmp/postfix-start.log")"
@@ -279,22 +298,42 @@ stls_session() {
         sleep 0.1; i=$((i + 1))
     done
     srec=$(row_records "$off" | grep "^event=session .* helo=$name ")
+    drec=$(row_records "$off" | grep "^event=decision .* helo=$name ")
+    out=$(cat "$tmp/$name.out")
 }
-stls_session policy stls-p1 127.0.0.71 --quit-after helo
+session_via policy stls-p1 127.0.0.71 --quit-after helo
 t_eq "policy: a session that ends after EHLO leaves no record (no request before RCPT)" "" "$srec"
-stls_session policy stls-p2 127.0.0.71
+session_via policy stls-p2 127.0.0.71
 t_match "policy: the plaintext session after it is not flagged" ' suspected_tls_failure=no ' "$srec"
-stls_session milter stls-m1 127.0.0.72 --quit-after helo
+session_via milter stls-m1 127.0.0.72 --quit-after helo
 t_match "milter: a session that ends after EHLO leaves its record" \
     ' tls_version=none .* messages=0 rcpt_accepted=0 rcpt_rejected=0 rcpt_tempfailed=0 suspected_tls_failure=no ' "$srec"
-stls_session milter stls-m2 127.0.0.72
+session_via milter stls-m2 127.0.0.72
 t_match "milter: the plaintext session after it is flagged" ' messages=1 rcpt_accepted=1 .* suspected_tls_failure=yes ' "$srec"
-stls_session milter stls-s1 127.0.0.73 --quit-after helo
-stls_session policy stls-s2 127.0.0.73
+session_via milter stls-s1 127.0.0.73 --quit-after helo
+session_via policy stls-s2 127.0.0.73
 t_match "milter, then policy: the policy service flags what the milter saw (one process)" \
     ' suspected_tls_failure=yes ' "$srec"
 t_match "the state remembers the failure the milter saw" \
     '^key=client_addr:127\.0\.0\.72 .* last_tls_failure=SET ' "$(state_list)"
+
+# ---- certificate pinning: fingerprints reach tlspolicyd through the
+# policy service only (tlspolicyd.conf(5), cert_fingerprint): there a
+# pinned certificate no CA trusts verifies the client; through Postfix's
+# milter, which passes no fingerprint, a pinned policy decides cert_mismatch.
+pin="$tmp/pin"
+# pinned NAME FE CLIENT SENDER CERT CODE REASON VERIFIED - one pinning case
+pinned() {
+    session_via "$2" "$1" "$3" --tls --tls-cert "$5.pem" --tls-key "$5.key" --from "$4"
+    t_match "$2 $1: RCPT answered $6" "^${6//./\\.} " "$(reply_to_rcpt "$1@other.example")"
+    t_match "$2 $1: record reason=$7 cert_verified=$8" \
+        " reason=$7 policy=[a-z,]*pin[a-z,]* level=verified .* cert_verified=$8 " "$drec"
+}
+pinned pin-cert policy 127.0.0.81 a@pinned.example "$pin/pin" "250 2.1.5" tls_ok yes
+pinned pin-key policy 127.0.0.82 a@pinkey.example "$pin/pin" "250 2.1.5" tls_ok yes
+pinned pin-other policy 127.0.0.83 a@pinned.example "$tmp/certs/selfsigned" "550 5.7.1" cert_mismatch no
+pinned pin-trusted policy 127.0.0.84 a@pinned.example "$tmp/certs/client" "550 5.7.1" cert_mismatch yes
+pinned pin-milter milter 127.0.0.85 a@pinned.example "$pin/pin" "550 5.7.1" cert_mismatch no
 
 t_nomatch "Postfix reported no milter or policy service trouble" \
     'warning: .*([Mm]ilter|policy)|milter.*(timeout|error)' "$(cat "$tmp/maillog")"
