@@ -25,10 +25,13 @@
 # action, and the record's reply is tlspolicyd's answer without those
 # words. The test expects exactly those words, and compares the rest.
 #
-# The failed-STARTTLS pattern is outside the table: tlspolicyd(8) says only
-# the milter sees it (a session that ends before RCPT never reaches a
-# policy service), and that one process shares what the milter saw with
-# the policy service; the last section checks exactly that.
+# Two things are outside the table because the front ends differ there by
+# design, and the last sections check what the manuals say: the
+# failed-STARTTLS pattern, which only the milter sees (a session that ends
+# before RCPT never reaches a policy service) and which one process shares
+# with the policy service (tlspolicyd(8)); and certificate pinning, which
+# only the policy service can satisfy (Postfix gives a milter no
+# fingerprint; tlspolicyd.conf(5), cert_fingerprint).
 #
 # Needs root (Postfix's master), postfix, postconf, swaks (Net::SSLeay for
 # --tls) and openssl. Everything is stopped and the scratch dir removed on
