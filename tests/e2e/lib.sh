@@ -277,20 +277,68 @@ pf_stop() {
 }
 
 # td_start CONF - tlspolicyd in the foreground on 127.0.0.1:$MILTER_PORT; stderr
-# (the records) in $tmp/td.log; its syslog(3) reaches nothing (see no_syslog)
+# (the records) in $tmp/td.log; its syslog(3) reaches nothing (see no_syslog).
+# With TD_POLICY=1 the same process also serves the policy delegation
+# socket (-s) on 127.0.0.1:$POLICY_PORT, a free port chosen here; ready is
+# then its starting notice and both ports listening.
 td_start() {
-    daemon_launch "$1" "$MILTER_PORT" "$tmp/td.pid" "$tmp/td.log"
-    wait_listen "$MILTER_PORT" up
+    if [ "${TD_POLICY:-}" != 1 ]; then
+        daemon_launch "$1" "$MILTER_PORT" "$tmp/td.pid" "$tmp/td.log"
+        wait_listen "$MILTER_PORT" up
+        return
+    fi
+    POLICY_PORT=$(e2e_free_port "$MILTER_PORT")
+    while [ "$POLICY_PORT" = "$SMTP_PORT" ]; do POLICY_PORT=$(e2e_free_port "$MILTER_PORT"); done
+    user_opt=""
+    [ "$(id -u)" = 0 ] && user_opt="-u nobody"
+    # shellcheck disable=SC2046,SC2086
+    (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
+        $(valgrind_cmd) "$D" -f $user_opt -P "$tmp/td.pid" -p "inet:$MILTER_PORT@127.0.0.1" \
+        -s "inet:127.0.0.1:$POLICY_PORT" -c "$1" >>"$tmp/td.log" 2>&1) &
+    DPID=$!
+    i=0
+    while [ $i -lt $((300 * vg_slow)) ] && ! grep -q 'message="starting: ' "$tmp/td.log" 2>/dev/null; do
+        kill -0 "$DPID" 2>/dev/null || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+    wait_listen "$MILTER_PORT" up && wait_listen "$POLICY_PORT" up
 }
 
-# td_stop - SIGTERM, wait for the exit and the port; returns the exit status
+# td_stop - SIGTERM, wait for the exit and the port(s); returns the exit status
 td_stop() {
     [ -n "${DPID:-}" ] || return 0
     kill -TERM "$DPID" 2>/dev/null
     wait "$DPID"; rc=$?
     DPID=""
     wait_listen "$MILTER_PORT" down
+    [ "${TD_POLICY:-}" = 1 ] && wait_listen "$POLICY_PORT" down
     return $rc
+}
+
+# pf_front_end milter|policy - point Postfix at one front end of tlspolicyd
+# and reload: smtpd_milters, or check_policy_service as
+# contrib/postfix/policy.cf.snippet has it: in smtpd_recipient_restrictions
+# (decisions), smtpd_data_restrictions (recipients Postfix accepts without
+# asking: postmaster) and smtpd_end_of_data_restrictions (the queue id for
+# the accepted recipients' records); the other front end is off.
+pf_front_end() {
+    case $1 in
+    milter) postconf -c "$tmp/pf" -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
+                "smtpd_recipient_restrictions =" "smtpd_data_restrictions =" \
+                "smtpd_end_of_data_restrictions =" ;;
+    policy) postconf -c "$tmp/pf" -e "smtpd_milters =" \
+                "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit" \
+                "smtpd_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
+                "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" ;;
+    *) return 1 ;;
+    esac >>"$tmp/postfix-start.log" 2>&1 && pf_ctl reload >>"$tmp/postfix-start.log" 2>&1
+}
+
+# pf_front_end_in_use - "milter" or "policy" as main.cf says, else "both or neither"
+pf_front_end_in_use() {
+    postconf -c "$tmp/pf" -h smtpd_milters smtpd_end_of_data_restrictions |
+        awk 'NR == 1 && /inet:/ { m = 1 } NR == 2 && /check_policy_service/ { p = 1 }
+             END { print (m && !p) ? "milter" : (p && !m) ? "policy" : "both or neither" }'
 }
 
 # send NAME [SWAKS-ARGS...] - one SMTP session with swaks to our Postfix,

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""smtp_spellings - send every spelling of spellings.txt as one RCPT TO
-argument in one plaintext SMTP session; write expect|name|code|reply per
-spelling. Spellings that hold CR or LF are not one SMTP command and are
-left out (written with code "skip"). If any recipient was accepted, the
-message is sent, so that Postfix's log shows where it went.
+"""smtp_spellings - send every spelling of spellings.txt as the RCPT TO
+argument of its own message, all in one plaintext SMTP session; write
+expect|name|stage|code|reply per spelling: the reply that refused it and
+at which stage (rcpt; data: the DATA command, where a policy service
+decides the recipients Postfix accepted without asking it; dot: the end
+of the message), or the final "250 ... queued as ID" with stage dot.
+Spellings that hold CR or LF are not one SMTP command and are left out
+(written with stage and code "skip"). Every accepted spelling is its own
+message, so that Postfix's log shows where each went and no spelling's
+refusal at DATA takes another's message with it.
 
 usage: smtp_spellings.py HOST PORT SPELLINGS OUT
 """
@@ -57,13 +62,26 @@ class Smtp:
         return self.reply()
 
 
+def outcome(s, rcpt):
+    """(stage, code, reply) of one message to RCPT; MAIL is already sent"""
+    code, text = s.cmd(b"RCPT TO:" + rcpt)
+    if not code.startswith("2"):
+        return "rcpt", code, text
+    code, text = s.cmd(b"DATA")
+    if code != "354":
+        return "data", code, text
+    s.sock.sendall(b"Subject: spelling\r\n\r\nspelling\r\n.\r\n")
+    code, text = s.reply()
+    return "dot", code, text
+
+
 def main():
     host, port, spellings, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     s = Smtp(host, port)
-    rows, accepted = [], 0
+    rows = []
     assert s.reply()[0] == "220"
     assert s.cmd(b"EHLO spellings.test")[0] == "250"
-    assert s.cmd(b"MAIL FROM:<s@sender.example>")[0] == "250"
+    in_mail = False
     with open(spellings, encoding="utf-8") as fh:
         for line in fh:
             line = line.rstrip("\n")
@@ -72,16 +90,17 @@ def main():
             expect, name, raw = line.split("|", 2)
             rcpt = unescape(raw)
             if b"\r" in rcpt or b"\n" in rcpt:
-                rows.append((expect, name, "skip", "not one SMTP command"))
+                rows.append((expect, name, "skip", "skip", "not one SMTP command"))
                 continue
-            code, text = s.cmd(b"RCPT TO:" + rcpt)
-            accepted += code.startswith("2")
-            rows.append((expect, name, code, text))
-    if accepted:
-        assert s.cmd(b"DATA")[0] == "354"
-        s.sock.sendall(b"Subject: spellings\r\n\r\nspellings\r\n.\r\n")
-        code, text = s.reply()
-        rows.append(("data", "message", code, text))
+            if not in_mail:
+                assert s.cmd(b"MAIL FROM:<s@sender.example>")[0] == "250"
+            stage, code, text = outcome(s, rcpt)
+            # a refused RCPT leaves the transaction open for the next one;
+            # after DATA it is over (sent), or reset (DATA refused)
+            in_mail = stage == "rcpt"
+            if stage == "data":
+                assert s.cmd(b"RSET")[0] == "250"
+            rows.append((expect, name, stage, code, text))
     s.cmd(b"QUIT")
     with open(outfile, "w", encoding="utf-8") as out:
         for row in rows:
