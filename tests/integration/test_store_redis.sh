@@ -1,0 +1,27 @@
+#!/bin/bash
+# test_store_redis - the Redis state-store backend (tests/unit/test_store_redis.c)
+# against a private redis-server: get, update, conflict retry, threads,
+# walk, expire, forget, damaged values, unix socket, db, AUTH, a dead
+# server and its back-off, the next server, pooled connections the
+# server closed.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/redis.sh"
+
+tmp=$(mktemp -d)
+trap 'redis_stop_all; rm -rf "$tmp"' EXIT
+redis_find || { t_done; exit 1; }
+redis_start main || { t_done; exit 1; }
+# A port nothing listens on: the dead server.
+dead=$(free_port "$REDIS_PORT_main")
+if out=$(TP_REDIS_PORT=$REDIS_PORT_main TP_REDIS_SOCK=$REDIS_SOCK_main TP_DEAD_PORT=$dead \
+    "$top_builddir/tests/unit/test_store_redis" 2>&1); then
+    t_ok "store unit tests against redis-server"
+else
+    t_bad "store unit tests against redis-server" "$out"
+fi
+printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED)' | sed 's/^/# /'
+t_done
