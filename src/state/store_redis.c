@@ -736,7 +736,8 @@ static int redis_walk(struct store *base, store_walk_fn fn, void *arg, struct tp
 
     if (scan_all(st, &k, err) < 0)
         return -1;
-    qsort(k.v, k.n, sizeof(*k.v), key_cmp);
+    if (k.n > 1)
+        qsort(k.v, k.n, sizeof(*k.v), key_cmp);
     for (size_t at = 0; at < k.n && result == 0; at += BATCH) {
         struct mget_ctx c = {st, k.v + at, k.n - at < BATCH ? k.n - at : BATCH, NULL};
 

@@ -411,14 +411,20 @@ static void test_walk_many(void **state)
     assert_int_equal(visits, 750);
 }
 
-/* test_forget - 1 removed, 0 absent */
+/* test_forget - 1 removed, 0 absent; then nothing left to walk or expire */
 static void test_forget(void **state)
 {
     struct fixture *f = *state;
+    size_t removed = 0;
+    int visits = 0;
 
     put(f, "x", 1, 0);
     assert_int_equal(store_forget(f->st, "x", &f->err), 1);
     assert_int_equal(store_forget(f->st, "x", &f->err), 0);
+    assert_int_equal(store_walk(f->st, count, &visits, &f->err), 0);
+    assert_int_equal(visits, 0);
+    assert_int_equal(store_expire(f->st, INT64_MAX, &removed, &f->err), 0);
+    assert_int_equal(removed, 0);
 }
 
 /* test_unix_db - a unix socket, another database */
