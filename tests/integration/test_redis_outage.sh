@@ -73,6 +73,8 @@ one('192.0.2.10', 'mx.a.example', true, '<t1@other.example>', SMFIR_CONTINUE)
 one('192.0.2.10', 'mx.a.example', false, '<d1@other.example>', SMFIR_REPLYCODE)"
 t_match "the downgrade was decided from Redis" 'reason=downgrade .* fallback_key=client_domain:a.example deferrals=1 ' "$(rec d1@other.example)"
 t_eq "the key is in Redis under the prefix" 1 "$(redis-cli -p "$RPORT" exists out:client_domain:a.example)"
+ttl=$(redis-cli -p "$RPORT" ttl out:client_domain:a.example)
+t_eq "...expiring with the fallback window (30d)" yes "$([ "${ttl:-0}" -gt $((30 * 86400 - 60)) ] && [ "${ttl:-0}" -le $((30 * 86400)) ] && echo yes || echo "no: ttl $ttl")"
 
 redis_stop r
 mt "Redis stopped, on_error = tempfail: deferred" "$LUA
