@@ -137,6 +137,10 @@ static const struct bad_case bad_cases[] = {
      "fallback = { enabled = true; };\nstate = {\n  backend = \"redis\";\n  password_file = "
      "\"/nonexistent/pw\";\n};\n",
      "@F:4: password_file: cannot read \"/nonexistent/pw\": No such file or directory", 0},
+    {"redis password of two lines",
+     "fallback = { enabled = true; };\nstate = { backend = \"redis\"; password_file = \"@D/two-lines.pw\"; "
+     "};\n",
+     "@F:2: password_file: \"@D/two-lines.pw\" must hold one line of 1 to 512 bytes", 0},
     {"redis db negative", "state = { backend = \"redis\"; db = -1; };\n",
      "@F:1: db: invalid value -1 (expected 0 or more)", 0},
     {"db with lmdb", "state = {\n  db = 2;\n};\n",
@@ -367,6 +371,8 @@ static int setup(void **state)
     write_file(fixture_path("bad.txt", path, sizeof(path)), bad, sizeof(bad) - 1);
     write_file(fixture_path("log.key", path, sizeof(path)), "0123456789abcdef0123456789abcdef", 32);
     write_file(fixture_path("short.key", path, sizeof(path)), "01234", 5);
+    write_file(fixture_path("redis.pw", path, sizeof(path)), "s3cret\n", 7);
+    write_file(fixture_path("two-lines.pw", path, sizeof(path)), "a\nb\n", 4);
     return 0;
 }
 
@@ -720,6 +726,21 @@ static void test_values_fallback_state(void **state)
     config_free(cfg);
 }
 
+/* test_redis_password - read at load, without its newline, when the rules use Redis */
+static void test_redis_password(void **state)
+{
+    struct config *cfg =
+        load_ok("redispw", "fallback = { enabled = true; };\n"
+                           "state = { backend = \"redis\"; password_file = \"@D/redis.pw\"; };\n"
+                           "policies = ();\n");
+
+    (void) state;
+    assert_true(cfg->policies.fallback.enabled);
+    assert_string_equal(cfg->state.password, "s3cret");
+    assert_int_equal(cfg->state.password_len, 6);
+    config_free(cfg);
+}
+
 /* test_redis_default_server - backend redis alone means the local server */
 static void test_redis_default_server(void **state)
 {
@@ -955,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_values_policies),
         cmocka_unit_test(test_values_fallback_state),
         cmocka_unit_test(test_redis_default_server),
+        cmocka_unit_test(test_redis_password),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_include_not_a_directive),
         cmocka_unit_test(test_include_across_chunks),
