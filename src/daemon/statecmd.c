@@ -148,7 +148,11 @@ int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, str
                          "--state: state.password_file is read only with fallback.enabled = true");
             return 1;
         }
-        st = statecmd_open_redis(cfg, err);
+        /* Not answering: say why now, not "every server failed" on the first use. */
+        if ((st = statecmd_open_redis(cfg, err)) != NULL && err->msg[0]) {
+            store_close(st);
+            return 1;
+        }
     } else {
         st = open_lmdb(cfg, err);
     }

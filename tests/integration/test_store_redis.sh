@@ -17,8 +17,13 @@ redis_find || { t_done; exit 1; }
 redis_start main || { t_done; exit 1; }
 # A port nothing listens on: the dead server.
 dead=$(free_port "$REDIS_PORT_main")
+# Under TP_VALGRIND=1 (tests/check-all.sh) memcheck runs it, as the other unit tests.
+vg=""
+[ "${TP_VALGRIND:-0}" = 1 ] && vg="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+# shellcheck disable=SC2086
 if out=$(TP_REDIS_PORT=$REDIS_PORT_main TP_REDIS_SOCK=$REDIS_SOCK_main TP_DEAD_PORT=$dead \
-    "$top_builddir/tests/unit/test_store_redis" 2>&1); then
+    $vg "$top_builddir/tests/unit/test_store_redis" 2>&1); then
     t_ok "store unit tests against redis-server"
 else
     t_bad "store unit tests against redis-server" "$out"

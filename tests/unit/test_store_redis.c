@@ -159,7 +159,16 @@ static void test_get_update_roundtrip(void **state)
     assert_int_equal(store_update(f->st, "client_domain:a.example", set_rec, &in, &f->err), STORE_WRITE);
     assert_string_equal(f->err.msg, "");
     assert_int_equal(store_get(f->st, "client_domain:a.example", &out, &f->err), 1);
-    assert_memory_equal(&in, &out, sizeof(in));
+    /* Field by field: the struct's padding is not part of the record. */
+    assert_int_equal(out.best_level, in.best_level);
+    assert_int_equal(out.best_version, in.best_version);
+    assert_int_equal(out.first_seen, in.first_seen);
+    assert_int_equal(out.last_tls, in.last_tls);
+    assert_int_equal(out.last_plain, in.last_plain);
+    assert_int_equal(out.deferrals, in.deferrals);
+    assert_int_equal(out.defer_start, in.defer_start);
+    assert_int_equal(out.updated, in.updated);
+    assert_int_equal(out.last_tls_failure, in.last_tls_failure);
     /* Same bytes as LMDB stores: both backends decide alike. */
     fb_record_encode(&in, want);
     r = raw(f, "GET t:client_domain:a.example");
