@@ -87,6 +87,10 @@ t_match "...a required recipient still refused for plaintext" 'action=reject .* 
 t_match "...and the session record counts the deferral" '^event=session .* client_addr=192\.0\.2\.20 .* rcpt_accepted=0 rcpt_rejected=1 rcpt_tempfailed=1 ' "$(cat "$tmp/daemon.log")"
 t_match "...the store error is logged" 'state store redis 127\.0\.0\.1:'"$RPORT"'.*(cannot connect|every server failed)' "$(cat "$tmp/daemon.log")"
 
+out=$("$D" -c "$tmp/t.conf" --state list 2>&1); rc=$?
+t_eq "--state list with Redis stopped exits 1" 1 "$rc"
+t_match "...and says why" 'cannot connect: Connection refused' "$out"
+
 redis_start r "$RPORT" || t_bad "redis-server restarts on port $RPORT" ""
 sleep 1.2 # the back-off after the failure
 mt "Redis back on the same port: decisions resume without a reload" "$LUA
