@@ -31,8 +31,10 @@
  *	redisSetTimeout). A Redis that is down or stalled (SIGSTOP) therefore
  *	costs one decision at most timeout_ms. A connection that failed in any
  *	way is closed, never reused: a late reply would answer the wrong
- *	command. A server that timed out, refused the connection or answered
- *	READONLY (a demoted primary) is skipped for BACKOFF_MS; servers are
+ *	command. A new connection asks ROLE and is not used on a replica. A
+ *	server that timed out, refused the connection, is a replica or
+ *	answered READONLY (a primary demoted under us) is skipped for
+ *	BACKOFF_MS; servers are
  *	tried in the configured order, and while all are in back-off an
  *	operation fails at once instead of waiting again. An idle pooled
  *	connection that turns out closed (the server restarted) is retried
@@ -203,22 +205,44 @@ static int expect_ok(struct op *op, const char *what, struct tp_error *err)
     return rc;
 }
 
-/* handshake - AUTH and SELECT on a new connection, then it is usable */
+/* check_role - ROLE's reply: 0 for a primary, -1 for a replica (err set).
+   A server that does not know ROLE (or forbids it) is taken as it is. */
+static int check_role(struct op *op, struct tp_error *err)
+{
+    redisReply *r = reply(op, "ROLE", err);
+    int rc = 0;
+
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+        strcmp(r->element[0]->str, "master") != 0) {
+        fail(op, err, "not used", "a replica, read-only (trying the next server)");
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* handshake - AUTH, SELECT and ROLE on a new connection, then it is usable */
 static int handshake(struct op *op, struct tp_error *err)
 {
     struct redis_store *st = op->st;
     char db[16];
-    const char *auth[] = {"AUTH", st->password}, *sel[] = {"SELECT", db};
-    size_t auth_len[] = {4, st->pwlen}, sel_len[] = {6, 0};
+    const char *auth[] = {"AUTH", st->password}, *sel[] = {"SELECT", db}, *role[] = {"ROLE"};
+    size_t auth_len[] = {4, st->pwlen}, sel_len[] = {6, 0}, role_len[] = {4};
 
     snprintf(db, sizeof(db), "%d", st->db);
     sel_len[1] = strlen(db);
     if (st->password)
         send_cmd(op, 2, auth, auth_len);
     send_cmd(op, 2, sel, sel_len);
+    /* Writes never go to a replica, such as a demoted primary still listed first. */
+    send_cmd(op, 1, role, role_len);
     if (st->password && expect_ok(op, "AUTH", err) < 0)
         return -1;
-    return expect_ok(op, "SELECT", err);
+    if (expect_ok(op, "SELECT", err) < 0)
+        return -1;
+    return check_role(op, err);
 }
 
 /* connect_one - a new, authenticated connection to server i; NULL with err set */

@@ -4,10 +4,12 @@
  * SUMMARY
  *	unit tests for the Redis state-store backend, against a real server
  * DESCRIPTION
- *	Run by tests/integration/test_store_redis.sh, which starts a private
- *	redis-server and passes its port and unix socket in TP_REDIS_PORT and
- *	TP_REDIS_SOCK. Each test uses its own key prefix and starts by
- *	flushing the database, so tests do not see each other's keys. A raw
+ *	Run by tests/integration/test_store_redis.sh, which starts two private
+ *	redis-servers and passes the first one's port and unix socket in
+ *	TP_REDIS_PORT and TP_REDIS_SOCK, the second one's port (for the
+ *	replica and failover case) in TP_REDIS_PORT2. Each test starts by
+ *	flushing the first server and uses its own key prefix, so tests do not
+ *	see each other's keys. A raw
  *	hiredis connection plants what the backend would never write
  *	(damaged values, keys outside the prefix) and reads what it wrote.
  *--*/
@@ -22,13 +24,14 @@
 #include <string.h>
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
 /* Application. */
 #include "state/store.h"
 
-static char server[64], sock[256], dead[64];
+static char server[64], server2[64], sock[256], dead[64];
 
 struct fixture {
     struct store *st;
@@ -533,6 +536,61 @@ static void test_restart_pool(void **state)
     assert_string_equal(f->err.msg, "");
 }
 
+/* wait_role - until the server at port reports role (replication set up) */
+static void wait_role(redisContext *c, const char *role)
+{
+    for (int i = 0; i < 100; i++) {
+        redisReply *r = redisCommand(c, "ROLE");
+        bool ok = r && r->type == REDIS_REPLY_ARRAY && strcmp(r->element[0]->str, role) == 0;
+
+        freeReplyObject(r);
+        if (ok)
+            return;
+        usleep(50000);
+    }
+    fail_msg("server never became %s", role);
+}
+
+/* test_replica_demotion - a replica listed first is passed over; a primary
+   demoted under us (READONLY) is dropped and the next server used */
+static void test_replica_demotion(void **state)
+{
+    struct fixture *f = *state;
+    const char *servers[] = {server2, server, NULL};
+    const char *port = strchr(server, ':') + 1, *port2 = strchr(server2, ':') + 1;
+    redisContext *b = redisConnect("127.0.0.1", atoi(port2));
+    struct fb_record out;
+    struct store *st;
+    redisReply *r;
+    int rc;
+
+    assert_true(b && !b->err);
+    freeReplyObject(redisCommand(b, "REPLICAOF 127.0.0.1 %s", port));
+    wait_role(b, "slave");
+    st = open_with(servers, "r:", NULL, 0, &f->err);
+    assert_non_null(st);
+    assert_non_null(strstr(f->err.msg, "a replica")); /* B passed over, A used */
+    assert_int_equal(store_update(st, "k", incr, NULL, &f->err), STORE_WRITE);
+    usleep(1100 * 1000); /* B's back-off (it was a replica) runs out */
+    /* Fail over: B becomes the primary, A its replica. */
+    freeReplyObject(redisCommand(b, "REPLICAOF NO ONE"));
+    wait_role(b, "master");
+    raw_do(f, "REPLICAOF 127.0.0.1 %s", port2);
+    wait_role(f->raw, "slave");
+    /* The pooled connection to A answers READONLY (or was closed): at most this one fails. */
+    rc = store_update(st, "k", incr, NULL, &f->err);
+    assert_true(rc == STORE_WRITE || (rc == -1 && strstr(f->err.msg, "READONLY") != NULL));
+    assert_int_equal(store_update(st, "k2", incr, NULL, &f->err), STORE_WRITE);
+    r = redisCommand(b, "EXISTS r:k2");
+    assert_int_equal(r->integer, 1); /* written on the new primary */
+    freeReplyObject(r);
+    assert_int_equal(store_get(st, "k2", &out, &f->err), 1);
+    store_close(st);
+    raw_do(f, "REPLICAOF NO ONE");
+    wait_role(f->raw, "master");
+    redisFree(b);
+}
+
 /* test_bad_options - no server, an unparsable one */
 static void test_bad_options(void **state)
 {
@@ -547,7 +605,7 @@ static void test_bad_options(void **state)
 int main(void)
 {
     const char *port = getenv("TP_REDIS_PORT"), *path = getenv("TP_REDIS_SOCK"),
-               *dport = getenv("TP_DEAD_PORT");
+               *dport = getenv("TP_DEAD_PORT"), *port2 = getenv("TP_REDIS_PORT2");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_update_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
@@ -565,9 +623,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_next_server, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replica_demotion, setup, teardown),
     };
 
-    if (port == NULL || path == NULL || dport == NULL) {
+    if (port == NULL || path == NULL || dport == NULL || port2 == NULL) {
         fprintf(stderr,
                 "test_store_redis: run by tests/integration/test_store_redis.sh (TP_REDIS_PORT unset)\n");
         return 1;
@@ -575,5 +634,6 @@ int main(void)
     snprintf(server, sizeof(server), "127.0.0.1:%s", port);
     snprintf(sock, sizeof(sock), "%s", path);
     snprintf(dead, sizeof(dead), "127.0.0.1:%s", dport);
+    snprintf(server2, sizeof(server2), "127.0.0.1:%s", port2);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
