@@ -12,6 +12,7 @@
  *	int	store_walk(st, fn, arg, err)
  *	int	store_forget(st, key, err)
  *	void	store_set_ttl(st, ttl)
+ *	bool	store_expires_itself(st)
  *	const char *store_backend(st)
  *	void	store_close(st)
  * DESCRIPTION
@@ -107,6 +108,12 @@ void store_set_ttl(struct store *st, int64_t ttl)
 {
     if (st->ops->set_ttl)
         st->ops->set_ttl(st, ttl);
+}
+
+/* store_expires_itself - a backend with expiry of its own (set_ttl) */
+bool store_expires_itself(const struct store *st)
+{
+    return st->ops->set_ttl != NULL;
 }
 
 /* store_backend - the backend's name */

@@ -119,6 +119,10 @@ struct store *store_open_redis(const struct store_redis_opts *, struct tp_error 
  */
 void store_set_ttl(struct store *, int64_t ttl);
 
+/* store_expires_itself - true when records expire by the backend's own
+   means (store_set_ttl): then no periodic store_expire() is needed */
+bool store_expires_itself(const struct store *);
+
 /* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error or unreadable record */
 int store_get(struct store *, const char *key, struct fb_record *out, struct tp_error *err);
 

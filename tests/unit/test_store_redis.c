@@ -29,6 +29,7 @@
 #include <hiredis/hiredis.h>
 
 /* Application. */
+#include "state/fallback.h"
 #include "state/store.h"
 
 static char server[64], server2[64], sock[256], dead[64];
@@ -423,6 +424,26 @@ static void test_walk_many(void **state)
     assert_int_equal(visits, 750);
 }
 
+/* test_no_hourly_purge - the fallback rules leave expiry to Redis (the key's TTL) */
+static void test_no_hourly_purge(void **state)
+{
+    struct fixture *f = *state;
+    static struct policy_set ps; /* only the fallback rules are read */
+    struct fb_record out;
+    size_t removed = 0;
+
+    ps.fallback.enabled = true;
+    ps.fallback.window = 100;
+    assert_true(store_expires_itself(f->st));
+    put(f, "old", 1, 0);
+    fallback_expire(f->st, &ps, 100000, &f->err);
+    assert_string_equal(f->err.msg, "");
+    assert_int_equal(store_get(f->st, "old", &out, &f->err), 1);
+    /* store_expire itself still works, for whoever calls it. */
+    assert_int_equal(store_expire(f->st, 100000 - 100, &removed, &f->err), 0);
+    assert_int_equal(removed, 1);
+}
+
 /* test_forget - 1 removed, 0 absent; then nothing left to walk or expire */
 static void test_forget(void **state)
 {
@@ -617,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_order_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_hourly_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unix_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_backoff, setup, teardown),
