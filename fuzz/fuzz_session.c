@@ -14,7 +14,7 @@
  *	the record harness (fuzz_record) covers those bytes.
  *
  *	    open ADDR	NAME	RESOLVE	MTA
- *	    tls VERSION	CIPHER	BITS	SUBJECT	ISSUER	VERIFY	AUTH
+ *	    tls VERSION	CIPHER	BITS	SUBJECT	ISSUER	VERIFY	AUTH	FINGERPRINT	PUBKEY_FINGERPRINT
  *	    helo NAME
  *	    mail SENDER	RESOLVED
  *	    qid ID
@@ -50,7 +50,7 @@
 #include "record/recparse.h"
 #include "session/session.h"
 
-#define MAX_ARGS 7
+#define MAX_ARGS 9
 #define NCONF    3
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -69,7 +69,9 @@ static const char policies[] =
     "  { name = \"partner\"; sender_domains = [ \"partner.example\" ]; level = \"verified\";\n"
     "    cert_subject = \"mx.partner.example\"; cert_issuer = \"Partner CA\"; },\n"
     "  { name = \"watch\"; client_addresses = [ \"192.0.2.0/24\" ];\n"
-    "    level = \"verified\"; mode = \"monitor\"; }\n"
+    "    level = \"verified\"; mode = \"monitor\"; },\n"
+    "  { name = \"pinned\"; recipient_domains = [ \"pinned.example\" ]; level = \"verified\";\n"
+    "    cert_fingerprint = [ \"MD5:00112233445566778899aabbccddeeff\" ]; }\n"
     ");\n";
 
 static const char *const logs[NCONF] = {
@@ -218,7 +220,9 @@ static struct session *op(struct session_service *svc, struct session *s, const 
                                      .cert_subject = av[3],
                                      .cert_issuer = av[4],
                                      .verify = av[5],
-                                     .auth_type = av[6]};
+                                     .auth_type = av[6],
+                                     .cert_fingerprint = av[7],
+                                     .cert_pubkey_fingerprint = av[8]};
     struct session_client client = {av[0], av[1], av[2], av[3]};
     struct session_reply reply;
 

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-30}
 jobs=${JOBS:-2}
 dir=$top/build/fuzz
-names="config session record logline mtafail fromrec"
+names="config session record logline mtafail fromrec policy"
 [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi)
 command -v clang >/dev/null || { echo "fuzz.sh: clang not found (install the Debian package clang)" >&2; exit 2; }
 

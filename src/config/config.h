@@ -91,4 +91,14 @@ void config_defaults(struct config *);
 
 void config_free(struct config *);
 
+/*
+ * config_check_pins - add "FILE:LINE: warning: ..." to warns for every
+ * policy with cert_fingerprint when no policy service runs: neither
+ * cfg->policy_socket nor policy_served (the daemon serves one, -s). Only
+ * the policy service (and Sendmail's {cert_md5}) passes fingerprints, so
+ * through Postfix's milter such a policy decides cert_mismatch. The
+ * configuration stays valid. The number of warnings added.
+ */
+size_t config_check_pins(const struct config *cfg, bool policy_served, struct tp_errlist *warns);
+
 #endif

@@ -19,7 +19,8 @@
  *	- a named policy (matched by name) removed; the default or a named
  *	  policy with a lower level, lower min_tls_version, lower
  *	  min_cipher_bits, a cipher set that allows a cipher the old one
- *	  did not, a certificate constraint dropped or changed, action
+ *	  did not, a certificate constraint dropped or changed, pinning
+ *	  (cert_fingerprint) dropped or a pin added to the list, action
  *	  reject -> tempfail, an effective mode enforce -> monitor;
  *	- a recipient or sender domain rule of a required or verified policy
  *	  that the new policies (or the new default) no longer cover at that
@@ -105,6 +106,37 @@ static bool changed_text(const char *a, const char *b)
     return a != NULL && (b == NULL || strcmp(a, b) != 0);
 }
 
+/* has_pin - is fp among a policy's pins */
+static bool has_pin(const struct policy *p, const struct certfp *fp)
+{
+    size_t i;
+
+    for (i = 0; i < p->npins; i++)
+        if (certfp_equal(&p->pins[i], fp))
+            return true;
+    return false;
+}
+
+/* compare_pins - pinning dropped, or a pin added: either accepts a
+   certificate the old list refused (dropping pins only tightens) */
+static void compare_pins(struct diff *d, const struct policy *a, const struct policy *b, const char *label)
+{
+    size_t i, added = 0;
+
+    if (a->npins == 0)
+        return;
+    if (b->npins == 0) {
+        note(d, "%s: cert_fingerprint removed (%zu pin%s)", label, a->npins, a->npins == 1 ? "" : "s");
+        return;
+    }
+    for (i = 0; i < b->npins; i++)
+        if (!has_pin(a, &b->pins[i]))
+            added++;
+    if (added > 0)
+        note(d, "%s: cert_fingerprint: %zu pin%s added, more certificates accepted", label, added,
+             added == 1 ? "" : "s");
+}
+
 /* compare_policy - every way in which policy b requires less than a */
 static void compare_policy(struct diff *d, const struct config *o, const struct policy *a,
                            const struct config *n, const struct policy *b, const char *label)
@@ -120,6 +152,7 @@ static void compare_policy(struct diff *d, const struct config *o, const struct 
         note(d, "%s: ciphers or ciphersuites allow more", label);
     if (changed_text(a->cert_subject, b->cert_subject) || changed_text(a->cert_issuer, b->cert_issuer))
         note(d, "%s: cert_subject or cert_issuer dropped or changed", label);
+    compare_pins(d, a, b, label);
     if (a->action == POLICY_ACTION_REJECT && b->action == POLICY_ACTION_TEMPFAIL)
         note(d, "%s: action reject -> tempfail", label);
     /* Both inheriting: the global mode's change is reported once. */

@@ -14,6 +14,11 @@
  *	struct cfg_ctx *ctx;
  *	const config_setting_t *group;
  *	enum policy_mode *out;
+ *
+ *	size_t	config_check_pins(cfg, policy_served, warns)
+ *	const struct config *cfg;
+ *	bool	policy_served;
+ *	struct tp_errlist *warns;
  * DESCRIPTION
  *	Fills ctx->cfg->policies. policies[i] is the i-th group of the
  *	policies list, and i is the value stored in the recipient and sender
@@ -30,6 +35,10 @@
  *
  *	cfg_mode() reads "enforce" or "monitor", for a policy's mode and
  *	for the global one.
+ *
+ *	config_check_pins() warns, after a successful load, about policies
+ *	with cert_fingerprint when no policy_socket is configured: only the
+ *	policy service (and Sendmail's {cert_md5}) passes fingerprints.
  * DIAGNOSTICS
  *	FILE:LINE: message, added to ctx->rd.errs; see tlspolicyd.conf(5).
  *--*/
@@ -53,7 +62,7 @@
     {"level", CT_STRING}, {"min_tls_version", CT_STRING}, {"ciphers", CT_STRING},                  \
     {"ciphersuites", CT_STRING}, {"min_cipher_bits", CT_INT}, {"action", CT_STRING},               \
     {"mode", CT_STRING}, {"reply", CT_STRING}, {"cert_subject", CT_STRING},                        \
-    {"cert_issuer", CT_STRING}
+    {"cert_issuer", CT_STRING}, {"cert_fingerprint", CT_STRINGS}
 
 static const struct cfg_key default_keys[] = {REQUIREMENT_KEYS, {NULL, CT_STRING}};
 
@@ -73,9 +82,10 @@ static const struct {
     const char *name;
     enum tls_level min;
 } level_bound[] = {
-    {"min_tls_version", TLS_LEVEL_REQUIRED}, {"ciphers", TLS_LEVEL_REQUIRED},
-    {"ciphersuites", TLS_LEVEL_REQUIRED},    {"min_cipher_bits", TLS_LEVEL_REQUIRED},
-    {"cert_subject", TLS_LEVEL_VERIFIED},    {"cert_issuer", TLS_LEVEL_VERIFIED},
+    {"min_tls_version", TLS_LEVEL_REQUIRED},  {"ciphers", TLS_LEVEL_REQUIRED},
+    {"ciphersuites", TLS_LEVEL_REQUIRED},     {"min_cipher_bits", TLS_LEVEL_REQUIRED},
+    {"cert_subject", TLS_LEVEL_VERIFIED},     {"cert_issuer", TLS_LEVEL_VERIFIED},
+    {"cert_fingerprint", TLS_LEVEL_VERIFIED},
 };
 
 /* load_cidrs - append every CIDR of a string list */
@@ -165,6 +175,38 @@ static void load_tls_keys(struct cfg_ctx *ctx, const config_setting_t *g, struct
     cfg_int(&ctx->rd, g, "min_cipher_bits", 1, 1024, &p->min_cipher_bits);
 }
 
+/*
+ * load_pins - cert_fingerprint, every entry "DIGEST:HEX" of the digest's
+ * length. An empty list is an error: read as "no pinning" it would
+ * accept any verified certificate where the writer meant to pin one.
+ */
+static void load_pins(struct cfg_ctx *ctx, const config_setting_t *g, struct policy *p)
+{
+    const config_setting_t *s = cfg_get(g, "cert_fingerprint", CT_STRINGS);
+    int i, n = s ? config_setting_length(s) : 0;
+    struct tp_error err;
+    char q[CFG_QUOTE_MAX];
+    const char *v;
+
+    if (s != NULL && n == 0)
+        cfg_error(&ctx->rd, s, "cert_fingerprint: must not be empty");
+    if (n == 0)
+        return;
+    if ((p->pins = calloc((size_t) n, sizeof(*p->pins))) == NULL) {
+        ctx->rd.oom = true;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        v = config_setting_get_string_elem(s, i);
+        err.msg[0] = 0;
+        if (certfp_parse_pin(v, &p->pins[p->npins], &err) == 0)
+            p->npins++;
+        else
+            cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
+                      "cert_fingerprint: invalid value \"%s\": %s", cfg_quote(v, q), err.msg);
+    }
+}
+
 /* check_level_bound - a requirement the level never checks is a mistake */
 static void check_level_bound(struct cfg_ctx *ctx, const config_setting_t *g, const struct policy *p,
                               const char *label)
@@ -234,6 +276,7 @@ static void load_requirements(struct cfg_ctx *ctx, const config_setting_t *g, st
         p->reply = cfg_strdup(&ctx->rd, config_setting_get_string(s));
     cfg_string(&ctx->rd, g, "cert_subject", &p->cert_subject);
     cfg_string(&ctx->rd, g, "cert_issuer", &p->cert_issuer);
+    load_pins(ctx, g, p);
     /* With the level missing or mistyped, a second message would be noise. */
     if (level >= 0 || (level == -2 && !named && config_setting_get_member(g, "level") == NULL))
         check_level_bound(ctx, g, p, label);
@@ -439,6 +482,32 @@ static void load_exempt(struct cfg_ctx *ctx, const config_setting_t *g)
         load_cidrs(ctx, s, &ps->exempt_clients);
     if ((s = cfg_get(g, "authenticated", CT_BOOL)) != NULL)
         ps->exempt_authenticated = config_setting_get_bool(s);
+}
+
+/* warn_pinned - one warning for a policy that pins certificates */
+static size_t warn_pinned(const struct config *cfg, const struct policy *p, struct tp_errlist *warns)
+{
+    if (p->npins == 0)
+        return 0;
+    tp_errlist_add(warns, cfg->path, p->line,
+                   "warning: policy %s pins certificates (cert_fingerprint), but no policy_socket is"
+                   " configured: fingerprints arrive only through the policy service (and Sendmail's"
+                   " {cert_md5}); through Postfix's milter this policy decides cert_mismatch",
+                   p->name ? p->name : "?");
+    return 1;
+}
+
+/* config_check_pins - pinned policies without a front end that passes fingerprints */
+size_t config_check_pins(const struct config *cfg, bool policy_served, struct tp_errlist *warns)
+{
+    size_t i, n = 0;
+
+    if (cfg->policy_socket != NULL || policy_served)
+        return 0;
+    n += warn_pinned(cfg, &cfg->policies.dflt, warns);
+    for (i = 0; i < cfg->policies.npolicies; i++)
+        n += warn_pinned(cfg, &cfg->policies.policies[i], warns);
+    return n;
 }
 
 /* cfg_load_policies - default, policies and exempt */

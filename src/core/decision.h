@@ -78,8 +78,9 @@ struct decision {
     enum tls_level level;         /* combined level in force */
     enum tls_version min_version; /* combined floors in force (levels required and up) */
     int min_cipher_bits;
-    enum policy_mode mode; /* ENFORCE or MONITOR: the mode that decided */
-    bool cert_verified;
+    enum policy_mode mode;   /* ENFORCE or MONITOR: the mode that decided */
+    bool cert_verified;      /* by a CA, or by a pin of a policy in force */
+    bool pin_mismatch;       /* cert_mismatch: a pin list, not a name, failed */
     const char *rcpt_domain; /* points into rcpt facts, or NULL */
     /* reply, for reject/tempfail and monitor would-refusals; empty for accept */
     char rcode[4];                /* "530" */

@@ -30,6 +30,12 @@
  *	empty {cert_subject} when the client sent no certificate. Both reduce
  *	to the same *_cn fact: the CN, or NULL when there is none.
  *
+ *	Certificate fingerprints (Postfix's policy service: ccert_fingerprint
+ *	and ccert_pubkey_fingerprint; Sendmail: {cert_md5}) are read by
+ *	certfp(3): hex with or without colons, the digest known by its
+ *	length. An empty or unparsable value is no fingerprint, which no pin
+ *	matches.
+ *
  *	address_parse() reads a mailbox the way a lenient MTA does. It never
  *	copies more than a bounded domain and never reads past the NUL, so
  *	any hostile input ends as ADDR_INVALID.
@@ -351,6 +357,8 @@ void session_facts_clear(struct session_facts *sf)
     free(sf->cert_issuer);
     free(sf->cert_subject_cn);
     free(sf->cert_issuer_cn);
+    free(sf->cert_fingerprint);
+    free(sf->cert_pubkey_fingerprint);
     free(sf->auth_type);
     free(sf->sender);
     free(sf->sender_resolved);
@@ -471,6 +479,25 @@ int facts_set_verify(struct session_facts *sf, const char *value)
 {
     sf->verify = facts_verify_parse(value);
     return 0;
+}
+
+/* set_fingerprint - raw value plus its digest; unparsable is none, never a guess */
+static int set_fingerprint(char **raw, struct certfp *fp, const char *value)
+{
+    (void) certfp_parse_hex(value, fp);
+    return set_copy(raw, value);
+}
+
+/* facts_set_cert_fingerprint - ccert_fingerprint, Sendmail {cert_md5} */
+int facts_set_cert_fingerprint(struct session_facts *sf, const char *value)
+{
+    return set_fingerprint(&sf->cert_fingerprint, &sf->cert_fp, value);
+}
+
+/* facts_set_cert_pubkey_fingerprint - ccert_pubkey_fingerprint */
+int facts_set_cert_pubkey_fingerprint(struct session_facts *sf, const char *value)
+{
+    return set_fingerprint(&sf->cert_pubkey_fingerprint, &sf->cert_pubkey_fp, value);
 }
 
 /* facts_set_auth_type - {auth_type} */

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include "core/certfp.h"
 #include "core/cidr.h"
 #include "core/domain_map.h"
 #include "tls/tlsinfo.h"
@@ -109,6 +110,10 @@ struct session_facts {
     char *cert_subject_cn; /* derived: xtext-decoded, CN extracted */
     char *cert_issuer_cn;
     enum verify_result verify;
+    char *cert_fingerprint;        /* raw: ccert_fingerprint, Sendmail {cert_md5} */
+    char *cert_pubkey_fingerprint; /* raw: ccert_pubkey_fingerprint */
+    struct certfp cert_fp;         /* derived; CERTFP_NONE: absent, empty or unparsable */
+    struct certfp cert_pubkey_fp;
     char *auth_type;       /* SASL mechanism; non-empty means authenticated */
     /* MAIL */
     char *sender;          /* raw */
@@ -144,6 +149,10 @@ int facts_set_cipher_bits(struct session_facts *, const char *);
 int facts_set_cert_subject(struct session_facts *, const char *);
 int facts_set_cert_issuer(struct session_facts *, const char *);
 int facts_set_verify(struct session_facts *, const char *);
+/* "AB:CD:..." or plain hex, the digest known by its length; "" or
+   anything unparsable is no fingerprint, which no pin matches */
+int facts_set_cert_fingerprint(struct session_facts *, const char *);
+int facts_set_cert_pubkey_fingerprint(struct session_facts *, const char *);
 int facts_set_auth_type(struct session_facts *, const char *);
 int facts_set_sender(struct session_facts *, const char *);
 int facts_set_sender_resolved(struct session_facts *, const char *mail_addr);

@@ -10,7 +10,8 @@
  * DESCRIPTION
  *	policy_decide() finds the policies in force for one recipient, then
  *	runs each requirement predicate (TLS, version, cipher, bits, verified
- *	certificate, certificate name) against each of them, in that order.
+ *	certificate, certificate name, certificate pin) against each of them,
+ *	in that order.
  *	Requiring every policy in force to be met is the strictest
  *	combination of SPEC.md: the highest level and version floor, the
  *	intersection of the cipher sets, the highest bit floor.
@@ -20,6 +21,13 @@
  *	the decision rejects when any failing enforcing policy says reject
  *	(reject beats tempfail). The deciding policy, whose reply text is
  *	used, is the first in configuration order that fails that reason.
+ *
+ *	A policy with pins (cert_fingerprint) verifies the certificate by
+ *	them instead of by a CA, as Postfix's "fingerprint" level does: it is
+ *	met when the certificate or public-key fingerprint the front end
+ *	passed equals one of its pins, and fails as cert_mismatch when none
+ *	does or none was passed. A pin match of a policy in force makes the
+ *	record's cert_verified yes.
  *
  *	Pure: no I/O, no clock, no allocation, no globals. The optional trace
  *	receives one line per step, for --explain.
@@ -57,6 +65,7 @@ void policy_clear(struct policy *p)
     free(p->reply);
     free(p->cert_subject);
     free(p->cert_issuer);
+    free(p->pins);
     cidr_list_free(&p->clients);
     policy_init(p);
 }
@@ -373,10 +382,31 @@ static bool met_bits(const struct policy *p, const struct session_facts *s)
     return p->level < TLS_LEVEL_REQUIRED || p->min_cipher_bits == 0 || s->cipher_bits >= p->min_cipher_bits;
 }
 
-/* met_verified - level verified needs a verified client certificate */
+/* pin_match - which passed fingerprint one of the policy's pins matches:
+   "certificate", "public key", or NULL for none */
+static const char *pin_match(const struct policy *p, const struct session_facts *s)
+{
+    size_t i;
+
+    for (i = 0; i < p->npins; i++) {
+        if (certfp_equal(&p->pins[i], &s->cert_fp))
+            return "certificate";
+        if (certfp_equal(&p->pins[i], &s->cert_pubkey_fp))
+            return "public key";
+    }
+    return NULL;
+}
+
+/*
+ * met_verified - level verified needs a verified client certificate. A
+ * pinned policy verifies the certificate by its pins instead, as
+ * Postfix's "fingerprint" level does without any CA: met_pins decides
+ * it, so that a pinned policy without a matching fingerprint is always
+ * cert_mismatch, CA-trusted or not.
+ */
 static bool met_verified(const struct policy *p, const struct session_facts *s)
 {
-    return p->level < TLS_LEVEL_VERIFIED || facts_cert_verified(s);
+    return p->level < TLS_LEVEL_VERIFIED || p->npins > 0 || facts_cert_verified(s);
 }
 
 /* name_matches - configured name against the certificate CN, as host names compare */
@@ -393,6 +423,13 @@ static bool met_cert_names(const struct policy *p, const struct session_facts *s
     return name_matches(p->cert_subject, s->cert_subject_cn) && name_matches(p->cert_issuer, s->cert_issuer_cn);
 }
 
+/* met_pins - a pinned policy needs a passed fingerprint that one pin
+   matches; none passed (the milter under Postfix) matches no pin */
+static bool met_pins(const struct policy *p, const struct session_facts *s)
+{
+    return p->level < TLS_LEVEL_VERIFIED || p->npins == 0 || (IS_TLS(s) && pin_match(p, s) != NULL);
+}
+
 static const struct requirement {
     enum reason reason;
     bool (*met)(const struct policy *, const struct session_facts *);
@@ -404,6 +441,7 @@ static const struct requirement {
     {REASON_CIPHER_BITS, met_bits, "cipher bits"},
     {REASON_CERT_UNVERIFIED, met_verified, "verified client certificate"},
     {REASON_CERT_MISMATCH, met_cert_names, "certificate name"},
+    {REASON_CERT_MISMATCH, met_pins, "certificate fingerprint"},
 };
 
 #define NREQUIREMENTS (sizeof(requirements) / sizeof(requirements[0]))
@@ -463,6 +501,32 @@ static void combine(const struct eval *ev, struct decision *d, bool *all_monitor
     }
 }
 
+/* verified_by_pin - did a pin of a policy in force verify the certificate?
+   The record's cert_verified says yes then: it was verified, by its
+   fingerprint instead of a CA. */
+static bool verified_by_pin(const struct eval *ev, const struct policy_trace *trace)
+{
+    const struct policy *p;
+    const char *what;
+    size_t pos = 0;
+    bool any = false;
+
+    while ((p = next_inforce(ev, &pos)) != NULL) {
+        if (p->level < TLS_LEVEL_VERIFIED || p->npins == 0)
+            continue;
+        if (IS_TLS(ev->s) && (what = pin_match(p, ev->s)) != NULL) {
+            tracef(trace, "policy %s: a pin matches the client's %s fingerprint", p->name, what);
+            any = true;
+        } else if (ev->s->cert_fp.digest == CERTFP_NONE && ev->s->cert_pubkey_fp.digest == CERTFP_NONE) {
+            tracef(trace, "policy %s: pins the certificate, but no fingerprint was passed", p->name);
+        } else {
+            tracef(trace, "policy %s: none of its %zu pins matches the passed fingerprints", p->name,
+                   p->npins);
+        }
+    }
+    return any;
+}
+
 /* is_exempt - exempt clients and authenticated sessions skip every check */
 static bool is_exempt(const struct policy_set *ps, const struct session_facts *s,
                       const struct policy_trace *trace)
@@ -505,6 +569,7 @@ static void conclude(const struct session_facts *s, const struct failures *f, bo
         return;
     }
     d->reason = f->req[m]->reason;
+    d->pin_mismatch = f->req[m]->met == met_pins;
     d->policy = f->policy[m];
     d->would = f->reject[m] ? DECISION_REJECT : DECISION_TEMPFAIL;
     d->mode = m ? POLICY_MODE_MONITOR : POLICY_MODE_ENFORCE;
@@ -583,6 +648,8 @@ void policy_decide(const struct policy_set *ps, const struct session_facts *s, c
     eval_init(&ev, ps, s, r, trace);
     find_inforce(&ev, trace, d);
     combine(&ev, d, &all_monitoring);
+    if (verified_by_pin(&ev, trace))
+        d->cert_verified = true;
     tracef(trace, "level in force: %s", policy_level_name(d->level));
     check_requirements(&ev, trace, &f);
     conclude(s, &f, all_monitoring, d);

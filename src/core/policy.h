@@ -57,6 +57,8 @@ struct policy {
     char *reply;                     /* text after the codes; NULL: default */
     char *cert_subject;              /* compared with the certificate CN */
     char *cert_issuer;
+    struct certfp *pins;             /* cert_fingerprint: one must match; NULL: no pinning */
+    size_t npins;
     bool by_rcpt;                    /* has recipient_domains(_file) */
     bool by_sender;                  /* has sender_domains(_file) */
     bool by_client;                  /* has client_addresses */

@@ -134,7 +134,7 @@ static void default_text(char *out, size_t len, const struct decision *d, const 
         return;
     case REASON_CERT_MISMATCH:
         textf(out, len, "Verified client certificate required for mail to <%s> (domain %s):"
-              " certificate name not accepted", rcpt, domain);
+              " certificate %s not accepted", rcpt, domain, d->pin_mismatch ? "fingerprint" : "name");
         return;
     case REASON_DOWNGRADE:
         textf(out, len, "TLS downgrade suspected: your servers used TLS before; retry with STARTTLS"

@@ -70,6 +70,7 @@ static int ready_fd = -1;               /* detached child -> waiting parent */
 static struct session_service *service; /* every session, both front ends */
 static struct store *store;             /* the fallback rules' memory, opened once */
 static struct policy_server *policy;    /* NULL: no policy_socket */
+static bool policy_served;              /* from start: pins get fingerprints */
 static char store_id[1024];             /* what the open store is, for reloads */
 static bool pidfile_written;            /* only then is the name at exit ours to remove */
 
@@ -137,7 +138,8 @@ static int open_store(const struct config *cfg)
     return 0;
 }
 
-/* log_mode_warnings - files others may change or read (config_perm.c) */
+/* log_mode_warnings - files others may change or read (config_perm.c),
+   pinned policies no front end can satisfy (config_policy.c) */
 static void log_mode_warnings(const struct config *cfg)
 {
     char line[TP_ERROR_FILE_MAX + TP_ERROR_MSG_MAX + 32];
@@ -146,6 +148,7 @@ static void log_mode_warnings(const struct config *cfg)
 
     tp_errlist_init(&warns);
     config_check_modes(cfg, &warns);
+    config_check_pins(cfg, policy_served, &warns);
     for (i = 0; i < warns.n; i++) {
         tp_error_format(&warns.items[i], line, sizeof(line));
         logger_notice(LOG_WARNING, "%s", line);
@@ -535,6 +538,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
 
     front_ends(cfg, o, socket_spec, policy_spec, sizeof(socket_spec));
     milter = *socket_spec != 0;
+    policy_served = *policy_spec != 0;
     snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
 
     /* Until the daemon is serving, errors go to the terminal as well. */

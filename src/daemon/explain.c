@@ -46,7 +46,7 @@
 #include "util/strbuf.h"
 
 #define EXPLAIN_RCPT_MAX 100
-#define EXPLAIN_KEYS     13 /* entries of explain_keys[] */
+#define EXPLAIN_KEYS     15 /* entries of explain_keys[] */
 
 struct explain_input {
     struct session_facts session;  /* parsed: validation, summary, trace */
@@ -57,6 +57,9 @@ struct explain_input {
 };
 
 typedef int (*setter_fn)(struct session_facts *, const char *);
+
+static int set_fingerprint(struct session_facts *, const char *);
+static int set_pubkey_fingerprint(struct session_facts *, const char *);
 
 static const struct explain_key {
     const char *name;
@@ -70,6 +73,8 @@ static const struct explain_key {
     {"cipher_bits", facts_set_cipher_bits},
     {"cert_subject", facts_set_cert_subject},
     {"cert_issuer", facts_set_cert_issuer},
+    {"cert_fingerprint", set_fingerprint},
+    {"cert_pubkey_fingerprint", set_pubkey_fingerprint},
     {"verify", facts_set_verify},
     {"auth_type", facts_set_auth_type},
     {"sender", facts_set_sender},
@@ -91,12 +96,31 @@ enum {
     K_CIPHER_BITS,
     K_CERT_SUBJECT,
     K_CERT_ISSUER,
+    K_CERT_FINGERPRINT,
+    K_CERT_PUBKEY_FINGERPRINT,
     K_VERIFY,
     K_AUTH_TYPE,
     K_SENDER,
     K_RCPT,
     K_RCPT_ADDR
 };
+
+/* set_fingerprint - as the session takes it, but a typo is a usage error,
+   not a fingerprint that silently matches no pin */
+static int set_fingerprint(struct session_facts *sf, const char *value)
+{
+    return facts_set_cert_fingerprint(sf, value) < 0 || (*value && sf->cert_fp.digest == CERTFP_NONE) ? -1
+                                                                                                      : 0;
+}
+
+/* set_pubkey_fingerprint - the same for the public key's fingerprint */
+static int set_pubkey_fingerprint(struct session_facts *sf, const char *value)
+{
+    return facts_set_cert_pubkey_fingerprint(sf, value) < 0 ||
+                   (*value && sf->cert_pubkey_fp.digest == CERTFP_NONE)
+               ? -1
+               : 0;
+}
 
 /* find_key - the table entry for a key of length len */
 static const struct explain_key *find_key(const char *name, size_t len)
@@ -136,8 +160,8 @@ static int parse_arg(struct explain_input *in, const char *arg, struct tp_error 
     if ((key = find_key(arg, (size_t) (eq - arg))) == NULL) {
         tp_error_set(err, NULL, 0,
                      "--explain: unknown key \"%.*s\" (expected client_addr, client_name, helo, tls_version,"
-                     " cipher, cipher_bits, cert_subject, cert_issuer, verify, auth_type, sender, rcpt or"
-                     " rcpt_addr)",
+                     " cipher, cipher_bits, cert_subject, cert_issuer, cert_fingerprint,"
+                     " cert_pubkey_fingerprint, verify, auth_type, sender, rcpt or rcpt_addr)",
                      (int) (eq - arg), arg);
         return -1;
     }
@@ -211,7 +235,9 @@ static void drive_session(struct session *s, const struct explain_input *in)
                                            .cert_subject = raw[K_CERT_SUBJECT],
                                            .cert_issuer = raw[K_CERT_ISSUER],
                                            .verify = raw[K_VERIFY],
-                                           .auth_type = raw[K_AUTH_TYPE]};
+                                           .auth_type = raw[K_AUTH_TYPE],
+                                           .cert_fingerprint = raw[K_CERT_FINGERPRINT],
+                                           .cert_pubkey_fingerprint = raw[K_CERT_PUBKEY_FINGERPRINT]};
     struct session_reply reply;
     size_t i;
 
@@ -247,6 +273,21 @@ static int run_session(struct config_ref *ref, const struct explain_input *in, s
     return s == NULL ? -1 : 0;
 }
 
+/* fingerprint_summary - the fingerprints given, in the pin form */
+static void fingerprint_summary(const struct session_facts *s, struct strbuf *out)
+{
+    char text[CERTFP_TEXT_MAX];
+
+    if (s->cert_fp.digest != CERTFP_NONE) {
+        certfp_format(&s->cert_fp, text, sizeof(text));
+        strbuf_printf(out, ", certificate fingerprint %s", text);
+    }
+    if (s->cert_pubkey_fp.digest != CERTFP_NONE) {
+        certfp_format(&s->cert_pubkey_fp, text, sizeof(text));
+        strbuf_printf(out, ", public key fingerprint %s", text);
+    }
+}
+
 /* session_summary - what the hypothetical session looks like */
 static void session_summary(const struct config *cfg, const struct session_facts *s, struct strbuf *out)
 {
@@ -257,6 +298,8 @@ static void session_summary(const struct config *cfg, const struct session_facts
     if (s->tls_version != TLS_V_NONE)
         strbuf_printf(out, ", cipher %s (%d bits), client certificate %s", s->cipher ? s->cipher : "unknown",
                       s->cipher_bits, s->cert_subject_cn ? s->cert_subject_cn : "none");
+    if (s->tls_version != TLS_V_NONE)
+        fingerprint_summary(s, out);
     strbuf_printf(out, ", sender %s.\n", s->sender ? s->sender : "unknown");
 }
 

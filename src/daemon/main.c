@@ -164,13 +164,15 @@ static void print_errors(const struct tp_errlist *errs)
 }
 
 /* print_mode_warnings - files others may change or read, as postfix check
-   warns; the configuration is still valid */
-static void print_mode_warnings(const struct config *cfg)
+   warns, and pinned policies no front end can satisfy; the configuration
+   is still valid */
+static void print_mode_warnings(const struct config *cfg, const struct options *o)
 {
     struct tp_errlist warns;
 
     tp_errlist_init(&warns);
     config_check_modes(cfg, &warns);
+    config_check_pins(cfg, o->policy_socket != NULL, &warns);
     print_errors(&warns);
 }
 
@@ -246,7 +248,7 @@ int main(int argc, char **argv)
     if (o.check) {
         printf("%s: configuration OK (hash %s, %zu policies)\n", o.config, cfg->hash,
                cfg->policies.npolicies);
-        print_mode_warnings(cfg);
+        print_mode_warnings(cfg, &o);
         rc = 0;
     } else if (o.explain_argc >= 0) {
         rc = run_explain(cfg, &o);

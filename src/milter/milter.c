@@ -72,16 +72,23 @@ static const struct tls_macro {
     {"{cert_issuer}", offsetof(struct session_tls_values, cert_issuer)},
     {"{verify}", offsetof(struct session_tls_values, verify)},
     {"{auth_type}", offsetof(struct session_tls_values, auth_type)},
+    /* Sendmail: the MD5 of the certificate, or with CertFingerprintAlgorithm
+       set the chosen digest as {cert_fp}; the later one wins when both
+       come. Postfix's milter macros carry no fingerprint. */
+    {"{cert_md5}", offsetof(struct session_tls_values, cert_fingerprint)},
+    {"{cert_fp}", offsetof(struct session_tls_values, cert_fingerprint)},
 };
 
 /* pass_tls - hand every TLS and SASL macro sent at this stage to the session */
 static void pass_tls(SMFICTX *ctx, struct session *s)
 {
     struct session_tls_values v = {0};
+    const char *value;
     size_t i;
 
     for (i = 0; i < sizeof(tls_macros) / sizeof(tls_macros[0]); i++)
-        *(const char **) ((char *) &v + tls_macros[i].offset) = macro(ctx, tls_macros[i].name);
+        if ((value = macro(ctx, tls_macros[i].name)) != NULL)
+            *(const char **) ((char *) &v + tls_macros[i].offset) = value;
     session_tls(s, &v);
 }
 
@@ -216,11 +223,14 @@ static const struct {
     const char *macros;
 } wanted_macros[] = {
     {SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name} {client_resolve}"},
-    {SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+    {SMFIM_HELO,
+     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} {cert_md5} {cert_fp}"},
     {SMFIM_ENVFROM,
-     "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+     "i {mail_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"
+     " {verify} {cert_md5} {cert_fp}"},
     {SMFIM_ENVRCPT,
-     "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}"},
+     "i {rcpt_addr} {auth_type} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"
+     " {verify} {cert_md5} {cert_fp}"},
     {SMFIM_EOM, "i"},
 };
 

@@ -31,6 +31,7 @@
  *--*/
 
 /* System library. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,19 @@ struct policy_conn {
     char client[KEY_MAX];                /* the session's client, as a key */
     char instance[POLICY_VALUE_MAX + 1]; /* the message's, "" before MAIL */
     bool in_message;
+    unsigned long accepted; /* recipients we let pass in this message */
+    bool unseen_checked;    /* recipient_count compared with them */
+    unsigned long rcpts;    /* RCPT requests decided in this message */
 };
+
+/* Postfix accepts "postmaster" without asking (RFC 5321 4.5.1). */
+#define UNSEEN_RCPT "postmaster"
+#define UNSEEN_MAX  100 /* decided at most: Postfix's own recipient limit is 1000 */
 
 /* Reply when the session service has no answer (out of memory). */
 #define REPLY_NO_DECISION "action=451 4.3.0 Temporary policy failure\n\n"
+/* Reply past POLICY_MESSAGE_RCPT_MAX: RFC 5321's answer to too many recipients. */
+#define REPLY_TOO_MANY "action=452 4.5.3 Too many recipients\n\n"
 
 /* policy_conn_new - a new connection */
 struct policy_conn *policy_conn_new(struct session_service *svc)
@@ -88,6 +98,7 @@ void policy_conn_end_session(struct policy_conn *conn)
     conn->session = NULL;
     conn->in_message = false;
     conn->instance[0] = 0;
+    conn->rcpts = 0;
 }
 
 /* open_session - the first RCPT of a session */
@@ -95,12 +106,21 @@ static int open_session(struct policy_conn *conn, const struct policy_request *r
 {
     const char *addr = attr(req, "client_address");
     const char *version = policy_request_get(req, "mail_version");
-    char mta[64];
+    const char *name = attr(req, "client_name");
+    char mta[64], bracketed[80] = "";
     struct session_client client;
 
     /* Postfix >= 3.8 says which version it is; it is Postfix either way. */
     snprintf(mta, sizeof(mta), "Postfix%s%.40s", version ? " " : "", version ? version : "");
-    client = (struct session_client){*addr ? addr : NULL, attr(req, "client_name"), NULL, mta};
+    /* Postfix names a client without a verified name "unknown" here and
+       "[address]" to a milter: both front ends log the milter's form. */
+    if (strcmp(name, "unknown") == 0 && *addr)
+        snprintf(bracketed, sizeof(bracketed), "[%.64s]", addr);
+    client = (struct session_client){*addr ? addr : NULL,
+                                     *bracketed ? bracketed
+                                     : *name    ? name
+                                                : NULL,
+                                     NULL, mta};
     if ((conn->session = session_open(conn->svc, config_ref_acquire(), &client)) == NULL)
         return -1;
     snprintf(conn->client, sizeof(conn->client), "%s", key);
@@ -138,6 +158,47 @@ static void pass_tls(struct session *s, const struct policy_request *req)
     session_tls(s, &v);
 }
 
+/* dot_string - RFC 5321 Dot-string: atoms of atext (UTF-8 allowed) joined by dots */
+static bool dot_string(const char *s, size_t len)
+{
+    static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+    size_t i;
+
+    if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+        return false;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (c == '.' ? s[i + 1] == '.' : !(isalnum(c) || c >= 0x80 || (c && strchr(specials, c))))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * external - Postfix's recipient and sender attributes are its internal
+ * form, quotes removed ("u v"@d arrives as u v@d); the MTA parser in
+ * core/facts.c reads the form sent in SMTP. Quote the local part again
+ * where SMTP needs it, as Postfix itself does when it logs the address.
+ */
+static const char *external(const char *addr, char *buf, size_t len)
+{
+    const char *at = strrchr(addr, '@');
+    size_t i, n = 0, local = at ? (size_t) (at - addr) : 0;
+
+    if (at == NULL || dot_string(addr, local) || 2 * local + strlen(at) + 3 > len)
+        return addr;
+    buf[n++] = '"';
+    for (i = 0; i < local; i++) {
+        if (addr[i] == '"' || addr[i] == '\\')
+            buf[n++] = '\\';
+        buf[n++] = addr[i];
+    }
+    buf[n++] = '"';
+    strcpy(buf + n, at);
+    return buf;
+}
+
 /* follow - bring the session up to this request: client, HELO, TLS, message */
 static int follow(struct policy_conn *conn, const struct policy_request *req)
 {
@@ -149,16 +210,20 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         policy_conn_end_session(conn);
     if (conn->session == NULL && open_session(conn, req, key) < 0)
         return -1;
-    session_helo(conn->session, attr(req, "helo_name"));
+    session_helo(conn->session, value(req, "helo_name")); /* none sent: helo=- */
     pass_tls(conn->session, req);
     if (!conn->in_message || strcmp(conn->instance, instance) != 0) {
         const char *sender = attr(req, "sender");
+        char buf[2 * POLICY_VALUE_MAX + 4];
 
         /* Postfix's sender is already parsed, the null sender empty, as
            its {mail_addr}; the MAIL FROM argument would have been "<>". */
-        session_mail(conn->session, *sender ? sender : "<>", sender);
+        session_mail(conn->session, *sender ? external(sender, buf, sizeof(buf)) : "<>", sender);
         snprintf(conn->instance, sizeof(conn->instance), "%s", instance);
         conn->in_message = true;
+        conn->accepted = 0;
+        conn->unseen_checked = false;
+        conn->rcpts = 0;
     }
     session_queue_id(conn->session, attr(req, "queue_id"));
     return 0;
@@ -175,23 +240,6 @@ static void reply_of(const struct session_reply *r, struct strbuf *reply)
         strbuf_printf(reply, "action=%s %s %s\n\n", r->rcode, r->xcode, r->text);
 }
 
-/* rcpt - protocol_state=RCPT: one decision */
-static void rcpt(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
-{
-    struct session_reply r;
-
-    if (policy_request_get(req, "recipient") == NULL) {
-        policy_conn_malformed(conn, "RCPT request without recipient", reply);
-        return;
-    }
-    if (follow(conn, req) < 0) {
-        strbuf_puts(reply, REPLY_NO_DECISION);
-        return;
-    }
-    session_rcpt(conn->session, attr(req, "recipient"), NULL, &r);
-    reply_of(&r, reply);
-}
-
 /* same_message - a request about the message in progress */
 static bool same_message(const struct policy_conn *conn, const struct policy_request *req)
 {
@@ -202,16 +250,104 @@ static bool same_message(const struct policy_conn *conn, const struct policy_req
            strcmp(conn->instance, attr(req, "instance")) == 0;
 }
 
-/* data - DATA and END-OF-MESSAGE: the queue id; the end of the message */
-static void data(struct policy_conn *conn, const struct policy_request *req, bool end)
+/*
+ * too_many - a RCPT past the bound: refused undecided, said once per
+ * message. Each accepted recipient waits in the session until its message
+ * ends (for the queue id): without a bound, one client sending RCPT after
+ * RCPT for one instance would grow the daemon without end.
+ */
+static void too_many(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
 {
-    if (!same_message(conn, req))
-        return; /* no recipient of ours in it */
-    session_queue_id(conn->session, attr(req, "queue_id"));
-    if (end) {
-        session_message_end(conn->session);
-        conn->in_message = false;
+    if (conn->rcpts++ == POLICY_MESSAGE_RCPT_MAX)
+        session_service_notice(conn->svc, LOG_WARNING,
+                               "policy service: more than %d recipients in one message from %.64s; "
+                               "the rest refused with 452 4.5.3",
+                               POLICY_MESSAGE_RCPT_MAX, attr(req, "client_address"));
+    strbuf_puts(reply, REPLY_TOO_MANY);
+}
+
+/* rcpt - protocol_state=RCPT: one decision */
+static void rcpt(struct policy_conn *conn, const struct policy_request *req, struct strbuf *reply)
+{
+    char buf[2 * POLICY_VALUE_MAX + 4];
+    struct session_reply r;
+
+    if (policy_request_get(req, "recipient") == NULL) {
+        policy_conn_malformed(conn, "RCPT request without recipient", reply);
+        return;
     }
+    if (same_message(conn, req) && conn->rcpts >= POLICY_MESSAGE_RCPT_MAX) {
+        too_many(conn, req, reply);
+        return;
+    }
+    if (follow(conn, req) < 0) {
+        strbuf_puts(reply, REPLY_NO_DECISION);
+        return;
+    }
+    conn->rcpts++;
+    if (session_rcpt(conn->session, external(attr(req, "recipient"), buf, sizeof(buf)), NULL, &r) ==
+        DECISION_ACCEPT)
+        conn->accepted++;
+    reply_of(&r, reply);
+}
+
+/* count_of - recipient_count as a number; anything else is 0 */
+static unsigned long count_of(const char *v)
+{
+    unsigned long n = 0;
+
+    for (; *v >= '0' && *v <= '9' && n < 1000000; v++)
+        n = n * 10 + (unsigned long) (*v - '0');
+    return *v ? 0 : n;
+}
+
+/*
+ * unseen - recipients Postfix accepted without asking: its
+ * recipient_count beyond those we let pass. Postfix skips the recipient
+ * restrictions for "postmaster" only; each such recipient is decided
+ * as that address, so that it has a record and the policy for a
+ * recipient without a domain (the strictest) applies. The first
+ * refusal refuses the message: Postfix asks at DATA or END-OF-MESSAGE.
+ */
+static void unseen(struct policy_conn *conn, const struct policy_request *req, struct session_reply *worst)
+{
+    unsigned long n = count_of(attr(req, "recipient_count")), i;
+    struct session_reply r;
+
+    worst->action = DECISION_ACCEPT;
+    if (!same_message(conn, req))
+        conn->accepted = 0; /* no RCPT request of this message reached us */
+    else if (conn->unseen_checked)
+        return;
+    if (n <= conn->accepted || follow(conn, req) < 0)
+        return;
+    conn->unseen_checked = true;
+    for (i = conn->accepted; i < n && i < conn->accepted + UNSEEN_MAX; i++) {
+        if (session_rcpt(conn->session, UNSEEN_RCPT, NULL, &r) != DECISION_ACCEPT &&
+            worst->action == DECISION_ACCEPT)
+            *worst = r;
+    }
+}
+
+/* data - DATA and END-OF-MESSAGE: unseen recipients, the queue id, the end of the message */
+static void data(struct policy_conn *conn, const struct policy_request *req, bool end, struct strbuf *reply)
+{
+    struct session_reply worst;
+
+    unseen(conn, req, &worst);
+    if (same_message(conn, req) && worst.action != DECISION_ACCEPT) {
+        /* Refused as a whole: its accepted recipients are logged without
+           a queue id, as those of an aborted message are. */
+        session_abort(conn->session);
+        conn->in_message = false;
+    } else if (same_message(conn, req)) {
+        session_queue_id(conn->session, attr(req, "queue_id"));
+        if (end) {
+            session_message_end(conn->session);
+            conn->in_message = false;
+        }
+    }
+    reply_of(&worst, reply);
 }
 
 /* policy_conn_answer - decide one complete request */
@@ -228,8 +364,9 @@ void policy_conn_answer(struct policy_conn *conn, const struct policy_request *r
         return;
     }
     if (strcasecmp(state, "DATA") == 0 || strcasecmp(state, "END-OF-MESSAGE") == 0)
-        data(conn, req, strcasecmp(state, "END-OF-MESSAGE") == 0);
-    strbuf_puts(reply, "action=DUNNO\n\n");
+        data(conn, req, strcasecmp(state, "END-OF-MESSAGE") == 0, reply);
+    else
+        strbuf_puts(reply, "action=DUNNO\n\n");
 }
 
 /* policy_conn_malformed - log why, answer a temporary refusal */

@@ -37,6 +37,12 @@
    connection after this long itself; we end the session no later. */
 #define POLICY_SESSION_IDLE 300
 
+/* Recipients decided per message (ten times Postfix's default
+   smtpd_recipient_limit); each further RCPT of the message is answered
+   "action=452 4.5.3 Too many recipients", undecided and unlogged but
+   for one notice. The accepted ones wait in memory for the queue id. */
+#define POLICY_MESSAGE_RCPT_MAX 10000
+
 struct policy_conn;
 
 /* policy_conn_new - a new connection of svc; NULL: no memory */

@@ -125,6 +125,8 @@ static const struct tls_fact {
     {offsetof(struct session_tls_values, cert_issuer), facts_set_cert_issuer},
     {offsetof(struct session_tls_values, verify), facts_set_verify},
     {offsetof(struct session_tls_values, auth_type), facts_set_auth_type},
+    {offsetof(struct session_tls_values, cert_fingerprint), facts_set_cert_fingerprint},
+    {offsetof(struct session_tls_values, cert_pubkey_fingerprint), facts_set_cert_pubkey_fingerprint},
 };
 
 /* session_tls - take every TLS and SASL value sent at this stage */

@@ -64,16 +64,25 @@ no_syslog() {
     unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog "$@"
 }
 
-# daemon_launch CONF PORT PIDFILE LOG - tlspolicyd -f on 127.0.0.1:PORT in the
-# background, records appended to LOG, its syslog(3) reaching nothing (see
-# no_syslog); sets DPID. exec at every step, so that $! is the daemon itself.
-daemon_launch() {
+# daemon_launch_with CONF PIDFILE LOG SOCKET-OPTION... - tlspolicyd -f serving
+# the sockets the options name (-p SOCKET, -s SOCKET) in the background,
+# records appended to LOG, its syslog(3) reaching nothing (see no_syslog);
+# sets DPID. exec at every step, so that $! is the daemon itself.
+daemon_launch_with() {
     user_opt=""
     [ "$(id -u)" = 0 ] && user_opt="-u nobody"
+    # The subshell's variables, not the caller's.
     # shellcheck disable=SC2086
-    (exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
-        $(valgrind_cmd) "$D" -f $user_opt -P "$3" -p "inet:$2@127.0.0.1" -c "$1" >>"$4" 2>&1) &
+    (dl_conf=$1 dl_pid=$2 dl_log=$3
+     shift 3
+     exec unshare -m sh -c '[ ! -e /dev/log ] || mount --bind /dev/null /dev/log || exit 97; exec "$@"' no_syslog \
+        $(valgrind_cmd) "$D" -f $user_opt -P "$dl_pid" "$@" -c "$dl_conf" >>"$dl_log" 2>&1) &
     DPID=$!
+}
+
+# daemon_launch CONF PORT PIDFILE LOG - the milter on 127.0.0.1:PORT (see daemon_launch_with)
+daemon_launch() {
+    daemon_launch_with "$1" "$3" "$4" -p "inet:$2@127.0.0.1"
 }
 
 # daemon_start CONF - start tlspolicyd in the foreground; records in

@@ -236,6 +236,32 @@ static const struct bad_case bad_cases[] = {
     {"cert_subject without verified",
      POLICY("    level = \"required\";\n    cert_subject = \"mx.gdpr.example\";\n"),
      "@F:6: cert_subject: has no effect at level required in policy \"gdpr\" (only at level verified)", 0},
+    {"cert_fingerprint without verified",
+     POLICY("    level = \"required\";\n    cert_fingerprint = [ \"MD5:00112233445566778899aabbccddeeff\" ];\n"),
+     "@F:6: cert_fingerprint: has no effect at level required in policy \"gdpr\" (only at level verified)", 0},
+    {"cert_fingerprint too short for its digest",
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"SHA256:00:11:22\" ];\n"),
+     "@F:6: cert_fingerprint: invalid value \"SHA256:00:11:22\": 3 bytes, but a SHA256 fingerprint has 32 (64"
+     " hex digits)",
+     0},
+    {"cert_fingerprint without digest name",
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\" ];\n"),
+     "@F:6: cert_fingerprint: invalid value \"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\": no digest name"
+     " (expected SHA256:, SHA1:, MD5: or SHA512: before the hex digits)",
+     0},
+    {"cert_fingerprint unknown digest, on its own line",
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [\n      \"MD5:00112233445566778899aabbccddeeff\",\n"
+            "      \"SHA3-256:00\" ];\n"),
+     "@F:8: cert_fingerprint: invalid value \"SHA3-256:00\": unknown digest \"SHA3-256\" (expected SHA256,"
+     " SHA1, MD5 or SHA512)",
+     0},
+    {"cert_fingerprint not hex",
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"SHA1:00112233445566778899aabbccddeeff0011223g\" ];\n"),
+     "@F:6: cert_fingerprint: invalid value \"SHA1:00112233445566778899aabbccddeeff0011223g\": not hex digits at"
+     " position 45 (expected pairs of hex digits, a colon allowed between two pairs)",
+     0},
+    {"cert_fingerprint empty", POLICY("    level = \"verified\";\n    cert_fingerprint = [ ];\n"),
+     "@F:6: cert_fingerprint: must not be empty", 0},
     {"min_cipher_bits out of range", POLICY("    level = \"required\";\n    min_cipher_bits = 0;\n"),
      "@F:6: min_cipher_bits: invalid value 0 (expected 1 to 1024)", 0},
     {"reply not ASCII", POLICY("    level = \"required\";\n    reply = \"Gr\xc3\xbc\xc3\x9f\x65 an %d\";\n"),
@@ -922,6 +948,10 @@ static void weakening(const char *a, const char *b, char *buf, size_t len)
     "policies = ( { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\", \".gdpr.example\" ]; level = "  \
     "\"" level "\"; " extra " } );\n"
 
+#define PIN1       "\"MD5:00112233445566778899aabbccddeeff\""
+#define PIN1_SPELT "\"md5:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\""
+#define PIN2       "\"SHA1:00112233445566778899aabbccddeeff00112233\""
+
 /* test_weakening - a reload that protects less is described, one that does not is silent */
 static void test_weakening(void **state)
 {
@@ -947,6 +977,19 @@ static void test_weakening(void **state)
          "policies = ( { name = \"gdpr\"; recipient_domains = [ \"gdpr.example\" ]; level = \"required\"; } "
          ");\n",
          "recipient domains losing their level: .gdpr.example (required -> opportunistic)"},
+        {"pinning dropped", GDPR("verified", "cert_fingerprint = [ " PIN1 " ];"), GDPR("verified", ""),
+         "policy gdpr: cert_fingerprint removed (1 pin)"},
+        {"pin added", GDPR("verified", "cert_fingerprint = [ " PIN1 " ];"),
+         GDPR("verified", "cert_fingerprint = [ " PIN1 ", " PIN2 " ];"),
+         "policy gdpr: cert_fingerprint: 1 pin added, more certificates accepted"},
+        {"pin replaced", GDPR("verified", "cert_fingerprint = [ " PIN1 " ];"),
+         GDPR("verified", "cert_fingerprint = [ " PIN2 " ];"),
+         "policy gdpr: cert_fingerprint: 1 pin added, more certificates accepted"},
+        {"pin removed from a list", GDPR("verified", "cert_fingerprint = [ " PIN1 ", " PIN2 " ];"),
+         GDPR("verified", "cert_fingerprint = [ " PIN2 " ];"), ""},
+        {"pin respelt", GDPR("verified", "cert_fingerprint = [ " PIN1 " ];"),
+         GDPR("verified", "cert_fingerprint = [ " PIN1_SPELT " ];"), ""},
+        {"pinning added", GDPR("verified", ""), GDPR("verified", "cert_fingerprint = [ " PIN1 " ];"), ""},
         {"monitor and exempt", GDPR("required", ""),
          "mode = \"monitor\";\nexempt = { clients = [ \"0.0.0.0/0\" ]; };\n" GDPR("required", ""),
          "mode enforce -> monitor; exempt: clients 0.0.0.0/0 added"},
@@ -963,6 +1006,56 @@ static void test_weakening(void **state)
         print_error("case \"%s\":\n  want: %s\n  got:  %s\n", cases[i].name, cases[i].want, got);
     }
     assert_int_equal(failures, 0);
+}
+
+/* test_pins - pins load normalised; -n and start-up warn without a policy socket */
+static void test_pins(void **state)
+{
+    static const char text[] = "default = { level = \"opportunistic\"; };\n"
+                               "policies = (\n"
+                               "  { name = \"partner\"; sender_domains = [ \"partner.example\" ];\n"
+                               "    level = \"verified\";\n"
+                               "    cert_fingerprint = [ " PIN1_SPELT ", " PIN2 " ]; },\n"
+                               "  { name = \"plain\"; sender_domains = [ \"plain.example\" ]; level = \"verified\"; }\n"
+                               ");\n";
+    struct config *cfg = load_ok("pins", text), *none;
+    const struct policy *p = &cfg->policies.policies[0];
+    struct tp_errlist warns;
+    char path[PATH_MAX], want[PATH_MAX + 512], got[PATH_MAX + 512];
+
+    (void) state;
+    assert_int_equal(p->npins, 2);
+    assert_int_equal(p->pins[0].digest, CERTFP_MD5);
+    assert_int_equal(p->pins[0].bytes[0], 0x00);
+    assert_int_equal(p->pins[0].bytes[15], 0xff);
+    assert_int_equal(p->pins[1].digest, CERTFP_SHA1);
+    assert_int_equal(cfg->policies.policies[1].npins, 0);
+    assert_null(cfg->policy_socket);
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(cfg, false, &warns), 1);
+    tp_error_format(&warns.items[0], got, sizeof(got));
+    snprintf(path, sizeof(path), "%s/pins.conf", tmpdir);
+    snprintf(want, sizeof(want),
+             "%s:3: warning: policy partner pins certificates (cert_fingerprint), but no policy_socket is"
+             " configured: fingerprints arrive only through the policy service (and Sendmail's {cert_md5});"
+             " through Postfix's milter this policy decides cert_mismatch",
+             path);
+    assert_string_equal(got, want);
+    /* A policy service runs: -s, or policy_socket in the file. */
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(cfg, true, &warns), 0);
+    config_free(cfg);
+    cfg = load_ok("pins-policy", "policy_socket = \"inet:127.0.0.1:10040\";\n" "policies = ( { name = \"p\";"
+                  " sender_domains = [ \"p.example\" ]; level = \"verified\"; cert_fingerprint = [ " PIN1 " ]; } );\n");
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(cfg, false, &warns), 0);
+    assert_int_equal(warns.n, 0);
+    none = load_ok("nopins", GDPR("verified", ""));
+    tp_errlist_init(&warns);
+    assert_int_equal(config_check_pins(none, false, &warns), 0);
+    assert_int_equal(warns.n, 0);
+    config_free(none);
+    config_free(cfg);
 }
 
 int main(void)
@@ -983,6 +1076,7 @@ int main(void)
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_weakening),
+        cmocka_unit_test(test_pins),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

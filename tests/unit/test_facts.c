@@ -425,6 +425,119 @@ static void test_cert_facts(void **state)
     session_facts_clear(&sf);
 }
 
+/* Passed fingerprints: the digest by length, or none. */
+static const struct {
+    const char *in;
+    enum certfp_digest digest;
+    unsigned char first, last;
+} fp_cases[] = {
+    {"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", CERTFP_MD5, 0x00, 0xff},
+    {"00112233445566778899aabbccddeeff", CERTFP_MD5, 0x00, 0xff},
+    {"0011:2233445566778899AaBbCcDdEeFf", CERTFP_MD5, 0x00, 0xff}, /* colons between any bytes */
+    {"01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67", CERTFP_SHA1, 0x01, 0x67},
+    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", CERTFP_SHA256, 0x01, 0xef},
+    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdf0",
+     CERTFP_SHA512, 0x01, 0xf0},
+    {"", CERTFP_NONE, 0, 0},
+    {NULL, CERTFP_NONE, 0, 0},
+    {"00:11:22", CERTFP_NONE, 0, 0},                                         /* no digest this long */
+    {"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:F", CERTFP_NONE, 0, 0},   /* odd digits */
+    {"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:", CERTFP_NONE, 0, 0}, /* trailing colon */
+    {":00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", CERTFP_NONE, 0, 0}, /* leading colon */
+    {"00::11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", CERTFP_NONE, 0, 0}, /* double colon */
+    {"0:011:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", CERTFP_NONE, 0, 0},  /* colon inside a byte */
+    {"MD5:00112233445566778899aabbccddeeff", CERTFP_NONE, 0, 0},             /* a pin is no fingerprint */
+    {" 00112233445566778899aabbccddeeff", CERTFP_NONE, 0, 0},
+    {"00112233445566778899aabbccddeefg", CERTFP_NONE, 0, 0},
+};
+
+/* test_fingerprint_facts - parsing, replacement, and the raw value kept */
+static void test_fingerprint_facts(void **state)
+{
+    struct session_facts sf;
+    size_t i;
+
+    (void) state;
+    session_facts_init(&sf);
+    assert_int_equal(sf.cert_fp.digest, CERTFP_NONE);
+    for (i = 0; i < N(fp_cases); i++) {
+        assert_int_equal(facts_set_cert_fingerprint(&sf, fp_cases[i].in), 0);
+        assert_int_equal(facts_set_cert_pubkey_fingerprint(&sf, fp_cases[i].in), 0);
+        if (sf.cert_fp.digest != fp_cases[i].digest || sf.cert_pubkey_fp.digest != fp_cases[i].digest)
+            fail_msg("fingerprint case %zu \"%s\": digest %s", i, fp_cases[i].in ? fp_cases[i].in : "(null)",
+                     certfp_name(sf.cert_fp.digest));
+        if (fp_cases[i].digest != CERTFP_NONE) {
+            assert_int_equal(sf.cert_fp.bytes[0], fp_cases[i].first);
+            assert_int_equal(sf.cert_fp.bytes[certfp_len(fp_cases[i].digest) - 1], fp_cases[i].last);
+        }
+        if (fp_cases[i].in)
+            assert_string_equal(sf.cert_fingerprint, fp_cases[i].in);
+        else
+            assert_null(sf.cert_fingerprint);
+    }
+    session_facts_clear(&sf);
+}
+
+/* test_pin_parse - configured pins: digest names, lengths, messages */
+static void test_pin_parse(void **state)
+{
+    static const struct {
+        const char *in;
+        enum certfp_digest digest; /* CERTFP_NONE: refused, with why in the message */
+        const char *why;
+    } cases[] = {
+        {"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", CERTFP_SHA256, NULL},
+        {"sha256:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF",
+         CERTFP_SHA256, NULL},
+        {"Sha1:0123456789abcdef0123456789abcdef01234567", CERTFP_SHA1, NULL},
+        {"md5:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff", CERTFP_MD5, NULL},
+        {"SHA512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+         CERTFP_SHA512, NULL},
+        {"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", CERTFP_NONE, "no digest name"},
+        {"00112233445566778899aabbccddeeff", CERTFP_NONE, "no digest name"},
+        {"SHA384:00", CERTFP_NONE, "unknown digest \"SHA384\""},
+        {":00", CERTFP_NONE, "unknown digest"},
+        {"SHA256:00112233445566778899aabbccddeeff", CERTFP_NONE, "16 bytes, but a SHA256 fingerprint has 32"},
+        {"MD5:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", CERTFP_NONE,
+         "32 bytes, but a MD5 fingerprint has 16"},
+        {"MD5:", CERTFP_NONE, "0 bytes"},
+        {"MD5:00112233445566778899aabbccddeefx", CERTFP_NONE, "not hex digits at position 36"},
+        {"SHA1:00 11", CERTFP_NONE, "not hex digits at position 8"},
+    };
+    struct certfp fp, again;
+    struct tp_error err;
+    char text[CERTFP_TEXT_MAX];
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < N(cases); i++) {
+        err.msg[0] = 0;
+        if (cases[i].digest != CERTFP_NONE) {
+            if (certfp_parse_pin(cases[i].in, &fp, &err) != 0 || fp.digest != cases[i].digest)
+                fail_msg("pin \"%s\": %s", cases[i].in, err.msg);
+            /* The pin form reads back as the same pin. */
+            certfp_format(&fp, text, sizeof(text));
+            assert_int_equal(certfp_parse_pin(text, &again, &err), 0);
+            assert_true(certfp_equal(&fp, &again));
+            continue;
+        }
+        if (certfp_parse_pin(cases[i].in, &fp, &err) == 0 || strstr(err.msg, cases[i].why) == NULL)
+            fail_msg("pin \"%s\": expected \"%s\", got \"%s\"", cases[i].in, cases[i].why, err.msg);
+        assert_int_equal(fp.digest, CERTFP_NONE);
+    }
+    /* A pin matches the passed fingerprint of the same digest and bytes only. */
+    assert_int_equal(certfp_parse_pin("MD5:00112233445566778899aabbccddeeff", &fp, &err), 0);
+    assert_int_equal(certfp_parse_hex("00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", &again), 0);
+    assert_true(certfp_equal(&fp, &again));
+    assert_int_equal(certfp_parse_hex("00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FE", &again), 0);
+    assert_false(certfp_equal(&fp, &again));
+    memset(&again, 0, sizeof(again));
+    memset(&fp, 0, sizeof(fp));
+    assert_false(certfp_equal(&fp, &again)); /* no fingerprint equals nothing, not even none */
+}
+
 /* test_session_setters - copies, replacement, clear */
 static void test_session_setters(void **state)
 {
@@ -508,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_cipher_bits),     cmocka_unit_test(test_client_addr),
         cmocka_unit_test(test_tls_facts),       cmocka_unit_test(test_cert_facts),
         cmocka_unit_test(test_session_setters), cmocka_unit_test(test_rcpt_facts),
+        cmocka_unit_test(test_fingerprint_facts), cmocka_unit_test(test_pin_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -657,6 +657,141 @@ static void test_trace(void **state)
     session_facts_clear(&s);
 }
 
+ /*
+  * Certificate pinning: a set of its own, so that the shared table above
+  * stays as it is. A pin verifies the certificate instead of a CA; no
+  * fingerprint, or none that matches, is cert_mismatch.
+  */
+#define FP_A   "SHA256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+#define HEX_A  "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
+#define HEX_A_LOWER "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEX_A_SHA1 "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67" /* A's first 20 bytes */
+#define FP_C   "MD5:00112233445566778899aabbccddeeff"
+#define HEX_C  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+
+/* add_pins - pins for a policy; every one must parse */
+static void add_pins(struct policy *p, const char *const *pins)
+{
+    struct tp_error err;
+
+    for (; *pins; pins++) {
+        p->pins = realloc(p->pins, (p->npins + 1) * sizeof(*p->pins));
+        assert_non_null(p->pins);
+        assert_int_equal(certfp_parse_pin(*pins, &p->pins[p->npins++], &err), 0);
+    }
+}
+
+/* build_pinned - pinned policies by sender, by recipient, and with a name */
+static void build_pinned(struct policy_set *ps)
+{
+    struct policy *p;
+
+    policy_set_init(ps);
+    ps->dflt.name = strdup("default");
+    p = add_policy(ps, "pinsender", TLS_LEVEL_VERIFIED, POLICY_ACTION_REJECT);
+    add_pins(p, DOMAINS(FP_A, "SHA1:ffffffffffffffffffffffffffffffffffffffff"));
+    add_domains(ps, true, DOMAINS("pinned.example"));
+    p = add_policy(ps, "pinrcpt", TLS_LEVEL_VERIFIED, POLICY_ACTION_TEMPFAIL);
+    add_pins(p, DOMAINS(FP_C));
+    add_domains(ps, false, DOMAINS("pinrcpt.example"));
+    p = add_policy(ps, "pinname", TLS_LEVEL_VERIFIED, POLICY_ACTION_REJECT);
+    add_pins(p, DOMAINS(FP_A));
+    p->cert_subject = strdup("mx.pinname.example");
+    add_domains(ps, true, DOMAINS("pinname.example"));
+}
+
+struct pcase {
+    const char *name;
+    const char *tls, *subject, *verify; /* verify set: Sendmail, else Postfix */
+    const char *fp, *pubkey_fp;
+    const char *sender, *rcpt;
+    enum decision_action action;
+    enum reason reason;
+    const char *policy;
+    bool cert_verified;
+};
+
+static const struct pcase pcases[] = {
+    {"certificate pinned", "TLSv1.2", NULL, NULL, HEX_A, NULL, "<a@pinned.example>", "<u@x.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"hex without colons, lower case", "TLSv1.2", NULL, NULL, HEX_A_LOWER, NULL, "<a@pinned.example>", "<u@x.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"public key pinned", "TLSv1.2", NULL, NULL, HEX_C, HEX_A, "<a@pinned.example>", "<u@x.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"no fingerprint passed", "TLSv1.2", NULL, NULL, NULL, NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", false},
+    {"empty fingerprint", "TLSv1.2", NULL, NULL, "", "", "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", false},
+    {"CA-trusted without fingerprint", "TLSv1.2", "mx.pinned.example", NULL, NULL, NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", true},
+    {"other certificate", "TLSv1.2", NULL, NULL, HEX_C, NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", false},
+    {"same bytes, shorter digest", "TLSv1.2", NULL, NULL, HEX_A_SHA1, NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", false},
+    {"unparsable fingerprint", "TLSv1.2", NULL, NULL, "01:23:4", NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinsender", false},
+    {"plaintext", NULL, NULL, NULL, HEX_A, NULL, "<a@pinned.example>", "<u@x.example>", REJ, REASON_PLAINTEXT, "pinsender", false},
+    {"two pinned policies, one satisfied", "TLSv1.2", NULL, NULL, HEX_A, NULL, "<a@pinned.example>", "<u@pinrcpt.example>", TMP, REASON_CERT_MISMATCH, "pinrcpt", true},
+    {"two pinned policies, both satisfied", "TLSv1.2", NULL, NULL, HEX_C, HEX_A, "<a@pinned.example>", "<u@pinrcpt.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"Sendmail: pin verifies a certificate the CA failed", "TLSv1.2", "/CN=mx.self.example", "FAIL", HEX_C, NULL, "<a@other.example>", "<u@pinrcpt.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"pin and name both met", "TLSv1.2", "mx.pinname.example", NULL, HEX_A, NULL, "<a@pinname.example>", "<u@x.example>", ACC, REASON_TLS_OK, NULL, true},
+    {"pin met, name wrong", "TLSv1.2", "mx.other.example", NULL, HEX_A, NULL, "<a@pinname.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinname", true},
+    {"pin met, no name", "TLSv1.2", NULL, NULL, HEX_A, NULL, "<a@pinname.example>", "<u@x.example>", REJ, REASON_CERT_MISMATCH, "pinname", true},
+    {"unpinned recipient", "TLSv1.2", NULL, NULL, NULL, NULL, "<a@other.example>", "<u@x.example>", ACC, REASON_TLS_OK, NULL, false},
+};
+
+/* decide_pinned - one pinning case */
+static void decide_pinned(const struct policy_set *ps, const struct pcase *c, struct decision *d)
+{
+    struct session_facts s;
+    struct rcpt_facts r;
+
+    session_facts_init(&s);
+    rcpt_facts_init(&r);
+    assert_int_equal(facts_set_mta(&s, c->verify ? "8.17.1" : "Postfix 3.7.11"), 0);
+    assert_int_equal(facts_set_client_addr(&s, CLIENT), 0);
+    assert_int_equal(facts_set_tls_version(&s, c->tls), 0);
+    assert_int_equal(facts_set_cipher(&s, c->tls ? "ECDHE-RSA-AES256-GCM-SHA384" : NULL), 0);
+    assert_int_equal(facts_set_cert_subject(&s, c->subject), 0);
+    assert_int_equal(facts_set_verify(&s, c->verify), 0);
+    assert_int_equal(facts_set_cert_fingerprint(&s, c->fp), 0);
+    assert_int_equal(facts_set_cert_pubkey_fingerprint(&s, c->pubkey_fp), 0);
+    assert_int_equal(facts_set_sender(&s, c->sender), 0);
+    assert_int_equal(facts_set_rcpt(&r, c->rcpt), 0);
+    policy_decide(ps, &s, &r, NULL, 0, NULL, d);
+    d->rcpt_domain = NULL;
+    rcpt_facts_clear(&r);
+    session_facts_clear(&s);
+}
+
+/* test_pins - matching by certificate or key, digests, several pinned policies */
+static void test_pins(void **state)
+{
+    struct policy_set ps;
+    struct decision d;
+    size_t i, failed = 0;
+    const char *pname;
+    char reply[512];
+
+    (void) state;
+    build_pinned(&ps);
+    for (i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
+        const struct pcase *c = &pcases[i];
+
+        decide_pinned(&ps, c, &d);
+        decision_format_reply(&d, reply, sizeof(reply));
+        pname = d.policy ? d.policy->name : NULL;
+        if (d.action != c->action || d.reason != c->reason || d.cert_verified != c->cert_verified ||
+            (pname == NULL) != (c->policy == NULL) || (pname && strcmp(pname, c->policy) != 0)) {
+            print_error("case \"%s\": got action=%s reason=%s policy=%s cert_verified=%d reply=\"%s\"\n",
+                        c->name, decision_action_name(d.action), decision_reason_name(d.reason),
+                        pname ? pname : "-", d.cert_verified, reply);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+    /* The reply says what failed: the fingerprint, or the name. */
+    decide_pinned(&ps, &pcases[3], &d);
+    decision_format_reply(&d, reply, sizeof(reply));
+    assert_non_null(strstr(reply, "550 5.7.1 "));
+    assert_non_null(strstr(reply, "certificate fingerprint not accepted"));
+    decide_pinned(&ps, &pcases[14], &d);
+    decision_format_reply(&d, reply, sizeof(reply));
+    assert_non_null(strstr(reply, "certificate name not accepted"));
+    policy_set_clear(&ps);
+}
+
 /* setup - build the shared policy set */
 static int setup(void **state)
 {
@@ -693,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_sender_resolved),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_downgrade_reply),
+        cmocka_unit_test(test_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -54,7 +54,9 @@ static const char base_conf[] =
     "  { name = \"soft\"; recipient_domains = [ \"soft.example\" ]; level = \"required\";\n"
     "    action = \"tempfail\"; },\n"
     "  { name = \"watch\"; recipient_domains = [ \"watch.example\" ]; level = \"required\";\n"
-    "    mode = \"monitor\"; }\n"
+    "    mode = \"monitor\"; },\n"
+    "  { name = \"pinned\"; recipient_domains = [ \"pinned.example\" ]; level = \"verified\";\n"
+    "    cert_fingerprint = [ \"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" ]; }\n"
     ");\n";
 
 static const char fallback_conf[] =
@@ -185,6 +187,16 @@ static const struct session_tls_values T12 = {
 static const struct session_tls_values T10 = {
     .version = "TLSv1", .cipher = "ECDHE-RSA-AES256-SHA", .cipher_bits = "256"};
 static const struct session_tls_values SASL = {.auth_type = "PLAIN"};
+#define PIN_HEX  "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
+#define MD5_HEX  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+/* The pinned certificate, its key, another certificate (policy service values). */
+static const struct session_tls_values PIN_CERT = {.version = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
+                                                   .cipher_bits = "256", .cert_fingerprint = PIN_HEX,
+                                                   .cert_pubkey_fingerprint = MD5_HEX};
+static const struct session_tls_values PIN_KEY = {.version = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
+                                                  .cipher_bits = "256", .cert_fingerprint = MD5_HEX,
+                                                  .cert_pubkey_fingerprint = PIN_HEX};
+static const struct session_tls_values OTHER_CERT = {.cert_fingerprint = MD5_HEX, .cert_pubkey_fingerprint = ""};
 
 /* The fallback rules of a case: off, on with an LMDB store, on with a store
    that fails every operation (state.on_error accept or tempfail), on with
@@ -209,6 +221,23 @@ struct session_case {
 /* One SMTP session per line or two; clang-format would pack or spread them. */
 /* clang-format off */
 static const struct session_case cases[] = {
+    {"pinned recipient: the certificate's fingerprint or its key's verifies it; none or another is cert_mismatch",
+     NO_RULES, 0,
+     {OPEN("192.0.2.30", "mx.pinned.example"), HELO("h"), TLS(&PIN_CERT), MAIL("<a@sender.example>"), QID("P1"),
+      RCPT("<u@pinned.example>", ACCEPT, ""), EOM, MAIL("<a@sender.example>"), TLS(&PIN_KEY), QID("P2"),
+      RCPT("<k@pinned.example>", ACCEPT, ""), EOM, MAIL("<a@sender.example>"), TLS(&OTHER_CERT), QID("P3"),
+      RCPT("<o@pinned.example>", REJECT, "550"), RCPT("<x@other.example>", ACCEPT, ""), EOM, CLOSE},
+     {DEC("accept", "tls_ok", "P1", "u@pinned.example") " policy=pinned,default level=verified cert_verified=yes",
+      DEC("accept", "tls_ok", "P2", "k@pinned.example") " cert_verified=yes",
+      DEC("reject", "cert_mismatch", "P3", "o@pinned.example") " policy=pinned cert_verified=no",
+      DEC("accept", "tls_ok", "P3", "x@other.example") " cert_verified=no",
+      SES("3", "3", "1", "0", "TLSv1.3")}},
+    {"pinned recipient, TLS without any fingerprint (Postfix's milter): cert_mismatch, never a match",
+     NO_RULES, 0,
+     {OPEN("192.0.2.31", "mx.pinned.example"), HELO("h"), TLS(&T12), MAIL("<a@sender.example>"), QID("P4"),
+      RCPT("<u@pinned.example>", REJECT, "550"), EOM, CLOSE},
+     {DEC("reject", "cert_mismatch", "P4", "u@pinned.example") " policy=pinned cert_verified=no",
+      SES("1", "0", "1", "0", "TLSv1.2")}},
     {"plaintext: required recipient refused at RCPT, other accepted at end of message",
      NO_RULES, 0,
      {OPEN("192.0.2.7", "mx.sender.example"), HELO("mx.sender.example"), MAIL("<a@sender.example>"),
