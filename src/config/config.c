@@ -308,7 +308,15 @@ static void load_fallback(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg->policies.fallback.then = (enum fallback_then) i;
 }
 
-/* load_servers - redis servers, HOST:PORT each, NULL-terminated */
+/* valid_redis_server - HOST:PORT or unix:/PATH */
+static bool valid_redis_server(const char *s)
+{
+    const char *p = after_prefix(s, "unix:");
+
+    return p ? *p == '/' : valid_host_port(s);
+}
+
+/* load_servers - redis servers, HOST:PORT or unix:PATH each, NULL-terminated */
 static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
 {
     int i, n = config_setting_length(s);
@@ -325,9 +333,10 @@ static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
     }
     for (i = 0; i < n; i++) {
         v = config_setting_get_string_elem(s, i);
-        if (!valid_host_port(v))
+        if (!valid_redis_server(v))
             cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
-                      "servers: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535)", cfg_quote(v, q));
+                      "servers: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)",
+                      cfg_quote(v, q));
         servers[i] = cfg_strdup(&ctx->rd, v);
     }
     ctx->cfg->state.servers = servers;
@@ -345,7 +354,7 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
     } only[] = {
         {"path", STATE_LMDB},           {"map_size", STATE_LMDB},    {"on_damage", STATE_LMDB},
         {"servers", STATE_REDIS},       {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},
-        {"password_file", STATE_REDIS},
+        {"password_file", STATE_REDIS}, {"db", STATE_REDIS},
     };
     const config_setting_t *s;
     size_t i;
@@ -381,11 +390,17 @@ static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
 static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     static const struct cfg_key keys[] = {
-        {"backend", CT_STRING},       {"path", CT_STRING},
-        {"map_size", CT_STRING},      {"servers", CT_STRINGS},
-        {"timeout_ms", CT_INT},       {"prefix", CT_STRING},
-        {"password_file", CT_STRING}, {"on_error", CT_STRING},
-        {"on_damage", CT_STRING},     {NULL, CT_STRING},
+        {"backend", CT_STRING},
+        {"path", CT_STRING},
+        {"map_size", CT_STRING},
+        {"servers", CT_STRINGS},
+        {"timeout_ms", CT_INT},
+        {"prefix", CT_STRING},
+        {"password_file", CT_STRING},
+        {"on_error", CT_STRING},
+        {"on_damage", CT_STRING},
+        {"db", CT_INT},
+        {NULL, CT_STRING},
     };
     static const char *const on_errors[] = {"accept", "tempfail"};
     static const char *const on_damages[] = {"reset", "refuse"}; /* enum state_on_damage */
@@ -405,6 +420,7 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         cfg_int(&ctx->rd, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
         cfg_string(&ctx->rd, g, "prefix", &cfg->state.prefix);
         cfg_string(&ctx->rd, g, "password_file", &cfg->state.password_file);
+        cfg_int(&ctx->rd, g, "db", 0, INT_MAX, &cfg->state.db);
         if ((i = cfg_enum(&ctx->rd, g, "on_error", on_errors, CFG_NELEM(on_errors))) >= 0)
             cfg->state.on_error = (enum state_on_error) i;
         if ((i = cfg_enum(&ctx->rd, g, "on_damage", on_damages, CFG_NELEM(on_damages))) >= 0)
@@ -417,16 +433,55 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         ctx->rd.oom = true;
 }
 
-/* check_state_usable - the fallback rules need a store this version has */
+#define PASSWORD_MAX 512
+
+/* read_password - state.password_file, read now (as root, before the
+   daemon drops privileges) so that a missing file stops a reload instead
+   of every decision. One line; the newline that ends it is not part of it. */
+static void read_password(struct cfg_ctx *ctx, const config_setting_t *s, const char *path)
+{
+    char buf[PASSWORD_MAX + 2], q[CFG_QUOTE_MAX];
+    size_t n = 0;
+    FILE *fp;
+    int err = 0;
+
+    if ((fp = fopen(path, "rb")) == NULL)
+        err = errno;
+    else {
+        errno = 0;
+        n = fread(buf, 1, sizeof(buf), fp);
+        err = ferror(fp) ? (errno ? errno : EIO) : 0;
+        fclose(fp);
+    }
+    if (!err && n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (!err && n > 0 && buf[n - 1] == '\r')
+        n--;
+    if (err)
+        cfg_error(&ctx->rd, s, "password_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
+    else if (n == 0 || n > PASSWORD_MAX || memchr(buf, '\n', n) != NULL)
+        cfg_error(&ctx->rd, s, "password_file: \"%s\" must hold one line of 1 to %d bytes",
+                  cfg_quote(path, q), PASSWORD_MAX);
+    else if ((ctx->cfg->state.password = malloc(n + 1)) == NULL)
+        ctx->rd.oom = true;
+    else {
+        memcpy(ctx->cfg->state.password, buf, n);
+        ctx->cfg->state.password[n] = 0;
+        ctx->cfg->state.password_len = n;
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+/* check_state_usable - on_error for the rules, and the Redis password when they use Redis */
 static void check_state_usable(struct cfg_ctx *ctx, const config_setting_t *g)
 {
     struct config *cfg = ctx->cfg;
-    const config_setting_t *b = g ? config_setting_get_member(g, "backend") : NULL;
+    const config_setting_t *s = g ? config_setting_get_member(g, "password_file") : NULL;
 
     cfg->policies.fallback.tempfail_on_error = cfg->state.on_error == STATE_ON_ERROR_TEMPFAIL;
-    /* Refused rather than silently run without the rules it asks for. */
-    if (cfg->policies.fallback.enabled && cfg->state.backend == STATE_REDIS)
-        cfg_error(&ctx->rd, b ? b : g, "backend: \"redis\" is not available in this version (use \"lmdb\")");
+    if (cfg->policies.fallback.enabled && cfg->state.backend == STATE_REDIS && s != NULL &&
+        cfg->state.password_file != NULL)
+        read_password(ctx, s, cfg->state.password_file);
 }
 
 /*
@@ -544,6 +599,9 @@ void config_free(struct config *cfg)
     free(cfg->state.servers);
     free(cfg->state.prefix);
     free(cfg->state.password_file);
+    if (cfg->state.password)
+        OPENSSL_cleanse(cfg->state.password, cfg->state.password_len);
+    free(cfg->state.password);
     policy_set_clear(&cfg->policies);
     free_domain_files(cfg);
     free(cfg);

@@ -26,7 +26,6 @@
 #include "core/policy.h"
 #include "util/tp_error.h"
 
-
 /* How records are written (log.format, log.addresses). */
 enum log_format { LOG_FORMAT_KV = 0, LOG_FORMAT_JSON };
 enum log_addresses { LOG_ADDR_FULL = 0, LOG_ADDR_DOMAIN, LOG_ADDR_HASH };
@@ -35,46 +34,49 @@ enum state_backend { STATE_LMDB = 0, STATE_REDIS };
 enum state_on_error { STATE_ON_ERROR_ACCEPT = 0, STATE_ON_ERROR_TEMPFAIL };
 enum state_on_damage { STATE_ON_DAMAGE_RESET = 0, STATE_ON_DAMAGE_REFUSE };
 
-#define CONFIG_HASH_LEN 12 /* hex digits of SHA-256 shown in records */
+#define CONFIG_HASH_LEN       12  /* hex digits of SHA-256 shown in records */
 #define CONFIG_LOG_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
 
 struct config {
     char *path;
-    char hash[CONFIG_HASH_LEN + 1];  /* over the file and every domain file */
+    char hash[CONFIG_HASH_LEN + 1]; /* over the file and every domain file */
 
     char *socket;
-    char *policy_socket;             /* NULL: not configured */
-    bool socket_set;                 /* socket was in the file, not the default */
+    char *policy_socket; /* NULL: not configured */
+    bool socket_set;     /* socket was in the file, not the default */
     char *pidfile;
     char *user;
 
     struct {
-        int facility;                /* LOG_MAIL, ... */
+        int facility; /* LOG_MAIL, ... */
         char *facility_name;
         char *ident;
         char *socket; /* the syslog socket, "/dev/log" */
         enum log_format format;
         enum log_addresses addresses;
         char *hash_key_file;
-        unsigned char *hash_key;     /* read at load when addresses = hash */
+        unsigned char *hash_key; /* read at load when addresses = hash */
         size_t hash_key_len;
     } log;
 
     struct {
         enum state_backend backend;
-        char *path;                  /* lmdb */
-        size_t map_size;             /* lmdb: initial map, doubles when full */
-        char **servers;              /* redis, NULL-terminated */
+        char *path;      /* lmdb */
+        size_t map_size; /* lmdb: initial map, doubles when full */
+        char **servers;  /* redis, NULL-terminated: HOST:PORT or unix:PATH */
         int timeout_ms;
         char *prefix;
         char *password_file;
+        char *password; /* redis: read at load when the fallback rules use it */
+        size_t password_len;
+        int db; /* redis: SELECT */
         enum state_on_error on_error;
         enum state_on_damage on_damage; /* lmdb: a damaged store at start */
     } state;
 
-    struct policy_set policies;      /* with the fallback rules: policies.fallback */
+    struct policy_set policies; /* with the fallback rules: policies.fallback */
 
-    char **domain_files;             /* every domain file read, for config_check_modes() */
+    char **domain_files; /* every domain file read, for config_check_modes() */
     size_t ndomain_files;
 };
 

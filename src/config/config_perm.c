@@ -15,8 +15,9 @@
  *
  *	- the configuration file, recipient_domains_file and
  *	  sender_domains_file: a warning when group or others may write it;
- *	- hash_key_file (when addresses = "hash" read it): the same, and a
- *	  warning when others may read it.
+ *	- hash_key_file (when addresses = "hash" read it) and the Redis
+ *	  password_file (when read): the same, and a warning when others may
+ *	  read it.
  *
  *	These are warnings, not errors: a file shared with a trusted admin
  *	group is a choice, and refusing to start over it would take mail
@@ -32,7 +33,7 @@
 /* Application. */
 #include "config/config_perm.h"
 
-/* check_one - warn about one file; secret: also about reading by others */
+/* check_one - warn about one file; secret (1: hash key, 2: Redis password): also about reading by others */
 static size_t check_one(const char *path, const char *what, int secret, struct tp_errlist *warns)
 {
     struct stat st;
@@ -49,9 +50,10 @@ static size_t check_one(const char *path, const char *what, int secret, struct t
     }
     if (secret && (st.st_mode & S_IROTH)) {
         tp_errlist_add(warns, path, 0,
-                       "warning: %s is readable by others (mode %04o): whoever can read it can recover"
-                       " hashed addresses by trying them; chmod o-r",
-                       what, (unsigned) (st.st_mode & 07777));
+                       "warning: %s is readable by others (mode %04o): whoever can read it %s; chmod o-r",
+                       what, (unsigned) (st.st_mode & 07777),
+                       secret == 1 ? "can recover hashed addresses by trying them"
+                                   : "can rewrite the TLS history every MX host sharing Redis decides by");
         n++;
     }
     return n;
@@ -66,5 +68,7 @@ size_t config_check_modes(const struct config *cfg, struct tp_errlist *warns)
         n += check_one(cfg->domain_files[i], "the domain file", 0, warns);
     if (cfg->log.hash_key != NULL)
         n += check_one(cfg->log.hash_key_file, "the hash key file", 1, warns);
+    if (cfg->state.password != NULL)
+        n += check_one(cfg->state.password_file, "the Redis password file", 2, warns);
     return n;
 }

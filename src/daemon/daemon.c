@@ -62,6 +62,7 @@
 #include "milter/milter.h"
 #include "policy/server.h"
 #include "session/session.h"
+#include "daemon/statecmd.h"
 #include "state/store.h"
 
 static int signal_pipe[2] = {-1, -1};
@@ -70,39 +71,70 @@ static struct session_service *service; /* every session, both front ends */
 static struct store *store;             /* the fallback rules' memory, opened once */
 static struct policy_server *policy;    /* NULL: no policy_socket */
 static bool policy_served;              /* from start: pins get fingerprints */
-static char store_path[1024];
-static bool pidfile_written; /* only then is the name at exit ours to remove */
+static char store_id[1024];             /* what the open store is, for reloads */
+static bool pidfile_written;            /* only then is the name at exit ours to remove */
 
 #define WEAKENING_SHOWN 800 /* bytes of the weakening list in its notice */
+
+/* store_identity - what names the open store: a change takes effect at restart */
+static void store_identity(const struct config *cfg, char *buf, size_t size)
+{
+    size_t n;
+
+    if (cfg->state.backend == STATE_LMDB) {
+        snprintf(buf, size, "lmdb %s", cfg->state.path);
+        return;
+    }
+    n = (size_t) snprintf(buf, size, "redis db %d prefix \"%s\" servers", cfg->state.db, cfg->state.prefix);
+    for (char **sv = cfg->state.servers; sv && *sv && n < size; sv++)
+        n += (size_t) snprintf(buf + n, size - n, " %s", *sv);
+}
+
+/* open_backend - the configured backend; NULL after logging why */
+static struct store *open_backend(const struct config *cfg, const char *what)
+{
+    struct tp_error err;
+    struct store *st;
+
+    if (cfg->state.backend == STATE_REDIS)
+        st = statecmd_open_redis(cfg, &err);
+    else
+        st = store_open_lmdb(
+            cfg->state.path, cfg->state.map_size,
+            cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? STORE_DAMAGE_REFUSE : STORE_DAMAGE_RESET, &err);
+    if (st == NULL) {
+        logger_notice(LOG_ERR, "cannot open state store %s%s: %s", what,
+                      cfg->state.backend == STATE_LMDB && cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE
+                          ? " (state.on_damage = \"refuse\")"
+                          : "",
+                      err.msg);
+        return NULL;
+    }
+    /* A damaged store moved aside, a check that ran out of time, a Redis not answering yet. */
+    if (err.msg[0])
+        logger_notice(LOG_ERR, "%s", err.msg);
+    return st;
+}
 
 /* open_store - the state store, when the rules are on and it is not open yet */
 static int open_store(const struct config *cfg)
 {
-    struct tp_error err;
+    char id[sizeof(store_id)];
 
     if (!cfg->policies.fallback.enabled)
         return 0;
-    if (store != NULL) {
+    store_identity(cfg, id, sizeof(id));
+    if (store == NULL) {
+        if ((store = open_backend(cfg, cfg->state.backend == STATE_LMDB ? cfg->state.path : id)) == NULL)
+            return -1;
+        snprintf(store_id, sizeof(store_id), "%s", id);
+        session_service_set_store(service, store);
+    } else if (strcmp(store_id, id) != 0) {
         /* LMDB's locks are per process: one handle per directory, kept. */
-        if (strcmp(store_path, cfg->state.path) != 0)
-            logger_notice(LOG_WARNING, "state.path %s takes effect at restart; still using %s",
-                          cfg->state.path, store_path);
-        return 0;
+        logger_notice(LOG_WARNING, "state store %s takes effect at restart; still using %s", id, store_id);
     }
-    if ((store = store_open_lmdb(cfg->state.path, cfg->state.map_size,
-                                 cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? STORE_DAMAGE_REFUSE
-                                                                                : STORE_DAMAGE_RESET,
-                                 &err)) == NULL) {
-        logger_notice(LOG_ERR, "cannot open state store %s%s: %s", cfg->state.path,
-                      cfg->state.on_damage == STATE_ON_DAMAGE_REFUSE ? " (state.on_damage = \"refuse\")" : "",
-                      err.msg);
-        return -1;
-    }
-    /* A damaged store moved aside, or a check that ran out of time. */
-    if (err.msg[0])
-        logger_notice(LOG_ERR, "%s", err.msg);
-    snprintf(store_path, sizeof(store_path), "%s", cfg->state.path);
-    session_service_set_store(service, store);
+    /* Redis forgets a sender nobody saw within the window by itself. */
+    store_set_ttl(store, cfg->policies.fallback.window);
     return 0;
 }
 

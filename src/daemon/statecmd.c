@@ -7,11 +7,14 @@
  *	#include "daemon/statecmd.h"
  *
  *	int	statecmd_run(config, argc, argv, out, err)
+ *	struct store *statecmd_open_redis(config, err)
  * DESCRIPTION
  *	One line per key, in key order, as key=value fields with times in
  *	UTC (RFC 3339), so that an administrator can grep it and a script can
  *	parse it. "forget" is how a sender that legitimately lost TLS is
- *	taken off the list before its deferrals run out.
+ *	taken off the list before its deferrals run out. With Redis the
+ *	keys come from SCAN (never KEYS, which would stall every MX host
+ *	sharing the server) and are sorted here.
  *--*/
 
 /* System library. */
@@ -94,32 +97,66 @@ static int run(struct store *st, const char *cmd, const char *key, FILE *out, st
     return 0;
 }
 
-/* statecmd_run - list, show KEY, forget KEY */
-int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, struct tp_error *err)
+/* statecmd_open_redis - the Redis store as the configuration describes it */
+struct store *statecmd_open_redis(const struct config *cfg, struct tp_error *err)
+{
+    struct store_redis_opts o = {
+        .servers = (const char *const *) cfg->state.servers,
+        .prefix = cfg->state.prefix,
+        .password = cfg->state.password,
+        .password_len = cfg->state.password_len,
+        .db = cfg->state.db,
+        .timeout_ms = cfg->state.timeout_ms,
+    };
+
+    return store_open_redis(&o, err);
+}
+
+/* open_lmdb - the LMDB store for --state, never created or moved from here */
+static struct store *open_lmdb(const struct config *cfg, struct tp_error *err)
 {
     char data[1100];
-    struct store *st;
-    int rc;
 
-    if (argc < 1 || (strcmp(argv[0], "list") == 0 ? argc != 1
-                     : (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "forget") != 0) || argc != 2)) {
-        tp_error_set(err, NULL, 0, "usage: --state list | --state show KEY | --state forget KEY");
-        return 2;
-    }
-    if (cfg->state.backend != STATE_LMDB) {
-        tp_error_set(err, NULL, 0, "--state: only the lmdb backend is available in this version");
-        return 1;
-    }
     /* Never create the store here: files made by root would lock the
        daemon's unprivileged user out of its own state. */
     snprintf(data, sizeof(data), "%s/data.mdb", cfg->state.path);
     if (access(data, F_OK) != 0) {
         tp_error_set(err, NULL, 0, "--state: no state store in %s (nothing learned yet)", cfg->state.path);
-        return 1;
+        return NULL;
     }
     /* Never move the daemon's files from here (it may have them open):
        a damaged store is reported, whatever state.on_damage says. */
-    if ((st = store_open_lmdb(cfg->state.path, 0, STORE_DAMAGE_REFUSE, err)) == NULL)
+    return store_open_lmdb(cfg->state.path, 0, STORE_DAMAGE_REFUSE, err);
+}
+
+/* statecmd_run - list, show KEY, forget KEY */
+int statecmd_run(const struct config *cfg, int argc, char **argv, FILE *out, struct tp_error *err)
+{
+    struct store *st;
+    int rc;
+
+    if (argc < 1 || (strcmp(argv[0], "list") == 0
+                         ? argc != 1
+                         : (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "forget") != 0) || argc != 2)) {
+        tp_error_set(err, NULL, 0, "usage: --state list | --state show KEY | --state forget KEY");
+        return 2;
+    }
+    if (cfg->state.backend == STATE_REDIS) {
+        /* The password is read at load only for the rules that use it. */
+        if (cfg->state.password_file && !cfg->state.password) {
+            tp_error_set(err, NULL, 0,
+                         "--state: state.password_file is read only with fallback.enabled = true");
+            return 1;
+        }
+        /* Not answering: say why now, not "every server failed" on the first use. */
+        if ((st = statecmd_open_redis(cfg, err)) != NULL && err->msg[0]) {
+            store_close(st);
+            return 1;
+        }
+    } else {
+        st = open_lmdb(cfg, err);
+    }
+    if (st == NULL)
         return 1;
     rc = run(st, argv[0], argc > 1 ? argv[1] : NULL, out, err);
     store_close(st);

@@ -10,7 +10,15 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "state/store.h"
 #include "util/tp_error.h"
+
+/*
+ * statecmd_open_redis - the Redis store of cfg's state group (the daemon
+ * opens it the same way). NULL on bad options; a server that does not
+ * answer yet is a warning in err->msg.
+ */
+struct store *statecmd_open_redis(const struct config *, struct tp_error *err);
 
 /*
  * statecmd_run - "list", "show KEY" or "forget KEY" against the store of

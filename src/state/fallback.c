@@ -183,7 +183,11 @@ void fallback_expire(struct store *st, const struct policy_set *ps, long now, st
     long prev = atomic_load(&last);
 
     err->msg[0] = 0;
-    if (st == NULL || !ps->fallback.enabled || now - prev < 3600)
+    /* Redis expires each key after the window itself. A purge would SCAN
+       the keyspace shared by every MX host, hourly from each, on a
+       session's thread, and during a rolling upgrade delete the records
+       a newer release wrote in a format this one cannot read. */
+    if (st == NULL || !ps->fallback.enabled || now - prev < 3600 || store_expires_itself(st))
         return;
     /* One thread wins the hour; the others go on deciding. */
     if (!atomic_compare_exchange_strong(&last, &prev, now))

@@ -41,10 +41,11 @@ int fallback_decide(struct store *, const struct policy_set *, const struct sess
  * failed-STARTTLS pattern (suspected_tls_failure=yes): remembered under its
  * key as last_tls_failure, for --state and the report. 0, or -1 (err set).
  */
-int fallback_note_tls_failure(struct store *, const struct policy_set *, const struct session_facts *, long now,
-                              struct tp_error *err);
+int fallback_note_tls_failure(struct store *, const struct policy_set *, const struct session_facts *,
+                              long now, struct tp_error *err);
 
-/* fallback_expire - forget keys not seen within the window; at most once an hour */
+/* fallback_expire - forget keys not seen within the window; at most once an
+   hour, and never where the store expires keys itself (Redis) */
 void fallback_expire(struct store *, const struct policy_set *, long now, struct tp_error *err);
 
 #endif

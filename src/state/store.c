@@ -11,12 +11,14 @@
  *	int	store_expire(st, cutoff, removed, err)
  *	int	store_walk(st, fn, arg, err)
  *	int	store_forget(st, key, err)
+ *	void	store_set_ttl(st, ttl)
+ *	bool	store_expires_itself(st)
  *	const char *store_backend(st)
  *	void	store_close(st)
  * DESCRIPTION
  *	The checks every backend would otherwise repeat: the key's length,
  *	and clearing err so that a warning left by a successful call is
- *	never one from an earlier call. The backends (store_lmdb.c, later
+ *	never one from an earlier call. The backends (store_lmdb.c,
  *	store_redis.c) do the work behind struct store_ops.
  * DIAGNOSTICS
  *	An empty key or one longer than STORE_KEY_MAX is an error (-1).
@@ -99,6 +101,19 @@ int store_forget(struct store *st, const char *key, struct tp_error *err)
     if ((klen = check_key(key, err)) == 0)
         return -1;
     return st->ops->forget(st, key, klen, err);
+}
+
+/* store_set_ttl - expiry of records written from now on, where the backend has its own */
+void store_set_ttl(struct store *st, int64_t ttl)
+{
+    if (st->ops->set_ttl)
+        st->ops->set_ttl(st, ttl);
+}
+
+/* store_expires_itself - a backend with expiry of its own (set_ttl) */
+bool store_expires_itself(const struct store *st)
+{
+    return st->ops->set_ttl != NULL;
 }
 
 /* store_backend - the backend's name */

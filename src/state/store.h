@@ -29,8 +29,8 @@
  *	LMDB memory map and lock file, a Redis connection) does not survive
  *	into a child process.
  * LAYER
- *	src/state/ is the learned state: this interface, its LMDB backend
- *	(store_lmdb.c; backends are siblings behind this file), the stored
+ *	src/state/ is the learned state: this interface, its backends
+ *	(store_lmdb.c, store_redis.c: siblings behind this file), the stored
  *	record's encoding (fbrecord), the key a sender is remembered by
  *	(fbkey) and the opportunistic-fallback rules (fallback). It sits on
  *	config/, core/, tls/ and util/; the session service above calls it.
@@ -91,6 +91,38 @@ struct store *store_open_lmdb(const char *dir, size_t map_size, enum store_on_da
  */
 const char *store_fault_dir(const void *addr);
 
+/* What store_open_redis() connects to (config's state group). */
+struct store_redis_opts {
+    const char *const *servers; /* "HOST:PORT", "[V6]:PORT", "unix:PATH"; NULL-terminated, tried in order */
+    const char *prefix;         /* prepended to every key */
+    const char *password;       /* AUTH, or NULL */
+    size_t password_len;
+    int db;         /* SELECT */
+    int timeout_ms; /* the longest one operation waits for Redis, connecting included */
+};
+
+/*
+ * store_open_redis - the shared backend (store_redis.c). Fails only on
+ * bad options or memory: a server that does not answer yet leaves a
+ * warning in err->msg for the caller to log, and every operation then
+ * fails (fast, within timeout_ms) until one answers. Keys never expire
+ * until store_set_ttl() says otherwise.
+ */
+struct store *store_open_redis(const struct store_redis_opts *, struct tp_error *err);
+
+/*
+ * store_set_ttl - records written from now on expire ttl seconds after
+ * the write (0: never). Where the backend has expiry of its own (Redis),
+ * the fallback window is passed here, so that every host sharing the
+ * store forgets an idle sender at once; elsewhere (LMDB) it does nothing
+ * and store_expire() does the work. Safe while other threads use st.
+ */
+void store_set_ttl(struct store *, int64_t ttl);
+
+/* store_expires_itself - true when records expire by the backend's own
+   means (store_set_ttl): then no periodic store_expire() is needed */
+bool store_expires_itself(const struct store *);
+
 /* store_get - 1: found, *out filled; 0: absent (*out zeroed); -1: error or unreadable record */
 int store_get(struct store *, const char *key, struct fb_record *out, struct tp_error *err);
 
@@ -142,6 +174,7 @@ struct store_ops {
     int (*walk)(struct store *, store_walk_fn, void *, struct tp_error *);
     int (*forget)(struct store *, const char *key, size_t klen, struct tp_error *);
     void (*close)(struct store *);
+    void (*set_ttl)(struct store *, int64_t ttl); /* NULL: no expiry of its own */
 };
 
 struct store {

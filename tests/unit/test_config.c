@@ -133,8 +133,18 @@ static const struct bad_case bad_cases[] = {
      "@F:2: map_size: invalid value \"64X\" (expected 1M to 1024G, with a K, M or G suffix)", 0},
     {"map_size too small", "state = { map_size = \"4K\"; };\n",
      "@F:1: map_size: invalid value \"4K\" (expected 1M to 1024G, with a K, M or G suffix)", 0},
-    {"fallback with redis", "fallback = { enabled = true; };\nstate = {\n  backend = \"redis\";\n};\n",
-     "@F:3: backend: \"redis\" is not available in this version (use \"lmdb\")", 0},
+    {"redis password file missing",
+     "fallback = { enabled = true; };\nstate = {\n  backend = \"redis\";\n  password_file = "
+     "\"/nonexistent/pw\";\n};\n",
+     "@F:4: password_file: cannot read \"/nonexistent/pw\": No such file or directory", 0},
+    {"redis password of two lines",
+     "fallback = { enabled = true; };\nstate = { backend = \"redis\"; password_file = \"@D/two-lines.pw\"; "
+     "};\n",
+     "@F:2: password_file: \"@D/two-lines.pw\" must hold one line of 1 to 512 bytes", 0},
+    {"redis db negative", "state = { backend = \"redis\"; db = -1; };\n",
+     "@F:1: db: invalid value -1 (expected 0 or more)", 0},
+    {"db with lmdb", "state = {\n  db = 2;\n};\n",
+     "@F:2: db: only valid with backend \"redis\" (backend is \"lmdb\")", 0},
     {"bad backend", "state = { backend = \"redis-cluster\"; };\n",
      "@F:1: backend: invalid value \"redis-cluster\" (expected lmdb or redis)", 0},
     {"bad on_error", "state = { on_error = \"reject\"; };\n",
@@ -270,15 +280,24 @@ static const struct bad_case bad_cases[] = {
     {"hash key missing", "log = {\n  addresses = \"hash\";\n  hash_key_file = \"@D/none.key\";\n};\n",
      "@F:3: hash_key_file: cannot read \"@D/none.key\": No such file or directory", 0},
     {"empty ident", "log = { ident = \"\"; };\n", "@F:1: ident: must not be empty", 0},
-    {"relative log socket", "log = { socket = \"dev/log\"; };\n", "@F:1: socket: \"dev/log\" is not an absolute path", 0},
-    {"log socket too long for sun_path", "log = { socket = \"/run/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"; };\n", "@F:1: socket: longer than 107 bytes", 0},
+    {"relative log socket", "log = { socket = \"dev/log\"; };\n",
+     "@F:1: socket: \"dev/log\" is not an absolute path", 0},
+    {"log socket too long for sun_path",
+     "log = { socket = "
+     "\"/run/"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "\"; };\n",
+     "@F:1: socket: longer than 107 bytes", 0},
     {"empty log socket", "log = { socket = \"\"; };\n", "@F:1: socket: must not be empty", 0},
     {"redis key with lmdb", "state = {\n  path = \"/var/lib/x\";\n  servers = [ \"127.0.0.1:6379\" ];\n};\n",
      "@F:3: servers: only valid with backend \"redis\" (backend is \"lmdb\")", 0},
     {"lmdb key with redis", "state = {\n  backend = \"redis\";\n  path = \"/var/lib/x\";\n};\n",
      "@F:3: path: only valid with backend \"lmdb\" (backend is \"redis\")", 0},
     {"bad redis server", "state = { backend = \"redis\"; servers = [ \"localhost\" ]; };\n",
-     "@F:1: servers: invalid value \"localhost\" (expected HOST:PORT, PORT 1 to 65535)", 0},
+     "@F:1: servers: invalid value \"localhost\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)", 0},
+    {"relative redis socket", "state = { backend = \"redis\"; servers = [ \"unix:redis.sock\" ]; };\n",
+     "@F:1: servers: invalid value \"unix:redis.sock\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)",
+     0},
     {"timeout_ms zero", "state = { backend = \"redis\"; timeout_ms = 0; };\n",
      "@F:1: timeout_ms: invalid value 0 (expected 1 or more)", 0},
     {"negative max_deferrals", "fallback = { max_deferrals = -1; };\n",
@@ -297,7 +316,8 @@ static const struct bad_case bad_cases[] = {
      0},
     /* Postfix's notation inet:HOST:PORT, not libmilter's PORT@HOST. */
     {"policy socket in milter notation", "user = \"x\";\npolicy_socket = \"inet:10040@127.0.0.1\";\n",
-     "@F:2: policy_socket: invalid value \"inet:10040@127.0.0.1\" (expected inet:HOST:PORT, PORT 1 to 65535, or"
+     "@F:2: policy_socket: invalid value \"inet:10040@127.0.0.1\" (expected inet:HOST:PORT, PORT 1 to 65535, "
+     "or"
      " unix:PATH)",
      0},
     {"policy socket without port", "policy_socket = \"inet:127.0.0.1\";\n",
@@ -377,6 +397,8 @@ static int setup(void **state)
     write_file(fixture_path("bad.txt", path, sizeof(path)), bad, sizeof(bad) - 1);
     write_file(fixture_path("log.key", path, sizeof(path)), "0123456789abcdef0123456789abcdef", 32);
     write_file(fixture_path("short.key", path, sizeof(path)), "01234", 5);
+    write_file(fixture_path("redis.pw", path, sizeof(path)), "s3cret\n", 7);
+    write_file(fixture_path("two-lines.pw", path, sizeof(path)), "a\nb\n", 4);
     return 0;
 }
 
@@ -585,7 +607,9 @@ static const char full_text[] =
     ");\n"
     "fallback = { enabled = false; key = \"client_net\"; window = \"7d\"; action = \"log\";\n"
     "             max_deferrals = 0; defer_period = 5400; then = \"reject\"; };\n"
-    "state = { backend = \"redis\"; servers = [ \"10.0.0.1:6379\", \"[::1]:6380\" ]; timeout_ms = 100;\n"
+    "state = { backend = \"redis\"; servers = [ \"10.0.0.1:6379\", \"[::1]:6380\", "
+    "\"unix:/run/redis/r.sock\" ];\n"
+    "          timeout_ms = 100; db = 2;\n"
     "          prefix = \"t:\"; password_file = \"/etc/tlspolicyd/redis.pw\"; on_error = \"tempfail\"; };\n";
 
 /* collect - domain_map_lookup callback: a bit per policy index */
@@ -706,7 +730,7 @@ static void test_values_fallback_state(void **state)
     struct config *cfg = load_ok("full", full_text);
 
     (void) state;
-    assert_false(cfg->policies.fallback.enabled); /* redis: no store in this version */
+    assert_false(cfg->policies.fallback.enabled);
     assert_true(cfg->policies.fallback.tempfail_on_error);
     assert_int_equal(cfg->policies.fallback.key, FB_KEY_CLIENT_NET);
     assert_int_equal(cfg->policies.fallback.window, 7L * 86400);
@@ -717,11 +741,29 @@ static void test_values_fallback_state(void **state)
     assert_int_equal(cfg->state.backend, STATE_REDIS);
     assert_string_equal(cfg->state.servers[0], "10.0.0.1:6379");
     assert_string_equal(cfg->state.servers[1], "[::1]:6380");
-    assert_null(cfg->state.servers[2]);
+    assert_string_equal(cfg->state.servers[2], "unix:/run/redis/r.sock");
+    assert_null(cfg->state.servers[3]);
+    assert_int_equal(cfg->state.db, 2);
+    assert_null(cfg->state.password); /* read only when the fallback rules use Redis */
     assert_int_equal(cfg->state.timeout_ms, 100);
     assert_string_equal(cfg->state.prefix, "t:");
     assert_string_equal(cfg->state.password_file, "/etc/tlspolicyd/redis.pw");
     assert_int_equal(cfg->state.on_error, STATE_ON_ERROR_TEMPFAIL);
+    config_free(cfg);
+}
+
+/* test_redis_password - read at load, without its newline, when the rules use Redis */
+static void test_redis_password(void **state)
+{
+    struct config *cfg =
+        load_ok("redispw", "fallback = { enabled = true; };\n"
+                           "state = { backend = \"redis\"; password_file = \"@D/redis.pw\"; };\n"
+                           "policies = ();\n");
+
+    (void) state;
+    assert_true(cfg->policies.fallback.enabled);
+    assert_string_equal(cfg->state.password, "s3cret");
+    assert_int_equal(cfg->state.password_len, 6);
     config_free(cfg);
 }
 
@@ -1027,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_values_policies),
         cmocka_unit_test(test_values_fallback_state),
         cmocka_unit_test(test_redis_default_server),
+        cmocka_unit_test(test_redis_password),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_include_not_a_directive),
         cmocka_unit_test(test_include_across_chunks),

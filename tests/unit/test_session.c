@@ -598,8 +598,8 @@ static int broken_expire(struct store *st, int64_t cutoff, size_t *removed, stru
     return -1;
 }
 
-static const struct store_ops broken_ops = {"broken", broken_get, broken_update, broken_expire,
-                                            NULL,     NULL,       NULL};
+static const struct store_ops broken_ops = {
+    .name = "broken", .get = broken_get, .update = broken_update, .expire = broken_expire};
 static struct store broken_store = {&broken_ops};
 
 /* unreadable_get - the record is there but does not decode (as store_lmdb says) */
@@ -622,7 +622,7 @@ static int healing_update(struct store *st, const char *key, size_t klen, store_
 }
 
 static const struct store_ops unreadable_ops = {
-    "unreadable", unreadable_get, healing_update, broken_expire, NULL, NULL, NULL};
+    .name = "unreadable", .get = unreadable_get, .update = healing_update, .expire = broken_expire};
 static struct store unreadable_store = {&unreadable_ops};
 
 /* run_case - one script against a fresh service; the number of failures */
