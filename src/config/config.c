@@ -184,6 +184,21 @@ static void load_daemon(struct cfg_ctx *ctx, const config_setting_t *root)
     cfg_mode(ctx, root, &cfg->policies.mode);
 }
 
+/* read_small - up to size bytes of a secret file (*n: how many); 0 or an errno */
+static int read_small(const char *path, void *buf, size_t size, size_t *n)
+{
+    FILE *fp;
+    int err;
+
+    if ((fp = fopen(path, "rb")) == NULL)
+        return errno;
+    errno = 0;
+    *n = fread(buf, 1, size, fp);
+    err = ferror(fp) ? (errno ? errno : EIO) : 0;
+    fclose(fp);
+    return err;
+}
+
 /* read_hash_key - the HMAC key for addresses = hash, read now so that a
    missing key stops a reload instead of the first record */
 static void read_hash_key(struct cfg_ctx *ctx, const config_setting_t *s, const char *path)
@@ -191,17 +206,8 @@ static void read_hash_key(struct cfg_ctx *ctx, const config_setting_t *s, const 
     unsigned char buf[HASH_KEY_MAX + 1];
     char q[CFG_QUOTE_MAX];
     size_t n = 0;
-    FILE *fp;
-    int err = 0;
+    int err = read_small(path, buf, sizeof(buf), &n);
 
-    if ((fp = fopen(path, "rb")) == NULL)
-        err = errno;
-    else {
-        errno = 0;
-        n = fread(buf, 1, sizeof(buf), fp);
-        err = ferror(fp) ? (errno ? errno : EIO) : 0;
-        fclose(fp);
-    }
     if (err)
         cfg_error(&ctx->rd, s, "hash_key_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
     else if (n < HASH_KEY_MIN)
@@ -442,17 +448,8 @@ static void read_password(struct cfg_ctx *ctx, const config_setting_t *s, const 
 {
     char buf[PASSWORD_MAX + 2], q[CFG_QUOTE_MAX];
     size_t n = 0;
-    FILE *fp;
-    int err = 0;
+    int err = read_small(path, buf, sizeof(buf), &n);
 
-    if ((fp = fopen(path, "rb")) == NULL)
-        err = errno;
-    else {
-        errno = 0;
-        n = fread(buf, 1, sizeof(buf), fp);
-        err = ferror(fp) ? (errno ? errno : EIO) : 0;
-        fclose(fp);
-    }
     if (!err && n > 0 && buf[n - 1] == '\n')
         n--;
     if (!err && n > 0 && buf[n - 1] == '\r')
