@@ -7,12 +7,12 @@
  *	fuzz_policy [libFuzzer options] [CORPUS...]
  * DESCRIPTION
  *	The input is what a policy client sends on one connection: it is cut
- *	at each newline and every line goes to policy_request_line(), as the
- *	server (src/policy/server.c) feeds it; a line longer than
- *	POLICY_LINE_MAX is refused as the server refuses it. A complete
- *	request is answered by the connection's dialogue (policy_conn_answer)
- *	over a session service whose sink checks each record; a refused one
- *	with policy_conn_malformed(), after which the connection is closed
+ *	at each newline and every line goes to policy_conn_line(), the one
+ *	function the server (src/policy/server.c) feeds lines to: a line
+ *	longer than POLICY_LINE_MAX is refused, a complete request is
+ *	answered by the connection's dialogue over a session service whose
+ *	sink checks each record, a malformed one is refused and the
+ *	connection closed
  *	(policy_conn_free) and the rest of the input arrives on a new one,
  *	as a client that reconnects. The end of the input closes the last
  *	connection, which writes its session's records.
@@ -176,41 +176,21 @@ static bool reconnect(struct conn *c)
     return c->dialogue != NULL;
 }
 
-/* refuse - a malformed request: the one answer, then a new connection */
-static bool refuse(struct conn *c, const char *why)
-{
-    struct strbuf reply;
-
-    strbuf_init(&reply);
-    policy_conn_malformed(c->dialogue, why, &reply);
-    if (strcmp(strbuf_str(&reply), MALFORMED) != 0)
-        abort();
-    strbuf_free(&reply);
-    return reconnect(c);
-}
-
 /* take_line - one line as the server takes it; false: out of memory */
 static bool take_line(struct conn *c, const char *line, size_t len)
 {
-    struct tp_error err;
     struct strbuf reply;
+    enum policy_parse step;
 
-    if (len > POLICY_LINE_MAX)
-        return refuse(c, "line too long");
-    switch (policy_request_line(req, line, len, &err)) {
-    case POLICY_MORE:
-        return true;
-    case POLICY_BAD:
-        return refuse(c, err.msg);
-    default:
-        break;
-    }
     strbuf_init(&reply);
-    policy_conn_answer(c->dialogue, req, &reply);
-    check_reply(&reply);
+    step = policy_conn_line(c->dialogue, req, line, len, &reply);
+    if (step == POLICY_BAD && strcmp(strbuf_str(&reply), MALFORMED) != 0)
+        abort();
+    if (step == POLICY_DONE)
+        check_reply(&reply);
     strbuf_free(&reply);
-    policy_request_init(req);
-    return true;
+    /* A malformed request: the one answer, then a new connection. */
+    return step == POLICY_BAD ? reconnect(c) : true;
 }
 
 /* LLVMFuzzerTestOneInput - the input as one client's byte stream, on a fresh service */

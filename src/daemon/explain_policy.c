@@ -57,50 +57,19 @@ static void capture_notice(void *arg, int priority, const char *text)
     strbuf_printf(&c->notices, "notice: %s\n", text);
 }
 
-/* answer - the reply to one complete request, without its empty line */
-static void answer(struct policy_conn *conn, const struct policy_request *req, struct strbuf *replies)
-{
-    struct strbuf reply;
-
-    strbuf_init(&reply);
-    policy_conn_answer(conn, req, &reply);
-    strbuf_putn(replies, strbuf_str(&reply), reply.len > 0 ? reply.len - 1 : 0);
-    strbuf_free(&reply);
-}
-
-/* refuse - a malformed request, answered as the service answers it */
-static void refuse(struct policy_conn *conn, const char *why, struct strbuf *replies)
-{
-    struct strbuf reply;
-
-    strbuf_init(&reply);
-    policy_conn_malformed(conn, why, &reply);
-    strbuf_putn(replies, strbuf_str(&reply), reply.len > 0 ? reply.len - 1 : 0);
-    strbuf_free(&reply);
-}
-
-/* one_line - feed one line; 1: go on, 0: refused (stop) */
+/* one_line - feed one line as the service does; 1: go on, 0: refused (stop) */
 static int one_line(struct policy_conn *conn, struct policy_request *req, const char *line, size_t len,
                     struct strbuf *replies)
 {
-    struct tp_error err;
+    struct strbuf reply;
+    enum policy_parse step;
 
-    if (len > POLICY_LINE_MAX) {
-        snprintf(err.msg, sizeof(err.msg), "line longer than %d bytes", POLICY_LINE_MAX);
-        refuse(conn, err.msg, replies);
-        return 0;
-    }
-    switch (policy_request_line(req, line, len, &err)) {
-    case POLICY_MORE:
-        return 1;
-    case POLICY_BAD:
-        refuse(conn, err.msg, replies);
-        return 0;
-    default:
-        answer(conn, req, replies);
-        policy_request_init(req);
-        return 1;
-    }
+    strbuf_init(&reply);
+    step = policy_conn_line(conn, req, line, len, &reply);
+    /* One answer a line: without the empty line that ends it on the wire. */
+    strbuf_putn(replies, strbuf_str(&reply), reply.len > 0 ? reply.len - 1 : 0);
+    strbuf_free(&reply);
+    return step != POLICY_BAD;
 }
 
 /* feed - every request of in; 0, or 1 after a malformed one */

@@ -9,6 +9,8 @@
  *	struct policy_conn *policy_conn_new(svc)
  *	void	policy_conn_answer(conn, req, reply)
  *	void	policy_conn_malformed(conn, why, reply)
+ *	enum policy_parse policy_conn_line(conn, req, line, len, reply)
+ *	void	policy_conn_overlong(conn, reply)
  *	bool	policy_conn_in_session(conn)
  *	void	policy_conn_end_session(conn)
  *	void	policy_conn_free(conn)
@@ -385,6 +387,35 @@ void policy_conn_malformed(struct policy_conn *conn, const char *why, struct str
 {
     session_service_notice(conn->svc, LOG_WARNING, "policy service: malformed request refused: %s", why);
     strbuf_puts(reply, "action=DEFER_IF_PERMIT 4.3.5 Malformed policy request\n\n");
+}
+
+/* policy_conn_overlong - a line longer than the parser ever takes */
+void policy_conn_overlong(struct policy_conn *conn, struct strbuf *reply)
+{
+    char why[64];
+
+    snprintf(why, sizeof(why), "line longer than %d bytes", POLICY_LINE_MAX);
+    policy_conn_malformed(conn, why, reply);
+}
+
+/* policy_conn_line - one line of the stream: parse, then answer or refuse */
+enum policy_parse policy_conn_line(struct policy_conn *conn, struct policy_request *req, const char *line,
+                                   size_t len, struct strbuf *reply)
+{
+    struct tp_error err;
+    enum policy_parse step;
+
+    if (len > POLICY_LINE_MAX) {
+        policy_conn_overlong(conn, reply);
+        return POLICY_BAD;
+    }
+    if ((step = policy_request_line(req, line, len, &err)) == POLICY_BAD)
+        policy_conn_malformed(conn, err.msg, reply);
+    else if (step == POLICY_DONE) {
+        policy_conn_answer(conn, req, reply);
+        policy_request_init(req);
+    }
+    return step;
 }
 
 /* policy_conn_in_session - an SMTP session is open here */

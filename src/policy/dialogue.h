@@ -54,6 +54,19 @@ void policy_conn_answer(struct policy_conn *, const struct policy_request *, str
 /* policy_conn_malformed - log why a request was refused; reply gets the answer */
 void policy_conn_malformed(struct policy_conn *, const char *why, struct strbuf *reply);
 
+/*
+ * policy_conn_line - one line of the stream, without its newline, as the
+ * service takes it: into req (a longer line than POLICY_LINE_MAX is
+ * refused without parsing); POLICY_DONE: reply has the answer and req is
+ * empty again; POLICY_BAD: reply has the refusal, logged, and the
+ * connection must be closed; POLICY_MORE: nothing to send yet.
+ */
+enum policy_parse policy_conn_line(struct policy_conn *, struct policy_request *req, const char *line,
+                                   size_t len, struct strbuf *reply);
+
+/* policy_conn_overlong - refuse a line that grew past POLICY_LINE_MAX unfinished */
+void policy_conn_overlong(struct policy_conn *, struct strbuf *reply);
+
 /* policy_conn_in_session - an SMTP session is open on this connection */
 bool policy_conn_in_session(const struct policy_conn *);
 

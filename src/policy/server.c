@@ -234,50 +234,39 @@ static void send_reply(struct conn *c, const struct strbuf *reply)
     bufferevent_write(c->bev, strbuf_str(reply), reply->len);
 }
 
-/* refuse - a malformed request: answer, then close once the answer left */
-static void refuse(struct conn *c, const char *why)
+/* close_after - a refused request: its answer leaves, then the connection closes */
+static void close_after(struct conn *c, const struct strbuf *reply)
 {
-    struct strbuf reply;
     struct timeval wait = {CLOSE_WAIT, 0};
 
-    strbuf_init(&reply);
-    policy_conn_malformed(c->dialogue, why, &reply);
-    send_reply(c, &reply);
-    strbuf_free(&reply);
+    send_reply(c, reply);
     c->closing = true;
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_set_timeouts(c->bev, NULL, &wait);
 }
 
-/* take_line - one complete request line into the parser; false: stop reading */
+/* take_line - one complete request line through the dialogue; false: stop reading */
 static bool take_line(struct conn *c, const char *line, size_t len)
 {
-    struct tp_error err;
     struct strbuf reply;
+    enum policy_parse step;
 
-    if (c->req == NULL) {
-        if ((c->req = malloc(sizeof(*c->req))) == NULL) {
-            refuse(c, "out of memory");
-            return false;
-        }
-        policy_request_init(c->req);
-    }
-    switch (policy_request_line(c->req, line, len, &err)) {
-    case POLICY_MORE:
-        return true;
-    case POLICY_BAD:
-        refuse(c, err.msg);
-        return false;
-    default:
-        break;
-    }
     strbuf_init(&reply);
-    policy_conn_answer(c->dialogue, c->req, &reply);
-    send_reply(c, &reply);
+    if (c->req == NULL && (c->req = malloc(sizeof(*c->req))) != NULL)
+        policy_request_init(c->req);
+    if (c->req == NULL) {
+        policy_conn_malformed(c->dialogue, "out of memory", &reply);
+        step = POLICY_BAD;
+    } else if ((step = policy_conn_line(c->dialogue, c->req, line, len, &reply)) == POLICY_DONE) {
+        free(c->req); /* an idle connection holds no parser buffer */
+        c->req = NULL;
+    }
+    if (step == POLICY_BAD)
+        close_after(c, &reply);
+    else if (step == POLICY_DONE)
+        send_reply(c, &reply);
     strbuf_free(&reply);
-    free(c->req);
-    c->req = NULL;
-    return true;
+    return step != POLICY_BAD;
 }
 
 /* read_lines - every complete line in the input */
@@ -295,10 +284,12 @@ static void read_lines(struct conn *c)
         }
         eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
         if (eol.pos < 0 ? evbuffer_get_length(in) > POLICY_LINE_MAX : (size_t) eol.pos > POLICY_LINE_MAX) {
-            char why[64];
+            struct strbuf reply;
 
-            snprintf(why, sizeof(why), "line longer than %d bytes", POLICY_LINE_MAX);
-            refuse(c, why);
+            strbuf_init(&reply);
+            policy_conn_overlong(c->dialogue, &reply);
+            close_after(c, &reply);
+            strbuf_free(&reply);
             return;
         }
         if (eol.pos < 0)
