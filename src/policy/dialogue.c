@@ -55,8 +55,9 @@ struct policy_conn {
     unsigned long accepted;       /* recipients we let pass in this message */
     bool unseen_checked;          /* recipient_count compared with them */
     unsigned long rcpts;          /* RCPT requests decided in this message */
-    bool refused;                 /* the message was refused at DATA or END-OF-MESSAGE: */
-    struct session_reply refusal; /* the answer to its every later request */
+    struct session_reply refusal; /* not DECISION_ACCEPT: the message was refused at
+                                     DATA or END-OF-MESSAGE, and this is the answer
+                                     to its every later request */
 };
 
 /* Postfix accepts "postmaster" without asking (RFC 5321 4.5.1). */
@@ -100,9 +101,7 @@ void policy_conn_end_session(struct policy_conn *conn)
     /* The last request, not the silence after it, ends the session. */
     session_close_idle(conn->session);
     conn->session = NULL;
-    conn->in_message = false;
-    conn->instance[0] = 0;
-    conn->rcpts = 0;
+    conn->in_message = false; /* the next RCPT begins a message (follow) */
 }
 
 /* open_session - the first RCPT of a session */
@@ -225,10 +224,9 @@ static int follow(struct policy_conn *conn, const struct policy_request *req)
         session_mail(conn->session, *sender ? external(sender, buf, sizeof(buf)) : "<>", sender);
         snprintf(conn->instance, sizeof(conn->instance), "%s", instance);
         conn->in_message = true;
-        conn->accepted = 0;
+        conn->accepted = conn->rcpts = 0;
         conn->unseen_checked = false;
-        conn->refused = false;
-        conn->rcpts = 0;
+        conn->refusal.action = DECISION_ACCEPT;
     }
     session_queue_id(conn->session, attr(req, "queue_id"));
     return 0;
@@ -341,7 +339,7 @@ static void data(struct policy_conn *conn, const struct policy_request *req, boo
 
     /* A client may say DATA again after a refusal: the same answer, no
        second decision. The message stays the current one until MAIL. */
-    if (same_message(conn, req) && conn->refused) {
+    if (same_message(conn, req) && conn->refusal.action != DECISION_ACCEPT) {
         reply_of(&conn->refusal, reply);
         return;
     }
@@ -351,7 +349,6 @@ static void data(struct policy_conn *conn, const struct policy_request *req, boo
            those of an aborted message are (with the queue id Postfix
            had given it, if any: its log says that the queue file went). */
         session_abort(conn->session);
-        conn->refused = true;
         conn->refusal = worst;
     } else if (same_message(conn, req)) {
         session_queue_id(conn->session, attr(req, "queue_id"));
