@@ -4,7 +4,8 @@
  * SUMMARY
  *	shared state-store backend: Redis (or Valkey) through hiredis
  * SYNOPSIS
- *	#include "state/store.h"
+ *	#include "state/redis_conn.h"
+#include "state/store.h"
  *
  *	struct store *store_open_redis(opts, err)
  * DESCRIPTION
@@ -23,29 +24,13 @@
  *	the new value, as store.h allows. A Lua script would save a round trip
  *	but would have to re-implement the C callback; it is not used.
  *
- *	Connections. hiredis contexts are synchronous and not thread-safe: a
- *	mutex-protected pool lends one to each operation and takes it back
- *	afterwards, so concurrent decisions use concurrent connections. Each
- *	operation has a deadline of timeout_ms from its start; every connect
- *	and every command gets only the time left (redisConnectWithTimeout,
- *	redisSetTimeout). A Redis that is down or stalled (SIGSTOP) therefore
- *	costs one decision at most timeout_ms. A connection that failed in any
- *	way is closed, never reused: a late reply would answer the wrong
- *	command. A new connection asks ROLE and is not used on a replica. A
- *	server that timed out, refused the connection, is a replica or
- *	answered READONLY (a primary demoted under us) is skipped for
- *	BACKOFF_MS; servers are
- *	tried in the configured order, and while all are in back-off an
- *	operation fails at once instead of waiting again. An idle pooled
- *	connection that turns out closed (the server restarted) is retried
- *	once on a fresh connection, unless the transaction may have committed.
+ *	Connections, deadlines, back-off and the choice of server are
+ *	redis_conn.c's: every operation here is a body run by redis_run().
  * DIAGNOSTICS
  *	Errors name the server and carry hiredis's or Redis's message.
  *--*/
 
 /* System library. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,331 +41,21 @@
 #include <hiredis/hiredis.h>
 
 /* Application. */
+#include "state/redis_conn.h"
 #include "state/store.h"
 
-#define BACKOFF_MS      1000 /* a failed server is left alone this long */
-#define UPDATE_ATTEMPTS 16   /* EXEC conflicts before store_update() gives up */
-#define POOL_IDLE_MAX   64   /* idle connections kept */
-#define SCAN_COUNT      "500"
-#define BATCH           64 /* keys per MGET in walk and expire */
-#define PREFIX_MAX      512
-#define FULL_KEY_MAX    (PREFIX_MAX + STORE_KEY_MAX + 1)
-
-struct server {
-    char *spec; /* as configured, for messages */
-    char *host; /* NULL: unix socket */
-    char *path;
-    int port;
-    _Atomic int64_t down_until; /* monotonic ms; 0: usable */
-};
-
-struct conn {
-    redisContext *ctx;
-    size_t server;
-    unsigned gen;
-    struct conn *next;
-};
+#define SCAN_COUNT   "500"
+#define BATCH        64 /* keys per MGET in walk and expire */
+#define PREFIX_MAX   512
+#define FULL_KEY_MAX (PREFIX_MAX + STORE_KEY_MAX + 1)
 
 struct redis_store {
     struct store base;
-    struct server *servers;
-    size_t nservers;
+    struct redis_pool pool;
     char *prefix;
     size_t plen;
-    char *password; /* NULL: no AUTH */
-    size_t pwlen;
-    int db;
-    int timeout_ms;
     _Atomic int64_t ttl_ms; /* expiry of written keys, 0: none */
-    _Atomic unsigned gen;   /* bumped on a connection failure: older idle ones are suspect */
-    pthread_mutex_t lock;   /* idle, nidle */
-    struct conn *idle;
-    size_t nidle;
 };
-
-/* One operation: a connection and a deadline. */
-struct op {
-    struct redis_store *st;
-    struct conn *cn;
-    int64_t deadline;
-    bool reused;     /* the connection came from the pool */
-    bool broken;     /* the connection failed: close it */
-    bool committing; /* EXEC was sent: the outcome is unknown after a failure */
-    bool retryable;  /* broken by a closed idle connection, before any commit */
-};
-
-typedef int (*op_body)(struct op *, void *ctx, struct tp_error *);
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* left - what remains of the operation's time, at least 1 ms, as a timeval */
-static struct timeval left(const struct op *op)
-{
-    int64_t ms = op->deadline - now_ms();
-    struct timeval tv;
-
-    if (ms < 1)
-        ms = 1;
-    tv.tv_sec = (time_t) (ms / 1000);
-    tv.tv_usec = (suseconds_t) (ms % 1000) * 1000;
-    return tv;
-}
-
-/* mark_down - leave a server alone for BACKOFF_MS */
-static void mark_down(struct redis_store *st, size_t i)
-{
-    atomic_store(&st->servers[i].down_until, now_ms() + BACKOFF_MS);
-}
-
-/* fail - an error about the operation's server */
-static void fail(struct op *op, struct tp_error *err, const char *what, const char *detail)
-{
-    tp_error_set(err, NULL, 0, "state store redis %s: %s: %s", op->st->servers[op->cn->server].spec, what,
-                 detail);
-}
-
-/* conn_free - close and forget one connection */
-static void conn_free(struct conn *cn)
-{
-    if (cn) {
-        redisFree(cn->ctx);
-        free(cn);
-    }
-}
-
-/* reply - the next reply; NULL after a connection failure (err set, op broken) */
-static redisReply *reply(struct op *op, const char *what, struct tp_error *err)
-{
-    void *r = NULL;
-
-    if (redisGetReply(op->cn->ctx, &r) == REDIS_OK && r != NULL)
-        return r;
-    op->broken = true;
-    /* A timeout has used the operation's time; a closed idle connection fails at once. */
-    op->retryable = op->reused && !op->committing && now_ms() < op->deadline;
-    if (!op->retryable)
-        mark_down(op->st, op->cn->server);
-    atomic_fetch_add(&op->st->gen, 1);
-    fail(op, err, what, op->cn->ctx->errstr[0] ? op->cn->ctx->errstr : "no reply");
-    return NULL;
-}
-
-/* reply_error - an error reply: the message; the connection is closed
-   (replies may still be pending on it), and READONLY drops the server */
-static void reply_error(struct op *op, const redisReply *r, const char *what, struct tp_error *err)
-{
-    fail(op, err, what, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-    op->broken = true;
-    /* A demoted primary: never write there again, try the next server. */
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0)
-        mark_down(op->st, op->cn->server);
-}
-
-/* send_cmd - queue one command with binary-safe arguments (written on the first reply) */
-static void send_cmd(struct op *op, int argc, const char **argv, const size_t *lens)
-{
-    redisAppendCommandArgv(op->cn->ctx, argc, argv, lens);
-}
-
-/* expect_ok - one reply that must be a status (OK, QUEUED); 0 or -1 */
-static int expect_ok(struct op *op, const char *what, struct tp_error *err)
-{
-    redisReply *r = reply(op, what, err);
-    int rc = 0;
-
-    if (r == NULL)
-        return -1;
-    if (r->type != REDIS_REPLY_STATUS) {
-        reply_error(op, r, what, err);
-        rc = -1;
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-/* check_role - ROLE's reply: 0 for a primary, -1 for a replica (err set).
-   A server that does not know ROLE (or forbids it) is taken as it is. */
-static int check_role(struct op *op, struct tp_error *err)
-{
-    redisReply *r = reply(op, "ROLE", err);
-    int rc = 0;
-
-    if (r == NULL)
-        return -1;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
-        strcmp(r->element[0]->str, "master") != 0) {
-        fail(op, err, "not used", "a replica, read-only (trying the next server)");
-        rc = -1;
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-/* handshake - AUTH, SELECT and ROLE on a new connection, then it is usable */
-static int handshake(struct op *op, struct tp_error *err)
-{
-    struct redis_store *st = op->st;
-    char db[16];
-    const char *auth[] = {"AUTH", st->password}, *sel[] = {"SELECT", db}, *role[] = {"ROLE"};
-    size_t auth_len[] = {4, st->pwlen}, sel_len[] = {6, 0}, role_len[] = {4};
-
-    snprintf(db, sizeof(db), "%d", st->db);
-    sel_len[1] = strlen(db);
-    if (st->password)
-        send_cmd(op, 2, auth, auth_len);
-    send_cmd(op, 2, sel, sel_len);
-    /* Writes never go to a replica, such as a demoted primary still listed first. */
-    send_cmd(op, 1, role, role_len);
-    if (st->password && expect_ok(op, "AUTH", err) < 0)
-        return -1;
-    if (expect_ok(op, "SELECT", err) < 0)
-        return -1;
-    return check_role(op, err);
-}
-
-/* connect_one - a new, authenticated connection to server i; NULL with err set */
-static struct conn *connect_one(struct op *op, size_t i, struct tp_error *err)
-{
-    struct server *sv = &op->st->servers[i];
-    struct conn *cn = calloc(1, sizeof(*cn));
-    struct timeval tv = left(op);
-
-    if (cn == NULL) {
-        tp_error_set(err, NULL, 0, "state store redis: out of memory");
-        return NULL;
-    }
-    cn->server = i;
-    cn->gen = atomic_load(&op->st->gen);
-    cn->ctx = sv->host ? redisConnectWithTimeout(sv->host, sv->port, tv)
-                       : redisConnectUnixWithTimeout(sv->path, tv);
-    op->cn = cn;
-    if (cn->ctx == NULL || cn->ctx->err) {
-        fail(op, err, "cannot connect", cn->ctx ? cn->ctx->errstr : "out of memory");
-    } else if (redisSetTimeout(cn->ctx, left(op)) != REDIS_OK) {
-        fail(op, err, "cannot set the timeout", cn->ctx->errstr);
-    } else if (handshake(op, err) == 0) {
-        return cn;
-    }
-    mark_down(op->st, i);
-    op->cn = NULL;
-    conn_free(cn);
-    return NULL;
-}
-
-/* connect_any - the first server in order that is not in back-off and answers */
-static struct conn *connect_any(struct op *op, struct tp_error *err)
-{
-    struct redis_store *st = op->st;
-    struct conn *cn;
-    bool tried = false;
-
-    for (size_t i = 0; i < st->nservers && now_ms() < op->deadline; i++) {
-        if (atomic_load(&st->servers[i].down_until) > now_ms())
-            continue;
-        tried = true;
-        if ((cn = connect_one(op, i, err)) != NULL)
-            return cn;
-    }
-    if (!tried)
-        tp_error_set(err, NULL, 0,
-                     "state store redis: no server reachable (every server failed less than %d ms ago)",
-                     BACKOFF_MS);
-    else if (err->msg[0] == 0)
-        tp_error_set(err, NULL, 0, "state store redis: no server reachable within %d ms", st->timeout_ms);
-    return NULL;
-}
-
-/* take_idle - a pooled connection of the current generation to a usable server, or NULL */
-static struct conn *take_idle(struct redis_store *st)
-{
-    struct conn *cn, *stale = NULL;
-    unsigned gen = atomic_load(&st->gen);
-
-    pthread_mutex_lock(&st->lock);
-    while ((cn = st->idle) != NULL) {
-        st->idle = cn->next;
-        st->nidle--;
-        if (cn->gen == gen && atomic_load(&st->servers[cn->server].down_until) <= now_ms())
-            break;
-        cn->next = stale;
-        stale = cn;
-    }
-    pthread_mutex_unlock(&st->lock);
-    while (stale) {
-        struct conn *next = stale->next;
-
-        conn_free(stale);
-        stale = next;
-    }
-    return cn;
-}
-
-/* op_begin - a connection for the operation: pooled unless fresh is asked for */
-static int op_begin(struct op *op, bool fresh, struct tp_error *err)
-{
-    op->broken = op->committing = op->retryable = false;
-    op->cn = fresh ? NULL : take_idle(op->st);
-    op->reused = op->cn != NULL;
-    if (op->cn == NULL && (op->cn = connect_any(op, err)) == NULL)
-        return -1;
-    if (op->reused && redisSetTimeout(op->cn->ctx, left(op)) != REDIS_OK) {
-        op->broken = true;
-        fail(op, err, "cannot set the timeout", op->cn->ctx->errstr);
-        return -1;
-    }
-    return 0;
-}
-
-/* op_end - give a sound connection back to the pool, close a broken one */
-static void op_end(struct op *op)
-{
-    struct redis_store *st = op->st;
-    struct conn *cn = op->cn;
-
-    op->cn = NULL;
-    if (cn == NULL)
-        return;
-    if (op->broken || cn->ctx->err) {
-        conn_free(cn);
-        return;
-    }
-    pthread_mutex_lock(&st->lock);
-    if (st->nidle < POOL_IDLE_MAX) {
-        cn->next = st->idle;
-        st->idle = cn;
-        st->nidle++;
-        cn = NULL;
-    }
-    pthread_mutex_unlock(&st->lock);
-    conn_free(cn);
-}
-
-/* run - body on a connection within timeout_ms; once more on a fresh
-   connection when a pooled one turned out closed */
-static int run(struct redis_store *st, op_body body, void *ctx, struct tp_error *err)
-{
-    struct op op = {.st = st, .deadline = now_ms() + st->timeout_ms};
-    int rc;
-
-    for (int attempt = 0;; attempt++) {
-        if (op_begin(&op, attempt > 0, err) < 0) {
-            op_end(&op);
-            return -1;
-        }
-        rc = body(&op, ctx, err);
-        op_end(&op);
-        if (!(op.broken && op.retryable) || attempt > 0)
-            return rc;
-        err->msg[0] = 0;
-    }
-}
 
 /* full_key - prefix + key into buf; its length */
 static size_t full_key(const struct redis_store *st, const char *key, size_t klen, char *buf)
@@ -416,13 +91,14 @@ struct one_ctx {
     char why_buf[128]; /* why, copied out of the reply */
     store_update_fn fn;
     void *arg;
+    int64_t ttl_ms; /* expiry of what is written */
     int result;
 };
 
 /* read_value - the GET reply into c; -1 after a connection failure */
-static int read_value(struct op *op, struct one_ctx *c, struct tp_error *err)
+static int read_value(struct redis_op *op, struct one_ctx *c, struct tp_error *err)
 {
-    redisReply *r = reply(op, "GET", err);
+    redisReply *r = redis_reply(op, "GET", err);
 
     if (r == NULL)
         return -1;
@@ -435,22 +111,22 @@ static int read_value(struct op *op, struct one_ctx *c, struct tp_error *err)
 }
 
 /* get_body - GET */
-static int get_body(struct op *op, void *ctx, struct tp_error *err)
+static int get_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct one_ctx *c = ctx;
     const char *argv[] = {"GET", c->key};
     size_t lens[] = {3, c->klen};
 
-    send_cmd(op, 2, argv, lens);
+    redis_send(op, 2, argv, lens);
     return read_value(op, c, err);
 }
 
 /* apply - MULTI, SET or DEL, EXEC: 1 committed, 0 conflict, -1 error */
-static int apply(struct op *op, struct one_ctx *c, struct tp_error *err)
+static int apply(struct redis_op *op, struct one_ctx *c, struct tp_error *err)
 {
     unsigned char buf[FB_RECORD_SIZE];
     char ttl[24];
-    int64_t ttl_ms = atomic_load(&op->st->ttl_ms);
+    int64_t ttl_ms = c->ttl_ms;
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *set[] = {"SET", c->key, (const char *) buf, "PX", ttl}, *del[] = {"DEL", c->key};
     size_t one_len[] = {5}, exec_len[] = {4}, set_len[] = {3, c->klen, sizeof(buf), 2, 0},
@@ -461,23 +137,25 @@ static int apply(struct op *op, struct one_ctx *c, struct tp_error *err)
     fb_record_encode(&c->rec, buf);
     snprintf(ttl, sizeof(ttl), "%lld", (long long) ttl_ms);
     set_len[4] = strlen(ttl);
-    send_cmd(op, 1, multi, one_len);
+    redis_send(op, 1, multi, one_len);
     if (c->result == STORE_WRITE)
-        send_cmd(op, ttl_ms > 0 ? 5 : 3, set, set_len);
+        redis_send(op, ttl_ms > 0 ? 5 : 3, set, set_len);
     else
-        send_cmd(op, 2, del, del_len);
+        redis_send(op, 2, del, del_len);
     op->committing = true;
-    send_cmd(op, 1, exec, exec_len);
-    if (expect_ok(op, "MULTI", err) < 0 || expect_ok(op, c->result == STORE_WRITE ? "SET" : "DEL", err) < 0)
+    redis_send(op, 1, exec, exec_len);
+    if (redis_expect_ok(op, "MULTI", err) < 0 ||
+        redis_expect_ok(op, c->result == STORE_WRITE ? "SET" : "DEL", err) < 0)
         return -1;
-    if ((r = reply(op, "EXEC", err)) == NULL)
+    if ((r = redis_reply(op, "EXEC", err)) == NULL)
         return -1;
     if (r->type == REDIS_REPLY_NIL)
         rc = 0; /* the watched key changed: run the callback again */
     else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type != REDIS_REPLY_ERROR)
         rc = 1;
     else {
-        reply_error(op, r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0] : r, "EXEC", err);
+        redis_reply_error(op, r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0] : r, "EXEC",
+                          err);
         rc = -1;
     }
     freeReplyObject(r);
@@ -486,12 +164,12 @@ static int apply(struct op *op, struct one_ctx *c, struct tp_error *err)
 
 /* backoff - after a conflict, a random pause of up to a millisecond, so
    that contenders do not meet again in lockstep; -1 when time is up */
-static int backoff(struct op *op)
+static int backoff(struct redis_op *op)
 {
     struct timespec ts = {0, 0};
-    unsigned seed = (unsigned) now_ms() ^ (unsigned) (uintptr_t) op;
+    unsigned seed = (unsigned) redis_now_ms() ^ (unsigned) (uintptr_t) op;
 
-    if (now_ms() >= op->deadline)
+    if (redis_now_ms() >= op->deadline)
         return -1;
     ts.tv_nsec = (long) (rand_r(&seed) % 1000) * 1000;
     nanosleep(&ts, NULL);
@@ -499,7 +177,7 @@ static int backoff(struct op *op)
 }
 
 /* update_body - WATCH+GET, the callback, then apply; again on a conflict */
-static int update_body(struct op *op, void *ctx, struct tp_error *err)
+static int update_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct one_ctx *c = ctx;
     const char *watch[] = {"WATCH", c->key}, *get[] = {"GET", c->key}, *unwatch[] = {"UNWATCH"};
@@ -511,14 +189,14 @@ static int update_body(struct op *op, void *ctx, struct tp_error *err)
         if (attempt > 0 && backoff(op) < 0)
             break;
         op->committing = false;
-        send_cmd(op, 2, watch, watch_len);
-        send_cmd(op, 2, get, get_len);
-        if (expect_ok(op, "WATCH", err) < 0 || read_value(op, c, err) < 0)
+        redis_send(op, 2, watch, watch_len);
+        redis_send(op, 2, get, get_len);
+        if (redis_expect_ok(op, "WATCH", err) < 0 || read_value(op, c, err) < 0)
             return -1;
         c->result = c->fn(&c->rec, c->found == 1, c->arg);
         if (c->result != STORE_WRITE && c->result != STORE_DELETE) {
-            send_cmd(op, 1, unwatch, unwatch_len);
-            if (expect_ok(op, "UNWATCH", err) < 0)
+            redis_send(op, 1, unwatch, unwatch_len);
+            if (redis_expect_ok(op, "UNWATCH", err) < 0)
                 return -1;
             if (c->result == STORE_KEEP)
                 return 0;
@@ -528,12 +206,12 @@ static int update_body(struct op *op, void *ctx, struct tp_error *err)
         if ((rc = apply(op, c, err)) != 0)
             return rc < 0 ? -1 : 0;
     }
-    fail(op, err, "update", "the key kept changing under concurrent updates");
+    redis_fail(op, err, "update", "the key kept changing under concurrent updates");
     return -1;
 }
 
 /* forget_body - DEL */
-static int forget_body(struct op *op, void *ctx, struct tp_error *err)
+static int forget_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct one_ctx *c = ctx;
     const char *argv[] = {"DEL", c->key};
@@ -541,13 +219,13 @@ static int forget_body(struct op *op, void *ctx, struct tp_error *err)
     redisReply *r;
     int rc = 0;
 
-    send_cmd(op, 2, argv, lens);
-    if ((r = reply(op, "DEL", err)) == NULL)
+    redis_send(op, 2, argv, lens);
+    if ((r = redis_reply(op, "DEL", err)) == NULL)
         return -1;
     if (r->type == REDIS_REPLY_INTEGER)
         c->result = r->integer > 0;
     else {
-        reply_error(op, r, "DEL", err);
+        redis_reply_error(op, r, "DEL", err);
         rc = -1;
     }
     freeReplyObject(r);
@@ -562,7 +240,7 @@ static int redis_get(struct store *base, const char *key, size_t klen, struct fb
     char full[FULL_KEY_MAX];
     struct one_ctx c = {.key = full, .klen = full_key(st, key, klen, full)};
 
-    if (run(st, get_body, &c, err) < 0)
+    if (redis_run(&st->pool, get_body, &c, err) < 0)
         return -1;
     /* An error, not "absent": absent would present a sender with a TLS history as a new one. */
     if (c.found < 0) {
@@ -579,9 +257,13 @@ static int redis_update(struct store *base, const char *key, size_t klen, store_
 {
     struct redis_store *st = (struct redis_store *) base;
     char full[FULL_KEY_MAX];
-    struct one_ctx c = {.key = full, .klen = full_key(st, key, klen, full), .fn = fn, .arg = arg};
+    struct one_ctx c = {.key = full,
+                        .klen = full_key(st, key, klen, full),
+                        .fn = fn,
+                        .arg = arg,
+                        .ttl_ms = atomic_load(&st->ttl_ms)};
 
-    if (run(st, update_body, &c, err) < 0)
+    if (redis_run(&st->pool, update_body, &c, err) < 0)
         return -1;
     if (c.found < 0)
         tp_error_set(err, NULL, 0, "state store: ignored record \"%.*s\": %s", (int) klen, key, c.why);
@@ -595,7 +277,7 @@ static int redis_forget(struct store *base, const char *key, size_t klen, struct
     char full[FULL_KEY_MAX];
     struct one_ctx c = {.key = full, .klen = full_key(st, key, klen, full)};
 
-    if (run(st, forget_body, &c, err) < 0)
+    if (redis_run(&st->pool, forget_body, &c, err) < 0)
         return -1;
     return c.result;
 }
@@ -646,7 +328,7 @@ static void keys_free(struct keys *k)
 }
 
 /* scan_body - one SCAN step: keys under the prefix, prefix removed */
-static int scan_body(struct op *op, void *ctx, struct tp_error *err)
+static int scan_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct scan_ctx *c = ctx;
     const char *argv[] = {"SCAN", c->cursor, "MATCH", c->pattern, "COUNT", SCAN_COUNT};
@@ -654,12 +336,12 @@ static int scan_body(struct op *op, void *ctx, struct tp_error *err)
     redisReply *r, *keys;
     int rc = 0;
 
-    send_cmd(op, 6, argv, lens);
-    if ((r = reply(op, "SCAN", err)) == NULL)
+    redis_send(op, 6, argv, lens);
+    if ((r = redis_reply(op, "SCAN", err)) == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
         r->element[1]->type != REDIS_REPLY_ARRAY) {
-        reply_error(op, r, "SCAN", err);
+        redis_reply_error(op, r, "SCAN", err);
         freeReplyObject(r);
         return -1;
     }
@@ -692,7 +374,7 @@ static int scan_all(struct redis_store *st, struct keys *out, struct tp_error *e
     *p++ = '*';
     *p = 0;
     do {
-        if (run(st, scan_body, &c, err) < 0) {
+        if (redis_run(&st->pool, scan_body, &c, err) < 0) {
             keys_free(out);
             return -1;
         }
@@ -709,7 +391,7 @@ struct mget_ctx {
 };
 
 /* mget_body - MGET of one batch */
-static int mget_body(struct op *op, void *ctx, struct tp_error *err)
+static int mget_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct mget_ctx *c = ctx;
     char full[BATCH][FULL_KEY_MAX];
@@ -721,11 +403,11 @@ static int mget_body(struct op *op, void *ctx, struct tp_error *err)
         lens[i + 1] = full_key(c->st, c->keys[i], strlen(c->keys[i]), full[i]);
         argv[i + 1] = full[i];
     }
-    send_cmd(op, (int) c->n + 1, argv, lens);
-    if ((r = reply(op, "MGET", err)) == NULL)
+    redis_send(op, (int) c->n + 1, argv, lens);
+    if ((r = redis_reply(op, "MGET", err)) == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != c->n) {
-        reply_error(op, r, "MGET", err);
+        redis_reply_error(op, r, "MGET", err);
         freeReplyObject(r);
         return -1;
     }
@@ -765,7 +447,7 @@ static int redis_walk(struct store *base, store_walk_fn fn, void *arg, struct tp
     for (size_t at = 0; at < k.n && result == 0; at += BATCH) {
         struct mget_ctx c = {st, k.v + at, k.n - at < BATCH ? k.n - at : BATCH, NULL};
 
-        if (run(st, mget_body, &c, err) < 0) {
+        if (redis_run(&st->pool, mget_body, &c, err) < 0) {
             result = -1;
             break;
         }
@@ -801,7 +483,7 @@ struct cad_ctx {
 };
 
 /* cad_body - delete each key whose value is still the one read */
-static int cad_body(struct op *op, void *ctx, struct tp_error *err)
+static int cad_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     struct cad_ctx *c = ctx;
     char full[FULL_KEY_MAX];
@@ -814,15 +496,15 @@ static int cad_body(struct op *op, void *ctx, struct tp_error *err)
         lens[3] = full_key(c->st, c->keys[i], strlen(c->keys[i]), full);
         argv[4] = c->values[i]->str;
         lens[4] = (size_t) c->values[i]->len;
-        send_cmd(op, 5, argv, lens);
+        redis_send(op, 5, argv, lens);
     }
     for (size_t i = 0; i < c->n; i++) {
-        if ((r = reply(op, "EVAL", err)) == NULL)
+        if ((r = redis_reply(op, "EVAL", err)) == NULL)
             return -1;
         if (r->type == REDIS_REPLY_INTEGER)
             c->removed += r->integer > 0;
         else if (rc == 0) {
-            reply_error(op, r, "EVAL", err);
+            redis_reply_error(op, r, "EVAL", err);
             rc = -1;
         }
         freeReplyObject(r);
@@ -842,7 +524,7 @@ static int expire_batch(struct redis_store *st, char **keys, size_t n, int64_t c
     const char *why;
     int rc = 0, found;
 
-    if (run(st, mget_body, &m, err) < 0)
+    if (redis_run(&st->pool, mget_body, &m, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         redisReply *v = m.values->element[i];
@@ -858,7 +540,7 @@ static int expire_batch(struct redis_store *st, char **keys, size_t n, int64_t c
     }
     d.keys = pick_k;
     d.values = pick_v;
-    if (d.n > 0 && run(st, cad_body, &d, err) < 0)
+    if (d.n > 0 && redis_run(&st->pool, cad_body, &d, err) < 0)
         rc = -1;
     *removed += d.removed;
     freeReplyObject(m.values);
@@ -896,24 +578,9 @@ static void redis_set_ttl(struct store *base, int64_t ttl)
 static void redis_close(struct store *base)
 {
     struct redis_store *st = (struct redis_store *) base;
-    struct conn *cn;
 
-    while ((cn = st->idle) != NULL) {
-        st->idle = cn->next;
-        conn_free(cn);
-    }
-    for (size_t i = 0; i < st->nservers; i++) {
-        free(st->servers[i].spec);
-        free(st->servers[i].host);
-        free(st->servers[i].path);
-    }
-    free(st->servers);
+    redis_pool_free(&st->pool);
     free(st->prefix);
-    if (st->password) {
-        memset(st->password, 0, st->pwlen);
-        free(st->password);
-    }
-    pthread_mutex_destroy(&st->lock);
     free(st);
 }
 
@@ -928,76 +595,32 @@ static const struct store_ops redis_ops = {
     .close = redis_close,
 };
 
-/* parse_server - "unix:PATH", "HOST:PORT", "[V6]:PORT"; 0 or -1 */
-static int parse_server(const char *spec, struct server *sv)
-{
-    const char *colon;
-    char *end;
-    long port;
-    size_t hlen;
-
-    if ((sv->spec = strdup(spec)) == NULL)
-        return -1;
-    if (strncmp(spec, "unix:", 5) == 0)
-        return spec[5] && (sv->path = strdup(spec + 5)) != NULL ? 0 : -1;
-    if ((colon = strrchr(spec, ':')) == NULL || colon == spec)
-        return -1;
-    port = strtol(colon + 1, &end, 10);
-    if (*end != 0 || port < 1 || port > 65535)
-        return -1;
-    hlen = (size_t) (colon - spec);
-    if (spec[0] == '[' && hlen >= 2 && spec[hlen - 1] == ']')
-        spec++, hlen -= 2;
-    sv->port = (int) port;
-    return (sv->host = strndup(spec, hlen)) != NULL ? 0 : -1;
-}
-
 /* ping_body - PING: is a server there at all */
-static int ping_body(struct op *op, void *ctx, struct tp_error *err)
+static int ping_body(struct redis_op *op, void *ctx, struct tp_error *err)
 {
     const char *argv[] = {"PING"};
     size_t lens[] = {4};
 
     (void) ctx;
-    send_cmd(op, 1, argv, lens);
-    return expect_ok(op, "PING", err);
+    redis_send(op, 1, argv, lens);
+    return redis_expect_ok(op, "PING", err);
 }
 
-/* setup - fill st from opts; 0 or -1 with err set */
-static int setup(struct redis_store *st, const struct store_redis_opts *o, struct tp_error *err)
+/* setup_prefix - the key prefix from o; 0 or -1 with err set */
+static int setup_prefix(struct redis_store *st, const struct store_redis_opts *o, struct tp_error *err)
 {
-    size_t n = 0;
+    const char *prefix = o->prefix ? o->prefix : "";
 
-    while (o->servers && o->servers[n])
-        n++;
-    if (n == 0 || strlen(o->prefix ? o->prefix : "") > PREFIX_MAX || o->timeout_ms < 1) {
-        tp_error_set(err, NULL, 0, "state store redis: no server, a prefix over %d bytes or no timeout",
-                     PREFIX_MAX);
+    if (strlen(prefix) > PREFIX_MAX) {
+        tp_error_set(err, NULL, 0, "state store redis: a prefix over %d bytes", PREFIX_MAX);
         return -1;
     }
-    if ((st->servers = calloc(n, sizeof(*st->servers))) == NULL ||
-        (st->prefix = strdup(o->prefix ? o->prefix : "")) == NULL)
-        goto oom;
-    st->nservers = n;
-    st->plen = strlen(st->prefix);
-    for (size_t i = 0; i < n; i++)
-        if (parse_server(o->servers[i], &st->servers[i]) < 0) {
-            tp_error_set(err, NULL, 0, "state store redis: invalid server \"%s\"", o->servers[i]);
-            return -1;
-        }
-    if (o->password && (st->password = malloc(o->password_len + 1)) == NULL)
-        goto oom;
-    if (o->password) {
-        memcpy(st->password, o->password, o->password_len);
-        st->password[o->password_len] = 0;
-        st->pwlen = o->password_len;
+    if ((st->prefix = strdup(prefix)) == NULL) {
+        tp_error_set(err, NULL, 0, "state store redis: out of memory");
+        return -1;
     }
-    st->db = o->db;
-    st->timeout_ms = o->timeout_ms;
+    st->plen = strlen(prefix);
     return 0;
-oom:
-    tp_error_set(err, NULL, 0, "state store redis: out of memory");
-    return -1;
 }
 
 /* store_open_redis - a handle on the servers; a server down is a warning, not a failure */
@@ -1011,13 +634,12 @@ struct store *store_open_redis(const struct store_redis_opts *o, struct tp_error
         return NULL;
     }
     st->base.ops = &redis_ops;
-    pthread_mutex_init(&st->lock, NULL);
-    if (setup(st, o, err) < 0) {
+    if (redis_pool_init(&st->pool, o, err) < 0 || setup_prefix(st, o, err) < 0) {
         redis_close(&st->base);
         return NULL;
     }
     /* Redis may come up after us: until then state.on_error decides. */
-    if (run(st, ping_body, NULL, err) < 0) {
+    if (redis_run(&st->pool, ping_body, NULL, err) < 0) {
         char msg[sizeof(err->msg)];
 
         snprintf(msg, sizeof(msg), "%s", err->msg);
