@@ -43,10 +43,10 @@
 #include "config/config_ref.h"
 #include "policy/dialogue.h"
 #include "policy/request.h"
+#include "capture.h"
 #include "session/session.h"
 
 #define INSTANCE  "0123456789ab"
-#define MAX_LINES 64
 #define MAX_ATTRS 48
 
 static char tmpdir[200];
@@ -99,84 +99,6 @@ static const char *const postfix_request[][2] = {
     {"compatibility_level", "3.6"},
     {"mail_version", "3.7.11"},
 };
-
-/*
- * The capturing sink: every record line, and the notices counted.
- */
-struct capture {
-    char *lines[MAX_LINES];
-    unsigned long long seqs[MAX_LINES];
-    size_t n;
-    size_t notices;
-    char last_notice[512];
-};
-
-/* cap_record - sink: keep the record line and the seq handed over */
-static void cap_record(void *arg, int priority, unsigned long long seq, const char *line)
-{
-    struct capture *c = arg;
-
-    (void) priority;
-    if (c->n < MAX_LINES) {
-        c->seqs[c->n] = seq;
-        c->lines[c->n++] = strdup(line);
-    }
-}
-
-/* cap_notice - sink: count notices, keep the last */
-static void cap_notice(void *arg, int priority, const char *text)
-{
-    struct capture *c = arg;
-
-    (void) priority;
-    c->notices++;
-    snprintf(c->last_notice, sizeof(c->last_notice), "%s", text);
-}
-
-/* cap_clear - forget what was captured */
-static void cap_clear(struct capture *c)
-{
-    size_t i;
-
-    for (i = 0; i < c->n; i++)
-        free(c->lines[i]);
-    memset(c, 0, sizeof(*c));
-}
-
-/* kv_get - the value of key in a kv record line, unquoted (as test_session.c) */
-static bool kv_get(const char *line, const char *key, char *out, size_t len)
-{
-    size_t klen = strlen(key), n;
-    const char *p = line;
-
-    while (*p) {
-        bool match = strncmp(p, key, klen) == 0 && p[klen] == '=';
-
-        if ((p = strchr(p, '=')) == NULL)
-            return false;
-        p++;
-        n = 0;
-        if (*p == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                if (n + 1 < len)
-                    out[n++] = *p;
-            }
-            p += *p == '"';
-        } else {
-            for (; *p && *p != ' '; p++)
-                if (n + 1 < len)
-                    out[n++] = *p;
-        }
-        out[n] = 0;
-        if (match)
-            return true;
-        while (*p == ' ')
-            p++;
-    }
-    return false;
-}
 
 /*
  * Scripts.

@@ -37,11 +37,11 @@
 /* Application. */
 #include "config/config.h"
 #include "config/config_ref.h"
+#include "capture.h"
 #include "session/session.h"
 #include "state/store.h"
 
-#define INSTANCE  "0123456789ab"
-#define MAX_LINES 64
+#define INSTANCE "0123456789ab"
 
 static char tmpdir[200];
 
@@ -56,100 +56,14 @@ static const char base_conf[] =
     "  { name = \"watch\"; recipient_domains = [ \"watch.example\" ]; level = \"required\";\n"
     "    mode = \"monitor\"; },\n"
     "  { name = \"pinned\"; recipient_domains = [ \"pinned.example\" ]; level = \"verified\";\n"
-    "    cert_fingerprint = [ \"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" ]; }\n"
+    "    cert_fingerprint = [ \"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" ]; "
+    "}\n"
     ");\n";
 
 static const char fallback_conf[] =
     "fallback = { enabled = true; key = \"client_net\"; window = \"30d\"; action = \"tempfail\";\n"
     "             max_deferrals = 2; defer_period = \"6h\"; then = \"accept\"; };\n"
     "state = { backend = \"lmdb\"; path = \"%s/state\"; on_error = \"%s\"; };\n";
-
-/*
- * The capturing sink: every record line and notice, in the order given.
- */
-struct capture {
-    char *lines[MAX_LINES];
-    size_t n;
-    size_t notices;       /* any other notice is a failure */
-    size_t store_notices; /* "state store: ...", from a failing store */
-};
-
-/* cap_record - sink: keep the record line */
-static void cap_record(void *arg, int priority, unsigned long long seq, const char *line)
-{
-    struct capture *c = arg;
-
-    (void) priority;
-    (void) seq;
-    if (c->n < MAX_LINES)
-        c->lines[c->n++] = strdup(line);
-}
-
-/* cap_notice - sink: count notices, show them for a failing case */
-static void cap_notice(void *arg, int priority, const char *text)
-{
-    struct capture *c = arg;
-
-    (void) priority;
-    /* The store's expiry runs at most once an hour per process: at the
-       first close of whichever case comes first. Not counted. */
-    if (strncmp(text, "state store expiry: ", 20) == 0)
-        return;
-    if (strncmp(text, "state store: ", 13) == 0) {
-        c->store_notices++;
-        return;
-    }
-    c->notices++;
-    print_message("notice: %s\n", text);
-}
-
-/* cap_clear - forget what was captured */
-static void cap_clear(struct capture *c)
-{
-    size_t i;
-
-    for (i = 0; i < c->n; i++)
-        free(c->lines[i]);
-    memset(c, 0, sizeof(*c));
-}
-
-/*
- * kv_get - the value of key in a kv record line, unquoted. Enough of the
- * kv syntax for the tests: plain tokens and "quoted \"values\"".
- */
-static bool kv_get(const char *line, const char *key, char *out, size_t len)
-{
-    size_t klen = strlen(key), n;
-    const char *p = line;
-
-    while (*p) {
-        bool match = strncmp(p, key, klen) == 0 && p[klen] == '=';
-
-        if ((p = strchr(p, '=')) == NULL)
-            return false;
-        p++;
-        n = 0;
-        if (*p == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                if (n + 1 < len)
-                    out[n++] = *p;
-            }
-            p += *p == '"';
-        } else {
-            for (; *p && *p != ' '; p++)
-                if (n + 1 < len)
-                    out[n++] = *p;
-        }
-        out[n] = 0;
-        if (match)
-            return true;
-        while (*p == ' ')
-            p++;
-    }
-    return false;
-}
 
 /*
  * Scripts.
@@ -187,16 +101,22 @@ static const struct session_tls_values T12 = {
 static const struct session_tls_values T10 = {
     .version = "TLSv1", .cipher = "ECDHE-RSA-AES256-SHA", .cipher_bits = "256"};
 static const struct session_tls_values SASL = {.auth_type = "PLAIN"};
-#define PIN_HEX  "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
-#define MD5_HEX  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+#define PIN_HEX                                                                                              \
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF"
+#define MD5_HEX "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 /* The pinned certificate, its key, another certificate (policy service values). */
-static const struct session_tls_values PIN_CERT = {.version = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
-                                                   .cipher_bits = "256", .cert_fingerprint = PIN_HEX,
+static const struct session_tls_values PIN_CERT = {.version = "TLSv1.3",
+                                                   .cipher = "TLS_AES_256_GCM_SHA384",
+                                                   .cipher_bits = "256",
+                                                   .cert_fingerprint = PIN_HEX,
                                                    .cert_pubkey_fingerprint = MD5_HEX};
-static const struct session_tls_values PIN_KEY = {.version = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
-                                                  .cipher_bits = "256", .cert_fingerprint = MD5_HEX,
+static const struct session_tls_values PIN_KEY = {.version = "TLSv1.3",
+                                                  .cipher = "TLS_AES_256_GCM_SHA384",
+                                                  .cipher_bits = "256",
+                                                  .cert_fingerprint = MD5_HEX,
                                                   .cert_pubkey_fingerprint = PIN_HEX};
-static const struct session_tls_values OTHER_CERT = {.cert_fingerprint = MD5_HEX, .cert_pubkey_fingerprint = ""};
+static const struct session_tls_values OTHER_CERT = {.cert_fingerprint = MD5_HEX,
+                                                     .cert_pubkey_fingerprint = ""};
 
 /* The fallback rules of a case: off, on with an LMDB store, on with a store
    that fails every operation (state.on_error accept or tempfail), on with
