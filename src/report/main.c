@@ -117,6 +117,56 @@ static time_t time_arg(const char *opt, const char *arg)
     return t;
 }
 
+/* apply_option - one option from getopt_long into o (exits on a bad value) */
+static void apply_option(int c, char *arg, struct options *o)
+{
+    int by;
+    char *end;
+
+    switch (c) {
+    case 'f':
+        format_writer(o, arg);
+        break;
+    case 'o':
+        o->output = arg;
+        break;
+    case 'b':
+        if ((by = agg_by_name(arg)) < 0)
+            usage("--by must be rcpt_domain, sender_domain, client_domain or day");
+        o->by = (enum agg_by) by;
+        break;
+    case 's':
+        o->scan.since = time_arg("--since", o->meta.since = arg);
+        o->scan.has_since = true;
+        break;
+    case 'u':
+        o->scan.until = time_arg("--until", o->meta.until = arg);
+        o->scan.has_until = true;
+        break;
+    case 'y':
+        o->scan.pctx.year = (int) strtol(arg, &end, 10);
+        if (*end != 0 || o->scan.pctx.year < 1970 || o->scan.pctx.year > 9999)
+            usage("--year must be a year from 1970");
+        break;
+    case 'w':
+        whatif_free(o->whatif);
+        if ((o->whatif = whatif_open(arg, PROG)) == NULL)
+            exit(EXIT_USAGE);
+        break;
+    case 'd':
+        o->diagnose = true;
+        break;
+    case 'i':
+        /* log.ident of tlspolicyd.conf: the syslog tag its records carry */
+        if (*arg == 0 || strpbrk(arg, " \t:[") != NULL)
+            usage("--ident must be a syslog tag: no space, ':' or '['");
+        o->scan.ident = arg;
+        break;
+    default: /* -h, --help and unknown options */
+        usage(NULL);
+    }
+}
+
 /* parse_args - options into o; returns the index of the first file */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -133,56 +183,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c, by;
-    char *end;
+    int c;
 
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            format_writer(o, optarg);
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'b':
-            if ((by = agg_by_name(optarg)) < 0)
-                usage("--by must be rcpt_domain, sender_domain, client_domain or day");
-            o->by = (enum agg_by) by;
-            break;
-        case 's':
-            o->scan.since = time_arg("--since", o->meta.since = optarg);
-            o->scan.has_since = true;
-            break;
-        case 'u':
-            o->scan.until = time_arg("--until", o->meta.until = optarg);
-            o->scan.has_until = true;
-            break;
-        case 'y':
-            o->scan.pctx.year = (int) strtol(optarg, &end, 10);
-            if (*end != 0 || o->scan.pctx.year < 1970 || o->scan.pctx.year > 9999)
-                usage("--year must be a year from 1970");
-            break;
-        case 'w':
-            whatif_free(o->whatif);
-            if ((o->whatif = whatif_open(optarg, PROG)) == NULL)
-                exit(EXIT_USAGE);
-            break;
-        case 'd':
-            o->diagnose = true;
-            break;
-        case 'i':
-            /* log.ident of tlspolicyd.conf: the syslog tag its records carry */
-            if (*optarg == 0 || strpbrk(optarg, " \t:[") != NULL)
-                usage("--ident must be a syslog tag: no space, ':' or '['");
-            o->scan.ident = optarg;
-            break;
-        case 'h':
-            usage(NULL);
-            break;
-        default:
-            usage(NULL);
-        }
-    }
+    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1)
+        apply_option(c, optarg, o);
     return optind;
 }
 
