@@ -223,7 +223,7 @@ static struct session *op(struct session_service *svc, struct session *s, const 
                                      .auth_type = av[6],
                                      .cert_fingerprint = av[7],
                                      .cert_pubkey_fingerprint = av[8]};
-    struct session_client client = {av[0], av[1], av[2], av[3]};
+    struct session_client client = {av[0], av[1], av[2], av[3], FRONT_END_MILTER};
     struct session_reply reply;
 
     if (strcmp(word, "reload") == 0 && av[0] != NULL) {

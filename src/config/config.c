@@ -157,6 +157,16 @@ static bool valid_policy_socket(const char *s)
     return (p = after_prefix(s, "inet:")) != NULL && valid_host_port(p);
 }
 
+/* valid_metrics_listen - HOST:PORT ([V6]:PORT) or unix:PATH with an absolute path */
+static bool valid_metrics_listen(const char *s)
+{
+    const char *p;
+
+    if ((p = after_prefix(s, "unix:")) != NULL)
+        return *p == '/';
+    return valid_host_port(s);
+}
+
 /* load_socket - one socket key, checked with its validator */
 static void load_socket(struct cfg_ctx *ctx, const config_setting_t *root, const char *name, char **dst,
                         bool (*valid)(const char *), const char *expected)
@@ -500,6 +510,18 @@ static void check_not_truncated(struct cfg_ctx *ctx, const config_setting_t *roo
                        " default policy alone");
 }
 
+/* load_metrics - metrics = { listen = "..."; }: the metrics page, off when absent */
+static void load_metrics(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+    static const struct cfg_key keys[] = {{"listen", CT_STRING}, {NULL, CT_STRING}};
+
+    if (g == NULL)
+        return;
+    cfg_check_keys(&ctx->rd, g, keys, "in metrics");
+    load_socket(ctx, g, "listen", &ctx->cfg->metrics_listen, valid_metrics_listen,
+                "HOST:PORT, [IPv6]:PORT, PORT 1 to 65535, or unix:/PATH");
+}
+
 /* load_root - the whole file */
 static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
 {
@@ -507,7 +529,8 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
         {"socket", CT_STRING},  {"policy_socket", CT_STRING}, {"pidfile", CT_STRING},
         {"user", CT_STRING},    {"mode", CT_STRING},          {"log", CT_GROUP},
         {"exempt", CT_GROUP},   {"default", CT_GROUP},        {"policies", CT_LIST},
-        {"fallback", CT_GROUP}, {"state", CT_GROUP},          {NULL, CT_STRING},
+        {"fallback", CT_GROUP}, {"state", CT_GROUP},          {"metrics", CT_GROUP},
+        {NULL, CT_STRING},
     };
 
     size_t before = ctx->rd.errs->n + ctx->rd.errs->dropped;
@@ -519,6 +542,7 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
     load_fallback(ctx, cfg_get(root, "fallback", CT_GROUP));
     load_state(ctx, cfg_get(root, "state", CT_GROUP));
     check_state_usable(ctx, cfg_get(root, "state", CT_GROUP));
+    load_metrics(ctx, cfg_get(root, "metrics", CT_GROUP));
     /* After other mistakes, a missing list would only add noise. */
     if (ctx->rd.errs->n + ctx->rd.errs->dropped == before)
         check_not_truncated(ctx, root);
@@ -581,6 +605,7 @@ void config_free(struct config *cfg)
     free(cfg->path);
     free(cfg->socket);
     free(cfg->policy_socket);
+    free(cfg->metrics_listen);
     free(cfg->pidfile);
     free(cfg->user);
     free(cfg->log.facility_name);

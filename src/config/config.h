@@ -46,6 +46,7 @@ struct config {
     bool socket_set;     /* socket was in the file, not the default */
     char *pidfile;
     char *user;
+    char *metrics_listen; /* metrics.listen: HOST:PORT or unix:PATH; NULL: no metrics page */
 
     struct {
         int facility; /* LOG_MAIL, ... */

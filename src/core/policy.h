@@ -44,6 +44,7 @@ enum policy_action {
 
 struct policy {
     char *name;
+    size_t metric_slot; /* its "policy" label (session/stats.h); 0 until named */
     int line;                        /* where it was configured, for --explain */
     enum tls_level level;
     enum tls_version min_version;    /* TLS_V_NONE: no floor */

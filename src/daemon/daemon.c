@@ -57,6 +57,7 @@
 #include "daemon/daemon.h"
 #include "daemon/fault.h"
 #include "daemon/logger.h"
+#include "daemon/metrics.h"
 #include "daemon/pidfile.h"
 #include "daemon/sockcheck.h"
 #include "milter/milter.h"
@@ -174,6 +175,20 @@ static void warn_weakening(const struct config *cfg)
     config_ref_release(old);
 }
 
+/* The metrics address in force: a reload cannot move a bound socket. */
+static char metrics_spec[1024];
+
+/* warn_restart_keys - keys a reload accepts but that take effect at restart */
+static void warn_restart_keys(const struct config *cfg)
+{
+    const char *m = cfg->metrics_listen ? cfg->metrics_listen : "";
+
+    if (strcmp(m, metrics_spec) != 0)
+        logger_notice(LOG_WARNING,
+                      "metrics.listen changed to \"%s\": it takes effect at restart, \"%s\" is served", m,
+                      metrics_spec);
+}
+
 /* reload - SIGHUP: a valid configuration replaces the current one */
 static void reload(const char *path)
 {
@@ -184,6 +199,7 @@ static void reload(const char *path)
 
     tp_errlist_init(&errs);
     if ((cfg = config_load(path, &errs)) == NULL) {
+        metrics_reload(false);
         for (i = 0; i < errs.n; i++) {
             tp_error_format(&errs.items[i], line, sizeof(line));
             logger_notice(LOG_ERR, "reload refused: %s", line);
@@ -194,16 +210,22 @@ static void reload(const char *path)
     }
     if (open_store(cfg) < 0) {
         config_free(cfg);
+        metrics_reload(false);
         logger_notice(LOG_ERR, "reload refused: the fallback rules need their state store");
         return;
     }
     warn_weakening(cfg);
     log_mode_warnings(cfg);
+    warn_restart_keys(cfg);
+    session_service_name_policies(service, cfg);
     if (config_ref_install(cfg) < 0) {
         config_free(cfg);
+        metrics_reload(false);
         logger_notice(LOG_ERR, "reload refused: out of memory");
         return;
     }
+    metrics_reload(true);
+    metrics_config(cfg->hash);
     logger_notice(LOG_INFO, "configuration %s reloaded, hash %s", path, cfg->hash);
 }
 
@@ -329,7 +351,8 @@ static int drop_privileges(const char *spec, const char *socket_spec, const char
         return 0;
     if (find_ids(spec, &uid, &gid, name, sizeof(name)) < 0)
         return -1;
-    if (hand_socket(socket_spec, spec, uid, gid) < 0 || hand_socket(policy_spec, spec, uid, gid) < 0)
+    if (hand_socket(socket_spec, spec, uid, gid) < 0 || hand_socket(policy_spec, spec, uid, gid) < 0 ||
+        hand_socket(metrics_spec, spec, uid, gid) < 0)
         return -1;
     if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
         logger_notice(LOG_ERR, "cannot become %s: %s", spec, strerror(errno));
@@ -435,7 +458,7 @@ static int start_service(void)
     return 0;
 }
 
-/* open_sockets - the milter's and the policy service's, as root; 0 or -1 */
+/* open_sockets - the milter's, the policy service's and the metrics page's, as root; 0 or -1 */
 static int open_sockets(const char *socket_spec, const char *policy_spec)
 {
     mode_t old = umask(007);
@@ -448,6 +471,9 @@ static int open_sockets(const char *socket_spec, const char *policy_spec)
         goto out;
     if (policy_spec && (sockcheck_policy_free(policy_spec, &err) < 0 ||
                         (policy = policy_server_open(policy_spec, &err)) == NULL))
+        goto out;
+    if (*metrics_spec && ((unix_path(metrics_spec) && sockcheck_policy_free(metrics_spec, &err) < 0) ||
+                          metrics_listen(metrics_spec, &err) < 0))
         goto out;
     rc = 0;
 out:
@@ -504,11 +530,15 @@ static void raise_fd_limit(void)
     }
 }
 
-/* start_front_ends - the policy service's threads, then libmilter's */
+/* start_front_ends - the metrics page, the policy service's threads, then libmilter's */
 static int start_front_ends(bool milter, pthread_t *tid, int *status)
 {
     struct tp_error err;
 
+    if (metrics_start(service, &err) < 0) {
+        logger_notice(LOG_ERR, "%s", err.msg);
+        return -1;
+    }
     if (policy)
         raise_fd_limit();
     if (policy && policy_server_start(policy, service, &err) < 0) {
@@ -537,6 +567,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     bool milter;
 
     front_ends(cfg, o, socket_spec, policy_spec, sizeof(socket_spec));
+    snprintf(metrics_spec, sizeof(metrics_spec), "%s", cfg->metrics_listen ? cfg->metrics_listen : "");
     milter = *socket_spec != 0;
     policy_served = *policy_spec != 0;
     snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile ? o->pidfile : cfg->pidfile ? cfg->pidfile : "");
@@ -546,6 +577,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     if (start_service() < 0)
         return 1;
     log_mode_warnings(cfg);
+    session_service_name_policies(service, cfg);
+    metrics_config(cfg->hash);
     /* The store opens after detaching and dropping privileges: its files
        belong to the daemon's user, and LMDB handles do not survive fork. */
     if (config_ref_install(cfg) < 0 || catch_signals() < 0 ||
@@ -566,6 +599,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
     /* Every open policy session's record, while the store is still there. */
     policy_server_stop(policy);
     policy = NULL;
+    metrics_stop();
     /* A refused name (a planted link, someone's file) is not ours to remove. */
     if (*pidfile && pidfile_written)
         unlink(pidfile);

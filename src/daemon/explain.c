@@ -257,7 +257,8 @@ static int run_session(struct config_ref *ref, const struct explain_input *in, s
     const struct session_sink sink = {capture_record, capture_notice, records};
     /* Without verify=, cert_subject is read as Postfix sends it: the CN
        of a trusted certificate. */
-    const struct session_client client = {in->raw[K_CLIENT_ADDR], in->raw[K_CLIENT_NAME], NULL, "Postfix"};
+    const struct session_client client = {in->raw[K_CLIENT_ADDR], in->raw[K_CLIENT_NAME], NULL, "Postfix",
+                                          FRONT_END_MILTER};
     struct session_service *svc = session_service_new(&sink, "explain");
     struct session *s;
 

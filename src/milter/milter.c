@@ -109,7 +109,7 @@ static sfsistat tp_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
     char text[INET6_ADDRSTRLEN];
     struct session_client client = {addr_text(hostaddr, text, sizeof(text)), hostname,
-                                    macro(ctx, "{client_resolve}"), macro(ctx, "v")};
+                                    macro(ctx, "{client_resolve}"), macro(ctx, "v"), FRONT_END_MILTER};
     struct session *s = session_open(service, config_ref_acquire(), &client);
 
     if (s == NULL)

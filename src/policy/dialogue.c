@@ -123,7 +123,7 @@ static int open_session(struct policy_conn *conn, const struct policy_request *r
                                      *bracketed ? bracketed
                                      : *name    ? name
                                                 : NULL,
-                                     NULL, mta};
+                                     NULL, mta, FRONT_END_POLICY};
     if ((conn->session = session_open(conn->svc, config_ref_acquire(), &client)) == NULL)
         return -1;
     snprintf(conn->client, sizeof(conn->client), "%s", key);

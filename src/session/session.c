@@ -72,6 +72,7 @@ struct session {
     bool mail_seen;
     struct fallback_session fb;
     struct timespec start, last; /* open, and the latest call */
+    enum front_end front_end;
 };
 
 /* The store in force for this session's decisions. */
@@ -88,6 +89,7 @@ struct session *session_open(struct session_service *svc, struct config_ref *ref
         return NULL;
     }
     s->svc = svc;
+    s->front_end = client->front_end;
     s->ref = ref;
     session_facts_init(&s->facts);
     s->pending_tail = &s->pending;
@@ -160,7 +162,7 @@ static void log_decision(struct session *s, const struct decision *d, const stru
     struct record_opts opts = record_opts(s);
     struct decision_record rec = {0, NULL, s->ref->cfg->hash, s->qid, d, &s->facts, rcpt};
 
-    service_decision(s->svc, &opts, &rec);
+    service_decision(s->svc, &opts, &rec, s->front_end);
 }
 
 /* flush_pending - log the accepted recipients, with the queue id if known */
@@ -261,6 +263,7 @@ static void answer(struct session *s, struct pending *p)
 enum decision_action session_rcpt(struct session *s, const char *rcpt, const char *rcpt_resolved,
                                   struct session_reply *reply)
 {
+    uint64_t t0 = histogram_now_ns();
     struct pending *p = calloc(1, sizeof(*p));
 
     touch(s);
@@ -278,6 +281,7 @@ enum decision_action session_rcpt(struct session *s, const char *rcpt, const cha
     decide(s, p);
     fill_reply(&p->decision, reply);
     answer(s, p);
+    histogram_observe(&s->svc->stats.decision_duration, histogram_now_ns() - t0);
     return reply->action;
 }
 
@@ -368,6 +372,6 @@ void session_close_idle(struct session *s)
                                   .suspected_tls_failure = suspected_tls_failure(s, now),
                                   .duration_ms = elapsed_ms(s)};
     learn_at_close(s, rec.suspected_tls_failure, now);
-    service_session(s->svc, &opts, &rec);
+    service_session(s->svc, &opts, &rec, s->front_end);
     session_free(s);
 }

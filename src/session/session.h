@@ -31,6 +31,7 @@
 
 #include "config/config_ref.h"
 #include "core/policy.h"
+#include "session/stats.h"
 
 struct store;
 
@@ -60,15 +61,25 @@ void session_service_set_store(struct session_service *, struct store *);
 void session_service_notice(struct session_service *, int priority, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * session_service_name_policies - give each policy of cfg its label in the
+ * metrics (session/stats.h); call before cfg is in force. Names persist.
+ */
+void session_service_name_policies(struct session_service *, struct config *cfg);
+
+/* session_service_stats - the live counters, for the metrics page (read without a lock) */
+const struct session_stats *session_service_stats(const struct session_service *);
+
 /* session_service_free - after the last session closed; NULL is allowed */
 void session_service_free(struct session_service *);
 
 /* The client as the MTA names it at connect. */
 struct session_client {
-    const char *addr;    /* text form of the address; NULL: unknown (local socket) */
-    const char *name;    /* Postfix: "unknown" when not forward-confirmed */
-    const char *resolve; /* Sendmail {client_resolve}: OK when forward-confirmed */
-    const char *mta;     /* {v}: who tells us, e.g. "Postfix 3.7.10" */
+    const char *addr;         /* text form of the address; NULL: unknown (local socket) */
+    const char *name;         /* Postfix: "unknown" when not forward-confirmed */
+    const char *resolve;      /* Sendmail {client_resolve}: OK when forward-confirmed */
+    const char *mta;          /* {v}: who tells us, e.g. "Postfix 3.7.10" */
+    enum front_end front_end; /* the metrics' label: who drives the session */
 };
 
 /* TLS and SASL values as sent at one stage; NULL leaves the fact as it was. */

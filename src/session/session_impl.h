@@ -28,12 +28,15 @@ struct session_service {
     struct strbuf line;
     _Atomic(struct store *) store; /* swapped on reload; NULL: rules off */
     struct tlsfail *tlsfail;
+    struct session_stats stats;
 };
 
 /* service_decision - number, format and write a decision record */
-void service_decision(struct session_service *, const struct record_opts *, struct decision_record *);
+void service_decision(struct session_service *, const struct record_opts *, struct decision_record *,
+                      enum front_end);
 
 /* service_session - the same for a session record */
-void service_session(struct session_service *, const struct record_opts *, struct session_record *);
+void service_session(struct session_service *, const struct record_opts *, struct session_record *,
+                     enum front_end);
 
 #endif

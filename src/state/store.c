@@ -25,10 +25,41 @@
  *--*/
 
 /* System library. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Application. */
 #include "state/store.h"
+#include "util/histogram.h"
+
+/*
+ * Live figures for the metrics page, per backend and operation, for the
+ * life of the process (a reload may open another store; the counts go on).
+ */
+enum { BK_LMDB, BK_REDIS, BK_COUNT };
+enum { OP_GET, OP_UPDATE, OP_EXPIRE, OP_WALK, OP_FORGET, OP_COUNT };
+static const char *const bk_names[BK_COUNT] = {"lmdb", "redis"};
+static const char *const op_names[OP_COUNT] = {"get", "update", "expire", "walk", "forget"};
+static struct histogram op_time[BK_COUNT][OP_COUNT];
+static _Atomic uint64_t op_errors[BK_COUNT];
+
+/* backend_of - the index of st's backend */
+static int backend_of(const struct store *st)
+{
+    return strcmp(st->ops->name, "redis") == 0 ? BK_REDIS : BK_LMDB;
+}
+
+/* timed - note how long op took since t0 and whether it failed; rc */
+static int timed(const struct store *st, int op, uint64_t t0, int rc)
+{
+    int bk = backend_of(st);
+
+    histogram_observe(&op_time[bk][op], histogram_now_ns() - t0);
+    if (rc < 0)
+        atomic_fetch_add_explicit(&op_errors[bk], 1, memory_order_relaxed);
+    return rc;
+}
 
 /* clear - no message yet */
 static void clear(struct tp_error *err)
@@ -59,7 +90,7 @@ int store_get(struct store *st, const char *key, struct fb_record *out, struct t
     memset(out, 0, sizeof(*out));
     if ((klen = check_key(key, err)) == 0)
         return -1;
-    return st->ops->get(st, key, klen, out, err);
+    return timed(st, OP_GET, histogram_now_ns(), st->ops->get(st, key, klen, out, err));
 }
 
 /* store_update - atomic read-modify-write of one record */
@@ -70,7 +101,7 @@ int store_update(struct store *st, const char *key, store_update_fn fn, void *ar
     clear(err);
     if ((klen = check_key(key, err)) == 0)
         return -1;
-    return st->ops->update(st, key, klen, fn, arg, err);
+    return timed(st, OP_UPDATE, histogram_now_ns(), st->ops->update(st, key, klen, fn, arg, err));
 }
 
 /* store_expire - delete old and unreadable records */
@@ -82,14 +113,14 @@ int store_expire(struct store *st, int64_t cutoff, size_t *removed, struct tp_er
     if (removed == NULL)
         removed = &dummy;
     *removed = 0;
-    return st->ops->expire(st, cutoff, removed, err);
+    return timed(st, OP_EXPIRE, histogram_now_ns(), st->ops->expire(st, cutoff, removed, err));
 }
 
 /* store_walk - visit every readable record */
 int store_walk(struct store *st, store_walk_fn fn, void *arg, struct tp_error *err)
 {
     clear(err);
-    return st->ops->walk(st, fn, arg, err);
+    return timed(st, OP_WALK, histogram_now_ns(), st->ops->walk(st, fn, arg, err));
 }
 
 /* store_forget - delete one record */
@@ -100,7 +131,7 @@ int store_forget(struct store *st, const char *key, struct tp_error *err)
     clear(err);
     if ((klen = check_key(key, err)) == 0)
         return -1;
-    return st->ops->forget(st, key, klen, err);
+    return timed(st, OP_FORGET, histogram_now_ns(), st->ops->forget(st, key, klen, err));
 }
 
 /* store_set_ttl - expiry of records written from now on, where the backend has its own */
@@ -127,4 +158,24 @@ void store_close(struct store *st)
 {
     if (st)
         st->ops->close(st);
+}
+
+/* store_stats_render - operation durations and errors in the Prometheus text format */
+void store_stats_render(struct strbuf *out)
+{
+    char labels[64];
+
+    strbuf_puts(out,
+                "# HELP tlspolicyd_state_operation_duration_seconds Time one state store operation took.\n"
+                "# TYPE tlspolicyd_state_operation_duration_seconds histogram\n");
+    for (int bk = 0; bk < BK_COUNT; bk++)
+        for (int op = 0; op < OP_COUNT; op++) {
+            snprintf(labels, sizeof(labels), "backend=\"%s\",op=\"%s\"", bk_names[bk], op_names[op]);
+            histogram_render(&op_time[bk][op], "tlspolicyd_state_operation_duration_seconds", labels, out);
+        }
+    strbuf_puts(out, "# HELP tlspolicyd_state_errors_total State store operations that failed.\n"
+                     "# TYPE tlspolicyd_state_errors_total counter\n");
+    for (int bk = 0; bk < BK_COUNT; bk++)
+        strbuf_printf(out, "tlspolicyd_state_errors_total{backend=\"%s\"} %" PRIu64 "\n", bk_names[bk],
+                      atomic_load_explicit(&op_errors[bk], memory_order_relaxed));
 }

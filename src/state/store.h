@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "state/fbrecord.h"
+#include "util/strbuf.h"
 #include "util/tp_error.h"
 
 #define STORE_KEY_MAX 255
@@ -156,6 +157,14 @@ int store_forget(struct store *, const char *key, struct tp_error *err);
 
 /* store_backend - "lmdb", "redis": for records and --state output */
 const char *store_backend(const struct store *);
+
+/*
+ * store_stats_render - the durations of store operations by backend and
+ * operation (get, update, expire, walk, forget) and the failed ones, for
+ * the life of the process, in the Prometheus text format
+ * (tlspolicyd_state_operation_duration_seconds, tlspolicyd_state_errors_total).
+ */
+void store_stats_render(struct strbuf *out);
 
 /* store_close - release everything; NULL is allowed */
 void store_close(struct store *);

@@ -351,7 +351,7 @@ static void do_rcpt(struct run *r, const struct step *st)
 /* do_step - one session call */
 static void do_step(struct run *r, const struct step *st)
 {
-    struct session_client client = {st->a, st->b, NULL, "Postfix 3.7.11"};
+    struct session_client client = {st->a, st->b, NULL, "Postfix 3.7.11", FRONT_END_MILTER};
 
     switch (st->op) {
     case OP_OPEN:
