@@ -165,6 +165,8 @@ static int bind_unix(const char *path, struct tp_error *err)
         return -1;
     }
     memcpy(sun.sun_path, path, strlen(path) + 1);
+    /* The daemon checked it first (sockcheck): a file here is a stale socket. */
+    (void) unlink(path);
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
         bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
         tp_error_set(err, NULL, 0, "metrics: cannot listen on unix:%s: %s", path, strerror(errno));
@@ -243,7 +245,9 @@ void metrics_stop(void)
     if (listen_fd >= 0)
         close(listen_fd);
     listen_fd = -1;
+    /* As the milter's and the policy service's: the file stays where the
+       daemon's user cannot remove it, and the next start replaces it. */
     if (*unix_path)
-        unlink(unix_path);
+        (void) unlink(unix_path);
     unix_path[0] = 0;
 }
