@@ -167,5 +167,9 @@ t_eq "the dashboard's decisions by action show this run's actions" "accept rejec
 
 prom_stop
 t_nomatch "prometheus logged no error" 'level=error' "$(cat "$tmp/prom/prometheus.log")"
+td_stop; rc=$?
+t_eq "tlspolicyd stops cleanly on SIGTERM" 0 "$rc"
+pf_stop
+t_nomatch "no sanitizer report from tlspolicyd" 'runtime error:|Sanitizer|LeakSanitizer' "$(cat "$tmp/td.log")"
 echo "# run time $(($(date +%s) - start)) s"
 t_done
