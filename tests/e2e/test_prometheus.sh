@@ -8,7 +8,9 @@
 # for two. Once Prometheus has scraped past the last record, PromQL through
 # its HTTP API must give exactly the decision records' totals per action
 # and reason, per TLS version, and the session records' count; the target
-# is up; and every query of contrib/grafana/tlspolicyd.json runs there.
+# is up; every query of contrib/grafana/tlspolicyd.json runs there, and
+# the alerting rules of contrib/prometheus evaluate without error (the one
+# that fires, for records syslog did not take, is shown firing).
 # Prometheus is Debian's binary unpacked by prom_find, never installed; it
 # is stopped and its data removed on every exit, before Postfix and
 # tlspolicyd (e2e_cleanup). Needs root (Postfix's master).
@@ -58,6 +60,8 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files:
+  - $top_srcdir/contrib/prometheus/tlspolicyd.rules.yml
 scrape_configs:
   - job_name: tlspolicyd
     static_configs:
@@ -85,6 +89,15 @@ promql() { curl -sG --max-time 10 "$PROM/api/v1/query" --data-urlencode "query=$
 
 # promql_value EXPR - the value of a query's first (only) sample, or nothing
 promql_value() { promql "$1" | jq -r '.data.result[0].value[1] // empty' 2>/dev/null; }
+
+# The first scrape before the first record: Prometheus scrapes while mail
+# flows, and a counter's increase (the dashboard's rates, the alerts) is
+# seen from its first sample on. Prometheus's first scrape can come well
+# after it is ready.
+i=0
+while [ $i -lt 600 ] && [ "$(promql_value 'up{job="tlspolicyd"}')" != 1 ]; do sleep 0.1; i=$((i + 1)); done
+t_eq "prometheus scraped tlspolicyd before the mail, no record yet" "1 0" \
+    "$(promql_value 'up{job="tlspolicyd"}') $(promql_value 'tlspolicyd_records_failed_total')"
 
 # --- mail: plaintext and TLS, to the required and the opportunistic domain
 send p1 --to p1@gdpr.example
@@ -164,6 +177,36 @@ t_eq "all $nq dashboard queries run in Prometheus" "" "$bad"
 t_eq "the dashboard's decisions by action show this run's actions" "accept reject" \
     "$(promql 'sum by (action) (rate(tlspolicyd_decisions_total{instance=~".+"}[1m]))' |
         jq -r '[.data.result[].metric.action] | sort | join(" ")')"
+
+# --- contrib's alerting rules, evaluated on this run's series: all
+# healthy; one fires, for a reason of this test's making. tlspolicyd's
+# syslog(3) reaches nothing here (no_syslog: /dev/log is /dev/null), so
+# every record it wrote is one the syslog socket did not take: its
+# records_failed_total counts them all, and TlspolicydRecordsFailed fires,
+# as it would on a host whose syslog daemon died. Two plaintext refusals
+# are far below the plaintext page; the target is up.
+i=0
+while [ $i -lt 300 ] && [ "$(promql_value 'sum(tlspolicyd_records_failed_total)')" != $((decisions + nsess)) ]; do
+    sleep 0.1; i=$((i + 1))
+done
+t_eq "PromQL records_failed_total = the records syslog did not take (all of them here)" $((decisions + nsess)) \
+    "$(promql_value 'sum(tlspolicyd_records_failed_total)')"
+nrules=$(grep -c '^ *- alert:' "$top_srcdir/contrib/prometheus/tlspolicyd.rules.yml")
+i=0
+while [ $i -lt 300 ]; do
+    health=$(curl -s --max-time 10 "$PROM/api/v1/rules" |
+        jq -r '[.data.groups[].rules[] | .health] | group_by(.) | map("\(.[0]) \(length)") | join(" ")' 2>&1)
+    case $health in *unknown*) ;; *) break ;; esac
+    sleep 0.1; i=$((i + 1))
+done
+t_eq "the $nrules alerting rules of contrib/prometheus are evaluated without error" "ok $nrules" "$health"
+i=0
+while [ $i -lt 300 ]; do
+    alerts=$(promql 'ALERTS' | jq -r '[.data.result[] | "\(.metric.alertname) \(.metric.alertstate)"] | sort | join(", ")' 2>&1)
+    [ "$alerts" = "TlspolicydRecordsFailed firing" ] && break
+    sleep 0.1; i=$((i + 1))
+done
+t_eq "... TlspolicydRecordsFailed fires, and no other alert is pending or firing" "TlspolicydRecordsFailed firing" "$alerts"
 
 prom_stop
 t_nomatch "prometheus logged no error" 'level=error' "$(cat "$tmp/prom/prometheus.log")"
