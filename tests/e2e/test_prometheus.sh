@@ -30,6 +30,15 @@ prom_find || { t_done; exit 1; }
 [ "$t_fail" -eq 0 ] || { t_done; exit 1; }
 
 METRICS_PORT=$(e2e_free_port)
+# e2e_start picks the milter and SMTP ports before tlspolicyd binds this
+# one: never this one.
+e2e_free_port() {
+    while :; do
+        p=$(free_port "$@")
+        [ "$p" != "$METRICS_PORT" ] && break
+    done
+    echo "$p"
+}
 # Exempt must not cover 127.0.0.1: swaks connects from loopback.
 CONF="
 log = { ident = \"tlspolicyd-e2e\"; format = \"kv\"; addresses = \"full\"; };
