@@ -176,6 +176,7 @@ t_eq "PromQL up{job=\"tlspolicyd\"} = 1" "1 127.0.0.1:$METRICS_PORT" \
 bad=""
 nq=0
 while IFS= read -r -d '' expr; do
+    # shellcheck disable=SC2016 # Grafana's variables, literally
     q=$(printf '%s' "$expr" | sed -e 's/\$__rate_interval/1m/g' -e 's/\$__range/10m/g' -e 's/\$instance/.+/g')
     st=$(promql "$q" | jq -r '.status + " " + (.error // "")' 2>&1)
     nq=$((nq + 1))
