@@ -17,8 +17,11 @@
  *	applies), "-" for an exempt session, where no policy is looked at.
  *	Unlike the record's policy field it is never a list, so that each
  *	decision is counted once and the label stays bounded by the
- *	configuration. A family is rendered with the series that counted
- *	something; a series, once there, stays until the process ends.
+ *	configuration. A series is on the page once it counted something, and
+ *	stays until the process ends; for each configured policy (and
+ *	"default") the enforcing accept tls_ok and plaintext_allowed, and the
+ *	reject and tempfail plaintext and downgrade series of both front ends
+ *	are there from the start, at 0, so that rate() sees their first count.
  *--*/
 
 /* System library. */
@@ -124,7 +127,23 @@ static void label_value(struct strbuf *out, const char *v)
     }
 }
 
-/* render_row - the non-zero decision counters of one policy slot */
+/*
+ * shown_at_zero - the series of a configured policy that are on the page
+ * before they count anything: rate() and increase() miss what a series
+ * counted before its first scrape, so a first plaintext refusal (what
+ * alerts watch) would go unseen. The rest appear with their first count.
+ */
+static bool shown_at_zero(size_t slot, int a, int r, int m)
+{
+    if (slot < 2 || m != 0) /* "_other", "-"; monitor */
+        return false;
+    if (a == DECISION_ACCEPT)
+        return r == REASON_TLS_OK || r == REASON_PLAINTEXT_ALLOWED;
+    return r == REASON_PLAINTEXT || r == REASON_DOWNGRADE;
+}
+
+/* render_row - the decision counters of one policy slot: those that
+   counted something, and those shown at zero */
 static void render_row(const struct session_stats *st, size_t slot, struct strbuf *out)
 {
     const char *policy = slots_name(&st->policies, slot);
@@ -135,7 +154,7 @@ static void render_row(const struct session_stats *st, size_t slot, struct strbu
                 for (int m = 0; m < STATS_MODES; m++) {
                     uint64_t n = GET(st->decisions[slot][fe][a][r][m]);
 
-                    if (n == 0)
+                    if (n == 0 && !shown_at_zero(slot, a, r, m))
                         continue;
                     strbuf_printf(
                         out,

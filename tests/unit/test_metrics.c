@@ -104,7 +104,7 @@ static void test_policy_label(void **state)
 {
     struct session_stats st;
     struct session_facts sf;
-    struct policy gdpr, dflt, evil;
+    struct policy gdpr, dflt, evil, idle;
     struct decision d;
     struct strbuf out;
 
@@ -113,6 +113,7 @@ static void test_policy_label(void **state)
     named(&st, &gdpr, "gdpr");
     named(&st, &dflt, "default");
     named(&st, &evil, "a\"b\\c\nd");
+    named(&st, &idle, "idle");
     session_facts_init(&sf);
     memset(&d, 0, sizeof(d));
     d.action = d.would = DECISION_REJECT;
@@ -143,6 +144,13 @@ static void test_policy_label(void **state)
                                "reason=\"plaintext_allowed\",policy=\"default\",mode=\"enforce\"} 1"));
     assert_true(has_line(&out, "tlspolicyd_decisions_total{front_end=\"milter\",action=\"accept\","
                                "reason=\"exempt\",policy=\"-\",mode=\"enforce\"} 1"));
+    /* A policy that decided nothing yet: its refusal series are there at 0. */
+    assert_true(has_line(&out, "tlspolicyd_decisions_total{front_end=\"milter\",action=\"reject\","
+                               "reason=\"plaintext\",policy=\"idle\",mode=\"enforce\"} 0"));
+    assert_true(has_line(&out, "tlspolicyd_decisions_total{front_end=\"policy\",action=\"tempfail\","
+                               "reason=\"downgrade\",policy=\"idle\",mode=\"enforce\"} 0"));
+    assert_false(strstr(strbuf_str(&out), "reason=\"cipher\",policy=\"idle\""));
+    assert_false(strstr(strbuf_str(&out), "policy=\"_other\""));
     assert_true(has_line(&out, "tlspolicyd_recipients_tls_total{tls_version=\"none\"} 4"));
     assert_true(has_line(&out, "tlspolicyd_sessions_total{front_end=\"policy\",tls=\"no\"} 1"));
     assert_true(has_line(&out, "tlspolicyd_suspected_starttls_failures_total 1"));
