@@ -86,7 +86,7 @@ echo "|---|---|"
 echo "| CPU | $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo) x $(nproc) |"
 echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
 echo "| source | $rev |"
-echo "| LMDB | a new directory under ${TMPDIR:-/tmp} ($(stat -f -c %T "$tmp") on $(df -P "$tmp" | awk 'NR == 2 { print $1 }')) |"
+echo "| LMDB | a new directory under ${TMPDIR:-/tmp} ($(df -PT "$tmp" | awk 'NR == 2 { print $2 " on " $1 }')) |"
 echo "| Redis | $(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1 == "redis_version" { print $2 }')," \
     "private, no persistence, on the same cores |"
 echo "| command | \`THREADS=\"$threads\" RUN_SECONDS=$secs SENDERS=$senders sh bench/state.sh BUILDDIR\`;" \
