@@ -41,16 +41,19 @@ senders=${SENDERS:-10000}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicyd-state.XXXXXX")
 tmp=$(cd "$tmp" && pwd) # state.path must be absolute
 # t_bad WHAT WHY - redis.sh's way of saying what failed
+# shellcheck disable=SC2317 # called from redis.sh
 t_bad() { echo "state.sh: not ok: $1${2:+: $2}" >&2; }
-. "$srcdir/tests/integration/lib.sh"   # free_port
+# shellcheck source=tests/integration/lib.sh
+. "$srcdir/tests/integration/lib.sh" # free_port
+# shellcheck source=tests/integration/redis.sh
 . "$srcdir/tests/integration/redis.sh" # redis_find, redis_start, redis_stop_all
 trap 'redis_stop_all; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM HUP
 
 redis_find || exit 1
 redis_start bench || exit 1
-port=$REDIS_PORT_bench
-sock=$REDIS_SOCK_bench
+# shellcheck disable=SC2154 # set by redis_start, through eval
+port=$REDIS_PORT_bench sock=$REDIS_SOCK_bench
 
 # conf NAME STATE - a configuration with the fallback rules on and STATE as its state group
 conf() {
@@ -118,11 +121,13 @@ for store in lmdb tcp unix; do
         unix) name="Redis, unix socket" ;;
         esac
         calls=$(field redis_calls_per_decision "$o")
+        cmds=-
+        [ "$store" = lmdb ] || cmds=$(per_command "$o")
         nfail=$(($(field0 errors "$o") + $(field0 unexpected "$o")))
         printf '| %s | %s | %s | %s | %s / %s / %s / %s | %s | %s | %s |\n' "$name" "$t" \
             "$(field decisions_per_s "$o")" "$(field decisions "$o")" "$(field latency_us_p50 "$o")" \
             "$(field latency_us_p90 "$o")" "$(field latency_us_p99 "$o")" "$(field latency_us_max "$o")" \
-            "${calls:--}" "$([ "$store" = lmdb ] && echo - || per_command "$o")" "$nfail"
+            "${calls:--}" "$cmds" "$nfail"
         if [ "$rc" != 0 ]; then
             cat "$tmp/err" >&2
             echo "state.sh: statebench failed on $name, $t threads (status $rc)" >&2
