@@ -484,7 +484,7 @@ static int fb_open(struct fb_bench *b)
         fprintf(stderr, "bench_core: mkdtemp %s: %s\n", b->dir, strerror(errno));
         return -1;
     }
-    if ((b->cs.inner = store_open_lmdb(b->dir, 0, &err)) == NULL) {
+    if ((b->cs.inner = store_open_lmdb(b->dir, 0, STORE_DAMAGE_REFUSE, &err)) == NULL) {
         fprintf(stderr, "bench_core: %s\n", err.msg);
         rmdir(b->dir);
         return -1;
