@@ -72,7 +72,7 @@
 #define BATCH        64 /* keys per MGET in walk and expire */
 #define PREFIX_MAX   512
 #define FULL_KEY_MAX (PREFIX_MAX + STORE_KEY_MAX + 1)
-#define SCRIPT_ARGS  6 /* keys and arguments of a script call, at most */
+#define SCRIPT_ARGS  6 /* keys and arguments of a script call, at most (the compare-and-set's) */
 
 /* A Lua script, called by its SHA1. */
 struct script {
@@ -185,15 +185,24 @@ static redisReply *script_call(struct redis_op *op, const struct script *s, int 
  * holds now as {kind, string}. Only a comparison: the update itself is
  * the C callback's (see the header), never a script's.
  */
-static const char CAS_SCRIPT[] = "local t = redis.call('TYPE', KEYS[1])['ok'] "
-                                 "local kind, cur = 'O', '' "
-                                 "if t == 'none' then kind = 'N' elseif t == 'string' then kind = 'S' cur = "
-                                 "redis.call('GET', KEYS[1]) end "
-                                 "if kind ~= ARGV[1] or cur ~= ARGV[2] then return {kind, cur} end "
-                                 "if ARGV[3] == 'del' then redis.call('DEL', KEYS[1]) "
-                                 "elseif ARGV[5] == '0' then redis.call('SET', KEYS[1], ARGV[4]) "
-                                 "else redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5]) end "
-                                 "return 1";
+static const char CAS_SCRIPT[] = "local t = redis.call('TYPE', KEYS[1])['ok']\n"
+                                 "local kind, cur = 'O', ''\n"
+                                 "if t == 'none' then\n"
+                                 "    kind = 'N'\n"
+                                 "elseif t == 'string' then\n"
+                                 "    kind, cur = 'S', redis.call('GET', KEYS[1])\n"
+                                 "end\n"
+                                 "if kind ~= ARGV[1] or cur ~= ARGV[2] then\n"
+                                 "    return {kind, cur}\n"
+                                 "end\n"
+                                 "if ARGV[3] == 'del' then\n"
+                                 "    redis.call('DEL', KEYS[1])\n"
+                                 "elseif ARGV[5] == '0' then\n"
+                                 "    redis.call('SET', KEYS[1], ARGV[4])\n"
+                                 "else\n"
+                                 "    redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])\n"
+                                 "end\n"
+                                 "return 1\n";
 
 struct one_ctx {
     struct redis_store *st;
