@@ -113,8 +113,10 @@ void redis_reply_error(struct redis_op *op, const redisReply *r, const char *wha
 {
     redis_fail(op, err, what, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
     op->broken = true;
-    /* A demoted primary: never write there again, try the next server. */
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0)
+    /* A demoted primary: never write there again, try the next server.
+       Inside a script Redis 7 keeps the code; 6 wraps it ("ERR Error
+       running script ... -READONLY ..."). */
+    if (r->type == REDIS_REPLY_ERROR && (strncmp(r->str, "READONLY", 8) == 0 || strstr(r->str, "-READONLY ")))
         mark_down(op->pool, op->cn->server);
 }
 
