@@ -454,6 +454,23 @@ refused() {
         "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
 }
 
+# deferred NAME RCPT [KEY] - RCPT got 450 4.7.0 "TLS downgrade suspected",
+# nothing was queued, and the record is action=tempfail reason=downgrade
+# with the reply swaks saw (and, given KEY, under that fallback_key)
+deferred() {
+    decisions=$((decisions + 1))
+    got=$(reply_to_rcpt "$2")
+    t_match "$1: RCPT $2 deferred with 450 4.7.0 TLS downgrade suspected" \
+        '^450 4\.7\.0 TLS downgrade suspected: your servers used TLS before; retry with STARTTLS' "$got"
+    t_eq "$1: nothing queued" "" "$(queued_id)"
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    t_match "$1: record action=tempfail reason=downgrade" \
+        "^event=decision .* action=tempfail would=- reason=downgrade " "$rec"
+    t_eq "$1: record reply is the reply Postfix sent" "$got" \
+        "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
+    [ -z "${3:-}" ] || t_eq "$1: record fallback_key" "$3" "$(field fallback_key "$rec")"
+}
+
 # accepted NAME RCPT REASON - RCPT was accepted, the message queued, and the
 # record (action=accept, REASON) carries Postfix's queue id
 accepted() {
