@@ -88,6 +88,10 @@ static void store_identity(const struct config *cfg, char *buf, size_t size)
     n = (size_t) snprintf(buf, size, "redis db %d prefix \"%s\" servers", cfg->state.db, cfg->state.prefix);
     for (char **sv = cfg->state.servers; sv && *sv && n < size; sv++)
         n += (size_t) snprintf(buf + n, size - n, " %s", *sv);
+    if (cfg->state.sentinels && n < size)
+        n += (size_t) snprintf(buf + n, size - n, " sentinels master %s", cfg->state.master_name);
+    for (char **sn = cfg->state.sentinels; sn && *sn && n < size; sn++)
+        n += (size_t) snprintf(buf + n, size - n, " %s", *sn);
 }
 
 /* open_backend - the configured backend; NULL after logging why */

@@ -44,7 +44,12 @@ struct fixture {
 static struct store *open_with(const char *const *servers, const char *prefix, const char *pw, int db,
                                struct tp_error *err)
 {
-    struct store_redis_opts o = {servers, prefix, pw, pw ? strlen(pw) : 0, db, 2000};
+    struct store_redis_opts o = {.servers = servers,
+                                 .prefix = prefix,
+                                 .password = pw,
+                                 .password_len = pw ? strlen(pw) : 0,
+                                 .db = db,
+                                 .timeout_ms = 2000};
 
     return store_open_redis(&o, err);
 }
