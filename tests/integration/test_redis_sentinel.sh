@@ -7,7 +7,14 @@
 # decisions resume on the new primary within a measured bound, decisions in
 # the gap are reason=state_error (on_error = accept), the daemon keeps no
 # connection to the demoted primary, and what is learned afterwards is on
-# the new primary. --state list goes through the sentinel too.
+# the new primary. bench/milterload runs concurrent sessions through both
+# failovers (the daemon's threads follow it at once): none may fail.
+# --state list goes through the sentinel too.
+#
+# The old primary of a manual failover stays writable until the sentinel
+# demotes it, at least 8 s after the switch (4 x its publish period); the
+# daemon asks the sentinels every second, so it must have left by then:
+# the old primary saw no write refused as READONLY.
 #
 # The bound asserted, from the primary's failure to the first decision
 # that reads and writes the new primary: down-after-milliseconds (the
@@ -24,6 +31,8 @@ set -u
 
 t_need miltertest unshare
 D="$top_builddir/src/tlspolicyd"
+L="$top_builddir/bench/milterload"
+[ -x "$L" ] || { echo "bench/milterload is not built (make check builds it)"; exit 1; }
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 PORT=$(free_port)
@@ -33,7 +42,7 @@ FAILOVER_MS=4000
 RECHECK_MS=1000 # REDIS_SENTINEL_RECHECK_MS
 SLACK_MS=$((4000 * vg_slow))
 BOUND_MS=$((DOWN_MS + FAILOVER_MS + TIMEOUT_MS + RECHECK_MS + SLACK_MS))
-trap 'kill -KILL $DPID 2>/dev/null; redis_stop_all; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+trap 'kill -KILL ${LPID:-} $DPID 2>/dev/null; redis_stop_all; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 { redis_find && redis_start a && redis_start b "" --replicaof 127.0.0.1 "$REDIS_PORT_a" &&
     sentinel_start s tp "$REDIS_PORT_a" "$DOWN_MS" "$FAILOVER_MS"; } || { t_done; exit 1; }
 PA=$REDIS_PORT_a PB=$REDIS_PORT_b PS=$REDIS_PORT_s
@@ -70,7 +79,7 @@ our_clients() {
 
 cat >"$tmp/t.conf" <<CONF
 exempt = { clients = [ "127.0.0.0/8" ]; authenticated = true; };
-policies = ();
+policies = ( { name = "gdpr"; recipient_domains = [ "gdpr.example" ]; level = "required"; } );
 fallback = { enabled = true; key = "client_domain"; window = "30d"; action = "tempfail";
              max_deferrals = 1000; defer_period = "6h"; then = "accept"; };
 state = { backend = "redis"; sentinels = [ "127.0.0.1:$DEAD", "127.0.0.1:$PS" ]; master_name = "tp";
@@ -131,6 +140,19 @@ follow() {
     return 1
 }
 
+# load_start TAG - concurrent sessions (each a new sender) through a failover:
+# the daemon's threads all follow it at once
+load_start() {
+    "$L" -p "$PORT" -c 4 -t $((8 * vg_slow)) --timeout $((20000 * vg_slow)) --name-tag "$1" >"$tmp/load-$1.out" 2>&1 &
+    LPID=$!
+}
+# load_check TAG - every concurrent session got the reply it must get
+load_check() {
+    wait "$LPID"
+    t_eq "...$(sed -n 's/^sessions //p' "$tmp/load-$1.out") concurrent sessions meanwhile, none failed" \
+        "0 0" "$? $(sed -n 's/^failed //p' "$tmp/load-$1.out")"
+}
+
 daemon_start "$tmp/t.conf" || t_bad "daemon starts" "$(cat "$tmp/daemon.log")"
 until_true 20 replica_of "$PB" "$PA" || t_bad "b replicates a" "$(redis-cli -p "$PB" info replication)"
 until_true 30 sentinel_knows_replica "$PB" ||
@@ -154,6 +176,7 @@ t_match "...and says why" "sentinel 127\.0\.0\.1:$PS: SENTINEL get-master-addr-b
 
 # 1. Manual failover: a keeps working until the sentinel turns it into a replica.
 : >"$tmp/errors"
+load_start m
 t0=$(ms)
 t_eq "SENTINEL FAILOVER accepted" OK "$(redis-cli -p "$PS" sentinel failover tp)"
 follow m "$t0" "$PB" || t_bad "decisions resume on b after the manual failover" "reasons:$REASONS"
@@ -161,6 +184,7 @@ echo "# manual failover: sentinel named b after ${SWITCH_MS:-?} ms, decisions on
 t_eq "...within $BOUND_MS ms" yes "$([ "${RESUMED_MS:-999999}" -lt "$BOUND_MS" ] && echo yes || echo "no: ${RESUMED_MS:-?}")"
 t_nomatch "...every decision meanwhile read the state or was a state error" ' (none|plaintext|plaintext_allowed|tls_ok)' "$REASONS"
 t_eq "...no miltertest session failed" "" "$(cat "$tmp/errors")"
+load_check m
 mt "primary b: a new client's TLS learned" "$LUA
 one('192.0.2.20', 'mx.b.example', true, '<t2@other.example>', SMFIR_CONTINUE)
 one('192.0.2.20', 'mx.b.example', false, '<d2@other.example>', SMFIR_REPLYCODE)"
@@ -179,6 +203,7 @@ until_true 30 sentinel_knows_replica "$PA" ||
     t_bad "the sentinel knows a as a replica" "$(redis-cli -p "$PS" sentinel replicas tp)"
 sleep $((2 * FAILOVER_MS / 1000)) # a sentinel starts no failover of tp sooner after the last one
 : >"$tmp/errors"
+load_start k
 kill -STOP "$REDIS_PID_b"
 t0=$(ms)
 follow k "$t0" "$PA" || t_bad "decisions resume on a after b stalled" "reasons:$REASONS"
@@ -189,6 +214,7 @@ t_eq "...and not before the sentinel could detect it" yes \
 t_match "...decisions in the gap were state errors" ' state_error' "$REASONS"
 t_nomatch "...and nothing else but the downgrade" ' (none|plaintext|plaintext_allowed|tls_ok)' "$REASONS"
 t_eq "...no miltertest session failed" "" "$(cat "$tmp/errors")"
+load_check k
 t_match "...the gap's records say state_error, action per on_error (accept)" \
     'action=accept would=- reason=state_error .* fallback_key=client_domain:a.example ' "$(cat "$tmp/daemon.log")"
 mt "primary a again: a new client's TLS learned" "$LUA
