@@ -54,6 +54,15 @@ static struct store *open_with(const char *const *servers, const char *prefix, c
     return store_open_redis(&o, err);
 }
 
+/* open_sentinels - a store whose primary the sentinels name */
+static struct store *open_sentinels(const char *const *sentinels, const char *name, struct tp_error *err)
+{
+    struct store_redis_opts o = {
+        .sentinels = sentinels, .master_name = name, .prefix = "s:", .timeout_ms = 200};
+
+    return store_open_redis(&o, err);
+}
+
 /* raw - a reply from the raw connection (freed by the caller) */
 static redisReply *raw(struct fixture *f, const char *fmt, ...)
 {
@@ -626,6 +635,11 @@ static void test_bad_options(void **state)
     assert_null(open_with(none, "x:", NULL, 0, &f->err));
     assert_null(open_with(bad, "x:", NULL, 0, &f->err));
     assert_non_null(strstr(f->err.msg, "invalid server"));
+    assert_null(open_sentinels(bad, "tp", &f->err));
+    assert_non_null(strstr(f->err.msg, "invalid sentinel"));
+    assert_null(open_sentinels(bad + 1, "tp", &f->err));                               /* no sentinel */
+    assert_null(open_sentinels((const char *[]){"127.0.0.1:1", NULL}, NULL, &f->err)); /* no name */
+    assert_non_null(strstr(f->err.msg, "master_name"));
 }
 
 int main(void)
