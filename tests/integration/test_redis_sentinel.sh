@@ -238,6 +238,12 @@ t_match "--state list through the sentinel after the failovers" 'client_domain:c
 
 kill -0 "$DPID" 2>/dev/null
 t_eq "the daemon ran through both failovers" 0 "$?"
+sed 's/master_name = "tp"/master_name = "tp2"/' "$tmp/t.conf" >"$tmp/t2.conf" && cat "$tmp/t2.conf" >"$tmp/t.conf"
+kill -HUP "$DPID"
+until_true 10 grep -q 'master_name tp2 sentinels.*takes effect at restart' "$tmp/daemon.log"
+t_match "a reload naming another master_name says it takes effect at restart" \
+    "state store redis db 0 prefix [^ ]*sen:[^ ]* master_name tp2 sentinels 127\\.0\\.0\\.1:$DEAD 127\\.0\\.0\\.1:$PS takes effect at restart; still using .* master_name tp sentinels" \
+    "$(grep -e 'takes effect' -e reload "$tmp/daemon.log")"
 t_match "the failures were logged" 'state store redis' "$(cat "$tmp/daemon.log")"
 daemon_stop
 t_eq "the daemon stops cleanly" 0 "$?"
