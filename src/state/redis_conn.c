@@ -39,7 +39,9 @@
  *	connection asks the sentinels again: that is how a failover is
  *	followed. An address named while it is in back-off (the sentinels
  *	have not noticed the failure yet) fails the operation at once, and is
- *	not cached: every operation asks again until they name another one.
+ *	not cached: they are asked again, at most every REDIS_SENTINEL_ASK_MS
+ *	(operations in between fail at once on that answer), until they name
+ *	another one.
  *	A primary replaced while it still works (a manual failover, a
  *	partition) fails nothing: so every REDIS_SENTINEL_RECHECK_MS one
  *	operation asks the sentinels again, with half its time, and keeps the
@@ -357,6 +359,19 @@ static void set_primary(struct redis_pool *st, struct redis_server *sv)
         atomic_fetch_add(&st->gen, 1);
 }
 
+/* recent_down_answer - the sentinels' last answer when it is less than
+   REDIS_SENTINEL_ASK_MS old and names a server in back-off: while they
+   have not noticed a failure yet, every decision would ask them again,
+   thousands a second on a busy host */
+static struct redis_server *recent_down_answer(struct redis_pool *st)
+{
+    struct redis_server *sv = atomic_load(&st->last_named);
+
+    if (sv && is_down(sv) && redis_now_ms() - atomic_load(&st->primary_checked) < REDIS_SENTINEL_ASK_MS)
+        return sv;
+    return NULL;
+}
+
 /* discover - the primary as the first sentinel in order that answers names
    it; cached unless it is in back-off. NULL with err set; err untouched
    when one answers (it may hold why the primary failed). */
@@ -369,6 +384,8 @@ static struct redis_server *discover(struct redis_op *op, struct tp_error *err)
     int port;
     bool tried = false;
 
+    if ((sv = recent_down_answer(st)) != NULL)
+        return sv;
     for (size_t i = 0; i < st->nsentinels && redis_now_ms() < op->deadline; i++) {
         if (is_down(&st->sentinels[i]))
             continue;
@@ -381,6 +398,7 @@ static struct redis_server *discover(struct redis_op *op, struct tp_error *err)
             tp_error_set(err, NULL, 0, "state store redis: out of memory");
         else if (!is_down(sv))
             set_primary(st, sv);
+        atomic_store(&st->last_named, sv);
         atomic_store(&st->primary_checked, redis_now_ms());
         return sv;
     }

@@ -38,6 +38,7 @@
 #define REDIS_BACKOFF_MS          1000 /* a failed server is left alone this long */
 #define REDIS_POOL_IDLE_MAX       64   /* idle connections kept */
 #define REDIS_SENTINEL_RECHECK_MS 1000 /* the sentinels are asked again this often */
+#define REDIS_SENTINEL_ASK_MS     100  /* at most this often while they name a failed primary */
 
 struct redis_server {
     char *spec; /* as configured (or "HOST:PORT" as a sentinel named it), for messages */
@@ -56,10 +57,11 @@ struct redis_pool {
     struct redis_server *sentinels; /* with sentinels: asked in order for the primary */
     size_t nsentinels;
     char *master_name;
-    _Atomic(struct redis_server *) primary; /* as last named; NULL: ask the sentinels */
-    _Atomic int64_t primary_checked;        /* monotonic ms of the last answer (or recheck) */
-    struct redis_server *named;             /* under lock: every address named, for reuse and free */
-    char *password;                         /* NULL: no AUTH */
+    _Atomic(struct redis_server *) primary;    /* as last named; NULL: ask the sentinels */
+    _Atomic int64_t primary_checked;           /* monotonic ms of the last answer (or recheck) */
+    _Atomic(struct redis_server *) last_named; /* their last answer, even a server in back-off */
+    struct redis_server *named;                /* under lock: every address named, for reuse and free */
+    char *password;                            /* NULL: no AUTH */
     size_t pwlen;
     int db;
     int timeout_ms;

@@ -203,6 +203,8 @@ until_true 30 sentinel_knows_replica "$PA" ||
     t_bad "the sentinel knows a as a replica" "$(redis-cli -p "$PS" sentinel replicas tp)"
 sleep $((2 * FAILOVER_MS / 1000)) # a sentinel starts no failover of tp sooner after the last one
 : >"$tmp/errors"
+sentinel_conns() { redis-cli -p "$PS" info stats | tr -d '\r' | sed -n 's/^total_connections_received://p'; }
+c0=$(sentinel_conns)
 load_start k
 kill -STOP "$REDIS_PID_b"
 t0=$(ms)
@@ -215,6 +217,10 @@ t_match "...decisions in the gap were state errors" ' state_error' "$REASONS"
 t_nomatch "...and nothing else but the downgrade" ' (none|plaintext|plaintext_allowed|tls_ok)' "$REASONS"
 t_eq "...no miltertest session failed" "" "$(cat "$tmp/errors")"
 load_check k
+c1=$(sentinel_conns) el=$(($(ms) - t0))
+echo "# connections to the sentinel in those $el ms (the test's own polls included): $((c1 - c0))"
+t_eq "...the sentinel was not asked once per decision (at most every 100 ms, and once a second)" yes \
+    "$([ $((c1 - c0)) -lt $((el * 30 / 1000 + 50)) ] && echo yes || echo "no: $((c1 - c0)) in $el ms")"
 t_match "...the gap's records say state_error, action per on_error (accept)" \
     'action=accept would=- reason=state_error .* fallback_key=client_domain:a.example ' "$(cat "$tmp/daemon.log")"
 mt "primary a again: a new client's TLS learned" "$LUA
