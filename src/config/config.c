@@ -322,15 +322,15 @@ static bool valid_redis_server(const char *s)
     return p ? *p == '/' : valid_host_port(s);
 }
 
-/* load_servers - redis servers, HOST:PORT or unix:PATH each, NULL-terminated */
-static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
+/* load_servers - redis servers or sentinels (key name), HOST:PORT or unix:PATH each, NULL-terminated */
+static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s, const char *name, char ***out)
 {
     int i, n = config_setting_length(s);
     const char *v;
     char **servers, q[CFG_QUOTE_MAX];
 
     if (n == 0) {
-        cfg_error(&ctx->rd, s, "servers: must not be empty");
+        cfg_error(&ctx->rd, s, "%s: must not be empty", name);
         return;
     }
     if ((servers = calloc((size_t) n + 1, sizeof(*servers))) == NULL) {
@@ -341,11 +341,48 @@ static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
         v = config_setting_get_string_elem(s, i);
         if (!valid_redis_server(v))
             cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
-                      "servers: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)",
+                      "%s: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)", name,
                       cfg_quote(v, q));
         servers[i] = cfg_strdup(&ctx->rd, v);
     }
-    ctx->cfg->state.servers = servers;
+    *out = servers;
+}
+
+/* valid_master_name - what a sentinel configuration can name a primary:
+   printable ASCII without blanks or quotes */
+static bool valid_master_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n > 0 && n <= 64 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_:") == n;
+}
+
+/* load_where - where Redis is: servers, or sentinels and the master_name
+   they know the primary by (both or neither; never with servers, which
+   would be ignored) */
+static void load_where(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+    const config_setting_t *sv = cfg_get(g, "servers", CT_STRINGS), *sn = cfg_get(g, "sentinels", CT_STRINGS);
+    const config_setting_t *mn = cfg_get(g, "master_name", CT_STRING);
+    char q[CFG_QUOTE_MAX];
+
+    if (sv)
+        load_servers(ctx, sv, "servers", &ctx->cfg->state.servers);
+    if (sn)
+        load_servers(ctx, sn, "sentinels", &ctx->cfg->state.sentinels);
+    cfg_string(&ctx->rd, g, "master_name", &ctx->cfg->state.master_name);
+    if (ctx->cfg->state.backend != STATE_REDIS)
+        return; /* check_backend_keys() said it */
+    if (sv && sn)
+        cfg_error(&ctx->rd, sv, "servers: not with sentinels (the sentinels name the primary)");
+    if (sn && !mn)
+        cfg_error(&ctx->rd, sn, "sentinels: master_name is needed too (the name the sentinels monitor)");
+    if (mn && !sn)
+        cfg_error(&ctx->rd, mn, "master_name: only with sentinels");
+    if (mn && !valid_master_name(config_setting_get_string(mn)))
+        cfg_error(&ctx->rd, mn, "master_name: invalid value \"%s\" (expected 1 to 64 of A-Z a-z 0-9 . - _ :)",
+                  cfg_quote(config_setting_get_string(mn), q));
 }
 
 static const char *const backend_names[] = {"lmdb", "redis"}; /* enum state_backend */
@@ -360,7 +397,8 @@ static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, e
     } only[] = {
         {"path", STATE_LMDB},           {"map_size", STATE_LMDB},    {"on_damage", STATE_LMDB},
         {"servers", STATE_REDIS},       {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},
-        {"password_file", STATE_REDIS}, {"db", STATE_REDIS},
+        {"password_file", STATE_REDIS}, {"db", STATE_REDIS},         {"sentinels", STATE_REDIS},
+        {"master_name", STATE_REDIS},
     };
     const config_setting_t *s;
     size_t i;
@@ -406,12 +444,13 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         {"on_error", CT_STRING},
         {"on_damage", CT_STRING},
         {"db", CT_INT},
+        {"sentinels", CT_STRINGS},
+        {"master_name", CT_STRING},
         {NULL, CT_STRING},
     };
     static const char *const on_errors[] = {"accept", "tempfail"};
     static const char *const on_damages[] = {"reset", "refuse"}; /* enum state_on_damage */
     struct config *cfg = ctx->cfg;
-    const config_setting_t *s;
     int i;
 
     if (g != NULL) {
@@ -421,8 +460,7 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         check_backend_keys(ctx, g, cfg->state.backend);
         cfg_string(&ctx->rd, g, "path", &cfg->state.path);
         load_map_size(ctx, g);
-        if ((s = cfg_get(g, "servers", CT_STRINGS)) != NULL)
-            load_servers(ctx, s);
+        load_where(ctx, g);
         cfg_int(&ctx->rd, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
         cfg_string(&ctx->rd, g, "prefix", &cfg->state.prefix);
         cfg_string(&ctx->rd, g, "password_file", &cfg->state.password_file);
@@ -432,10 +470,10 @@ static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
         if ((i = cfg_enum(&ctx->rd, g, "on_damage", on_damages, CFG_NELEM(on_damages))) >= 0)
             cfg->state.on_damage = (enum state_on_damage) i;
     }
-    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL &&
+    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL && cfg->state.sentinels == NULL &&
         (cfg->state.servers = calloc(2, sizeof(char *))) != NULL)
         cfg->state.servers[0] = cfg_strdup(&ctx->rd, "127.0.0.1:6379"); /* redis-cli's default */
-    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL)
+    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL && cfg->state.sentinels == NULL)
         ctx->rd.oom = true;
 }
 
@@ -594,6 +632,10 @@ void config_free(struct config *cfg)
     for (sv = cfg->state.servers; sv && *sv; sv++)
         free(*sv);
     free(cfg->state.servers);
+    for (sv = cfg->state.sentinels; sv && *sv; sv++)
+        free(*sv);
+    free(cfg->state.sentinels);
+    free(cfg->state.master_name);
     free(cfg->state.prefix);
     free(cfg->state.password_file);
     if (cfg->state.password)

@@ -96,9 +96,11 @@ const char *store_fault_dir(const void *addr);
 
 /* What store_open_redis() connects to (config's state group). */
 struct store_redis_opts {
-    const char *const *servers; /* "HOST:PORT", "[V6]:PORT", "unix:PATH"; NULL-terminated, tried in order */
-    const char *prefix;         /* prepended to every key */
-    const char *password;       /* AUTH, or NULL */
+    const char *const *servers;   /* "HOST:PORT", "[V6]:PORT", "unix:PATH"; NULL-terminated, tried in order */
+    const char *const *sentinels; /* instead of servers: Redis Sentinels, same forms, asked in order */
+    const char *master_name;      /* with sentinels: the name they know the primary by */
+    const char *prefix;           /* prepended to every key */
+    const char *password;         /* AUTH, or NULL */
     size_t password_len;
     int db;         /* SELECT */
     int timeout_ms; /* the longest one operation waits for Redis, connecting included */

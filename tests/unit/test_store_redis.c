@@ -50,7 +50,21 @@ struct fixture {
 static struct store *open_with(const char *const *servers, const char *prefix, const char *pw, int db,
                                struct tp_error *err)
 {
-    struct store_redis_opts o = {servers, prefix, pw, pw ? strlen(pw) : 0, db, 2000};
+    struct store_redis_opts o = {.servers = servers,
+                                 .prefix = prefix,
+                                 .password = pw,
+                                 .password_len = pw ? strlen(pw) : 0,
+                                 .db = db,
+                                 .timeout_ms = 2000};
+
+    return store_open_redis(&o, err);
+}
+
+/* open_sentinels - a store whose primary the sentinels name */
+static struct store *open_sentinels(const char *const *sentinels, const char *name, struct tp_error *err)
+{
+    struct store_redis_opts o = {
+        .sentinels = sentinels, .master_name = name, .prefix = "s:", .timeout_ms = 200};
 
     return store_open_redis(&o, err);
 }
@@ -632,6 +646,11 @@ static void test_bad_options(void **state)
     assert_null(open_with(none, "x:", NULL, 0, &f->err));
     assert_null(open_with(bad, "x:", NULL, 0, &f->err));
     assert_non_null(strstr(f->err.msg, "invalid server"));
+    assert_null(open_sentinels(bad, "tp", &f->err));
+    assert_non_null(strstr(f->err.msg, "invalid sentinel"));
+    assert_null(open_sentinels(bad + 1, "tp", &f->err));                               /* no sentinel */
+    assert_null(open_sentinels((const char *[]){"127.0.0.1:1", NULL}, NULL, &f->err)); /* no name */
+    assert_non_null(strstr(f->err.msg, "master_name"));
 }
 
 /* vanish_cb - callback that, on its first run, has another client delete
