@@ -867,6 +867,10 @@ struct store *store_open_redis(const struct store_redis_opts *o, struct tp_error
 
         snprintf(msg, sizeof(msg), "%s", err->msg);
         tp_error_set(err, NULL, 0, "%s (decisions follow state.on_error until it answers)", msg);
+    } else {
+        /* A server passed over on the way to one that answered is no
+           warning: --state would take it for an unreachable store. */
+        err->msg[0] = 0;
     }
     return &st->base;
 }

@@ -99,6 +99,10 @@ one('192.0.2.20', 'mx.b.example', false, '<b2@other.example>', SMFIR_REPLYCODE)"
 t_match "...TLS learned again" 'reason=tls_ok .* fallback_key=client_domain:b.example ' "$(rec b1@other.example)"
 t_match "...and plaintext is a downgrade again, not a state error" 'reason=downgrade .* fallback_key=client_domain:b.example deferrals=1 ' "$(rec b2@other.example)"
 t_nomatch "no reload happened" 'reload' "$(cat "$tmp/daemon.log")"
+sed "s/servers = \[ /servers = [ \"127.0.0.1:$(free_port "$RPORT")\", /" "$tmp/t.conf" >"$tmp/two.conf"
+out=$("$D" -c "$tmp/two.conf" --state list 2>&1); rc=$?
+t_eq "--state list with servers = [ a dead one, the live one ] exits 0" "0" "$rc"
+t_match "...and lists what the live one holds" '^key=client_domain:b\.example ' "$out"
 
 conf accept
 kill -HUP "$DPID"; vg_sleep 1
