@@ -86,30 +86,7 @@ state = { backend = "redis"; sentinels = [ "127.0.0.1:$DEAD", "127.0.0.1:$PS" ];
           timeout_ms = $TIMEOUT_MS; prefix = "sen:"; on_error = "accept"; };
 CONF
 
-LUA='
-function session(addr, name, tls)
-  local conn = mt.connect("inet:" .. port .. "@127.0.0.1")
-  assert(conn, "cannot connect")
-  assert(mt.conninfo(conn, name, addr) == nil)
-  assert(mt.helo(conn, name) == nil)
-  if tls then
-    mt.macro(conn, SMFIC_MAIL, "{tls_version}", "TLSv1.2", "{cipher}", "ECDHE-RSA-AES256-GCM-SHA384",
-             "{cipher_bits}", "256", "i", "QIDTLS")
-  else
-    mt.macro(conn, SMFIC_MAIL, "i", "QIDPLAIN")
-  end
-  assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
-  return conn
-end
-function one(addr, name, tls, rcpt, want)
-  local c = session(addr, name, tls)
-  assert(mt.rcptto(c, rcpt) == nil)
-  local got = mt.getreply(c)
-  assert(want == nil or got == want, rcpt .. ": reply " .. tostring(got) .. ", expected " .. tostring(want))
-  assert(mt.eom(c) == nil)
-  mt.disconnect(c)
-end
-'
+LUA=$MT_SESSION_LUA
 
 # plain RCPT - a plaintext session from mx.a.example (seen over TLS before):
 # reason=downgrade when the state store answers, state_error when it does not
