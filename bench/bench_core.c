@@ -376,13 +376,15 @@ struct counting_store {
 
 /* counting_update - store_update, counted */
 static int counting_update(struct store *base, const char *key, size_t klen, store_update_fn fn, void *arg,
-                           struct tp_error *err)
+                           bool readable_only, struct tp_error *err)
 {
     struct counting_store *cs = (struct counting_store *) base;
     int rc;
 
     (void) klen;
-    if ((rc = store_update(cs->inner, key, fn, arg, err)) == STORE_WRITE)
+    rc = readable_only ? store_update_readable(cs->inner, key, fn, arg, err)
+                       : store_update(cs->inner, key, fn, arg, err);
+    if (rc == STORE_WRITE)
         cs->writes++;
     return rc;
 }
@@ -484,7 +486,7 @@ static int fb_open(struct fb_bench *b)
         fprintf(stderr, "bench_core: mkdtemp %s: %s\n", b->dir, strerror(errno));
         return -1;
     }
-    if ((b->cs.inner = store_open_lmdb(b->dir, 0, &err)) == NULL) {
+    if ((b->cs.inner = store_open_lmdb(b->dir, 0, STORE_DAMAGE_REFUSE, &err)) == NULL) {
         fprintf(stderr, "bench_core: %s\n", err.msg);
         rmdir(b->dir);
         return -1;

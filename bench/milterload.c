@@ -58,6 +58,9 @@
 #include <libmilter/mfapi.h> /* SMFIF_SETSYMLIST */
 #include <libmilter/mfdef.h>
 
+/* Application. */
+#include "percentile.h"
+
 #define MAX_PACKET  65536
 #define MAX_SHOWN   10 /* failures printed in full */
 #define MAX_RCPT_OK 1000
@@ -517,25 +520,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* cmp_double - qsort order */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
-}
-
-/* pct - the P-th percentile (nearest rank) of sorted V */
-static double pct(const double *v, size_t n, double p)
-{
-    size_t k;
-
-    if (n == 0)
-        return 0;
-    k = (size_t) (p / 100.0 * (double) n + 0.999999);
-    return v[(k ? k : 1) - 1];
-}
-
 /* report - merge the workers' figures and print them; returns the failure count */
 static long report(struct worker *ws, double elapsed)
 {
@@ -555,7 +539,7 @@ static long report(struct worker *ws, double elapsed)
             all[off++] = ws[t].lat[i];
         free(ws[t].lat);
     }
-    qsort(all, n, sizeof(*all), cmp_double);
+    pct_sort(all, n);
     printf("concurrency %d\nsessions %ld\nfailed %ld\nrcpts %ld\nelapsed_s %.3f\n", opt.conc, done, failed,
            rcpts, elapsed);
     printf("sessions_per_s %.0f\nrcpts_per_s %.0f\n", done / elapsed, rcpts / elapsed);

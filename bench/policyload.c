@@ -63,6 +63,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Application. */
+#include "percentile.h"
+
 #define MAX_REQUEST 4096 /* ours are about 800 bytes */
 #define MAX_REPLY   1024
 #define MAX_SHOWN   10
@@ -411,31 +414,12 @@ static void run(struct conn *cs, double t_end)
     }
 }
 
-/* cmp_double - qsort order */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
-}
-
-/* pct - the P-th percentile (nearest rank) of sorted V */
-static double pct(const double *v, size_t n, double p)
-{
-    size_t k;
-
-    if (n == 0)
-        return 0;
-    k = (size_t) (p / 100.0 * (double) n + 0.999999);
-    return v[(k ? k : 1) - 1];
-}
-
 /* report - print the figures; returns nonzero when the run must fail */
 static int report(double elapsed)
 {
     size_t n = stats.nlat;
 
-    qsort(stats.lat, n, sizeof(*stats.lat), cmp_double);
+    pct_sort(stats.lat, n);
     printf("connections %d\nrequests %ld\nfailed %ld\nsessions %ld\nmessages %ld\nrcpts %ld\nrefused %ld\n",
            opt.conc, stats.requests, stats.failed, stats.sessions, stats.messages, stats.rcpts,
            stats.refused);

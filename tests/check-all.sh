@@ -49,7 +49,8 @@ valgrind_run() {
         && TP_VALGRIND=1 TP_VALGRIND_LOGS="$logs" make -s check TEST_SUITE_LOG=valgrind-integration.log \
         TESTS="tests/integration/test_milter.sh tests/integration/test_store_redis.sh \
         tests/integration/test_fallback.sh tests/integration/test_fallback_redis.sh \
-        tests/integration/test_daemon.sh tests/integration/test_policy.sh tests/integration/test_metrics.sh") || failed="$failed valgrind"
+        tests/integration/test_daemon.sh tests/integration/test_policy.sh tests/integration/test_metrics.sh \
+        tests/integration/test_redis_sentinel.sh") || failed="$failed valgrind"
     # With -q a log holds only what valgrind found.
     for f in "$logs"/vg.*.log; do
         [ -s "$f" ] || continue

@@ -24,9 +24,9 @@
  *	first reading also looks for @include, which is refused: libconfig
  *	would read the included file behind the hash's back.
  *
- *	This file does the top level (sockets, pidfile, user, mode), log,
- *	fallback, state and the hash; config_policy.c does default, policies
- *	and exempt; config_include.c refuses @include; cfgread.c holds the
+ *	This file does the top level (sockets, pidfile, user, mode), log and
+ *	the hash; config_policy.c does default, policies and exempt;
+ *	config_state.c the fallback rules and their state store; config_include.c refuses @include; cfgread.c holds the
  *	generic libconfig helpers.
  *
  *	config_defaults() initialises every field of a struct config, which
@@ -114,16 +114,16 @@ static bool valid_port(const char *p, size_t n)
     return v >= 1 && v <= 65535;
 }
 
-/* valid_host_port - HOST:PORT, HOST possibly a bracketed IPv6 address */
-static bool valid_host_port(const char *p)
+/* cfg_valid_host_port - HOST:PORT, HOST possibly a bracketed IPv6 address */
+bool cfg_valid_host_port(const char *p)
 {
     const char *colon = strrchr(p, ':');
 
     return colon && colon > p && valid_port(colon + 1, strlen(colon + 1));
 }
 
-/* after_prefix - the text after prefix, or NULL */
-static const char *after_prefix(const char *s, const char *prefix)
+/* cfg_after_prefix - the text after prefix, or NULL */
+const char *cfg_after_prefix(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);
 
@@ -139,9 +139,9 @@ static bool valid_milter_socket(const char *s)
 {
     const char *p, *at;
 
-    if ((p = after_prefix(s, "unix:")) != NULL || (p = after_prefix(s, "local:")) != NULL)
+    if ((p = cfg_after_prefix(s, "unix:")) != NULL || (p = cfg_after_prefix(s, "local:")) != NULL)
         return *p != 0;
-    if ((p = after_prefix(s, "inet:")) == NULL && (p = after_prefix(s, "inet6:")) == NULL)
+    if ((p = cfg_after_prefix(s, "inet:")) == NULL && (p = cfg_after_prefix(s, "inet6:")) == NULL)
         return false;
     at = strchr(p, '@');
     return at && valid_port(p, (size_t) (at - p)) && at[1] != 0;
@@ -152,9 +152,9 @@ static bool valid_policy_socket(const char *s)
 {
     const char *p;
 
-    if ((p = after_prefix(s, "unix:")) != NULL)
+    if ((p = cfg_after_prefix(s, "unix:")) != NULL)
         return *p != 0;
-    return (p = after_prefix(s, "inet:")) != NULL && valid_host_port(p);
+    return (p = cfg_after_prefix(s, "inet:")) != NULL && cfg_valid_host_port(p);
 }
 
 /* valid_metrics_listen - HOST:PORT ([V6]:PORT) or unix:PATH with an absolute path */
@@ -162,9 +162,9 @@ static bool valid_metrics_listen(const char *s)
 {
     const char *p;
 
-    if ((p = after_prefix(s, "unix:")) != NULL)
+    if ((p = cfg_after_prefix(s, "unix:")) != NULL)
         return *p == '/';
-    return valid_host_port(s);
+    return cfg_valid_host_port(s);
 }
 
 /* load_socket - one socket key, checked with its validator */
@@ -194,8 +194,8 @@ static void load_daemon(struct cfg_ctx *ctx, const config_setting_t *root)
     cfg_mode(ctx, root, &cfg->policies.mode);
 }
 
-/* read_small - up to size bytes of a secret file (*n: how many); 0 or an errno */
-static int read_small(const char *path, void *buf, size_t size, size_t *n)
+/* cfg_read_secret - up to size bytes of a secret file (*n: how many); 0 or an errno */
+int cfg_read_secret(const char *path, void *buf, size_t size, size_t *n)
 {
     FILE *fp;
     int err;
@@ -216,7 +216,7 @@ static void read_hash_key(struct cfg_ctx *ctx, const config_setting_t *s, const 
     unsigned char buf[HASH_KEY_MAX + 1];
     char q[CFG_QUOTE_MAX];
     size_t n = 0;
-    int err = read_small(path, buf, sizeof(buf), &n);
+    int err = cfg_read_secret(path, buf, sizeof(buf), &n);
 
     if (err)
         cfg_error(&ctx->rd, s, "hash_key_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
@@ -293,204 +293,6 @@ static void load_log(struct cfg_ctx *ctx, const config_setting_t *g)
         read_hash_key(ctx, s, cfg->log.hash_key_file);
 }
 
-/* load_fallback - the opportunistic-fallback group */
-static void load_fallback(struct cfg_ctx *ctx, const config_setting_t *g)
-{
-    static const struct cfg_key keys[] = {
-        {"enabled", CT_BOOL},  {"key", CT_STRING},        {"window", CT_DURATION},
-        {"action", CT_STRING}, {"max_deferrals", CT_INT}, {"defer_period", CT_DURATION},
-        {"then", CT_STRING},   {NULL, CT_STRING},
-    };
-    static const char *const fb_keys[] = {"client_domain", "client_net", "client_addr", "sender_domain"};
-    static const char *const actions[] = {"tempfail", "reject", "log"};
-    static const char *const thens[] = {"accept", "reject"};
-    const config_setting_t *s;
-    struct config *cfg = ctx->cfg;
-    int i;
-
-    if (g == NULL)
-        return;
-    cfg_check_keys(&ctx->rd, g, keys, "in fallback");
-    if ((s = cfg_get(g, "enabled", CT_BOOL)) != NULL)
-        cfg->policies.fallback.enabled = config_setting_get_bool(s);
-    if ((i = cfg_enum(&ctx->rd, g, "key", fb_keys, CFG_NELEM(fb_keys))) >= 0)
-        cfg->policies.fallback.key = (enum fallback_key) i;
-    cfg_duration(&ctx->rd, g, "window", &cfg->policies.fallback.window);
-    if ((i = cfg_enum(&ctx->rd, g, "action", actions, CFG_NELEM(actions))) >= 0)
-        cfg->policies.fallback.action = (enum fallback_action) i;
-    cfg_int(&ctx->rd, g, "max_deferrals", 0, INT_MAX, &cfg->policies.fallback.max_deferrals);
-    cfg_duration(&ctx->rd, g, "defer_period", &cfg->policies.fallback.defer_period);
-    if ((i = cfg_enum(&ctx->rd, g, "then", thens, CFG_NELEM(thens))) >= 0)
-        cfg->policies.fallback.then = (enum fallback_then) i;
-}
-
-/* valid_redis_server - HOST:PORT or unix:/PATH */
-static bool valid_redis_server(const char *s)
-{
-    const char *p = after_prefix(s, "unix:");
-
-    return p ? *p == '/' : valid_host_port(s);
-}
-
-/* load_servers - redis servers, HOST:PORT or unix:PATH each, NULL-terminated */
-static void load_servers(struct cfg_ctx *ctx, const config_setting_t *s)
-{
-    int i, n = config_setting_length(s);
-    const char *v;
-    char **servers, q[CFG_QUOTE_MAX];
-
-    if (n == 0) {
-        cfg_error(&ctx->rd, s, "servers: must not be empty");
-        return;
-    }
-    if ((servers = calloc((size_t) n + 1, sizeof(*servers))) == NULL) {
-        ctx->rd.oom = true;
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        v = config_setting_get_string_elem(s, i);
-        if (!valid_redis_server(v))
-            cfg_error(&ctx->rd, config_setting_get_elem(s, (unsigned) i),
-                      "servers: invalid value \"%s\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)",
-                      cfg_quote(v, q));
-        servers[i] = cfg_strdup(&ctx->rd, v);
-    }
-    ctx->cfg->state.servers = servers;
-}
-
-static const char *const backend_names[] = {"lmdb", "redis"}; /* enum state_backend */
-
-/* check_backend_keys - a key the other backend reads would be silently
-   ignored; the administrator who wrote it meant something */
-static void check_backend_keys(struct cfg_ctx *ctx, const config_setting_t *g, enum state_backend backend)
-{
-    static const struct {
-        const char *name;
-        enum state_backend only;
-    } only[] = {
-        {"path", STATE_LMDB},           {"map_size", STATE_LMDB},    {"on_damage", STATE_LMDB},
-        {"servers", STATE_REDIS},       {"timeout_ms", STATE_REDIS}, {"prefix", STATE_REDIS},
-        {"password_file", STATE_REDIS}, {"db", STATE_REDIS},
-    };
-    const config_setting_t *s;
-    size_t i;
-
-    for (i = 0; i < CFG_NELEM(only); i++)
-        if ((s = config_setting_get_member(g, only[i].name)) != NULL && only[i].only != backend)
-            cfg_error(&ctx->rd, s, "%s: only valid with backend \"%s\" (backend is \"%s\")", only[i].name,
-                      backend_names[only[i].only], backend_names[backend]);
-}
-
-/* load_map_size - "64M": the LMDB map to start with (it doubles when full) */
-static void load_map_size(struct cfg_ctx *ctx, const config_setting_t *g)
-{
-    const config_setting_t *s = config_setting_get_member(g, "map_size");
-    const char *text;
-    char *end;
-    unsigned long long n;
-
-    if (s == NULL || (text = config_setting_get_string(s)) == NULL)
-        return;
-    n = strtoull(text, &end, 10);
-    if (*end == 'K' || *end == 'M' || *end == 'G')
-        n <<= *end == 'K' ? 10 : *end == 'M' ? 20 : 30, end++;
-    if (end == text || *end != 0 || n < (1ULL << 20) || n > (1ULL << 40)) {
-        cfg_error(&ctx->rd, s,
-                  "map_size: invalid value \"%s\" (expected 1M to 1024G, with a K, M or G suffix)", text);
-        return;
-    }
-    ctx->cfg->state.map_size = (size_t) n;
-}
-
-/* load_state - the state store group */
-static void load_state(struct cfg_ctx *ctx, const config_setting_t *g)
-{
-    static const struct cfg_key keys[] = {
-        {"backend", CT_STRING},
-        {"path", CT_STRING},
-        {"map_size", CT_STRING},
-        {"servers", CT_STRINGS},
-        {"timeout_ms", CT_INT},
-        {"prefix", CT_STRING},
-        {"password_file", CT_STRING},
-        {"on_error", CT_STRING},
-        {"on_damage", CT_STRING},
-        {"db", CT_INT},
-        {NULL, CT_STRING},
-    };
-    static const char *const on_errors[] = {"accept", "tempfail"};
-    static const char *const on_damages[] = {"reset", "refuse"}; /* enum state_on_damage */
-    struct config *cfg = ctx->cfg;
-    const config_setting_t *s;
-    int i;
-
-    if (g != NULL) {
-        cfg_check_keys(&ctx->rd, g, keys, "in state");
-        if ((i = cfg_enum(&ctx->rd, g, "backend", backend_names, CFG_NELEM(backend_names))) >= 0)
-            cfg->state.backend = (enum state_backend) i;
-        check_backend_keys(ctx, g, cfg->state.backend);
-        cfg_string(&ctx->rd, g, "path", &cfg->state.path);
-        load_map_size(ctx, g);
-        if ((s = cfg_get(g, "servers", CT_STRINGS)) != NULL)
-            load_servers(ctx, s);
-        cfg_int(&ctx->rd, g, "timeout_ms", 1, INT_MAX, &cfg->state.timeout_ms);
-        cfg_string(&ctx->rd, g, "prefix", &cfg->state.prefix);
-        cfg_string(&ctx->rd, g, "password_file", &cfg->state.password_file);
-        cfg_int(&ctx->rd, g, "db", 0, INT_MAX, &cfg->state.db);
-        if ((i = cfg_enum(&ctx->rd, g, "on_error", on_errors, CFG_NELEM(on_errors))) >= 0)
-            cfg->state.on_error = (enum state_on_error) i;
-        if ((i = cfg_enum(&ctx->rd, g, "on_damage", on_damages, CFG_NELEM(on_damages))) >= 0)
-            cfg->state.on_damage = (enum state_on_damage) i;
-    }
-    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL &&
-        (cfg->state.servers = calloc(2, sizeof(char *))) != NULL)
-        cfg->state.servers[0] = cfg_strdup(&ctx->rd, "127.0.0.1:6379"); /* redis-cli's default */
-    if (cfg->state.backend == STATE_REDIS && cfg->state.servers == NULL)
-        ctx->rd.oom = true;
-}
-
-#define PASSWORD_MAX 512
-
-/* read_password - state.password_file, read now (as root, before the
-   daemon drops privileges) so that a missing file stops a reload instead
-   of every decision. One line; the newline that ends it is not part of it. */
-static void read_password(struct cfg_ctx *ctx, const config_setting_t *s, const char *path)
-{
-    char buf[PASSWORD_MAX + 2], q[CFG_QUOTE_MAX];
-    size_t n = 0;
-    int err = read_small(path, buf, sizeof(buf), &n);
-
-    if (!err && n > 0 && buf[n - 1] == '\n')
-        n--;
-    if (!err && n > 0 && buf[n - 1] == '\r')
-        n--;
-    if (err)
-        cfg_error(&ctx->rd, s, "password_file: cannot read \"%s\": %s", cfg_quote(path, q), strerror(err));
-    else if (n == 0 || n > PASSWORD_MAX || memchr(buf, '\n', n) != NULL)
-        cfg_error(&ctx->rd, s, "password_file: \"%s\" must hold one line of 1 to %d bytes",
-                  cfg_quote(path, q), PASSWORD_MAX);
-    else if ((ctx->cfg->state.password = malloc(n + 1)) == NULL)
-        ctx->rd.oom = true;
-    else {
-        memcpy(ctx->cfg->state.password, buf, n);
-        ctx->cfg->state.password[n] = 0;
-        ctx->cfg->state.password_len = n;
-    }
-    OPENSSL_cleanse(buf, sizeof(buf));
-}
-
-/* check_state_usable - on_error for the rules, and the Redis password when they use Redis */
-static void check_state_usable(struct cfg_ctx *ctx, const config_setting_t *g)
-{
-    struct config *cfg = ctx->cfg;
-    const config_setting_t *s = g ? config_setting_get_member(g, "password_file") : NULL;
-
-    cfg->policies.fallback.tempfail_on_error = cfg->state.on_error == STATE_ON_ERROR_TEMPFAIL;
-    if (cfg->policies.fallback.enabled && cfg->state.backend == STATE_REDIS && s != NULL &&
-        cfg->state.password_file != NULL)
-        read_password(ctx, s, cfg->state.password_file);
-}
-
 /*
  * check_not_truncated - an empty file, or one without a policies list, is
  * most likely cut short (an editor's crash, ": > file", a full disk): read
@@ -539,9 +341,7 @@ static void load_root(struct cfg_ctx *ctx, const config_setting_t *root)
     load_daemon(ctx, root);
     load_log(ctx, cfg_get(root, "log", CT_GROUP));
     cfg_load_policies(ctx, root);
-    load_fallback(ctx, cfg_get(root, "fallback", CT_GROUP));
-    load_state(ctx, cfg_get(root, "state", CT_GROUP));
-    check_state_usable(ctx, cfg_get(root, "state", CT_GROUP));
+    cfg_load_fallback_state(ctx, root);
     load_metrics(ctx, cfg_get(root, "metrics", CT_GROUP));
     /* After other mistakes, a missing list would only add noise. */
     if (ctx->rd.errs->n + ctx->rd.errs->dropped == before)
@@ -619,6 +419,10 @@ void config_free(struct config *cfg)
     for (sv = cfg->state.servers; sv && *sv; sv++)
         free(*sv);
     free(cfg->state.servers);
+    for (sv = cfg->state.sentinels; sv && *sv; sv++)
+        free(*sv);
+    free(cfg->state.sentinels);
+    free(cfg->state.master_name);
     free(cfg->state.prefix);
     free(cfg->state.password_file);
     if (cfg->state.password)

@@ -62,9 +62,11 @@ struct config {
 
     struct {
         enum state_backend backend;
-        char *path;      /* lmdb */
-        size_t map_size; /* lmdb: initial map, doubles when full */
-        char **servers;  /* redis, NULL-terminated: HOST:PORT or unix:PATH */
+        char *path;        /* lmdb */
+        size_t map_size;   /* lmdb: initial map, doubles when full */
+        char **servers;    /* redis, NULL-terminated: HOST:PORT or unix:PATH */
+        char **sentinels;  /* redis, instead of servers: Sentinels, same forms */
+        char *master_name; /* with sentinels: the primary's name */
         int timeout_ms;
         char *prefix;
         char *password_file;

@@ -59,4 +59,16 @@ int cfg_mode(struct cfg_ctx *, const config_setting_t *group, enum policy_mode *
 /* cfg_load_policies - default, policies and exempt (config_policy.c) */
 void cfg_load_policies(struct cfg_ctx *, const config_setting_t *root);
 
+/* cfg_load_fallback_state - the fallback and state groups (config_state.c) */
+void cfg_load_fallback_state(struct cfg_ctx *, const config_setting_t *root);
+
+/* cfg_valid_host_port - HOST:PORT, HOST possibly a bracketed IPv6 address (config.c) */
+bool cfg_valid_host_port(const char *p);
+
+/* cfg_after_prefix - the text after prefix, or NULL (config.c) */
+const char *cfg_after_prefix(const char *s, const char *prefix);
+
+/* cfg_read_secret - up to size bytes of a secret file (*n: how many); 0 or an errno (config.c) */
+int cfg_read_secret(const char *path, void *buf, size_t size, size_t *n);
+
 #endif

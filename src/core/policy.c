@@ -491,10 +491,14 @@ static void conclude(const struct session_facts *s, const struct failures *f, bo
     d->action = m ? DECISION_ACCEPT : d->would;
 }
 
-/* tls_seen_recently - a TLS sighting within the window makes plaintext a downgrade */
+/* tls_seen_recently - a TLS sighting within the window makes plaintext a
+   downgrade. A sighting up to a window ahead of now counts too: with
+   shared state it is another MX host's, whose clock runs ahead of ours. */
 static bool tls_seen_recently(const struct fallback_rules *fb, const struct learned *l, long now)
 {
-    return l->last_tls > 0 && now >= l->last_tls && now - l->last_tls <= fb->window;
+    long age = now - l->last_tls;
+
+    return l->last_tls > 0 && (age < 0 ? -age : age) <= fb->window;
 }
 
 /* apply_fallback - the downgrade rules, for plaintext accepted at level opportunistic */

@@ -77,18 +77,33 @@ static bool pidfile_written;            /* only then is the name at exit ours to
 
 #define WEAKENING_SHOWN 800 /* bytes of the weakening list in its notice */
 
+/* append_list - " LABEL A B ..." at buf + n, as far as it fits; the new length */
+static size_t append_list(char *buf, size_t size, size_t n, const char *label, char *const *list)
+{
+    if (n < size)
+        n += (size_t) snprintf(buf + n, size - n, " %s", label);
+    for (; list && *list && n < size; list++)
+        n += (size_t) snprintf(buf + n, size - n, " %s", *list);
+    return n;
+}
+
 /* store_identity - what names the open store: a change takes effect at restart */
 static void store_identity(const struct config *cfg, char *buf, size_t size)
 {
     size_t n;
+    char label[128];
 
     if (cfg->state.backend == STATE_LMDB) {
         snprintf(buf, size, "lmdb %s", cfg->state.path);
         return;
     }
-    n = (size_t) snprintf(buf, size, "redis db %d prefix \"%s\" servers", cfg->state.db, cfg->state.prefix);
-    for (char **sv = cfg->state.servers; sv && *sv && n < size; sv++)
-        n += (size_t) snprintf(buf + n, size - n, " %s", *sv);
+    n = (size_t) snprintf(buf, size, "redis db %d prefix \"%s\"", cfg->state.db, cfg->state.prefix);
+    if (cfg->state.sentinels == NULL) {
+        append_list(buf, size, n, "servers", cfg->state.servers);
+        return;
+    }
+    snprintf(label, sizeof(label), "master_name %s sentinels", cfg->state.master_name);
+    append_list(buf, size, n, label, cfg->state.sentinels);
 }
 
 /* open_backend - the configured backend; NULL after logging why */

@@ -102,6 +102,8 @@ struct store *statecmd_open_redis(const struct config *cfg, struct tp_error *err
 {
     struct store_redis_opts o = {
         .servers = (const char *const *) cfg->state.servers,
+        .sentinels = (const char *const *) cfg->state.sentinels,
+        .master_name = cfg->state.master_name,
         .prefix = cfg->state.prefix,
         .password = cfg->state.password,
         .password_len = cfg->state.password_len,

@@ -13,7 +13,13 @@
  *	redis_expect_ok(); a reply that does not come, or an error reply,
  *	marks the connection broken and it is closed, never reused.
  *
- *	Memory: per pool, the configured servers and at most
+ *	With Redis Sentinel the pool has no fixed servers: the sentinels name
+ *	the primary, and each address they ever named is kept (a struct
+ *	redis_server, freed with the pool) so that a connection can point at
+ *	its server while another thread follows a failover.
+ *
+ *	Memory: per pool, the configured servers (or sentinels and the
+ *	addresses they named) and at most
  *	REDIS_POOL_IDLE_MAX idle connections (a hiredis context each, about
  *	16 KiB of buffers at most while in use).
  *--*/
@@ -29,23 +35,33 @@
 
 #include "state/store.h"
 
-#define REDIS_BACKOFF_MS    1000 /* a failed server is left alone this long */
-#define REDIS_POOL_IDLE_MAX 64   /* idle connections kept */
+#define REDIS_BACKOFF_MS          1000 /* a failed server is left alone this long */
+#define REDIS_POOL_IDLE_MAX       64   /* idle connections kept */
+#define REDIS_SENTINEL_RECHECK_MS 1000 /* the sentinels are asked again this often */
+#define REDIS_SENTINEL_ASK_MS     100  /* at most this often while they name a failed primary */
 
 struct redis_server {
-    char *spec; /* as configured, for messages */
+    char *spec; /* as configured (or "HOST:PORT" as a sentinel named it), for messages */
     char *host; /* NULL: unix socket */
     char *path;
     int port;
     _Atomic int64_t down_until; /* monotonic ms; 0: usable */
+    struct redis_server *next;  /* sentinel mode: every address named so far */
 };
 
 struct redis_conn;
 
 struct redis_pool {
-    struct redis_server *servers;
+    struct redis_server *servers; /* without sentinels: tried in order */
     size_t nservers;
-    char *password; /* NULL: no AUTH */
+    struct redis_server *sentinels; /* with sentinels: asked in order for the primary */
+    size_t nsentinels;
+    char *master_name;
+    _Atomic(struct redis_server *) primary;    /* as last named; NULL: ask the sentinels */
+    _Atomic int64_t primary_checked;           /* monotonic ms of the last answer (or recheck) */
+    _Atomic(struct redis_server *) last_named; /* their last answer, even a server in back-off */
+    struct redis_server *named;                /* under lock: every address named, for reuse and free */
+    char *password;                            /* NULL: no AUTH */
     size_t pwlen;
     int db;
     int timeout_ms;
@@ -63,7 +79,7 @@ struct redis_op {
     bool reused;     /* the connection came from the pool */
     bool broken;     /* the connection failed: close it */
     bool committing; /* a write was sent: the outcome is unknown after a failure */
-    bool retryable;  /* broken by a closed idle connection, before any commit */
+    bool retryable;  /* broken by a closed idle connection before any commit, or READONLY */
 };
 
 typedef int (*redis_op_body)(struct redis_op *, void *ctx, struct tp_error *);
@@ -78,7 +94,8 @@ void redis_pool_free(struct redis_pool *);
 /*
  * redis_run - body on a connection within timeout_ms from now; once more
  * on a fresh connection when a pooled one turned out closed (the server
- * restarted) and nothing may have been committed. body's result.
+ * restarted) and nothing may have been committed, or when a server
+ * refused a write as READONLY. body's result.
  */
 int redis_run(struct redis_pool *, redis_op_body body, void *ctx, struct tp_error *err);
 
@@ -89,7 +106,9 @@ void redis_send(struct redis_op *, int argc, const char **argv, const size_t *le
 redisReply *redis_reply(struct redis_op *, const char *what, struct tp_error *err);
 
 /* redis_reply_error - an unexpected or error reply: err set, the connection
-   closed afterwards; READONLY (a demoted primary) puts its server in back-off */
+   closed afterwards; READONLY (a demoted primary) puts its server in back-off,
+   makes the sentinels be asked again, and the operation is run once more
+   (nothing was written) */
 void redis_reply_error(struct redis_op *, const redisReply *, const char *what, struct tp_error *err);
 
 /* redis_expect_ok - one reply that must be a status (OK, QUEUED); 0 or -1 */

@@ -8,6 +8,8 @@
  *
  *	int	store_get(st, key, out, err)
  *	int	store_update(st, key, fn, arg, err)
+ *	int	store_update_readable(st, key, fn, arg, err)
+ *	bool	store_update_reads_once(st)
  *	int	store_expire(st, cutoff, removed, err)
  *	int	store_walk(st, fn, arg, err)
  *	int	store_forget(st, key, err)
@@ -101,7 +103,25 @@ int store_update(struct store *st, const char *key, store_update_fn fn, void *ar
     clear(err);
     if ((klen = check_key(key, err)) == 0)
         return -1;
-    return timed(st, OP_UPDATE, histogram_now_ns(), st->ops->update(st, key, klen, fn, arg, err));
+    return timed(st, OP_UPDATE, histogram_now_ns(), st->ops->update(st, key, klen, fn, arg, false, err));
+}
+
+/* store_update_readable - the same, never over a value it cannot decode */
+int store_update_readable(struct store *st, const char *key, store_update_fn fn, void *arg,
+                          struct tp_error *err)
+{
+    size_t klen;
+
+    clear(err);
+    if ((klen = check_key(key, err)) == 0)
+        return -1;
+    return timed(st, OP_UPDATE, histogram_now_ns(), st->ops->update(st, key, klen, fn, arg, true, err));
+}
+
+/* store_update_reads_once - an update that changes nothing costs one read */
+bool store_update_reads_once(const struct store *st)
+{
+    return st->ops->update_reads_once;
 }
 
 /* store_expire - delete old and unreadable records */

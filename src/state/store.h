@@ -16,14 +16,17 @@
  *	with a TLS history as a new one. The other functions treat it as
  *	absent and succeed with a warning left in err->msg, which the caller
  *	should log: store_update() may overwrite it, store_walk() skips it,
- *	store_expire() removes it.
+ *	store_expire() removes it. store_update_readable() refuses it as
+ *	store_get() does.
  *
  *	All functions are safe to call from many threads at once on one
  *	struct store. Callbacks run outside any lock of the store, except
  *	store_update()'s, which runs inside the write transaction: it must
  *	not call the store, and it must compute the new record from rec and
  *	arg alone, because it runs again if the transaction must be retried
- *	(after the store grew its file). Exactly one transaction commits.
+ *	(LMDB: after the store grew its file; Redis: when another client
+ *	changed the record between the read and the compare-and-set).
+ *	Exactly one run's result is applied: the last one's.
  *
  *	Open the store after fork() and daemon(): a backend's handle (an
  *	LMDB memory map and lock file, a Redis connection) does not survive
@@ -94,9 +97,11 @@ const char *store_fault_dir(const void *addr);
 
 /* What store_open_redis() connects to (config's state group). */
 struct store_redis_opts {
-    const char *const *servers; /* "HOST:PORT", "[V6]:PORT", "unix:PATH"; NULL-terminated, tried in order */
-    const char *prefix;         /* prepended to every key */
-    const char *password;       /* AUTH, or NULL */
+    const char *const *servers;   /* "HOST:PORT", "[V6]:PORT", "unix:PATH"; NULL-terminated, tried in order */
+    const char *const *sentinels; /* instead of servers: Redis Sentinels, same forms, asked in order */
+    const char *master_name;      /* with sentinels: the name they know the primary by */
+    const char *prefix;           /* prepended to every key */
+    const char *password;         /* AUTH, or NULL */
     size_t password_len;
     int db;         /* SELECT */
     int timeout_ms; /* the longest one operation waits for Redis, connecting included */
@@ -134,6 +139,24 @@ int store_get(struct store *, const char *key, struct fb_record *out, struct tp_
  * returning anything else: nothing is changed then).
  */
 int store_update(struct store *, const char *key, store_update_fn fn, void *arg, struct tp_error *err);
+
+/*
+ * store_update_readable - store_update(), except that a stored value that
+ * cannot be decoded is an error, as to store_get(): fn is not called,
+ * nothing is written, -1 with the same message. For a caller that must
+ * never replace a history it could not read (the fallback rules).
+ */
+int store_update_readable(struct store *, const char *key, store_update_fn fn, void *arg,
+                          struct tp_error *err);
+
+/*
+ * store_update_reads_once - true when a store_update() whose fn returns
+ * STORE_KEEP costs what a store_get() costs, so that reading first to
+ * spare a write gains nothing. Redis: one GET either way (a write adds
+ * one compare-and-set). LMDB: false, every update takes the one writer
+ * lock, which a read first keeps decisions that change nothing out of.
+ */
+bool store_update_reads_once(const struct store *);
 
 /*
  * store_expire - delete every record whose updated < cutoff, and every
@@ -178,12 +201,15 @@ void store_close(struct store *);
 struct store_ops {
     const char *name;
     int (*get)(struct store *, const char *key, size_t klen, struct fb_record *, struct tp_error *);
-    int (*update)(struct store *, const char *key, size_t klen, store_update_fn, void *, struct tp_error *);
+    /* readable_only: store_update_readable() */
+    int (*update)(struct store *, const char *key, size_t klen, store_update_fn, void *, bool readable_only,
+                  struct tp_error *);
     int (*expire)(struct store *, int64_t cutoff, size_t *removed, struct tp_error *);
     int (*walk)(struct store *, store_walk_fn, void *, struct tp_error *);
     int (*forget)(struct store *, const char *key, size_t klen, struct tp_error *);
     void (*close)(struct store *);
     void (*set_ttl)(struct store *, int64_t ttl); /* NULL: no expiry of its own */
+    bool update_reads_once;                       /* store_update_reads_once() */
 };
 
 struct store {

@@ -16,7 +16,8 @@
  *	key spaces. Invariants: every value we write decodes; a value that
  *	does not (another release, damage) is an error to store_get(), is
  *	seen as absent (with a warning) by store_update(), which may
- *	overwrite it, and is removed by the next expiry.
+ *	overwrite it, refused by store_update_readable(), and is removed by
+ *	the next expiry.
  *
  *	Transactions. store_get() is one read transaction; store_update()
  *	and store_forget() exactly one write transaction each (retries after
@@ -215,6 +216,7 @@ struct one_ctx {
     const char *bad; /* why a stored value was unreadable, or NULL */
     store_update_fn fn;
     void *arg;
+    bool readable_only; /* store_update_readable() */
     int result;
 };
 
@@ -252,6 +254,11 @@ static int update_body(struct lmdb_store *st, MDB_txn *txn, void *ctx, struct tp
 
     if ((rc = read_one(st, txn, c)) != 0)
         return rc;
+    if (c->bad && c->readable_only) {
+        tp_error_set(err, NULL, 0, "state store: record \"%.*s\" is unreadable: %s", (int) c->key.mv_size,
+                     (const char *) c->key.mv_data, c->bad);
+        return TXN_FAILED; /* aborted: nothing written */
+    }
     switch (c->result = c->fn(&c->rec, c->found, c->arg)) {
     case STORE_KEEP:
         return 0; /* commits an empty transaction: no page is written */
@@ -298,9 +305,9 @@ static int lmdb_get(struct store *base, const char *key, size_t klen, struct fb_
 
 /* lmdb_update - store_update */
 static int lmdb_update(struct store *base, const char *key, size_t klen, store_update_fn fn, void *arg,
-                       struct tp_error *err)
+                       bool readable_only, struct tp_error *err)
 {
-    struct one_ctx c = {.key = {klen, (void *) key}, .fn = fn, .arg = arg};
+    struct one_ctx c = {.key = {klen, (void *) key}, .fn = fn, .arg = arg, .readable_only = readable_only};
 
     if (run_txn((struct lmdb_store *) base, false, update_body, &c, err) < 0)
         return -1;

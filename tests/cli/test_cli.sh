@@ -57,6 +57,19 @@ printf 'socket = "inet:8895@127.0.0.1";\npolicies = ();\n' >"$tmp/nopol-ok.conf"
 out=$("$D" -n -c "$tmp/nopol-ok.conf" 2>&1); rc=$?
 t_eq "-n accepts an explicitly empty policies list" 0 "$rc"
 
+# -n: Redis Sentinel: sentinels with master_name instead of servers
+printf 'policies = ();\nstate = { backend = "redis"; master_name = "tp";\n  sentinels = [ "127.0.0.1:26379", "unix:/run/sentinel.sock" ]; };\n' >"$tmp/sen.conf"
+out=$("$D" -n -c "$tmp/sen.conf" 2>&1); rc=$?
+t_eq "-n accepts sentinels with a master_name" 0 "$rc"
+printf 'policies = ();\nstate = { backend = "redis";\n  sentinels = [ "127.0.0.1:26379" ]; };\n' >"$tmp/sen1.conf"
+err=$("$D" -n -c "$tmp/sen1.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses sentinels without a master_name" 1 "$rc"
+t_match "...at the sentinels' line" "^$tmp/sen1.conf:3: sentinels: master_name is needed too" "$err"
+printf 'policies = ();\nstate = { backend = "redis"; servers = [ "127.0.0.1:6379" ];\n  sentinels = [ "127.0.0.1:26379" ]; master_name = "tp"; };\n' >"$tmp/sen2.conf"
+err=$("$D" -n -c "$tmp/sen2.conf" 2>&1 >/dev/null); rc=$?
+t_eq "-n refuses servers beside sentinels" 1 "$rc"
+t_match "...at the servers' line" "^$tmp/sen2.conf:2: servers: not with sentinels" "$err"
+
 # -n: files others may change (or, for the hash key, read) are warned about
 printf 'gdpr.example\n' >"$tmp/domains.txt"
 head -c 32 /dev/urandom >"$tmp/log.key"

@@ -14,9 +14,15 @@
 # e2e_start sets tmp, SMTP_PORT, MILTER_PORT and DPID (tlspolicyd's pid);
 # send sets out (the transcript) and adds to sessions; refused and
 # accepted count the recipients checked in decisions.
+#
+# Several MX hosts in one test (tests/e2e/test_multi_mx.sh): e2e_instance
+# NAME before e2e_start, and again to switch; each instance has its own
+# $tmp, ports, Postfix and tlspolicyd, and the functions here act on the
+# current one. Such a test installs its own EXIT trap (e2e_cleanup in it).
 
 # e2e_tmp - a scratch dir Postfix accepts: under /tmp (maillog_file_prefixes), root-owned, 755
 e2e_tmp() {
+    [ -n "$e2e_current" ] && return 0      # e2e_instance made it
     tmp=$(mktemp -d /tmp/tlspolicyd-e2e.XXXXXX) || return 1
     chmod 755 "$tmp"
 }
@@ -31,8 +37,10 @@ e2e_start() {
     [ -x "$D" ] || t_bad "tlspolicyd is built" "no $D"
     [ "$t_fail" -eq "$before" ] || return 1
     e2e_tmp || { t_bad "scratch dir" "mktemp failed"; return 1; }
-    trap e2e_cleanup EXIT
-    trap 'exit 1' INT TERM HUP
+    if [ -z "$e2e_current" ]; then
+        trap e2e_cleanup EXIT
+        trap 'exit 1' INT TERM HUP
+    fi
     MILTER_PORT=$(e2e_free_port)
     SMTP_PORT=$(e2e_free_port "$MILTER_PORT")
     e2e_certs || { t_bad "test certificates" "$(tail -n 20 "$tmp/certs.log")"; return 1; }
@@ -43,11 +51,48 @@ e2e_start() {
     t_ok "postfix starts on port $SMTP_PORT"
 }
 
-# e2e_cleanup - stop everything this test started and remove $tmp; for the EXIT trap
+# e2e_cleanup - stop everything this test started and remove $tmp (with
+# instances: every instance's Postfix and tlspolicyd, then $E2E_BASE); for the EXIT trap
 e2e_cleanup() {
+    if [ -n "$e2e_instances" ]; then
+        for e2e_n in $e2e_instances; do
+            e2e_instance "$e2e_n"
+            pf_stop
+            td_stop >/dev/null 2>&1
+        done
+        [ -d "$E2E_BASE" ] && rm -rf "$E2E_BASE"
+        return 0
+    fi
     pf_stop
     td_stop >/dev/null 2>&1
     [ -n "${tmp:-}" ] && [ -d "$tmp" ] && rm -rf "$tmp"
+}
+
+# The variables that make an instance; see e2e_instance.
+E2E_VARS="tmp SMTP_PORT MILTER_PORT POLICY_PORT DPID sessions decisions"
+e2e_current=""
+e2e_instances=""
+
+# e2e_instance NAME - make instance NAME current: the variables of E2E_VARS
+# are kept under the current instance's name and NAME's restored. A new
+# NAME gets $E2E_BASE/NAME as its $tmp (E2E_BASE: the test's scratch dir,
+# made by e2e_tmp unless the test set it) and nothing else until e2e_start.
+e2e_instance() {
+    if [ -n "$e2e_current" ]; then
+        for e2e_v in $E2E_VARS; do eval "e2e_${e2e_current}_$e2e_v=\${$e2e_v:-}"; done
+    fi
+    case " $e2e_instances " in
+    *" $1 "*)
+        for e2e_v in $E2E_VARS; do eval "$e2e_v=\${e2e_$1_$e2e_v:-}"; done ;;
+    *)
+        if [ -z "${E2E_BASE:-}" ]; then e2e_tmp && E2E_BASE=$tmp || return 1; fi
+        for e2e_v in $E2E_VARS; do eval "$e2e_v="; done
+        decisions=0
+        tmp="$E2E_BASE/$1"
+        mkdir -m 755 "$tmp" || return 1
+        e2e_instances="$e2e_instances $1" ;;
+    esac
+    e2e_current=$1
 }
 
 # e2e_certs - a test CA, a server certificate, a client certificate signed
@@ -407,6 +452,23 @@ refused() {
     t_match "$1: record action=reject reason=$4" "^event=decision .* action=reject would=- reason=$4 " "$rec"
     t_eq "$1: record reply is the reply Postfix sent" "$got" \
         "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
+}
+
+# deferred NAME RCPT [KEY] - RCPT got 450 4.7.0 "TLS downgrade suspected",
+# nothing was queued, and the record is action=tempfail reason=downgrade
+# with the reply swaks saw (and, given KEY, under that fallback_key)
+deferred() {
+    decisions=$((decisions + 1))
+    got=$(reply_to_rcpt "$2")
+    t_match "$1: RCPT $2 deferred with 450 4.7.0 TLS downgrade suspected" \
+        '^450 4\.7\.0 TLS downgrade suspected: your servers used TLS before; retry with STARTTLS' "$got"
+    t_eq "$1: nothing queued" "" "$(queued_id)"
+    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
+    t_match "$1: record action=tempfail reason=downgrade" \
+        "^event=decision .* action=tempfail would=- reason=downgrade " "$rec"
+    t_eq "$1: record reply is the reply Postfix sent" "$got" \
+        "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
+    [ -z "${3:-}" ] || t_eq "$1: record fallback_key" "$3" "$(field fallback_key "$rec")"
 }
 
 # accepted NAME RCPT REASON - RCPT was accepted, the message queued, and the

@@ -54,22 +54,6 @@ state() { "$D" -c "$conf" --state "$@"; }
 # domain (host.example.com), the key is client_domain:<that domain> instead;
 # the TLS case checks whichever applies to the name Postfix reported.
 
-# deferred NAME RCPT - RCPT got 450 4.7.0 "TLS downgrade suspected", nothing
-# was queued, and the record is action=tempfail reason=downgrade with the
-# reply swaks saw
-deferred() {
-    decisions=$((decisions + 1))
-    got=$(reply_to_rcpt "$2")
-    t_match "$1: RCPT $2 deferred with 450 4.7.0 TLS downgrade suspected" \
-        '^450 4\.7\.0 TLS downgrade suspected: your servers used TLS before; retry with STARTTLS' "$got"
-    t_eq "$1: nothing queued" "" "$(queued_id)"
-    rec=$(decision_for "$2") || { t_bad "$1: decision record for $2" "$(cat "$tmp/td.log")"; return; }
-    t_match "$1: record action=tempfail reason=downgrade" \
-        "^event=decision .* action=tempfail would=- reason=downgrade " "$rec"
-    t_eq "$1: record reply is the reply Postfix sent" "$got" \
-        "$(printf '%s\n' "$rec" | sed -n 's/.* reply="\(.*\)"$/\1/p')"
-}
-
 # ---- 1. TLS: accepted, and learned under the key
 send f1 --tls --to f1@other.example
 accepted "TLS" f1@other.example tls_ok

@@ -120,3 +120,39 @@ mt() {
 
 # records - the decision records logged so far
 records() { grep '^event=decision' "$tmp/daemon.log"; }
+
+# MT_SESSION_LUA - the miltertest functions the fallback and store tests
+# share: session(addr, name, tls) opens a session as Postfix does (TLS 1.2
+# macros at MAIL when tls, queue id QIDTLS or QIDPLAIN) and returns it;
+# expect(conn, rcpt, want) sends RCPT and checks the reply (want nil: any);
+# finish(conn) ends the message and the session; one(...) all three.
+MT_SESSION_LUA='
+function session(addr, name, tls)
+  local conn = mt.connect("inet:" .. port .. "@127.0.0.1")
+  assert(conn, "cannot connect")
+  assert(mt.conninfo(conn, name, addr) == nil)
+  assert(mt.helo(conn, name) == nil)
+  if tls then
+    mt.macro(conn, SMFIC_MAIL, "{tls_version}", "TLSv1.2", "{cipher}", "ECDHE-RSA-AES256-GCM-SHA384",
+             "{cipher_bits}", "256", "i", "QIDTLS")
+  else
+    mt.macro(conn, SMFIC_MAIL, "i", "QIDPLAIN")
+  end
+  assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
+  return conn
+end
+function expect(conn, rcpt, want)
+  assert(mt.rcptto(conn, rcpt) == nil)
+  local got = mt.getreply(conn)
+  assert(want == nil or got == want, rcpt .. ": reply " .. tostring(got) .. ", expected " .. tostring(want))
+end
+function finish(conn)
+  assert(mt.eom(conn) == nil)
+  mt.disconnect(conn)
+end
+function one(addr, name, tls, rcpt, want)
+  local c = session(addr, name, tls)
+  expect(c, rcpt, want)
+  finish(c)
+end
+'

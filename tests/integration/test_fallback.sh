@@ -37,31 +37,7 @@ state = { $STATE };
 CONF
 state() { "$D" -c "$tmp/t.conf" --state "$@"; }
 
-LUA='
-function session(addr, name, tls)
-  local conn = mt.connect("inet:" .. port .. "@127.0.0.1")
-  assert(conn, "cannot connect")
-  assert(mt.conninfo(conn, name, addr) == nil)
-  assert(mt.helo(conn, name) == nil)
-  if tls then
-    mt.macro(conn, SMFIC_MAIL, "{tls_version}", "TLSv1.2", "{cipher}", "ECDHE-RSA-AES256-GCM-SHA384",
-             "{cipher_bits}", "256", "i", "QIDTLS")
-  else
-    mt.macro(conn, SMFIC_MAIL, "i", "QIDPLAIN")
-  end
-  assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
-  return conn
-end
-function expect(conn, rcpt, want)
-  assert(mt.rcptto(conn, rcpt) == nil)
-  local got = mt.getreply(conn)
-  assert(got == want, rcpt .. ": reply " .. tostring(got) .. ", expected " .. tostring(want))
-end
-function finish(conn)
-  assert(mt.eom(conn) == nil)
-  mt.disconnect(conn)
-end
-P = "192.0.2.80"; PN = "mx1.partner.example"
+LUA="$MT_SESSION_LUA"'P = "192.0.2.80"; PN = "mx1.partner.example"
 '
 rec() { grep "^event=decision .* rcpt=$1 " "$tmp/daemon.log" | tail -1; }
 

@@ -33,36 +33,7 @@ state = { backend = "redis"; servers = [ "127.0.0.1:$RPORT" ]; timeout_ms = $TIM
 CONF
 }
 
-LUA='
-function session(addr, name, tls)
-  local conn = mt.connect("inet:" .. port .. "@127.0.0.1")
-  assert(conn, "cannot connect")
-  assert(mt.conninfo(conn, name, addr) == nil)
-  assert(mt.helo(conn, name) == nil)
-  if tls then
-    mt.macro(conn, SMFIC_MAIL, "{tls_version}", "TLSv1.2", "{cipher}", "ECDHE-RSA-AES256-GCM-SHA384",
-             "{cipher_bits}", "256", "i", "QIDTLS")
-  else
-    mt.macro(conn, SMFIC_MAIL, "i", "QIDPLAIN")
-  end
-  assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
-  return conn
-end
-function expect(conn, rcpt, want)
-  assert(mt.rcptto(conn, rcpt) == nil)
-  local got = mt.getreply(conn)
-  assert(got == want, rcpt .. ": reply " .. tostring(got) .. ", expected " .. tostring(want))
-end
-function finish(conn)
-  assert(mt.eom(conn) == nil)
-  mt.disconnect(conn)
-end
-function one(addr, name, tls, rcpt, want)
-  local c = session(addr, name, tls)
-  expect(c, rcpt, want)
-  finish(c)
-end
-'
+LUA=$MT_SESSION_LUA
 rec() { grep "^event=decision .* rcpt=$1 " "$tmp/daemon.log" | tail -1; }
 ms() { date +%s%3N; }
 
@@ -99,6 +70,10 @@ one('192.0.2.20', 'mx.b.example', false, '<b2@other.example>', SMFIR_REPLYCODE)"
 t_match "...TLS learned again" 'reason=tls_ok .* fallback_key=client_domain:b.example ' "$(rec b1@other.example)"
 t_match "...and plaintext is a downgrade again, not a state error" 'reason=downgrade .* fallback_key=client_domain:b.example deferrals=1 ' "$(rec b2@other.example)"
 t_nomatch "no reload happened" 'reload' "$(cat "$tmp/daemon.log")"
+sed "s/servers = \[ /servers = [ \"127.0.0.1:$(free_port "$RPORT")\", /" "$tmp/t.conf" >"$tmp/two.conf"
+out=$("$D" -c "$tmp/two.conf" --state list 2>&1); rc=$?
+t_eq "--state list with servers = [ a dead one, the live one ] exits 0" "0" "$rc"
+t_match "...and lists what the live one holds" '^key=client_domain:b\.example ' "$out"
 
 conf accept
 kill -HUP "$DPID"; vg_sleep 1

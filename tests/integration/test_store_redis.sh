@@ -1,9 +1,12 @@
 #!/bin/bash
 # test_store_redis - the Redis state-store backend (tests/unit/test_store_redis.c)
-# against a private redis-server: get, update, conflict retry, threads,
-# walk, expire, forget, damaged values, unix socket, db, AUTH, a dead
-# server and its back-off, the next server, pooled connections the
-# server closed, a replica passed over and a primary demoted under us.
+# against a private redis-server: get, update, conflict retry (the
+# compare-and-set), threads on two handles, NOSCRIPT after SCRIPT FLUSH,
+# round trips per decision (INFO commandstats), the fallback rules on
+# Redis and on LMDB giving the same decisions and records, walk, expire,
+# forget, damaged values, unix socket, db, AUTH, a dead server and its
+# back-off, the next server, pooled connections the server closed, a
+# replica passed over and a primary demoted under us.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"

@@ -237,27 +237,34 @@ static const struct bad_case bad_cases[] = {
      POLICY("    level = \"required\";\n    cert_subject = \"mx.gdpr.example\";\n"),
      "@F:6: cert_subject: has no effect at level required in policy \"gdpr\" (only at level verified)", 0},
     {"cert_fingerprint without verified",
-     POLICY("    level = \"required\";\n    cert_fingerprint = [ \"MD5:00112233445566778899aabbccddeeff\" ];\n"),
-     "@F:6: cert_fingerprint: has no effect at level required in policy \"gdpr\" (only at level verified)", 0},
+     POLICY(
+         "    level = \"required\";\n    cert_fingerprint = [ \"MD5:00112233445566778899aabbccddeeff\" ];\n"),
+     "@F:6: cert_fingerprint: has no effect at level required in policy \"gdpr\" (only at level verified)",
+     0},
     {"cert_fingerprint too short for its digest",
      POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"SHA256:00:11:22\" ];\n"),
      "@F:6: cert_fingerprint: invalid value \"SHA256:00:11:22\": 3 bytes, but a SHA256 fingerprint has 32 (64"
      " hex digits)",
      0},
     {"cert_fingerprint without digest name",
-     POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\" ];\n"),
-     "@F:6: cert_fingerprint: invalid value \"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\": no digest name"
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [ "
+            "\"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\" ];\n"),
+     "@F:6: cert_fingerprint: invalid value \"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\": no digest "
+     "name"
      " (expected SHA256:, SHA1:, MD5: or SHA512: before the hex digits)",
      0},
     {"cert_fingerprint unknown digest, on its own line",
-     POLICY("    level = \"verified\";\n    cert_fingerprint = [\n      \"MD5:00112233445566778899aabbccddeeff\",\n"
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [\n      "
+            "\"MD5:00112233445566778899aabbccddeeff\",\n"
             "      \"SHA3-256:00\" ];\n"),
      "@F:8: cert_fingerprint: invalid value \"SHA3-256:00\": unknown digest \"SHA3-256\" (expected SHA256,"
      " SHA1, MD5 or SHA512)",
      0},
     {"cert_fingerprint not hex",
-     POLICY("    level = \"verified\";\n    cert_fingerprint = [ \"SHA1:00112233445566778899aabbccddeeff0011223g\" ];\n"),
-     "@F:6: cert_fingerprint: invalid value \"SHA1:00112233445566778899aabbccddeeff0011223g\": not hex digits at"
+     POLICY("    level = \"verified\";\n    cert_fingerprint = [ "
+            "\"SHA1:00112233445566778899aabbccddeeff0011223g\" ];\n"),
+     "@F:6: cert_fingerprint: invalid value \"SHA1:00112233445566778899aabbccddeeff0011223g\": not hex "
+     "digits at"
      " position 45 (expected pairs of hex digits, a colon allowed between two pairs)",
      0},
     {"cert_fingerprint empty", POLICY("    level = \"verified\";\n    cert_fingerprint = [ ];\n"),
@@ -298,6 +305,23 @@ static const struct bad_case bad_cases[] = {
     {"relative redis socket", "state = { backend = \"redis\"; servers = [ \"unix:redis.sock\" ]; };\n",
      "@F:1: servers: invalid value \"unix:redis.sock\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)",
      0},
+    {"sentinels without master_name",
+     "state = { backend = \"redis\";\n  sentinels = [ \"127.0.0.1:26379\" ]; };\n",
+     "@F:2: sentinels: master_name is needed too (the name the sentinels monitor)", 0},
+    {"master_name without sentinels", "state = { backend = \"redis\";\n  master_name = \"tp\"; };\n",
+     "@F:2: master_name: only with sentinels", 0},
+    {"servers with sentinels",
+     "state = { backend = \"redis\"; sentinels = [ \"127.0.0.1:26379\" ]; master_name = \"tp\";\n"
+     "  servers = [ \"127.0.0.1:6379\" ]; };\n",
+     "@F:2: servers: not with sentinels (the sentinels name the primary)", 0},
+    {"bad sentinel",
+     "state = { backend = \"redis\"; master_name = \"tp\"; sentinels = [ \"localhost\" ]; };\n",
+     "@F:1: sentinels: invalid value \"localhost\" (expected HOST:PORT, PORT 1 to 65535, or unix:/PATH)", 0},
+    {"bad master_name",
+     "state = { backend = \"redis\"; sentinels = [ \"127.0.0.1:26379\" ]; master_name = \"a b\"; };\n",
+     "@F:1: master_name: invalid value \"a b\" (expected 1 to 64 of A-Z a-z 0-9 . - _ :)", 0},
+    {"sentinels with lmdb", "state = {\n  sentinels = [ \"127.0.0.1:26379\" ]; };\n",
+     "@F:2: sentinels: only valid with backend \"redis\" (backend is \"lmdb\")", 0},
     {"timeout_ms zero", "state = { backend = \"redis\"; timeout_ms = 0; };\n",
      "@F:1: timeout_ms: invalid value 0 (expected 1 or more)", 0},
     {"negative max_deferrals", "fallback = { max_deferrals = -1; };\n",
@@ -779,6 +803,23 @@ static void test_redis_default_server(void **state)
     config_free(cfg);
 }
 
+/* test_redis_sentinels - sentinels and master_name instead of servers: no default server */
+static void test_redis_sentinels(void **state)
+{
+    struct config *cfg =
+        load_ok("redis", "state = { backend = \"redis\"; master_name = \"tp-1\";\n"
+                         "  sentinels = [ \"127.0.0.1:26379\", \"unix:/run/sentinel.sock\" ]; };\n"
+                         "policies = ();\n");
+
+    (void) state;
+    assert_null(cfg->state.servers);
+    assert_string_equal(cfg->state.sentinels[0], "127.0.0.1:26379");
+    assert_string_equal(cfg->state.sentinels[1], "unix:/run/sentinel.sock");
+    assert_null(cfg->state.sentinels[2]);
+    assert_string_equal(cfg->state.master_name, "tp-1");
+    config_free(cfg);
+}
+
 /* load_hash - the hash of a configuration that must load */
 static void load_hash(const char *name, const char *text, char *hash)
 {
@@ -1011,13 +1052,14 @@ static void test_weakening(void **state)
 /* test_pins - pins load normalised; -n and start-up warn without a policy socket */
 static void test_pins(void **state)
 {
-    static const char text[] = "default = { level = \"opportunistic\"; };\n"
-                               "policies = (\n"
-                               "  { name = \"partner\"; sender_domains = [ \"partner.example\" ];\n"
-                               "    level = \"verified\";\n"
-                               "    cert_fingerprint = [ " PIN1_SPELT ", " PIN2 " ]; },\n"
-                               "  { name = \"plain\"; sender_domains = [ \"plain.example\" ]; level = \"verified\"; }\n"
-                               ");\n";
+    static const char text[] =
+        "default = { level = \"opportunistic\"; };\n"
+        "policies = (\n"
+        "  { name = \"partner\"; sender_domains = [ \"partner.example\" ];\n"
+        "    level = \"verified\";\n"
+        "    cert_fingerprint = [ " PIN1_SPELT ", " PIN2 " ]; },\n"
+        "  { name = \"plain\"; sender_domains = [ \"plain.example\" ]; level = \"verified\"; }\n"
+        ");\n";
     struct config *cfg = load_ok("pins", text), *none;
     const struct policy *p = &cfg->policies.policies[0];
     struct tp_errlist warns;
@@ -1045,8 +1087,11 @@ static void test_pins(void **state)
     tp_errlist_init(&warns);
     assert_int_equal(config_check_pins(cfg, true, &warns), 0);
     config_free(cfg);
-    cfg = load_ok("pins-policy", "policy_socket = \"inet:127.0.0.1:10040\";\n" "policies = ( { name = \"p\";"
-                  " sender_domains = [ \"p.example\" ]; level = \"verified\"; cert_fingerprint = [ " PIN1 " ]; } );\n");
+    cfg = load_ok("pins-policy",
+                  "policy_socket = \"inet:127.0.0.1:10040\";\n"
+                  "policies = ( { name = \"p\";"
+                  " sender_domains = [ \"p.example\" ]; level = \"verified\"; cert_fingerprint = [ " PIN1
+                  " ]; } );\n");
     tp_errlist_init(&warns);
     assert_int_equal(config_check_pins(cfg, false, &warns), 0);
     assert_int_equal(warns.n, 0);
@@ -1069,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_values_policies),
         cmocka_unit_test(test_values_fallback_state),
         cmocka_unit_test(test_redis_default_server),
+        cmocka_unit_test(test_redis_sentinels),
         cmocka_unit_test(test_redis_password),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_include_not_a_directive),

@@ -518,7 +518,7 @@ struct fbcase {
     const char *name;
     const char *client, *tls, *rcpt;
     bool known;                       /* learned facts passed at all */
-    long tls_ago, defer_ago;          /* -1: never */
+    long tls_ago, defer_ago;          /* -1: never; other negatives: ahead of now */
     int deferrals;
     enum fallback_action action;
     enum fallback_then then;
@@ -539,6 +539,8 @@ static const struct fbcase fbcases[] = {
     {"nothing learned", CLIENT, NULL, ORD, false, -1, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, -1, NULL},
     {"never used TLS", CLIENT, NULL, ORD, true, -1, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
     {"TLS yesterday, plaintext now", CLIENT, NULL, ORD, true, DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
+    {"TLS seen by an MX whose clock is 5 s ahead", CLIENT, NULL, ORD, true, -5, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 0, "450 4.7.0"},
+    {"TLS stamped more than a window ahead", CLIENT, NULL, ORD, true, -31 * DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
     {"TLS outside the window", CLIENT, NULL, ORD, true, 31 * DAY, -1, 0, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_PLAINTEXT_ALLOWED, 0, NULL},
     {"two deferrals so far", CLIENT, NULL, ORD, true, DAY, 3600, 2, TA, FB_THEN_ACCEPT, EN, OPP, TMP, TMP, REASON_DOWNGRADE, 2, "450 4.7.0"},
     {"max deferrals then accept", CLIENT, NULL, ORD, true, DAY, 3600, 3, TA, FB_THEN_ACCEPT, EN, OPP, ACC, ACC, REASON_DOWNGRADE_ACCEPTED, 3, NULL},
@@ -557,9 +559,9 @@ static const struct fbcase fbcases[] = {
 static void fallback_case(struct policy_set *ps, const struct fbcase *c, struct decision *d)
 {
     struct learned l = {.key = "client_domain:sender.example",
-                        .last_tls = c->tls_ago < 0 ? 0 : NOW - c->tls_ago,
+                        .last_tls = c->tls_ago == -1 ? 0 : NOW - c->tls_ago,
                         .deferrals = c->deferrals,
-                        .defer_start = c->defer_ago < 0 ? 0 : NOW - c->defer_ago};
+                        .defer_start = c->defer_ago == -1 ? 0 : NOW - c->defer_ago};
     struct session_facts s;
     struct rcpt_facts r;
 

@@ -503,9 +503,9 @@ static int broken_get(struct store *st, const char *key, size_t klen, struct fb_
 
 /* broken_update - nor written */
 static int broken_update(struct store *st, const char *key, size_t klen, store_update_fn fn, void *arg,
-                         struct tp_error *err)
+                         bool readable_only, struct tp_error *err)
 {
-    (void) st, (void) key, (void) klen, (void) fn, (void) arg;
+    (void) st, (void) key, (void) klen, (void) fn, (void) arg, (void) readable_only;
     tp_error_set(err, NULL, 0, "disk on fire");
     return -1;
 }
@@ -531,13 +531,15 @@ static int unreadable_get(struct store *st, const char *key, size_t klen, struct
     return -1;
 }
 
-/* healing_update - an update would see it as absent and overwrite it: must not be reached */
+/* healing_update - store_update would see it as absent and overwrite it;
+   store_update_readable refuses it (as the backends do) */
 static int healing_update(struct store *st, const char *key, size_t klen, store_update_fn fn, void *arg,
-                          struct tp_error *err)
+                          bool readable_only, struct tp_error *err)
 {
     struct fb_record rec = {0};
 
-    (void) st, (void) key, (void) klen, (void) err;
+    if (readable_only)
+        return unreadable_get(st, key, klen, &rec, err);
     return fn(&rec, false, arg);
 }
 
