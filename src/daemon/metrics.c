@@ -10,7 +10,8 @@
  *	int	metrics_start(service, err)
  *	void	metrics_render(service, out)
  * DESCRIPTION
- *	The listening socket is made by us, as root and before detaching
+ *	The listening socket is made by us (util/listen.c, as the policy
+ *	service makes its own), as root and before detaching
  *	(a port below 1024, a unix socket in a root-owned directory), and
  *	handed to libmicrohttpd only after the fork, because threads do not
  *	survive one. GET /metrics answers the page; any other path 404, any
@@ -30,7 +31,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <netdb.h>
 #include <unistd.h>
 
 /* Utility library. */
@@ -44,6 +44,7 @@
 #include "daemon/metrics.h"
 #include "milter/milter.h"
 #include "state/store.h"
+#include "util/listen.h"
 
 #define METRICS_CONNS   16
 #define METRICS_TIMEOUT 10
@@ -154,66 +155,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return rc;
 }
 
-/* bind_unix - a listening unix socket at path; the fd or -1 (err set) */
-static int bind_unix(const char *path, struct tp_error *err)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    int fd;
-
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        tp_error_set(err, NULL, 0, "metrics: socket path too long: %s", path);
-        return -1;
-    }
-    memcpy(sun.sun_path, path, strlen(path) + 1);
-    /* The daemon checked it first (sockcheck): a file here is a stale socket. */
-    (void) unlink(path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
-        bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
-        tp_error_set(err, NULL, 0, "metrics: cannot listen on unix:%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    snprintf(unix_path, sizeof(unix_path), "%s", path);
-    return fd;
-}
-
-/* bind_inet - a listening TCP socket at HOST:PORT ([V6]:PORT); the fd or -1 (err set) */
-static int bind_inet(const char *spec, struct tp_error *err)
-{
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM}, *res, *ai;
-    const char *colon = strrchr(spec, ':');
-    char host[256];
-    int fd = -1, one = 1, gai;
-
-    snprintf(host, sizeof(host), "%.*s", (int) (colon - spec), spec);
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
-    if ((gai = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
-        tp_error_set(err, NULL, 0, "metrics: cannot resolve %s: %s", spec, gai_strerror(gai));
-        return -1;
-    }
-    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-        if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-            continue;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
-            tp_error_set(err, NULL, 0, "metrics: cannot listen on %s: %s", spec, strerror(errno));
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
 /* metrics_listen - bind spec, as root, before privileges are dropped */
 int metrics_listen(const char *spec, struct tp_error *err)
 {
     err->msg[0] = 0;
-    listen_fd = strncmp(spec, "unix:", 5) == 0 ? bind_unix(spec + 5, err) : bind_inet(spec, err);
+    if (strncmp(spec, "unix:", 5) != 0) {
+        listen_fd = listen_inet(spec, "metrics socket", err);
+    } else if ((listen_fd = listen_unix(spec + 5, "metrics socket", err)) >= 0) {
+        snprintf(unix_path, sizeof(unix_path), "%s", spec + 5);
+    }
     return listen_fd < 0 ? -1 : 0;
 }
 

@@ -34,7 +34,6 @@
 
 /* System library. */
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -56,6 +54,7 @@
 /* Application. */
 #include "policy/dialogue.h"
 #include "policy/server.h"
+#include "util/listen.h"
 
 #define OUTPUT_MAX 65536 /* unread replies before we stop reading */
 #define CLOSE_WAIT 10    /* seconds for a last reply to leave */
@@ -93,78 +92,6 @@ struct policy_server {
 
 /* ---- sockets (as root, before any thread) */
 
-/* bind_unix - a stream socket at path; a stale file there is replaced */
-static int bind_unix(const char *path, struct tp_error *err)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    int fd;
-
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        tp_error_set(err, NULL, 0, "policy socket path too long: %s", path);
-        return -1;
-    }
-    strcpy(sun.sun_path, path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return -1;
-    (void) unlink(path);
-    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(fd, SOMAXCONN) < 0) {
-        tp_error_set(err, NULL, 0, "cannot listen on policy socket unix:%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* split_host_port - "HOST:PORT" or "[V6]:PORT" */
-static int split_host_port(const char *hp, char *host, size_t hlen, const char **port)
-{
-    const char *colon = strrchr(hp, ':');
-    size_t n;
-
-    if (colon == NULL)
-        return -1;
-    *port = colon + 1;
-    n = (size_t) (colon - hp);
-    if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']') {
-        hp++;
-        n -= 2;
-    }
-    if (n == 0 || n >= hlen)
-        return -1;
-    memcpy(host, hp, n);
-    host[n] = 0;
-    return 0;
-}
-
-/* bind_inet - a listening TCP socket at HOST:PORT */
-static int bind_inet(const char *hp, struct tp_error *err)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai;
-    char host[256];
-    const char *port;
-    int fd, on = 1, rc;
-
-    if (split_host_port(hp, host, sizeof(host), &port) < 0) {
-        tp_error_set(err, NULL, 0, "invalid policy socket inet:%s (expected inet:HOST:PORT)", hp);
-        return -1;
-    }
-    if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-        tp_error_set(err, NULL, 0, "policy socket inet:%s: %s", hp, gai_strerror(rc));
-        return -1;
-    }
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-        tp_error_set(err, NULL, 0, "cannot listen on policy socket inet:%s: %s", hp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
 /* policy_server_open - bind and listen */
 struct policy_server *policy_server_open(const char *spec, struct tp_error *err)
 {
@@ -172,9 +99,9 @@ struct policy_server *policy_server_open(const char *spec, struct tp_error *err)
     int fd;
 
     if (strncmp(spec, "unix:", 5) == 0)
-        fd = bind_unix(spec + 5, err);
+        fd = listen_unix(spec + 5, "policy socket", err);
     else if (strncmp(spec, "inet:", 5) == 0)
-        fd = bind_inet(spec + 5, err);
+        fd = listen_inet(spec + 5, "policy socket", err);
     else {
         tp_error_set(err, NULL, 0, "invalid policy socket %s (expected inet:HOST:PORT or unix:PATH)", spec);
         return NULL;
