@@ -74,23 +74,7 @@ rs_find_rsyslogd() {
     root=${RSYSLOG_ROOT:-$top_builddir/tests/e2e/rsyslog-root}
     RS_BIN=$root/usr/sbin/rsyslogd
     if [ ! -x "$RS_BIN" ]; then
-        mkdir -p "$(dirname "$root")" || return 1
-        # Into a scratch dir first, then renamed: an interrupted run leaves
-        # no half-unpacked copy behind.
-        dl=$(mktemp -d "$root.download.XXXXXX") || return 1
-        if ! (cd "$dl" && apt-get download rsyslog) >"$dl/apt.log" 2>&1; then
-            t_bad "apt-get download rsyslog" "$(tail -n 5 "$dl/apt.log")
-(the package lists must be current: apt-get update)"
-            rm -rf "$dl"
-            return 1
-        fi
-        if ! mkdir "$dl/root" || ! dpkg -x "$dl"/rsyslog_*.deb "$dl/root"; then
-            t_bad "dpkg -x rsyslog" ""
-            rm -rf "$dl"
-            return 1
-        fi
-        rm -rf "$root"
-        mv "$dl/root" "$root" && rm -rf "$dl"
+        deb_unpack "$root" usr/sbin/rsyslogd rsyslog || return 1
     fi
     RS_MODDIR=$(dirname "$(find "$root/usr/lib" -name imuxsock.so | head -n 1)")
     if [ ! -x "$RS_BIN" ] || [ ! -r "$RS_MODDIR/imuxsock.so" ]; then

@@ -38,30 +38,8 @@ sm_fetch() {
     SM_BIN=$SM_ROOT/usr/libexec/sendmail/sendmail
     SM_CF=$SM_ROOT/usr/share/sendmail/cf/m4/cf.m4
     [ -x "$SM_BIN" ] && [ -r "$SM_CF" ] && return 0
-    mkdir -p "$(dirname "$SM_ROOT")" || return 1
-    dl=$(mktemp -d "$SM_ROOT.download.XXXXXX") || return 1
-    sm_dl=$dl            # removed by sm_cleanup if the run is interrupted
-    # Into a scratch dir first, then renamed: a run interrupted halfway
-    # leaves no half-unpacked cache behind.
-    if ! (cd "$dl" && apt-get download sendmail-bin sendmail-cf) >"$dl/apt.log" 2>&1; then
-        t_bad "apt-get download sendmail-bin sendmail-cf" "$(tail -n 5 "$dl/apt.log")
-(the package lists must be current: ./bootstrap runs apt-get update)"
-        rm -rf "$dl"
-        return 1
-    fi
-    mkdir "$dl/root"
-    for deb in "$dl"/*.deb; do
-        dpkg -x "$deb" "$dl/root" || { t_bad "dpkg -x $deb" ""; rm -rf "$dl"; return 1; }
-        dpkg-deb -f "$deb" Package Version | paste -sd' ' >>"$dl/root/PACKAGES"
-    done
-    if [ ! -x "$dl/root/usr/libexec/sendmail/sendmail" ] || [ ! -r "$dl/root/usr/share/sendmail/cf/m4/cf.m4" ]; then
-        t_bad "unpacked Sendmail has usr/libexec/sendmail/sendmail and cf/m4/cf.m4" "$(find "$dl/root" -maxdepth 4 | head -n 30)"
-        rm -rf "$dl"
-        return 1
-    fi
-    rm -rf "$SM_ROOT"
-    mv "$dl/root" "$SM_ROOT" && rm -rf "$dl"
-    sm_dl=""
+    deb_unpack "$SM_ROOT" "usr/libexec/sendmail/sendmail usr/share/sendmail/cf/m4/cf.m4" \
+        sendmail-bin sendmail-cf
 }
 
 # sm_safe_dir DIR - DIR and every parent are root-owned and neither group-
@@ -200,7 +178,7 @@ sm_stop() {
 sm_cleanup() {
     sm_stop
     td_stop >/dev/null 2>&1
-    [ -n "${sm_dl:-}" ] && rm -rf "$sm_dl"
+    deb_abandon
     [ -n "${tmp:-}" ] && [ -d "$tmp" ] && rm -rf "$tmp"
 }
 
