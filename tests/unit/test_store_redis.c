@@ -244,7 +244,7 @@ struct meddle {
 };
 
 /* meddle_cb - callback that, on its first run, has another client change
-   the key (EXEC must then fail and the callback run again on the new value) */
+   the key (the compare-and-set must then fail and the callback run again on the new value) */
 static int meddle_cb(struct fb_record *rec, bool found, void *arg)
 {
     struct meddle *m = arg;
@@ -264,7 +264,7 @@ static int meddle_cb(struct fb_record *rec, bool found, void *arg)
     return STORE_WRITE;
 }
 
-/* test_conflict_retry - a concurrent write makes EXEC fail; the callback reruns on the new value */
+/* test_conflict_retry - a concurrent write makes the compare-and-set fail; the callback reruns on the new value */
 static void test_conflict_retry(void **state)
 {
     struct fixture *f = *state;
