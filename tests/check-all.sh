@@ -77,6 +77,9 @@ timed valgrind valgrind_run
 # 15 s per harness here (tests/fuzz.sh alone defaults to 30): valgrind and
 # fuzzing together then add about 5 minutes on 2 cores.
 timed fuzz sh -c '"$1/tests/fuzz.sh" "$2"' fuzz "$top" "${FUZZ_SECONDS:-15}" || failed="$failed fuzz"
+# The Debian package from build/normal's tarball: make deb, lintian, install,
+# the daemon as the unit runs it, purge (tests/package/test_deb.sh).
+timed package sh "$top/tests/package/test_deb.sh" "$top/build/normal" || failed="$failed package"
 echo "check-all: time per part:$times"
 
 # One closing line over both builds, counted from automake's summaries.

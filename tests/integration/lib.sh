@@ -126,9 +126,11 @@ records() { grep '^event=decision' "$tmp/daemon.log"; }
 # macros at MAIL when tls, queue id QIDTLS or QIDPLAIN) and returns it;
 # expect(conn, rcpt, want) sends RCPT and checks the reply (want nil: any);
 # finish(conn) ends the message and the session; one(...) all three.
+# It connects to 127.0.0.1:port, or to milter_socket when defined (-D
+# milter_socket=unix:PATH, as tests/package/test_deb.sh does).
 MT_SESSION_LUA='
 function session(addr, name, tls)
-  local conn = mt.connect("inet:" .. port .. "@127.0.0.1")
+  local conn = mt.connect(milter_socket or ("inet:" .. port .. "@127.0.0.1"))
   assert(conn, "cannot connect")
   assert(mt.conninfo(conn, name, addr) == nil)
   assert(mt.helo(conn, name) == nil)
