@@ -185,6 +185,16 @@ t_eq "SIGTERM stops it, exit 0" 0 "$rc"
 sed 's/^/    daemon: /' "$tmp/daemon.log"
 [ "$made_run" = 1 ] && rm -rf "$rdir" && made_run=0
 
+# --- dpkg -r: the programs go, the configuration and the state stay
+if out=$(dpkg -r tlspolicyd 2>&1); then t_ok "dpkg -r"; else t_bad "dpkg -r" "$out"; fi
+t_nomatch "dpkg -r prints no error or warning" '(error|warning)' "$out"
+if [ -e /usr/sbin/tlspolicyd ]; then t_bad "dpkg -r removes /usr/sbin/tlspolicyd" ""; else t_ok "dpkg -r removes /usr/sbin/tlspolicyd"; fi
+if [ -f /etc/tlspolicyd/tlspolicyd.conf ] && [ -d /var/lib/tlspolicyd ]; then
+    t_ok "dpkg -r keeps the conffile and /var/lib/tlspolicyd"
+else
+    t_bad "dpkg -r keeps the conffile and /var/lib/tlspolicyd" "$(ls -ld /etc/tlspolicyd /var/lib/tlspolicyd 2>&1)"
+fi
+
 # --- dpkg --purge: nothing of the package left
 if out=$(dpkg --purge tlspolicyd 2>&1); then t_ok "dpkg --purge"; else t_bad "dpkg --purge" "$out"; fi
 t_nomatch "dpkg --purge prints no error or warning" '(error|warning)' "$out"
