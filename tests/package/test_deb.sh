@@ -24,10 +24,18 @@ fi
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 DPID="" installed=0 made_run=0 prc=/usr/sbin/policy-rc.d
+# The package keeps its system user on purge (Debian practice); the test
+# removes it again when it was not there before, to leave the machine as found.
+had_user=0
+getent passwd tlspolicyd >/dev/null && had_user=1
 cleanup() {
     [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
     [ "$installed" = 1 ] && dpkg --purge tlspolicyd >/dev/null 2>&1
     [ "$made_run" = 1 ] && rm -rf /run/tlspolicyd
+    if [ "$had_user" = 0 ] && getent passwd tlspolicyd >/dev/null; then
+        userdel tlspolicyd 2>/dev/null
+        getent group tlspolicyd >/dev/null && groupdel tlspolicyd 2>/dev/null
+    fi
     # Only the policy-rc.d this test put there; the machine's own comes back.
     if [ -e "$tmp/policy-rc.d.ours" ]; then
         rm -f "$prc"
@@ -207,6 +215,7 @@ fi
 if out=$(dpkg --purge tlspolicyd 2>&1); then t_ok "dpkg --purge"; else t_bad "dpkg --purge" "$out"; fi
 t_nomatch "dpkg --purge prints no error or warning" '(error|warning)' "$out"
 installed=0
+t_match "purge keeps the system user tlspolicyd (README.Debian)" '^tlspolicyd:' "$(getent passwd tlspolicyd)"
 for f in /etc/tlspolicyd /var/lib/tlspolicyd /usr/share/doc/tlspolicyd "$unit" \
     /etc/rsyslog.d/30-tlspolicyd.conf /etc/logrotate.d/tlspolicyd /usr/sbin/tlspolicyd \
     /etc/systemd/system/multi-user.target.wants/tlspolicyd.service; do
